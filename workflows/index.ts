@@ -1,0 +1,2 @@
+// Every workflow the phased worker runs (this file is the bundle's entry point).
+export { preflight } from './preflight.js';
