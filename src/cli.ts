@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { createPhasedClient, runPreflight } from './client.js';
 import { existingServer, startOrConnect, type TemporalServer } from './devserver.js';
 import { PhasedError } from './errors.js';
-import { connectWorker } from './temporal/connect.js';
+import { connectClient, connectWorker, ensureSearchAttributes } from './temporal/connect.js';
 import { createPhasedWorker, installRuntime } from './worker.js';
 
 function operatorName(flag: string | undefined): string {
@@ -40,6 +40,20 @@ async function startWorker(server: TemporalServer) {
       await connection.close();
     },
   };
+}
+
+/** A fresh cluster learns phased's search attributes from its first worker. */
+async function registerSearchAttributes(server: TemporalServer) {
+  const connection = await connectClient({
+    address: server.address,
+    settings: server.settings,
+    fromEnv: !server.embedded,
+  });
+  try {
+    await ensureSearchAttributes(connection, server.namespace);
+  } finally {
+    await connection.close();
+  }
 }
 
 function describeServer(server: TemporalServer): string {
@@ -114,6 +128,7 @@ program
   )
   .action(async () => {
     const server = existingServer();
+    await registerSearchAttributes(server);
     const worker = await startWorker(server);
     console.log(
       `phased: worker on task queue ${server.settings.taskQueue}, ${describeServer(server)}`,

@@ -11,6 +11,7 @@ import {
   type LogLevel,
   type NativeConnection,
   type WorkflowBundle,
+  type WorkflowBundleOption,
 } from '@temporalio/worker';
 import { createActivities, type Activities, type ActivityDeps } from '../activities/index.js';
 
@@ -41,7 +42,11 @@ const quietBundlerLogger = {
 
 /** Keeps the SDK's own logging at PHASED_LOG_LEVEL (default WARN); call once, first. */
 export function installRuntime(level = (process.env.PHASED_LOG_LEVEL ?? 'WARN') as LogLevel) {
-  Runtime.install({ logger: new DefaultLogger(level) });
+  try {
+    Runtime.install({ logger: new DefaultLogger(level) });
+  } catch {
+    // Already installed in this process (e.g. a test file reusing a fork): keep it.
+  }
 }
 
 export function workerIdentity(): string {
@@ -65,7 +70,7 @@ export interface PhasedWorkerOptions {
   namespace: string;
   taskQueue: string;
   /** A prebuilt bundle; without one the worker bundles workflows/ itself. */
-  workflowBundle?: WorkflowBundle;
+  workflowBundle?: WorkflowBundleOption;
   /** Activities to register; defaults to the real ones. Workflow tests pass fakes. */
   activities?: Activities;
   identity?: string;

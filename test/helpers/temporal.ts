@@ -1,0 +1,52 @@
+// Shared Temporal plumbing for tests: the run's dev server and workflow
+// bundle (from the global setup), a worker scoped to one test, unique ids.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { inject } from 'vitest';
+import type { Activities } from '../../activities/index.js';
+import { createPhasedWorker } from '../../src/worker.js';
+
+export function sharedServer() {
+  return {
+    address: inject('temporalAddress'),
+    namespace: inject('temporalNamespace'),
+    uiUrl: inject('temporalUiUrl'),
+  };
+}
+
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function sharedClient(): Promise<{ client: Client; close: () => Promise<void> }> {
+  const { address, namespace } = sharedServer();
+  const connection = await Connection.connect({ address });
+  return { client: new Client({ connection, namespace }), close: () => connection.close() };
+}
+
+/**
+ * Runs `fn` while a worker on its own task queue serves the shared server,
+ * then shuts the worker down even if `fn` throws.
+ */
+export async function withWorker<T>(
+  options: { activities?: Activities; taskQueue?: string; identity?: string },
+  fn: (taskQueue: string) => Promise<T>,
+): Promise<T> {
+  const { address, namespace } = sharedServer();
+  const taskQueue = options.taskQueue ?? uniqueId('tq');
+  const connection = await NativeConnection.connect({ address });
+  const worker = await createPhasedWorker({
+    connection,
+    namespace,
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    activities: options.activities,
+    identity: options.identity,
+  });
+  try {
+    return await worker.runUntil(fn(taskQueue));
+  } finally {
+    await connection.close();
+  }
+}
