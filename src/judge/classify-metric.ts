@@ -1,0 +1,224 @@
+// Classifies one metric from its per-host windows: check that there is
+// enough data, run the metric kind's test, and explain the result in one line.
+import { mannWhitneyGreater, smallestAttainableP } from '../stats/mann-whitney.js';
+import { rateRatioDid, type RateCell } from '../stats/rate-ratio.js';
+import { formatLevel, formatP, formatRate, formatRatio } from './format.js';
+import type {
+  CounterMetric,
+  DataLimits,
+  GaugeMetric,
+  HostSeries,
+  MetricEvidence,
+  MetricSpec,
+  MetricVerdict,
+} from './types.js';
+import { counterWindow, gaugeWindow } from './windows.js';
+
+export interface MetricContext {
+  column: (series: string) => number;
+  canary: readonly HostSeries[];
+  control: readonly HostSeries[];
+  /** The p-value a regression must fall below (this look's alpha / metrics). */
+  threshold: number;
+  limits: DataLimits;
+}
+
+/** Default least canary exposure: requests for rates per request, seconds otherwise. */
+export const DEFAULT_MIN_EXPOSURE = { perRequest: 1000, perSecond: 30 };
+
+export function classifyMetric(metric: MetricSpec, ctx: MetricContext): MetricVerdict {
+  return metric.kind === 'counter' ? classifyCounter(metric, ctx) : classifyGauge(metric, ctx);
+}
+
+const toleratedRatio = (m: MetricSpec) =>
+  m.worse === 'higher' ? 1 + m.tolerance : 1 - m.tolerance;
+
+function emptyEvidence(m: MetricSpec, ctx: MetricContext, canaryHosts = 0, controlHosts = 0) {
+  return {
+    test: 'none',
+    canaryAfter: null,
+    controlAfter: null,
+    canaryBefore: null,
+    controlBefore: null,
+    ratio: null,
+    toleratedRatio: toleratedRatio(m),
+    pValue: null,
+    threshold: ctx.threshold,
+    canaryHosts,
+    controlHosts,
+    detail: {},
+  } satisfies MetricEvidence;
+}
+
+function inconclusive(m: MetricSpec, why: string, evidence: MetricEvidence): MetricVerdict {
+  return {
+    metric: m.name,
+    verdict: 'inconclusive',
+    critical: m.critical,
+    reason: `${m.name}: inconclusive: ${why}`,
+    evidence,
+  };
+}
+
+/** Data checks shared by both kinds; returns a reason when the data cannot decide. */
+function missingDataReason(
+  usable: { canary: number; control: number },
+  ctx: MetricContext,
+): string | undefined {
+  const { limits } = ctx;
+  const missing = (have: number, total: number) => (total === 0 ? 1 : 1 - have / total);
+  if (missing(usable.canary, ctx.canary.length) > limits.maxMissingFraction)
+    return `data missing on ${ctx.canary.length - usable.canary} of ${ctx.canary.length} canary hosts (limit ${Math.round(limits.maxMissingFraction * 100)}%)`;
+  if (missing(usable.control, ctx.control.length) > limits.maxMissingFraction)
+    return `data missing on ${ctx.control.length - usable.control} of ${ctx.control.length} control hosts (limit ${Math.round(limits.maxMissingFraction * 100)}%)`;
+  if (usable.canary < limits.minCanaryHosts)
+    return `${usable.canary} canary hosts with data, needs ${limits.minCanaryHosts}`;
+  if (usable.control < limits.minControlHosts)
+    return `${usable.control} control hosts with data, needs ${limits.minControlHosts}`;
+  return undefined;
+}
+
+function counterCells(m: CounterMetric, ctx: MetricContext, hosts: readonly HostSeries[]) {
+  const col = ctx.column(m.series);
+  const exp = m.exposure === undefined ? undefined : ctx.column(m.exposure);
+  const cells: RateCell[] = [];
+  for (const h of hosts) {
+    const before = counterWindow(h.before, col, exp);
+    const after = counterWindow(h.after, col, exp);
+    if (!before || !after || before.exposure <= 0 || after.exposure <= 0) continue;
+    cells.push({
+      eventsBefore: before.count,
+      exposureBefore: before.exposure,
+      eventsAfter: after.count,
+      exposureAfter: after.exposure,
+    });
+  }
+  return cells;
+}
+
+function classifyCounter(m: CounterMetric, ctx: MetricContext): MetricVerdict {
+  const canary = counterCells(m, ctx, ctx.canary);
+  const control = counterCells(m, ctx, ctx.control);
+  const base = emptyEvidence(m, ctx, canary.length, control.length);
+  const missing = missingDataReason({ canary: canary.length, control: control.length }, ctx);
+  if (missing) return inconclusive(m, missing, base);
+
+  const perRequest = m.exposure !== undefined;
+  const minExposure =
+    m.minExposure ??
+    (perRequest ? DEFAULT_MIN_EXPOSURE.perRequest : DEFAULT_MIN_EXPOSURE.perSecond);
+  const canaryExposure = canary.reduce((s, c) => s + c.exposureAfter, 0);
+  if (canaryExposure < minExposure) {
+    const unit = perRequest ? (m.exposure ?? '') : 'seconds';
+    return inconclusive(
+      m,
+      `canary saw ${Math.round(canaryExposure)} ${unit} since the switch, needs ${minExposure} (minExposure)`,
+      base,
+    );
+  }
+
+  const tol = toleratedRatio(m);
+  const r = rateRatioDid(canary, control, {
+    nullLogRatio: Math.log(tol),
+    alternative: m.worse === 'higher' ? 'greater' : 'less',
+  });
+  const pValue = r.pValue;
+  const evidence: MetricEvidence = {
+    ...base,
+    test: 'rate-ratio-did',
+    canaryAfter: r.treated.rateAfter,
+    controlAfter: r.control.rateAfter,
+    canaryBefore: r.treated.rateBefore,
+    controlBefore: r.control.rateBefore,
+    ratio: Math.exp(r.logRatio),
+    pValue,
+    detail: {
+      dispersion: r.dispersion,
+      degreesOfFreedom: r.degreesOfFreedom,
+      standardError: r.standardError,
+      canaryEvents: r.treated.events,
+      canaryExposure: r.treated.exposure,
+    },
+  };
+  const verdict = pValue < ctx.threshold ? 'regression' : 'pass';
+  const rate = (x: number) => formatRate(x, perRequest);
+  const reason =
+    `${m.name}: canary ${rate(r.treated.rateAfter)} vs control ${rate(r.control.rateAfter)} ` +
+    `(${formatRatio(Math.exp(r.logRatio))} vs own baselines, tolerated ${formatRatio(tol)}), ` +
+    `p=${formatP(pValue)} ${verdict === 'regression' ? '<' : '>='} ${formatP(ctx.threshold)} -> ${verdict}`;
+  return { metric: m.name, verdict, critical: m.critical, reason, evidence };
+}
+
+interface GaugeLevels {
+  before: number;
+  after: number;
+}
+
+function gaugeLevels(m: GaugeMetric, ctx: MetricContext, hosts: readonly HostSeries[]) {
+  const col = ctx.column(m.series);
+  const per = m.per === undefined ? undefined : ctx.column(m.per);
+  const out: GaugeLevels[] = [];
+  for (const h of hosts) {
+    const before = gaugeWindow(h.before, col, per);
+    const after = gaugeWindow(h.after, col, per);
+    if (before === null || after === null) continue;
+    out.push({ before, after });
+  }
+  return out;
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+function classifyGauge(m: GaugeMetric, ctx: MetricContext): MetricVerdict {
+  const canary = gaugeLevels(m, ctx, ctx.canary);
+  const control = gaugeLevels(m, ctx, ctx.control);
+  const base = emptyEvidence(m, ctx, canary.length, control.length);
+  const missing = missingDataReason({ canary: canary.length, control: control.length }, ctx);
+  if (missing) return inconclusive(m, missing, base);
+
+  const floor = smallestAttainableP(canary.length, control.length);
+  if (floor >= ctx.threshold) {
+    return inconclusive(
+      m,
+      `${canary.length} canary and ${control.length} control hosts cannot reach p < ${formatP(ctx.threshold)} with a rank test (best p=${formatP(floor)}); add hosts or canaries`,
+      base,
+    );
+  }
+
+  // Each host's change against its own baseline, on a log scale; a small
+  // offset keeps gauges that can read zero (load, CPU) finite.
+  const offset = 1e-9 + 0.01 * median([...canary, ...control].map((l) => Math.abs(l.before)));
+  const change = (l: GaugeLevels) => Math.log((l.after + offset) / (l.before + offset));
+  const sign = m.worse === 'higher' ? 1 : -1;
+  const tol = toleratedRatio(m);
+  const canaryChanges = canary.map(change);
+  const controlChanges = control.map(change);
+  // Shift the canary by the tolerated change: only a change beyond it counts.
+  const test = mannWhitneyGreater(
+    canaryChanges.map((c) => sign * (c - Math.log(tol))),
+    controlChanges.map((c) => sign * c),
+  );
+  const ratio = Math.exp(median(canaryChanges) - median(controlChanges));
+  const evidence: MetricEvidence = {
+    ...base,
+    test: 'rank-did',
+    canaryAfter: mean(canary.map((l) => l.after)),
+    controlAfter: mean(control.map((l) => l.after)),
+    canaryBefore: mean(canary.map((l) => l.before)),
+    controlBefore: mean(control.map((l) => l.before)),
+    ratio,
+    pValue: test.pValue,
+    detail: { u: test.u, exact: test.method === 'exact' ? 1 : 0 },
+  };
+  const verdict = test.pValue < ctx.threshold ? 'regression' : 'pass';
+  const reason =
+    `${m.name}: canary ${formatLevel(evidence.canaryAfter!)} vs control ${formatLevel(evidence.controlAfter!)} ` +
+    `(${formatRatio(ratio)} vs own baselines, tolerated ${formatRatio(tol)}), ` +
+    `rank p=${formatP(test.pValue)} ${verdict === 'regression' ? '<' : '>='} ${formatP(ctx.threshold)} -> ${verdict}`;
+  return { metric: m.name, verdict, critical: m.critical, reason, evidence };
+}

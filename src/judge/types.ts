@@ -1,0 +1,123 @@
+// The judge's vocabulary, shared by every layer (activities, workflow, CLI).
+
+/** A verdict, per metric and overall. Closed set. */
+export type Verdict = 'pass' | 'regression' | 'inconclusive';
+
+export const isBlocking = (v: Verdict): boolean => v !== 'pass';
+
+/**
+ * One reading of every series on one host at one time, in the fixed series
+ * order of the judge input. Compact on purpose: thousands of these cross the
+ * workflow history. `v[i]` is null when the probe for series i failed.
+ * `k[i]`, when present, is the counter's epoch (e.g. a log file's inode or a
+ * process start time): a change means the counter restarted.
+ */
+export interface Snapshot {
+  t: number;
+  v: (number | null)[];
+  k?: (number | null)[];
+}
+
+/** One host's readings before the switch and since the switch. */
+export interface HostSeries {
+  host: string;
+  before: Snapshot[];
+  after: Snapshot[];
+}
+
+export type Worse = 'higher' | 'lower';
+
+interface MetricBase {
+  /** Name shown in verdicts. */
+  name: string;
+  /** Which direction is bad. */
+  worse: Worse;
+  /** Relative change tolerated before it counts as a regression (0.2 = 20%). */
+  tolerance: number;
+  /** One significant regression on a critical metric is enough to roll back. */
+  critical: boolean;
+}
+
+/** A count, judged as a rate per unit of exposure (errors per request). */
+export interface CounterMetric extends MetricBase {
+  kind: 'counter';
+  /** Cumulative counter series that is counted. */
+  series: string;
+  /** Cumulative counter series it is a rate of; default: per second. */
+  exposure?: string;
+  /** Least exposure the canary group needs in a window (requests or seconds). */
+  minExposure?: number;
+}
+
+/** A level (latency, load, CPU), judged by ranks of per-host changes. */
+export interface GaugeMetric extends MetricBase {
+  kind: 'gauge';
+  series: string;
+  /** If set, the gauge is the ratio of two counters' increments (CPU busy per total). */
+  per?: string;
+}
+
+export type MetricSpec = CounterMetric | GaugeMetric;
+
+export interface DataLimits {
+  /** Fewest canary hosts with usable data in both windows. */
+  minCanaryHosts: number;
+  /** Fewest control hosts with usable data in both windows. */
+  minControlHosts: number;
+  /** Largest fraction of hosts in either group whose data may be missing. */
+  maxMissingFraction: number;
+}
+
+export const DEFAULT_LIMITS: DataLimits = {
+  minCanaryHosts: 1,
+  minControlHosts: 3,
+  maxMissingFraction: 0.25,
+};
+
+export interface JudgeInput {
+  /** Names of the snapshot columns, in order. */
+  series: string[];
+  metrics: MetricSpec[];
+  canary: HostSeries[];
+  control: HostSeries[];
+  /** False-rollback budget of this look, across all its metrics (see alphaForLook). */
+  alpha: number;
+  limits?: Partial<DataLimits>;
+}
+
+/** The numbers behind one metric's verdict. */
+export interface MetricEvidence {
+  test: 'rate-ratio-did' | 'rank-did' | 'none';
+  /** Canary and control values in the window since the switch (rate or mean level). */
+  canaryAfter: number | null;
+  controlAfter: number | null;
+  canaryBefore: number | null;
+  controlBefore: number | null;
+  /** Estimated multiplicative effect on the canary, relative to control (difference in differences). */
+  ratio: number | null;
+  /** The ratio the metric tolerates. */
+  toleratedRatio: number;
+  pValue: number | null;
+  /** The p-value must fall below this for a regression. */
+  threshold: number;
+  canaryHosts: number;
+  controlHosts: number;
+  /** Test-specific extras (dispersion, degrees of freedom, exposure...). */
+  detail: Record<string, number>;
+}
+
+export interface MetricVerdict {
+  metric: string;
+  verdict: Verdict;
+  critical: boolean;
+  /** One line a person can act on. */
+  reason: string;
+  evidence: MetricEvidence;
+}
+
+export interface JudgeVerdict {
+  verdict: Verdict;
+  reason: string;
+  metrics: MetricVerdict[];
+  alpha: number;
+}

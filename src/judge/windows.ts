@@ -1,0 +1,79 @@
+// Preprocessing: turns a host's raw snapshots into one number per window
+// (before the switch, since the switch). Counters become increments, with
+// counter resets handled; a failed reading is skipped, not fatal.
+import type { Snapshot } from './types.js';
+
+/**
+ * Increment of a cumulative counter between two readings. A reading that is
+ * lower than the previous one, or whose epoch changed (log rotated, process
+ * restarted), means the counter restarted from zero: the increment is the new
+ * reading itself.
+ */
+export function counterIncrement(
+  prev: number,
+  cur: number,
+  prevEpoch?: number | null,
+  curEpoch?: number | null,
+): number {
+  const restarted = cur < prev || (prevEpoch != null && curEpoch != null && prevEpoch !== curEpoch);
+  return restarted ? cur : cur - prev;
+}
+
+export interface CounterWindow {
+  count: number;
+  exposure: number;
+  /** Intervals that contributed. */
+  intervals: number;
+}
+
+/**
+ * Sum of increments of `countCol` (and `exposureCol`, or elapsed seconds) over
+ * consecutive readings where both are present. Null when fewer than two
+ * usable readings exist.
+ */
+export function counterWindow(
+  snaps: readonly Snapshot[],
+  countCol: number,
+  exposureCol: number | undefined,
+): CounterWindow | null {
+  let prev: Snapshot | undefined;
+  let count = 0;
+  let exposure = 0;
+  let intervals = 0;
+  for (const s of snaps) {
+    const c = s.v[countCol];
+    const e = exposureCol === undefined ? s.t / 1000 : s.v[exposureCol];
+    if (c == null || e == null || !Number.isFinite(c) || !Number.isFinite(e)) continue;
+    if (prev) {
+      count += counterIncrement(prev.v[countCol]!, c, prev.k?.[countCol], s.k?.[countCol]);
+      exposure +=
+        exposureCol === undefined
+          ? e - prev.t / 1000
+          : counterIncrement(prev.v[exposureCol]!, e, prev.k?.[exposureCol], s.k?.[exposureCol]);
+      intervals++;
+    }
+    prev = s;
+  }
+  return intervals === 0 ? null : { count, exposure, intervals };
+}
+
+/** Mean level of a gauge over a window; with `perCol`, the ratio of two counters' increments. */
+export function gaugeWindow(
+  snaps: readonly Snapshot[],
+  col: number,
+  perCol: number | undefined,
+): number | null {
+  if (perCol !== undefined) {
+    const w = counterWindow(snaps, col, perCol);
+    return w && w.exposure > 0 ? w.count / w.exposure : null;
+  }
+  let sum = 0;
+  let n = 0;
+  for (const s of snaps) {
+    const v = s.v[col];
+    if (v == null || !Number.isFinite(v)) continue;
+    sum += v;
+    n++;
+  }
+  return n === 0 ? null : sum / n;
+}

@@ -1,0 +1,172 @@
+// The judge end to end on literal fleets: verdicts, their reasons and numbers.
+import { describe, expect, it } from 'vitest';
+import {
+  judge,
+  type HostSeries,
+  type JudgeInput,
+  type MetricSpec,
+} from '../../../src/judge/index.js';
+
+const series = ['http_5xx', 'http_requests', 'latency_ms'];
+
+const errors: MetricSpec = {
+  name: 'http_5xx',
+  kind: 'counter',
+  series: 'http_5xx',
+  exposure: 'http_requests',
+  worse: 'higher',
+  tolerance: 0.2,
+  critical: true,
+};
+const latency: MetricSpec = {
+  name: 'latency_ms',
+  kind: 'gauge',
+  series: 'latency_ms',
+  worse: 'higher',
+  tolerance: 0.05,
+  critical: false,
+};
+
+/** A host with 10,000 requests per window at the given error rates and latencies. */
+function host(
+  name: string,
+  rates: { before: number; after: number },
+  latencyMs: { before: number; after: number } = { before: 100, after: 100 },
+): HostSeries {
+  const window = (t0: number, rate: number, lat: number, e0: number, r0: number) => [
+    { t: t0, v: [e0, r0, lat] },
+    { t: t0 + 60_000, v: [e0 + Math.round(rate * 10_000), r0 + 10_000, lat] },
+  ];
+  const before = window(0, rates.before, latencyMs.before, 0, 0);
+  const last = before[1]!.v;
+  return {
+    host: name,
+    before,
+    after: window(60_000, rates.after, latencyMs.after, last[0]!, last[1]!),
+  };
+}
+
+function fleet(
+  canaryAfterRate: number,
+  canaryLatency = 100,
+): Pick<JudgeInput, 'canary' | 'control'> {
+  const canary = [0, 1, 2, 3, 4].map((i) =>
+    host(
+      `c${i}`,
+      { before: 0.01, after: canaryAfterRate },
+      { before: 100 + i, after: canaryLatency + i },
+    ),
+  );
+  const control = Array.from({ length: 40 }, (_, i) =>
+    host(
+      `h${i}`,
+      { before: 0.01 + (i % 5) * 0.0005, after: 0.01 + ((i + 2) % 5) * 0.0005 },
+      { before: 90 + (i % 20), after: 90 + ((i * 7) % 20) * 1.01 },
+    ),
+  );
+  return { canary, control };
+}
+
+const input = (
+  f: Pick<JudgeInput, 'canary' | 'control'>,
+  metrics = [errors, latency],
+): JudgeInput => ({
+  series,
+  metrics,
+  alpha: 0.0005,
+  ...f,
+});
+
+describe('judge', () => {
+  it('passes a canary that behaves like the fleet, explaining each metric', () => {
+    const v = judge(input(fleet(0.01)));
+    expect(v.verdict).toBe('pass');
+    expect(v.metrics.map((m) => m.verdict)).toEqual(['pass', 'pass']);
+    expect(v.metrics[0]!.reason).toMatch(
+      /^http_5xx: canary 1% vs control 1\.\d% \(x[01]\.\d\d vs own baselines, tolerated x1\.20\), p=[\d.e-]+ >= 0\.00025 -> pass$/,
+    );
+  });
+
+  it('rolls back a critical error-rate regression, with its numbers as data', () => {
+    const v = judge(input(fleet(0.021)));
+    expect(v.verdict).toBe('regression');
+    const m = v.metrics[0]!;
+    expect(m.verdict).toBe('regression');
+    expect(m.reason).toMatch(
+      /^http_5xx: canary 2\.1% vs control 1\.\d% \(x2\.\d vs own baselines, tolerated x1\.20\), p=[\d.]+e-\d+ < 0\.00025 -> regression$/,
+    );
+    expect(m.evidence).toMatchObject({
+      test: 'rate-ratio-did',
+      canaryAfter: 0.021,
+      toleratedRatio: 1.2,
+      threshold: 0.00025,
+      canaryHosts: 5,
+      controlHosts: 40,
+    });
+    expect(m.evidence.pValue!).toBeLessThan(0.00025);
+    expect(m.evidence.ratio!).toBeGreaterThan(1.9);
+  });
+
+  it('passes a change within the tolerated effect (+3% on a metric that tolerates +20%)', () => {
+    const v = judge(input(fleet(0.0103)));
+    expect(v.metrics[0]!.verdict).toBe('pass');
+  });
+
+  it('asks a human when only one non-critical metric regressed', () => {
+    const v = judge(input(fleet(0.01, 150)));
+    expect(v.metrics.map((m) => m.verdict)).toEqual(['pass', 'regression']);
+    expect(v.metrics[1]!.reason).toMatch(
+      /^latency_ms: canary 15\d vs control [\d.]+ \(x1\.\d+ vs own baselines, tolerated x1\.05\), rank p=[\d.e-]+ < 0\.00025 -> regression$/,
+    );
+    expect(v.verdict).toBe('inconclusive');
+    expect(v.reason).toContain('one non-critical metric regressed (latency_ms)');
+  });
+
+  it('rolls back when two non-critical metrics regress', () => {
+    const v = judge(input(fleet(0.03, 150), [{ ...errors, critical: false }, latency]));
+    expect(v.verdict).toBe('regression');
+    expect(v.reason).toBe('2 metrics regressed: http_5xx, latency_ms');
+  });
+
+  it('is inconclusive, never a silent pass, when the canary saw too few requests', () => {
+    const f = fleet(0.01);
+    const v = judge(input(f, [{ ...errors, minExposure: 1_000_000 }]));
+    expect(v.verdict).toBe('inconclusive');
+    expect(v.metrics[0]!.reason).toBe(
+      'http_5xx: inconclusive: canary saw 50000 http_requests since the switch, needs 1000000 (minExposure)',
+    );
+  });
+
+  it('is inconclusive when probes failed on too many canary hosts', () => {
+    const f = fleet(0.05);
+    for (const h of f.canary.slice(0, 2)) for (const s of h.after) s.v = [null, null, null];
+    const v = judge(input(f));
+    expect(v.verdict).toBe('inconclusive');
+    expect(v.metrics[0]!.reason).toBe(
+      'http_5xx: inconclusive: data missing on 2 of 5 canary hosts (limit 25%)',
+    );
+  });
+
+  it('says when a fleet is too small for a rank test at this alpha', () => {
+    const f = fleet(0.01);
+    const v = judge(
+      input({ canary: f.canary.slice(0, 1), control: f.control.slice(0, 7) }, [latency]),
+    );
+    expect(v.metrics[0]!.verdict).toBe('inconclusive');
+    expect(v.metrics[0]!.reason).toContain(
+      'cannot reach p < 0.0005 with a rank test (best p=0.13)',
+    );
+  });
+
+  it('judges "lower is worse" metrics in that direction', () => {
+    const throughput: MetricSpec = { ...errors, name: 'orders', worse: 'lower' };
+    expect(judge(input(fleet(0.021), [throughput])).verdict).toBe('pass');
+    expect(judge(input(fleet(0.004), [throughput])).verdict).toBe('regression');
+  });
+
+  it('names a metric whose series was never sampled', () => {
+    expect(() => judge(input(fleet(0.01), [{ ...errors, series: 'nope' }]))).toThrow(
+      'metric series nope is not among the sampled series',
+    );
+  });
+});
