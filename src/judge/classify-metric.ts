@@ -160,7 +160,13 @@ function gaugeLevels(m: GaugeMetric, ctx: MetricContext, hosts: readonly HostSer
   const out: GaugeLevels[] = [];
   for (const h of hosts) {
     const before = gaugeWindow(h.before, col, per);
-    const after = gaugeWindow(h.after, col, per);
+    // A level reading describes the interval that ends at it, so the reading
+    // taken at the switch still belongs to the old release.
+    const after = gaugeWindow(
+      per === undefined && h.after.length > 1 ? h.after.slice(1) : h.after,
+      col,
+      per,
+    );
     if (before === null || after === null) continue;
     out.push({ before, after });
   }

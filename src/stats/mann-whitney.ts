@@ -56,32 +56,44 @@ function rankSum(x: readonly number[], y: readonly number[]) {
 }
 
 /**
- * P(U >= u) for samples of sizes m and n without ties, by the recurrence
- * p(u; m, n) = m/(m+n) p(u-n; m-1, n) + n/(m+n) p(u; m, n-1) on probabilities
- * (not counts, which overflow).
+ * Null distribution of U for samples of sizes m and n without ties, by the
+ * recurrence p(u; m, n) = m/(m+n) p(u-n; m-1, n) + n/(m+n) p(u; m, n-1) on
+ * probabilities (not counts, which overflow). It depends only on the sizes,
+ * and a deploy asks for the same sizes look after look, so it is cached.
  */
-function exactUpperTail(u: number, m: number, n: number): number {
-  // dist[j][k] = P(U = k) for sizes (i, j), built up over i.
-  const maxU = m * n;
+function exactDistribution(m: number, n: number): Float64Array {
+  const key = `${m},${n}`;
+  const cached = distributions.get(key);
+  if (cached) return cached;
+  // prev[j] = distribution for sizes (i - 1, j), built up over i.
   let prev: Float64Array[] = Array.from({ length: n + 1 }, () => Float64Array.of(1)); // i = 0
   for (let i = 1; i <= m; i++) {
     const cur: Float64Array[] = new Array<Float64Array>(n + 1);
     cur[0] = Float64Array.of(1); // j = 0: U is always 0
     for (let j = 1; j <= n; j++) {
-      const size = i * j + 1;
-      const d = new Float64Array(size);
-      const fromLeft = prev[j]!; // (i-1, j): x's largest element, adds j
-      const fromUp = cur[j - 1]!; // (i, j-1): y's largest element, adds 0
+      const d = new Float64Array(i * j + 1);
+      const xLargest = prev[j]!; // the largest value is from x: it beats all j of y
+      const yLargest = cur[j - 1]!; // the largest value is from y: it beats none of x
       const a = i / (i + j);
       const b = j / (i + j);
-      for (let k = 0; k < fromLeft.length; k++) d[k + j]! += a * fromLeft[k]!;
-      for (let k = 0; k < fromUp.length; k++) d[k]! += b * fromUp[k]!;
+      for (let k = 0; k < xLargest.length; k++) d[k + j]! += a * xLargest[k]!;
+      for (let k = 0; k < yLargest.length; k++) d[k]! += b * yLargest[k]!;
       cur[j] = d;
     }
     prev = cur;
   }
   const dist = prev[n]!;
+  if (distributions.size >= 64) distributions.delete(distributions.keys().next().value!);
+  distributions.set(key, dist);
+  return dist;
+}
+
+const distributions = new Map<string, Float64Array>();
+
+/** P(U >= u) under the null, for samples of sizes m and n without ties. */
+function exactUpperTail(u: number, m: number, n: number): number {
+  const dist = exactDistribution(m, n);
   let tail = 0;
-  for (let k = Math.ceil(u - 1e-9); k <= maxU; k++) tail += dist[k]!;
+  for (let k = Math.ceil(u - 1e-9); k < dist.length; k++) tail += dist[k]!;
   return Math.min(1, tail);
 }

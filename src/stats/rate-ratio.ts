@@ -1,9 +1,10 @@
 // Difference-in-differences test on event rates (errors per request) between
 // a treated group and a control group, each observed before and after a
 // change. Counts are modelled as quasi-Poisson: the Poisson variance is
-// inflated by a dispersion factor estimated from the control units
-// themselves, so overdispersed counts and host-to-host variation in the
-// change do not pass for a signal. Knows nothing of metrics or configuration.
+// inflated by a dispersion factor estimated from the units themselves (each
+// around its own group's change, pooled over both groups), so overdispersed
+// counts and host-to-host variation in the change do not pass for a signal.
+// Knows nothing of metrics or configuration.
 import { tUpperTail } from './distributions.js';
 
 /** One unit's (host's) events and exposure in both periods. */
@@ -18,7 +19,7 @@ export interface RateRatioResult {
   /** log of the DiD rate ratio: (treated after/before) / (control after/before). */
   logRatio: number;
   standardError: number;
-  /** Dispersion factor (>= 1) estimated from control units. */
+  /** Dispersion factor (>= 1) estimated from both groups' units. */
   dispersion: number;
   degreesOfFreedom: number;
   /** One-sided p-value of H0: log ratio = nullLogRatio, in the direction asked. */
@@ -47,20 +48,27 @@ const logChange = (eb: number, nb: number, ea: number, na: number) =>
   Math.log((ea + HALF) / na) - Math.log((eb + HALF) / nb);
 const poissonVar = (eb: number, ea: number) => 1 / (eb + HALF) + 1 / (ea + HALF);
 
-/**
- * Pearson-type dispersion of the control units' log changes around the
- * pooled control change, relative to their Poisson variances; never below 1.
- */
-export function controlDispersion(control: readonly RateCell[]): number {
-  if (control.length < 2) return 1;
-  const p = pool(control);
+/** Sum of squared Pearson residuals of units' log changes around their group's pooled change. */
+function pearsonSum(units: readonly RateCell[]): number {
+  const p = pool(units);
   const pooled = logChange(p.eb, p.nb, p.ea, p.na);
   let sum = 0;
-  for (const c of control) {
+  for (const c of units) {
     const d = logChange(c.eventsBefore, c.exposureBefore, c.eventsAfter, c.exposureAfter) - pooled;
     sum += (d * d) / poissonVar(c.eventsBefore, c.eventsAfter);
   }
-  return Math.max(1, sum / (control.length - 1));
+  return sum;
+}
+
+/**
+ * Dispersion of the units' log changes relative to their Poisson variances,
+ * pooled over the groups (each around its own group's change, so a real
+ * effect does not inflate it); never below 1.
+ */
+export function pooledDispersion(...groups: (readonly RateCell[])[]): number {
+  const df = groups.reduce((s, g) => s + Math.max(0, g.length - 1), 0);
+  if (df === 0) return 1;
+  return Math.max(1, groups.reduce((s, g) => s + (g.length > 1 ? pearsonSum(g) : 0), 0) / df);
 }
 
 export interface RateRatioOptions {
@@ -72,8 +80,8 @@ export interface RateRatioOptions {
 
 /**
  * Tests H0: log DiD ratio = nullLogRatio against a one-sided alternative, with
- * a t reference distribution whose degrees of freedom come from the
- * dispersion estimate (control units - 1).
+ * a t reference distribution whose degrees of freedom are those of the
+ * dispersion estimate (units - groups).
  */
 export function rateRatioDid(
   treated: readonly RateCell[],
@@ -85,9 +93,9 @@ export function rateRatioDid(
   const t = pool(treated);
   const c = pool(control);
   const logRatio = logChange(t.eb, t.nb, t.ea, t.na) - logChange(c.eb, c.nb, c.ea, c.na);
-  const dispersion = controlDispersion(control);
+  const dispersion = pooledDispersion(treated, control);
   const standardError = Math.sqrt(dispersion * (poissonVar(t.eb, t.ea) + poissonVar(c.eb, c.ea)));
-  const degreesOfFreedom = Math.max(1, control.length - 1);
+  const degreesOfFreedom = Math.max(1, treated.length + control.length - 2);
   const sign = alternative === 'greater' ? 1 : -1;
   const pValue = tUpperTail((sign * (logRatio - nullLogRatio)) / standardError, degreesOfFreedom);
   return {

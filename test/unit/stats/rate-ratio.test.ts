@@ -1,9 +1,10 @@
 // Reference values: an independent NumPy/SciPy 1.17.1 implementation of the
 // same quasi-Poisson difference-in-differences test (log rates with +0.5,
-// Pearson dispersion of control hosts' log changes floored at 1, t with
-// n_control - 1 df, p = scipy.stats.t.sf).
+// Pearson dispersion of hosts' log changes around their group's change,
+// pooled over both groups and floored at 1; t with n - 2 df;
+// p = scipy.stats.t.sf).
 import { describe, expect, it } from 'vitest';
-import { controlDispersion, rateRatioDid, type RateCell } from '../../../src/stats/rate-ratio.js';
+import { pooledDispersion, rateRatioDid, type RateCell } from '../../../src/stats/rate-ratio.js';
 
 const cell = (eb: number, nb: number, ea: number, na: number): RateCell => ({
   eventsBefore: eb,
@@ -27,17 +28,17 @@ describe('rateRatioDid', () => {
     expect(r.logRatio).toBeCloseTo(0.6715140801488295, 12);
     expect(r.dispersion).toBe(1);
     expect(r.standardError).toBeCloseTo(0.15748322006768212, 12);
-    expect(r.degreesOfFreedom).toBe(4);
-    expect(r.pValue / 0.018000055078830964).toBeCloseTo(1, 8);
-    expect(rateRatioDid(treated, control).pValue / 0.006505863515121693).toBeCloseTo(1, 8);
+    expect(r.degreesOfFreedom).toBe(5);
+    expect(r.pValue / 0.013330886486189403).toBeCloseTo(1, 8);
+    expect(rateRatioDid(treated, control).pValue / 0.003992027482487289).toBeCloseTo(1, 8);
   });
 
   it('tests the other direction for metrics where lower is worse', () => {
     const r = rateRatioDid(treated, control, { nullLogRatio: Math.log(0.8), alternative: 'less' });
-    expect(r.pValue / 0.9976305282916029).toBeCloseTo(1, 8);
+    expect(r.pValue / 0.9988229174544487).toBeCloseTo(1, 8);
   });
 
-  it('widens the error by the dispersion of overdispersed controls', () => {
+  it('widens the error by the dispersion of overdispersed hosts', () => {
     const t2 = [cell(50, 5000, 140, 5100), cell(40, 4800, 120, 4700)];
     const c2 = [
       cell(45, 5000, 70, 5050),
@@ -46,10 +47,10 @@ describe('rateRatioDid', () => {
       cell(52, 5500, 30, 5600),
       cell(41, 4500, 65, 4400),
     ];
-    expect(controlDispersion(c2)).toBeCloseTo(5.8096433325908245, 10);
+    expect(pooledDispersion(t2, c2)).toBeCloseTo(4.687011496912762, 10);
     const r = rateRatioDid(t2, c2, { nullLogRatio: Math.log(1.2) });
     expect(r.logRatio).toBeCloseTo(0.9435843804002078, 12);
-    expect(r.standardError).toBeCloseTo(0.3646146344029306, 12);
-    expect(r.pValue / 0.05254254366740229).toBeCloseTo(1, 8);
+    expect(r.standardError).toBeCloseTo(0.32749703296888893, 12);
+    expect(r.pValue / 0.03383709162595866).toBeCloseTo(1, 8);
   });
 });

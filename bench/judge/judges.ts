@@ -1,0 +1,198 @@
+// The judges the benchmark compares, all over the same simulated traces:
+// phased's judge (through its real code) and four simple peers.
+import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf';
+import {
+  alphaForLook,
+  judge,
+  type HostSeries,
+  type MetricSpec,
+  type Snapshot,
+} from '../../src/judge/index.js';
+import { tUpperTail } from '../../src/stats/distributions.js';
+import { mannWhitneyGreater } from '../../src/stats/mann-whitney.js';
+import type { FleetParams, Look, Trace } from './simulate.js';
+
+export type LookVerdict = 'pass' | 'regression' | 'inconclusive';
+
+export interface BenchJudge {
+  name: string;
+  description: string;
+  /** Prepares per-deploy state once, then judges each look. */
+  forDeploy(p: FleetParams, trace: Trace, looks: Look[]): (look: Look) => LookVerdict;
+}
+
+// --- phased ---------------------------------------------------------------
+
+export const PHASED_METRICS: MetricSpec[] = [
+  {
+    name: 'errors',
+    kind: 'counter',
+    series: 'errors',
+    exposure: 'requests',
+    worse: 'higher',
+    tolerance: 0.2,
+    critical: true,
+  },
+  {
+    name: 'latency',
+    kind: 'gauge',
+    series: 'latency',
+    worse: 'higher',
+    tolerance: 0.05,
+    critical: true,
+  },
+];
+export const ALPHA = 0.001;
+
+/** Readings every interval boundary: cumulative counters, the last interval's mean latency. */
+function snapshots(trace: Trace, h: number, intervalSec: number): Snapshot[] {
+  const out: Snapshot[] = [{ t: 0, v: [0, 0, null] }];
+  let e = 0;
+  let r = 0;
+  for (let i = 0; i < trace.intervals; i++) {
+    const j = h * trace.intervals + i;
+    e += trace.errors[j]!;
+    r += trace.requests[j]!;
+    out.push({ t: (i + 1) * intervalSec * 1000, v: [e, r, trace.latency[j]!] });
+  }
+  return out;
+}
+
+export const phased: BenchJudge = {
+  name: 'phased',
+  description:
+    'DiD quasi-Poisson rate ratio (errors/request) + DiD rank test (latency) vs concurrent controls, alpha 0.001 split over 11 looks and 2 metrics',
+  forDeploy(p, trace, looks) {
+    const snaps = Array.from({ length: trace.hosts }, (_, h) => snapshots(trace, h, p.intervalSec));
+    const plan = {
+      alpha: ALPHA,
+      canaryLooks: looks.filter((l) => l.phase === 'canary').length,
+      watchLooks: looks.filter((l) => l.phase === 'watch').length,
+    };
+    return (look) => {
+      const series = (h: number): HostSeries => ({
+        host: String(h),
+        before: snaps[h]!.slice(0, trace.canaryAt + 1),
+        after: snaps[h]!.slice(look.afterFrom, look.afterTo + 1),
+      });
+      return judge({
+        series: ['errors', 'requests', 'latency'],
+        metrics: PHASED_METRICS,
+        canary: look.treated.map(series),
+        control: look.control.map(series),
+        alpha: alphaForLook(plan, look.phase),
+      }).verdict;
+    };
+  },
+};
+
+// --- helpers for the peers ---------------------------------------------------
+
+function sums(trace: Trace, hosts: number[], from: number, to: number) {
+  let e = 0;
+  let r = 0;
+  let lat = 0;
+  for (const h of hosts)
+    for (let i = from; i < to; i++) {
+      const j = h * trace.intervals + i;
+      e += trace.errors[j]!;
+      r += trace.requests[j]!;
+      lat += trace.latency[j]!;
+    }
+  return { e, r, meanLatency: lat / (hosts.length * (to - from)) };
+}
+
+function perInterval(trace: Trace, hosts: number[], from: number, to: number) {
+  const rates: number[] = [];
+  const lats: number[] = [];
+  for (const h of hosts)
+    for (let i = from; i < to; i++) {
+      const j = h * trace.intervals + i;
+      rates.push(trace.requests[j]! > 0 ? trace.errors[j]! / trace.requests[j]! : 0);
+      lats.push(trace.latency[j]!);
+    }
+  return { rates, lats };
+}
+
+/** One-sided Welch t-test p-value that `x` has a greater mean than `y`. */
+function welchGreater(x: number[], y: number[]): number {
+  const m = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+  const v = (a: number[], mu: number) => a.reduce((s, q) => s + (q - mu) ** 2, 0) / (a.length - 1);
+  const mx = m(x);
+  const my = m(y);
+  const vx = v(x, mx) / x.length;
+  const vy = v(y, my) / y.length;
+  const se = Math.sqrt(vx + vy);
+  if (se === 0) return mx > my ? 0 : 1;
+  const df = (vx + vy) ** 2 / (vx ** 2 / (x.length - 1) + vy ** 2 / (y.length - 1));
+  return tUpperTail((mx - my) / se, df);
+}
+
+// --- peers -----------------------------------------------------------------------
+
+export const threshold: BenchJudge = {
+  name: 'threshold',
+  description:
+    'canary error rate > 1.5x control, or canary mean latency > 1.2x control, at any look',
+  forDeploy(_p, trace) {
+    return (look) => {
+      const t = sums(trace, look.treated, look.afterFrom, look.afterTo);
+      const c = sums(trace, look.control, look.afterFrom, look.afterTo);
+      const bad = t.e / t.r > 1.5 * (c.e / c.r) || t.meanLatency > 1.2 * c.meanLatency;
+      return bad ? 'regression' : 'pass';
+    };
+  },
+};
+
+export const naivePoisson: BenchJudge = {
+  name: 'naive-poisson',
+  description:
+    'exact conditional binomial test on errors and a Welch test on latency, canary vs control after the switch, alpha 0.001 at every look (no overdispersion, no baseline, no look correction)',
+  forDeploy(_p, trace) {
+    return (look) => {
+      const t = sums(trace, look.treated, look.afterFrom, look.afterTo);
+      const c = sums(trace, look.control, look.afterFrom, look.afterTo);
+      const total = t.e + c.e;
+      const pErrors = t.e === 0 ? 1 : 1 - binomialCdf(t.e - 1, total, t.r / (t.r + c.r));
+      const lats = (hosts: number[]) =>
+        perInterval(trace, hosts, look.afterFrom, look.afterTo).lats;
+      const pLatency = welchGreater(lats(look.treated), lats(look.control));
+      return Math.min(pErrors, pLatency) < ALPHA ? 'regression' : 'pass';
+    };
+  },
+};
+
+export const mannWhitney: BenchJudge = {
+  name: 'mann-whitney',
+  description:
+    'Kayenta-style: Mann-Whitney on per-interval values (error rate, latency), canary vs control after the switch, 98% confidence, any metric high fails',
+  forDeploy(_p, trace) {
+    return (look) => {
+      const t = perInterval(trace, look.treated, look.afterFrom, look.afterTo);
+      const c = perInterval(trace, look.control, look.afterFrom, look.afterTo);
+      const high =
+        mannWhitneyGreater(t.rates, c.rates).pValue < 0.01 ||
+        mannWhitneyGreater(t.lats, c.lats).pValue < 0.01;
+      return high ? 'regression' : 'pass';
+    };
+  },
+};
+
+export const beforeAfter: BenchJudge = {
+  name: 'before-after',
+  description:
+    "Welch t-test of the switched hosts' per-interval values after vs their own before, alpha 0.001 at every look (no concurrent control)",
+  forDeploy(_p, trace) {
+    return (look) => {
+      const after = perInterval(trace, look.treated, look.afterFrom, look.afterTo);
+      const before = perInterval(trace, look.treated, 0, trace.canaryAt);
+      const p = Math.min(
+        welchGreater(after.rates, before.rates),
+        welchGreater(after.lats, before.lats),
+      );
+      return p < ALPHA ? 'regression' : 'pass';
+    };
+  },
+};
+
+export const ALL_JUDGES = [phased, threshold, naivePoisson, mannWhitney, beforeAfter];

@@ -1,0 +1,187 @@
+// A fleet's traffic during one deploy, for the judge benchmark. Everything a
+// judge could be fooled by is in it: hosts that differ in traffic, error rate
+// and latency; error counts far more variable than Poisson; a drift that moves
+// every host during the deploy (time of day); per-host latency wander.
+import gammaFactory from '@stdlib/random-base-gamma';
+import mt19937 from '@stdlib/random-base-mt19937';
+import normalFactory from '@stdlib/random-base-normal';
+import poissonFactory from '@stdlib/random-base-poisson';
+
+export interface FleetParams {
+  hosts: number;
+  /** Canary share of the fleet; the same number of hosts is held back during the watch. */
+  canaryFraction: number;
+  intervalSec: number;
+  baselineSec: number;
+  soakSec: number;
+  watchSec: number;
+  lookEverySec: number;
+  /** Mean requests per second per host; hosts differ by a lognormal factor. */
+  meanRps: number;
+  hostRateSigma: number;
+  baseErrorRate: number;
+  hostErrorSigma: number;
+  /** Variance of an interval's error count over its mean (Poisson = 1). */
+  errorDispersion: number;
+  latencyMs: number;
+  hostLatencySigma: number;
+  /** Relative noise of one interval's mean latency reading. */
+  latencyNoise: number;
+  /** Largest fleet-wide drift over the deploy, drawn per deploy in [-x, x]. */
+  drift: { traffic: number; errors: number; latency: number };
+  /** Per-host latency drift over the deploy (sd, relative). */
+  hostLatencyDrift: number;
+}
+
+export const DEFAULT_FLEET: FleetParams = {
+  hosts: 100,
+  canaryFraction: 0.05,
+  intervalSec: 10,
+  baselineSec: 180,
+  soakSec: 60,
+  watchSec: 300,
+  lookEverySec: 30,
+  meanRps: 100,
+  hostRateSigma: 0.3,
+  baseErrorRate: 0.01,
+  hostErrorSigma: 0.3,
+  errorDispersion: 4,
+  latencyMs: 50,
+  hostLatencySigma: 0.25,
+  latencyNoise: 0.03,
+  drift: { traffic: 0.3, errors: 0.2, latency: 0.15 },
+  hostLatencyDrift: 0.02,
+};
+
+/** Multipliers the release under test applies to hosts that run it. */
+export interface Regression {
+  errors: number;
+  latency: number;
+}
+
+export const NO_REGRESSION: Regression = { errors: 1, latency: 1 };
+
+/** One deploy's per-host, per-interval traffic (row-major: host * intervals + i). */
+export interface Trace {
+  hosts: number;
+  intervals: number;
+  requests: Float64Array;
+  errors: Float64Array;
+  latency: Float64Array;
+  canary: number[];
+  holdback: number[];
+  /** Interval index at which the canary switched, and at which the rest did. */
+  canaryAt: number;
+  fullAt: number;
+}
+
+export type Rng = ReturnType<typeof createRng>;
+
+export function createRng(seed: number) {
+  // factory() returns the generator with `.normalized` (uniform on [0, 1));
+  // the package's typings leave that property out.
+  const mt = mt19937.factory({ seed }) as unknown as { normalized: () => number };
+  const prng = mt.normalized;
+  return {
+    uniform: prng,
+    poisson: poissonFactory.factory({ prng }),
+    gamma: gammaFactory.factory({ prng }),
+    normal: normalFactory.factory({ prng }),
+  };
+}
+
+function sampleHosts(rng: Rng, n: number, k: number, exclude: Set<number>): number[] {
+  const chosen: number[] = [];
+  while (chosen.length < k) {
+    const h = Math.floor(rng.uniform() * n);
+    if (!exclude.has(h) && !chosen.includes(h)) chosen.push(h);
+  }
+  return chosen.sort((a, b) => a - b);
+}
+
+export function simulateDeploy(p: FleetParams, regression: Regression, rng: Rng): Trace {
+  const n = p.hosts;
+  const canaryAt = p.baselineSec / p.intervalSec;
+  const fullAt = canaryAt + p.soakSec / p.intervalSec;
+  const intervals = fullAt + p.watchSec / p.intervalSec;
+  const k = Math.max(1, Math.round(n * p.canaryFraction));
+  const canary = sampleHosts(rng, n, k, new Set());
+  const holdback = sampleHosts(rng, n, k, new Set(canary));
+  const isCanary = new Set(canary);
+  const isHoldback = new Set(holdback);
+
+  const drift = (x: number) => (rng.uniform() * 2 - 1) * x;
+  const dTraffic = drift(p.drift.traffic);
+  const dErrors = drift(p.drift.errors);
+  const dLatency = drift(p.drift.latency);
+  const lognormal = (sigma: number) => Math.exp(rng.normal(-sigma * sigma * 0.5, sigma));
+
+  const requests = new Float64Array(n * intervals);
+  const errors = new Float64Array(n * intervals);
+  const latency = new Float64Array(n * intervals);
+  // Gamma-Poisson mixture = negative binomial with variance `errorDispersion` x mean.
+  const phi = p.errorDispersion;
+  for (let h = 0; h < n; h++) {
+    const rate = p.meanRps * lognormal(p.hostRateSigma);
+    const errRate = p.baseErrorRate * lognormal(p.hostErrorSigma);
+    const lat = p.latencyMs * lognormal(p.hostLatencySigma);
+    const hostLatDrift = rng.normal(0, p.hostLatencyDrift);
+    const newFrom = isCanary.has(h) ? canaryAt : isHoldback.has(h) ? Infinity : fullAt;
+    for (let i = 0; i < intervals; i++) {
+      const f = i / intervals;
+      const onNew = i >= newFrom;
+      const reqMean = rate * p.intervalSec * (1 + dTraffic * f);
+      const req = rng.poisson(reqMean);
+      const errMean = req * errRate * (1 + dErrors * f) * (onNew ? regression.errors : 1);
+      const shape = errMean / (phi - 1);
+      const err = errMean > 0 ? rng.poisson(rng.gamma(shape, shape / errMean)) : 0;
+      const latMean =
+        lat * (1 + dLatency * f) * (1 + hostLatDrift * f) * (onNew ? regression.latency : 1);
+      const j = h * intervals + i;
+      requests[j] = req;
+      errors[j] = Math.min(err, req);
+      latency[j] = latMean * (1 + rng.normal(0, p.latencyNoise));
+    }
+  }
+  return { hosts: n, intervals, requests, errors, latency, canary, holdback, canaryAt, fullAt };
+}
+
+/** A judged moment: which hosts are treated and control, and which intervals are "after". */
+export interface Look {
+  phase: 'canary' | 'watch';
+  /** Seconds since the canary switch, at which this look decides. */
+  atSec: number;
+  treated: number[];
+  control: number[];
+  /** Baseline intervals [0, canaryAt), after intervals [afterFrom, afterTo). */
+  afterFrom: number;
+  afterTo: number;
+}
+
+export function looksOf(p: FleetParams, trace: Trace): Look[] {
+  const all = Array.from({ length: trace.hosts }, (_, h) => h);
+  const holdback = new Set(trace.holdback);
+  const canary = new Set(trace.canary);
+  const looks: Look[] = [
+    {
+      phase: 'canary',
+      atSec: p.soakSec,
+      treated: trace.canary,
+      control: all.filter((h) => !canary.has(h)),
+      afterFrom: trace.canaryAt,
+      afterTo: trace.fullAt,
+    },
+  ];
+  const step = p.lookEverySec / p.intervalSec;
+  for (let to = trace.fullAt + step; to <= trace.intervals; to += step) {
+    looks.push({
+      phase: 'watch',
+      atSec: p.soakSec + (to - trace.fullAt) * p.intervalSec,
+      treated: all.filter((h) => !holdback.has(h)),
+      control: trace.holdback,
+      afterFrom: trace.fullAt,
+      afterTo: to,
+    });
+  }
+  return looks;
+}

@@ -1,0 +1,29 @@
+// What phased needs from a way of reaching a host: run a program there with
+// arguments (never a shell line), with a deadline. The local transport runs it
+// on this machine; the SSH transport runs it on a server.
+
+export interface Host {
+  /** Name shown in verdicts and the UI (validated: letters, digits, . _ -). */
+  name: string;
+  /** Address the host is reached at (DNS name or IP). */
+  address: string;
+  /** Deploy root on the host: releases/ and current live under it. */
+  root: string;
+  tags?: Record<string, string>;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** Exit code; null when killed by a signal or the deadline. */
+  code: number | null;
+}
+
+export interface ExecOptions {
+  timeoutMs?: number;
+}
+
+export interface HostTransport {
+  /** Runs `argv` on the host. Resolves with the exit code; rejects only when it cannot run at all. */
+  exec(host: Host, argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+}

@@ -1,0 +1,181 @@
+// Probes on this machine through the local transport: real /proc, real log
+// files rotated and truncated, a real HTTP endpoint.
+import { appendFileSync, readdirSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { counterWindow } from '../../../src/judge/windows.js';
+import { cpuProbe, loadavgProbe } from '../../../src/metrics/command.js';
+import { logLinesProbe } from '../../../src/metrics/log-lines.js';
+import { prometheusProbe } from '../../../src/metrics/prometheus.js';
+import { sampleHost } from '../../../src/metrics/sample.js';
+import type { Snapshot } from '../../../src/judge/types.js';
+import { freePort } from '../../../src/temporal/ports.js';
+import { LocalTransport } from '../../../src/transport/local.js';
+import type { Host } from '../../../src/transport/types.js';
+import { testDir } from '../../helpers/tmp.js';
+
+const transport = new LocalTransport();
+const host = (root: string): Host => ({ name: 'web-1', address: '127.0.0.1', root });
+
+describe('builtin command probes on the local transport', () => {
+  it('reads load averages and CPU jiffies from /proc', async () => {
+    const root = await testDir();
+    const { snapshot, errors } = await sampleHost({
+      host: host(root),
+      transport,
+      probes: [loadavgProbe(), cpuProbe()],
+      series: ['load1', 'load5', 'load15', 'cpu_busy', 'cpu_total'],
+    });
+    expect(errors).toEqual([]);
+    for (const v of snapshot.v) expect(v).toBeGreaterThanOrEqual(0);
+    expect(snapshot.v[3]!).toBeLessThan(snapshot.v[4]!);
+  });
+});
+
+describe('log line counting', () => {
+  it('counts matching lines since the previous sample across rotation and truncation', async () => {
+    const root = await testDir();
+    const log = path.join(root, 'error.log');
+    const probe = logLinesProbe({ series: 'log_errors', path: log, pattern: ' 5[0-9]{2} ' });
+    const snaps: Snapshot[] = [];
+    let t = 0;
+    const sample = async () => {
+      const { snapshot, errors } = await sampleHost({
+        host: host(root),
+        transport,
+        probes: [probe],
+        series: ['log_errors'],
+        now: () => (t += 10_000),
+      });
+      expect(errors).toEqual([]);
+      snaps.push(snapshot);
+    };
+    const lines = (n: number, code: number) =>
+      Array.from({ length: n }, (_, i) => `GET /x${i} ${code} 12ms\n`).join('');
+
+    writeFileSync(log, lines(3, 200) + lines(2, 503));
+    await sample(); // 2 so far
+    appendFileSync(log, lines(4, 500) + lines(10, 200));
+    await sample(); // +4
+    renameSync(log, `${log}.1`); // logrotate: new inode
+    writeFileSync(log, lines(1, 502));
+    await sample(); // +1 in the new file
+    appendFileSync(log, lines(2, 504));
+    await sample(); // +2
+    truncateSync(log, 0); // copytruncate
+    appendFileSync(log, lines(1, 500));
+    await sample(); // +1 after truncation
+
+    expect(snaps.map((s) => s.v[0])).toEqual([2, 6, 1, 3, 1]);
+    expect(counterWindow(snaps, 0, undefined)!.count).toBe(4 + 1 + 2 + 1);
+  });
+
+  it('takes the pattern and path as data, not shell syntax', async () => {
+    const root = await testDir();
+    const log = path.join(root, 'x.log');
+    writeFileSync(log, 'a\n$(touch pwned)\n');
+    const probe = logLinesProbe({
+      series: 'n',
+      path: log,
+      pattern: '$(touch pwned)"; touch pwned2; "',
+    });
+    const { snapshot } = await sampleHost({
+      host: host(root),
+      transport,
+      probes: [probe],
+      series: ['n'],
+    });
+    expect(snapshot.v).toEqual([0]);
+    expect(readdirSync(root).sort()).toEqual(['x.log']);
+    expect(readdirSync(process.cwd())).not.toContain('pwned');
+  });
+
+  it('gives a missing sample, not an exception, when the log does not exist', async () => {
+    const root = await testDir();
+    const probe = logLinesProbe({
+      series: 'n',
+      path: path.join(root, 'missing.log'),
+      pattern: 'x',
+    });
+    const { snapshot, errors } = await sampleHost({
+      host: host(root),
+      transport,
+      probes: [probe],
+      series: ['n'],
+    });
+    expect(snapshot.v).toEqual([null]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^probe log-lines\(n\) on web-1: sh exited 1: /);
+  });
+});
+
+describe('Prometheus scrape', () => {
+  async function serve(body: () => string): Promise<number> {
+    const server = http.createServer((_req, res) => res.end(body()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return (server.address() as AddressInfo).port;
+  }
+
+  it('scrapes the host endpoint into series, including after a counter reset', async () => {
+    const root = await testDir();
+    let requests = 1000;
+    let errors = 10;
+    const port = await serve(
+      () =>
+        `# TYPE http_requests_total counter\nhttp_requests_total{code="200"} ${requests - errors}\nhttp_requests_total{code="500"} ${errors}\n`,
+    );
+    const probe = prometheusProbe({
+      port,
+      series: [
+        { series: 'http_requests', metric: 'http_requests_total' },
+        { series: 'http_5xx', metric: 'http_requests_total', labels: { code: '/5../' } },
+      ],
+    });
+    const snaps: Snapshot[] = [];
+    let t = 0;
+    for (const [r, e] of [
+      [1000, 10],
+      [1600, 13],
+      [200, 1], // the server restarted: counters reset
+      [700, 4],
+    ] as const) {
+      requests = r;
+      errors = e;
+      const s = await sampleHost({
+        host: host(root),
+        transport,
+        probes: [probe],
+        series: ['http_5xx', 'http_requests'],
+        now: () => (t += 10_000),
+      });
+      expect(s.errors).toEqual([]);
+      snaps.push(s.snapshot);
+    }
+    expect(counterWindow(snaps, 0, 1)).toEqual({
+      count: 3 + 1 + 3,
+      exposure: 600 + 200 + 500,
+      intervals: 3,
+    });
+  });
+
+  it('gives a missing sample when the host does not answer', async () => {
+    const root = await testDir();
+    const port = await freePort('127.0.0.1');
+    const probe = prometheusProbe({
+      port,
+      series: [{ series: 'r', metric: 'http_requests_total' }],
+    });
+    const s = await sampleHost({
+      host: host(root),
+      transport,
+      probes: [probe],
+      series: ['r'],
+      timeoutMs: 2000,
+    });
+    expect(s.snapshot.v).toEqual([null]);
+    expect(s.errors[0]).toContain(`cannot scrape http://127.0.0.1:${port}/metrics`);
+  });
+});
