@@ -1,0 +1,54 @@
+// The judge benchmark is only as honest as its simulator: check that the
+// traces have the properties the benchmark claims (deterministic seed).
+import { describe, expect, it } from 'vitest';
+import {
+  createRng,
+  DEFAULT_FLEET,
+  looksOf,
+  NO_REGRESSION,
+  simulateDeploy,
+} from '../../../bench/judge/simulate.js';
+
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+const variance = (xs: number[]) => {
+  const m = mean(xs);
+  return xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1);
+};
+
+describe('fleet simulator', () => {
+  const trace = simulateDeploy(DEFAULT_FLEET, NO_REGRESSION, createRng(42));
+  const perHost = (arr: Float64Array, h: number) =>
+    Array.from(arr.subarray(h * trace.intervals, (h + 1) * trace.intervals));
+
+  it('is deterministic for a seed', () => {
+    const again = simulateDeploy(DEFAULT_FLEET, NO_REGRESSION, createRng(42));
+    expect(again.errors).toEqual(trace.errors);
+    expect(again.canary).toEqual(trace.canary);
+  });
+
+  it('has host request rates that differ by well over 30%', () => {
+    const rates = Array.from({ length: trace.hosts }, (_, h) => mean(perHost(trace.requests, h)));
+    expect(Math.sqrt(variance(rates)) / mean(rates)).toBeGreaterThan(0.2);
+    expect(Math.max(...rates) / Math.min(...rates)).toBeGreaterThan(1.3);
+  });
+
+  it('has error counts at least 3 times as variable as Poisson within a host', () => {
+    // Compare each host's interval counts with their mean, over the baseline
+    // (no regression, little drift): variance / mean is 1 for Poisson.
+    const ratios = Array.from({ length: trace.hosts }, (_, h) => {
+      const e = perHost(trace.errors, h).slice(0, trace.canaryAt);
+      return variance(e) / mean(e);
+    });
+    expect(mean(ratios)).toBeGreaterThan(3);
+  });
+
+  it('plans one canary look and a watch look every 30 s for 5 minutes', () => {
+    const looks = looksOf(DEFAULT_FLEET, trace);
+    expect(looks.map((l) => `${l.phase}@${l.atSec}`)).toEqual([
+      'canary@60',
+      ...Array.from({ length: 10 }, (_, k) => `watch@${90 + 30 * k}`),
+    ]);
+    expect(looks[0]!.treated).toEqual(trace.canary);
+    expect(looks[1]!.control).toEqual(trace.holdback);
+  });
+});
