@@ -1,14 +1,24 @@
 // The activities a phased worker registers, built from injected dependencies.
-// src/worker.ts is the only place that creates the real dependencies.
+// src/worker.ts is the only place that creates the real dependencies; tests
+// pass fakes.
+import { createHostActivities, type HostDeps } from './hosts.js';
+import { createMetricActivities, type MetricDeps } from './metrics.js';
 import { createPreflightActivities, type PreflightDeps } from './preflight.js';
+import { createQueueActivities, type QueueDeps } from './queue.js';
 
 export interface ActivityDeps {
   preflight: PreflightDeps;
+  hosts: HostDeps;
+  metrics: MetricDeps;
+  queue: QueueDeps;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createPreflightActivities(deps.preflight),
+    ...createHostActivities(deps.hosts),
+    ...createMetricActivities(deps.metrics),
+    ...createQueueActivities(deps.queue),
   };
 }
 

@@ -2,12 +2,13 @@
 // The `phased` command. Commander parses; each command is a short function
 // over the client, worker and server modules.
 import os from 'node:os';
+import { Client } from '@temporalio/client';
 import { Command } from 'commander';
 import { createPhasedClient, runPreflight } from './client.js';
 import { existingServer, startOrConnect, type TemporalServer } from './devserver.js';
 import { PhasedError } from './errors.js';
 import { connectClient, connectWorker, ensureSearchAttributes } from './temporal/connect.js';
-import { createPhasedWorker, installRuntime } from './worker.js';
+import { createPhasedWorker, installRuntime, realActivities } from './worker.js';
 
 function operatorName(flag: string | undefined): string {
   return flag ?? process.env.PHASED_OPERATOR ?? process.env.USER ?? os.userInfo().username;
@@ -22,15 +23,16 @@ function untilInterrupted(): Promise<void> {
 }
 
 async function startWorker(server: TemporalServer) {
-  const connection = await connectWorker({
-    address: server.address,
-    settings: server.settings,
-    fromEnv: !server.embedded,
-  });
+  const target = { address: server.address, settings: server.settings, fromEnv: !server.embedded };
+  const connection = await connectWorker(target);
+  const clientConnection = await connectClient(target);
+  const client = new Client({ connection: clientConnection, namespace: server.namespace });
+  const taskQueue = server.settings.taskQueue;
   const worker = await createPhasedWorker({
     connection,
     namespace: server.namespace,
-    taskQueue: server.settings.taskQueue,
+    taskQueue,
+    activities: realActivities({ client, taskQueue }),
   });
   const running = worker.run();
   return {
@@ -38,6 +40,7 @@ async function startWorker(server: TemporalServer) {
       worker.shutdown();
       await running;
       await connection.close();
+      await clientConnection.close();
     },
   };
 }

@@ -13,7 +13,15 @@ import {
   type WorkflowBundle,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createActivities, type Activities, type ActivityDeps } from '../activities/index.js';
+import type { TransportSpec } from '../activities/hosts.js';
+import { clusterQueue, enqueueSignal, queueWorkflowId } from '../workflows/cluster-queue.js';
+import { snapshotsQuery } from '../workflows/deploy.js';
+import { PhasedError } from './errors.js';
+import { cachedTreeChecksum } from './releases/checksum.js';
+import { LocalTransport } from './transport/local.js';
+import type { HostTransport } from './transport/types.js';
 
 /** The workflows entry point: TypeScript source in a checkout, compiled JS in dist/. */
 export function workflowsPath(): string {
@@ -53,8 +61,28 @@ export function workerIdentity(): string {
   return `phased@${os.hostname()}:${process.pid}`;
 }
 
+export interface RealDepsOptions {
+  /** A client on the worker's namespace (the queue and the judge talk to Temporal). */
+  client: Client;
+  taskQueue: string;
+  identity?: string;
+}
+
 /** The real dependencies of every activity. */
-export function realActivityDeps(identity = workerIdentity()): ActivityDeps {
+export function realActivityDeps({
+  client,
+  taskQueue,
+  identity = workerIdentity(),
+}: RealDepsOptions): ActivityDeps {
+  const local = new LocalTransport();
+  const transport = (spec: TransportSpec): HostTransport => {
+    if (spec.kind === 'local') return local;
+    throw new PhasedError({
+      code: 'CONFIG_INVALID',
+      problem: 'this worker has no SSH transport yet',
+      fix: 'use transport: local (hosts as directories on the worker) until the SSH transport lands',
+    });
+  };
   return {
     preflight: {
       hostname: () => os.hostname(),
@@ -62,7 +90,38 @@ export function realActivityDeps(identity = workerIdentity()): ActivityDeps {
       nodeVersion: process.version,
       identity,
     },
+    hosts: { transport, treeChecksum: cachedTreeChecksum() },
+    metrics: {
+      transport,
+      fetchSnapshots: ({ workflowId, readings, hosts }) =>
+        client.workflow.getHandle(workflowId).query(snapshotsQuery, { readings, hosts }),
+    },
+    queue: {
+      enqueue: async (cluster, request) => {
+        await client.workflow.signalWithStart(clusterQueue, {
+          workflowId: queueWorkflowId(cluster),
+          taskQueue,
+          args: [{ cluster, holder: null, waiting: [], newestRun: 0 }],
+          signal: enqueueSignal,
+          signalArgs: [request],
+          staticSummary: `deploy queue of cluster ${cluster}`,
+        });
+      },
+      isOpen: async (workflowId) => {
+        try {
+          return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return false;
+          throw err;
+        }
+      },
+    },
   };
+}
+
+/** The real activities, wired to this worker's client. */
+export function realActivities(options: RealDepsOptions): Activities {
+  return createActivities(realActivityDeps(options));
 }
 
 export interface PhasedWorkerOptions {
@@ -71,8 +130,8 @@ export interface PhasedWorkerOptions {
   taskQueue: string;
   /** A prebuilt bundle; without one the worker bundles workflows/ itself. */
   workflowBundle?: WorkflowBundleOption;
-  /** Activities to register; defaults to the real ones. Workflow tests pass fakes. */
-  activities?: Activities;
+  /** Activities to register: realActivities() in production, fakes in workflow tests. */
+  activities: Activities;
   identity?: string;
 }
 
@@ -86,6 +145,6 @@ export async function createPhasedWorker(options: PhasedWorkerOptions): Promise<
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: workflowsPath() }),
-    activities: options.activities ?? createActivities(realActivityDeps(identity)),
+    activities: options.activities,
   });
 }

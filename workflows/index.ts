@@ -1,2 +1,4 @@
 // Every workflow the phased worker runs (this file is the bundle's entry point).
 export { preflight } from './preflight.js';
+export { deploy } from './deploy.js';
+export { clusterQueue } from './cluster-queue.js';

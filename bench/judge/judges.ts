@@ -58,33 +58,43 @@ function snapshots(trace: Trace, h: number, intervalSec: number): Snapshot[] {
   return out;
 }
 
-export const phased: BenchJudge = {
-  name: 'phased',
-  description:
-    'DiD quasi-Poisson rate ratio (errors/request) + DiD rank test (latency) vs concurrent controls, alpha 0.001 split over 11 looks and 2 metrics',
-  forDeploy(p, trace, looks) {
-    const snaps = Array.from({ length: trace.hosts }, (_, h) => snapshots(trace, h, p.intervalSec));
-    const plan = {
-      alpha: ALPHA,
-      canaryLooks: looks.filter((l) => l.phase === 'canary').length,
-      watchLooks: looks.filter((l) => l.phase === 'watch').length,
-    };
-    return (look) => {
-      const series = (h: number): HostSeries => ({
-        host: String(h),
-        before: snaps[h]!.slice(0, trace.canaryAt + 1),
-        after: snaps[h]!.slice(look.afterFrom, look.afterTo + 1),
-      });
-      return judge({
-        series: ['errors', 'requests', 'latency'],
-        metrics: PHASED_METRICS,
-        canary: look.treated.map(series),
-        control: look.control.map(series),
-        alpha: alphaForLook(plan, look.phase),
-      }).verdict;
-    };
-  },
-};
+/** phased's judge with the error-rate metric tolerating `errorTolerance`. */
+function phasedJudge(name: string, errorTolerance: number): BenchJudge {
+  const metrics = PHASED_METRICS.map((m) =>
+    m.name === 'errors' ? { ...m, tolerance: errorTolerance } : m,
+  );
+  return {
+    name,
+    description: `DiD quasi-Poisson rate ratio (errors/request, tolerated +${errorTolerance * 100}%) + DiD rank test (latency, tolerated +5%) vs concurrent controls, alpha 0.001 split over 11 looks (80% to the canary) and 2 metrics`,
+    forDeploy(p, trace, looks) {
+      const snaps = Array.from({ length: trace.hosts }, (_, h) =>
+        snapshots(trace, h, p.intervalSec),
+      );
+      const plan = {
+        alpha: ALPHA,
+        canaryLooks: looks.filter((l) => l.phase === 'canary').length,
+        watchLooks: looks.filter((l) => l.phase === 'watch').length,
+      };
+      return (look) => {
+        const series = (h: number): HostSeries => ({
+          host: String(h),
+          before: snaps[h]!.slice(0, trace.canaryAt + 1),
+          after: snaps[h]!.slice(look.afterFrom, look.afterTo + 1),
+        });
+        return judge({
+          series: ['errors', 'requests', 'latency'],
+          metrics,
+          canary: look.treated.map(series),
+          control: look.control.map(series),
+          alpha: alphaForLook(plan, look.phase),
+        }).verdict;
+      };
+    },
+  };
+}
+
+export const phased = phasedJudge('phased', 0.2);
+export const phasedTight = phasedJudge('phased-tol10', 0.1);
 
 // --- helpers for the peers ---------------------------------------------------
 
@@ -195,4 +205,4 @@ export const beforeAfter: BenchJudge = {
   },
 };
 
-export const ALL_JUDGES = [phased, threshold, naivePoisson, mannWhitney, beforeAfter];
+export const ALL_JUDGES = [phased, phasedTight, threshold, naivePoisson, mannWhitney, beforeAfter];

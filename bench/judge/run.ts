@@ -180,6 +180,24 @@ const lines = [
     return `| ${j.name} | ${pct(r.falseRollbackRate)} | ${cells} |`;
   }),
   '',
+  'Caught within the 60 s canary (before any host beyond the canaries switched):',
+  '',
+  `| judge | ${scenarios
+    .slice(1)
+    .map((s) => s.key)
+    .join(' | ')} |`,
+  `| --- | ${scenarios
+    .slice(1)
+    .map(() => '---')
+    .join(' | ')} |`,
+  ...ALL_JUDGES.map((j) => {
+    const r = judges[j.name] as { detection: Record<string, { inCanaryRate: number }> };
+    return `| ${j.name} | ${scenarios
+      .slice(1)
+      .map((s) => pct(r.detection[s.key]!.inCanaryRate))
+      .join(' | ')} |`;
+  }),
+  '',
   `phased also paused (inconclusive) ${pct((judges.phased as { falsePauseRate: number }).falsePauseRate)} of null deploys. ` +
     `phased's judge took ${result.phasedJudgeMsPerLook.toFixed(2)} ms per look (100 hosts, 2 metrics).`,
   '',

@@ -12,14 +12,24 @@ export interface LookPlan {
   canaryLooks: number;
   /** Judged looks during the watch. */
   watchLooks: number;
-  /** Share of alpha for the canary looks when there are watch looks (default 0.5). */
+  /**
+   * Share of alpha for the canary looks when there are watch looks (default
+   * 0.8): the canary look protects the whole fleet, the watch is a backstop.
+   */
   canaryShare?: number;
 }
 
 export type LookPhase = 'canary' | 'watch';
 
+export const DEFAULT_CANARY_SHARE = 0.8;
+
 export function alphaForLook(plan: LookPlan, phase: LookPhase): number {
-  const share = plan.watchLooks === 0 ? 1 : plan.canaryLooks === 0 ? 0 : (plan.canaryShare ?? 0.5);
+  const share =
+    plan.watchLooks === 0
+      ? 1
+      : plan.canaryLooks === 0
+        ? 0
+        : (plan.canaryShare ?? DEFAULT_CANARY_SHARE);
   if (phase === 'canary')
     return plan.canaryLooks === 0 ? 0 : (plan.alpha * share) / plan.canaryLooks;
   return plan.watchLooks === 0 ? 0 : (plan.alpha * (1 - share)) / plan.watchLooks;

@@ -17,7 +17,9 @@ export function judge(input: JudgeInput): JudgeVerdict {
       throw new RangeError(`metric series ${series} is not among the sampled series`);
     return i;
   };
-  const limits = { ...DEFAULT_LIMITS, ...input.limits };
+  const limits = { ...DEFAULT_LIMITS };
+  for (const [k, v] of Object.entries(input.limits ?? {}))
+    if (v !== undefined) limits[k as keyof typeof limits] = v;
   // Bonferroni across the look's metrics.
   const threshold = input.metrics.length === 0 ? 0 : input.alpha / input.metrics.length;
   const verdicts = input.metrics.map((metric) =>

@@ -23,7 +23,24 @@ export interface ExecOptions {
   timeoutMs?: number;
 }
 
+export interface SyncOptions {
+  /** Directory on the worker whose contents are copied. */
+  source: string;
+  /** Absolute directory on the host that receives them. */
+  dest: string;
+  /** An existing directory on the host whose unchanged files are hard-linked instead of sent. */
+  linkDest?: string;
+  timeoutMs?: number;
+}
+
+export interface SyncResult {
+  /** Bytes rsync sent (its own count), when known. */
+  bytesSent: number | undefined;
+}
+
 export interface HostTransport {
   /** Runs `argv` on the host. Resolves with the exit code; rejects only when it cannot run at all. */
   exec(host: Host, argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Copies a tree from the worker to the host with rsync (resumable, deltas only). */
+  sync(host: Host, options: SyncOptions): Promise<SyncResult>;
 }

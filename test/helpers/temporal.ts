@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { Activities } from '../../activities/index.js';
-import { createPhasedWorker } from '../../src/worker.js';
+import { createPhasedWorker, realActivities } from '../../src/worker.js';
 
 export function sharedServer() {
   return {
@@ -36,17 +36,21 @@ export async function withWorker<T>(
   const { address, namespace } = sharedServer();
   const taskQueue = options.taskQueue ?? uniqueId('tq');
   const connection = await NativeConnection.connect({ address });
+  const clientConnection = await Connection.connect({ address });
+  const client = new Client({ connection: clientConnection, namespace });
   const worker = await createPhasedWorker({
     connection,
     namespace,
     taskQueue,
     workflowBundle: { codePath: inject('workflowBundlePath') },
-    activities: options.activities,
+    activities:
+      options.activities ?? realActivities({ client, taskQueue, identity: options.identity }),
     identity: options.identity,
   });
   try {
     return await worker.runUntil(fn(taskQueue));
   } finally {
     await connection.close();
+    await clientConnection.close();
   }
 }

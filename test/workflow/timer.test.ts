@@ -19,7 +19,7 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const fakeActivities: Activities = {
+const fakeActivities: Pick<Activities, 'describeWorker'> = {
   describeWorker: () =>
     Promise.resolve({ hostname: 'fake-host', pid: 1, node: 'v0', identity: 'fake-worker' }),
 };

@@ -4,9 +4,9 @@ import { alphaForLook } from '../../../src/judge/alpha.js';
 describe('alphaForLook', () => {
   const plan = { alpha: 0.001, canaryLooks: 1, watchLooks: 10 };
 
-  it('gives the canary half the budget and splits the rest over the watch looks', () => {
-    expect(alphaForLook(plan, 'canary')).toBeCloseTo(0.0005, 15);
-    expect(alphaForLook(plan, 'watch')).toBeCloseTo(0.00005, 15);
+  it('gives the canary 80% of the budget and splits the rest over the watch looks', () => {
+    expect(alphaForLook(plan, 'canary')).toBeCloseTo(0.0008, 15);
+    expect(alphaForLook(plan, 'watch')).toBeCloseTo(0.00002, 15);
   });
 
   it('never spends more than alpha over all planned looks', () => {

@@ -1,0 +1,54 @@
+// Runs one step on every host of a batch, a few at a time, heartbeating the
+// hosts already done so that a retried activity resumes where it stopped.
+import { Context } from '@temporalio/activity';
+import { describeCause, isPhasedError } from '../src/errors.js';
+
+export interface HostFailure {
+  host: string;
+  /** Stable error code (e.g. DISK_FULL) and a message that names the host. */
+  code: string;
+  error: string;
+}
+
+export interface BatchResult<R> {
+  ok: { host: string; result: R }[];
+  failed: HostFailure[];
+}
+
+/** Hosts finished by an earlier attempt of this activity, from its last heartbeat. */
+function resumed<R>(): Map<string, R> {
+  const details: unknown = Context.current().info.heartbeatDetails;
+  const done = (details as { done?: Record<string, R> } | undefined)?.done;
+  return new Map(Object.entries(done ?? {}));
+}
+
+export async function forEachHost<H extends { name: string }, R>(
+  hosts: readonly H[],
+  step: (host: H) => Promise<R>,
+  concurrency = 16,
+): Promise<BatchResult<R>> {
+  const done = resumed<R>();
+  const failed: HostFailure[] = [];
+  const queue = hosts.filter((h) => !done.has(h.name));
+  const worker = async () => {
+    for (let h = queue.shift(); h; h = queue.shift()) {
+      try {
+        done.set(h.name, await step(h));
+      } catch (err) {
+        failed.push({
+          host: h.name,
+          code: isPhasedError(err) ? err.code : 'HOST_COMMAND_FAILED',
+          error: isPhasedError(err) ? err.problem : `${h.name}: ${describeCause(err)}`,
+        });
+      }
+      Context.current().heartbeat({ done: Object.fromEntries(done) });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+  return {
+    ok: hosts
+      .filter((h) => done.has(h.name))
+      .map((h) => ({ host: h.name, result: done.get(h.name)! })),
+    failed,
+  };
+}

@@ -1,0 +1,120 @@
+// Metric activities: sample a batch of hosts, and judge one look. Samples
+// stay in the deploy workflow's state; the judge fetches the readings it
+// needs with a query, so per-host data crosses the history once.
+import type { ProbeConfig } from '../src/config/schema.js';
+import {
+  alphaForLook,
+  judge,
+  type DataLimits,
+  type LookPhase,
+  type LookPlan,
+  type HostSeries,
+  type JudgeVerdict,
+  type MetricSpec,
+  type Snapshot,
+} from '../src/judge/index.js';
+import { buildProbe } from '../src/metrics/from-config.js';
+import { sampleHost } from '../src/metrics/sample.js';
+import type { HostTransport } from '../src/transport/types.js';
+import type { HostRef } from '../workflows/model.js';
+import type { TransportSpec } from './hosts.js';
+
+/** One reading of a batch, compact: arrays in host order and series order. */
+export interface BatchReading {
+  hosts: string[];
+  t: number[];
+  v: (number | null)[][];
+  /** Counter epochs per host, null where a host has none. */
+  k: ((number | null)[] | null)[];
+  errors: string[];
+}
+
+export interface SnapshotRequest {
+  workflowId: string;
+  readings: number[];
+  hosts: string[];
+}
+
+export interface MetricDeps {
+  transport: (spec: TransportSpec) => HostTransport;
+  /** Readings of hosts from a running deploy (a workflow query). */
+  fetchSnapshots: (req: SnapshotRequest) => Promise<Record<string, (Snapshot | null)[]>>;
+}
+
+export interface JudgeLookInput {
+  workflowId: string;
+  series: string[];
+  metrics: MetricSpec[];
+  /** The deploy's look plan; this look's alpha is its share of the budget. */
+  plan: LookPlan;
+  phase: LookPhase;
+  limits?: Partial<DataLimits>;
+  /** Reading indices of the baseline window and of the window being judged. */
+  before: number[];
+  after: number[];
+  canary: string[];
+  control: string[];
+}
+
+const QUERY_CHUNK = 250;
+
+export function createMetricActivities(deps: MetricDeps) {
+  return {
+    async sampleHosts({
+      transport,
+      hosts,
+      probes,
+      series,
+      timeoutMs,
+    }: {
+      transport: TransportSpec;
+      hosts: HostRef[];
+      probes: ProbeConfig[];
+      series: string[];
+      timeoutMs: number;
+    }): Promise<BatchReading> {
+      const t = deps.transport(transport);
+      const built = probes.map(buildProbe);
+      const samples = await Promise.all(
+        hosts.map((host) => sampleHost({ host, transport: t, probes: built, series, timeoutMs })),
+      );
+      return {
+        hosts: hosts.map((h) => h.name),
+        t: samples.map((s) => s.snapshot.t),
+        v: samples.map((s) => s.snapshot.v),
+        k: samples.map((s) => s.snapshot.k ?? null),
+        errors: samples.flatMap((s) => s.errors),
+      };
+    },
+
+    async judgeLook(input: JudgeLookInput): Promise<JudgeVerdict> {
+      const readings = [...input.before, ...input.after];
+      const hosts = [...input.canary, ...input.control];
+      const snaps: Record<string, (Snapshot | null)[]> = {};
+      for (let i = 0; i < hosts.length; i += QUERY_CHUNK) {
+        Object.assign(
+          snaps,
+          await deps.fetchSnapshots({
+            workflowId: input.workflowId,
+            readings,
+            hosts: hosts.slice(i, i + QUERY_CHUNK),
+          }),
+        );
+      }
+      const nBefore = input.before.length;
+      const present = (xs: (Snapshot | null)[]) => xs.filter((s): s is Snapshot => s !== null);
+      const series = (host: string): HostSeries => {
+        const all = snaps[host] ?? [];
+        return { host, before: present(all.slice(0, nBefore)), after: present(all.slice(nBefore)) };
+      };
+      return judge({
+        series: input.series,
+        metrics: input.metrics,
+        canary: input.canary.map(series),
+        control: input.control.map(series),
+        alpha: alphaForLook(input.plan, input.phase),
+        limits: input.limits,
+      });
+    },
+  };
+}

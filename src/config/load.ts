@@ -1,0 +1,57 @@
+// Loads a cluster configuration file (YAML or JSON) and validates it up front.
+import { readFileSync } from 'node:fs';
+import { parse, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { PhasedError } from '../errors.js';
+import { clusterConfigSchema, type ClusterConfig } from './schema.js';
+
+/** "hosts[2].root" from a zod issue path. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .join('');
+}
+
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => `${fieldPath(issue.path) || '(top level)'}: ${issue.message}`);
+}
+
+/** Validates an already parsed document; throws CONFIG_INVALID listing every bad field. */
+export function parseClusterConfig(doc: unknown, source = 'configuration'): ClusterConfig {
+  const result = clusterConfigSchema.safeParse(doc);
+  if (result.success) return result.data;
+  const lines = formatIssues(result.error.issues);
+  throw new PhasedError({
+    code: 'CONFIG_INVALID',
+    problem: `${source} has ${lines.length} error${lines.length === 1 ? '' : 's'}:\n${lines.map((l) => `  - ${l}`).join('\n')}`,
+    fix: `correct the fields above in ${source}`,
+  });
+}
+
+export function loadClusterConfig(file: string): ClusterConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new PhasedError({
+      code: 'CONFIG_INVALID',
+      problem: `cannot read the cluster configuration ${file}`,
+      fix: 'pass --config with the path of an existing YAML file',
+      cause,
+    });
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (cause) {
+    const where =
+      cause instanceof YAMLParseError ? ` (line ${cause.linePos?.[0].line ?? '?'})` : '';
+    throw new PhasedError({
+      code: 'CONFIG_INVALID',
+      problem: `${file} is not valid YAML${where}: ${(cause as Error).message.split('\n')[0]}`,
+      fix: 'fix the YAML syntax',
+      cause,
+    });
+  }
+  return parseClusterConfig(doc, file);
+}

@@ -1,0 +1,250 @@
+// The cluster configuration file: its schema (zod), defaults in one place,
+// and errors that name the field and the fix.
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import {
+  isSafeAbsolutePath,
+  isSafeAddress,
+  isSafeSegment,
+  SEGMENT_RULE,
+} from './validate-names.js';
+
+export const DEFAULTS = {
+  canarySize: '5%',
+  spreadBy: ['zone', 'rack'],
+  waves: ['100%'],
+  baseline: '180s',
+  soak: '60s',
+  watch: '5m',
+  lookEvery: '30s',
+  keep: 5,
+  maxUnavailable: 0,
+  onInconclusive: 'pause',
+  alpha: 0.001,
+  canaryShare: 0.8,
+  batchSize: 200,
+  probeTimeout: '10s',
+} as const;
+
+const segment = (what: string) =>
+  z.string().refine(isSafeSegment, { message: `${what} is not a safe name: ${SEGMENT_RULE}` });
+
+const absolutePath = z.string().refine(isSafeAbsolutePath, {
+  message:
+    'must be an absolute path of letters, digits and "._@+-" (no "..", spaces or shell characters)',
+});
+
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${v}" is not a duration: write e.g. "90s", "5m" or 60`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** A number of hosts, or a share of them: 3, "5%". */
+const size = z.union([
+  z.number().int().min(1, 'must be at least 1 host'),
+  z.string().regex(/^(100|\d{1,2}(\.\d+)?)%$/, 'must be a host count (3) or a percentage ("5%")'),
+]);
+
+const host = z.object({
+  name: segment('host name'),
+  address: z
+    .string()
+    .refine(isSafeAddress, {
+      message: 'must be a DNS name or IP address (and cannot start with "-")',
+    })
+    .default('127.0.0.1'),
+  root: absolutePath,
+  tags: z.record(z.string(), z.string()).default({}),
+});
+
+const seriesName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a series name like http_5xx (letters, digits, _)');
+
+const probe = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('loadavg') }),
+  z.object({ type: z.literal('cpu') }),
+  z.object({
+    type: z.literal('log-lines'),
+    series: seriesName,
+    path: absolutePath,
+    pattern: z.string().min(1),
+  }),
+  z.object({
+    type: z.literal('prometheus'),
+    port: z.number().int().min(1).max(65535),
+    path: z.string().startsWith('/').default('/metrics'),
+    series: z
+      .array(
+        z.object({
+          series: seriesName,
+          metric: z.string().min(1),
+          labels: z.record(z.string(), z.string()).optional(),
+        }),
+      )
+      .min(1),
+  }),
+  z.object({
+    type: z.literal('command'),
+    argv: z.array(z.string()).min(1),
+    series: z.array(seriesName).min(1),
+  }),
+]);
+
+const metricBase = {
+  name: seriesName,
+  worse: z.enum(['higher', 'lower']).default('higher'),
+  tolerance: z.number().min(0).max(10),
+  critical: z.boolean().default(false),
+};
+
+const metric = z.discriminatedUnion('kind', [
+  z.object({
+    ...metricBase,
+    kind: z.literal('counter'),
+    series: seriesName,
+    exposure: seriesName.optional(),
+    minExposure: z.number().min(0).optional(),
+  }),
+  z.object({
+    ...metricBase,
+    kind: z.literal('gauge'),
+    series: seriesName,
+    per: seriesName.optional(),
+  }),
+]);
+
+export const clusterConfigSchema = z
+  .object({
+    cluster: segment('cluster name'),
+    transport: z.enum(['local', 'ssh']).default('local'),
+    ssh: z
+      .object({
+        user: segment('ssh user').optional(),
+        port: z.number().int().min(1).max(65535).default(22),
+        identityFile: absolutePath.optional(),
+        knownHostsFile: absolutePath.optional(),
+        acceptUnknownHostKeys: z.boolean().default(false),
+      })
+      .optional(),
+    hosts: z.array(host).min(1, 'list at least one host'),
+    canary: z
+      .object({
+        size: size.default(DEFAULTS.canarySize),
+        spreadBy: z.array(z.string()).default([...DEFAULTS.spreadBy]),
+      })
+      .default({ size: DEFAULTS.canarySize, spreadBy: [...DEFAULTS.spreadBy] }),
+    waves: z
+      .array(size)
+      .min(1)
+      .default([...DEFAULTS.waves]),
+    holdback: size.optional(),
+    durations: z
+      .object({
+        baseline: duration.default(parseDuration(DEFAULTS.baseline)!),
+        soak: duration.default(parseDuration(DEFAULTS.soak)!),
+        watch: duration.default(parseDuration(DEFAULTS.watch)!),
+        lookEvery: duration.default(parseDuration(DEFAULTS.lookEvery)!),
+        probeTimeout: duration.default(parseDuration(DEFAULTS.probeTimeout)!),
+      })
+      .default({
+        baseline: parseDuration(DEFAULTS.baseline)!,
+        soak: parseDuration(DEFAULTS.soak)!,
+        watch: parseDuration(DEFAULTS.watch)!,
+        lookEvery: parseDuration(DEFAULTS.lookEvery)!,
+        probeTimeout: parseDuration(DEFAULTS.probeTimeout)!,
+      }),
+    retention: z
+      .object({ keep: z.number().int().min(2, 'keep at least 2 releases (live and rollback)') })
+      .default({ keep: DEFAULTS.keep }),
+    maxUnavailable: z.number().int().min(0).default(DEFAULTS.maxUnavailable),
+    onInconclusive: z.enum(['pause', 'rollback', 'proceed']).default(DEFAULTS.onInconclusive),
+    judge: z
+      .object({
+        alpha: z.number().gt(0).lt(0.5).default(DEFAULTS.alpha),
+        canaryShare: z.number().gt(0).lt(1).default(DEFAULTS.canaryShare),
+        minCanaryHosts: z.number().int().min(1).optional(),
+        minControlHosts: z.number().int().min(1).optional(),
+        maxMissingFraction: z.number().min(0).max(1).optional(),
+      })
+      .default({ alpha: DEFAULTS.alpha, canaryShare: DEFAULTS.canaryShare }),
+    probes: z.array(probe).default([]),
+    metrics: z.array(metric).default([]),
+    batchSize: z.number().int().min(1).max(1000).default(DEFAULTS.batchSize),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Map<string, number>();
+    c.hosts.forEach((h, i) => {
+      const first = seen.get(h.name);
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hosts', i, 'name'],
+          message: `duplicate host name ${h.name} (also hosts[${first}]): give every host its own name`,
+        });
+      else seen.set(h.name, i);
+    });
+    const produced = new Set(probeSeries(c.probes));
+    const names = new Set<string>();
+    c.metrics.forEach((m, i) => {
+      if (names.has(m.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'name'],
+          message: `duplicate metric name ${m.name}: metric names must be unique`,
+        });
+      names.add(m.name);
+      const refs: [string, string | undefined][] = [
+        ['series', m.series],
+        [m.kind === 'counter' ? 'exposure' : 'per', m.kind === 'counter' ? m.exposure : m.per],
+      ];
+      for (const [field, ref] of refs)
+        if (ref !== undefined && !produced.has(ref))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['metrics', i, field],
+            message: `no probe produces series ${ref}: add a probe for it or use one of: ${[...produced].join(', ') || '(no probes configured)'}`,
+          });
+    });
+    if (c.maxUnavailable >= c.hosts.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxUnavailable'],
+        message: `must be below the number of hosts (${c.hosts.length})`,
+      });
+    if (c.transport === 'ssh' && !c.ssh)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ssh'],
+        message: 'transport ssh needs an ssh section (user, identityFile, knownHostsFile)',
+      });
+  });
+
+export type ClusterConfig = z.output<typeof clusterConfigSchema>;
+export type ProbeConfig = ClusterConfig['probes'][number];
+export type HostConfig = ClusterConfig['hosts'][number];
+
+/** Series each probe produces, in configuration order. */
+export function probeSeries(probes: readonly ProbeConfig[]): string[] {
+  return probes.flatMap((p) => {
+    switch (p.type) {
+      case 'loadavg':
+        return ['load1', 'load5', 'load15'];
+      case 'cpu':
+        return ['cpu_busy', 'cpu_total'];
+      case 'log-lines':
+        return [p.series];
+      case 'prometheus':
+        return p.series.map((s) => s.series);
+      case 'command':
+        return p.series;
+    }
+  });
+}

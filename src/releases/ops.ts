@@ -1,0 +1,185 @@
+// Release operations on one host, over any transport: inspect, stage, flip,
+// remove. Idempotent: staging a staged release and flipping to the live one
+// are no-ops. Errors name the host and say what to do.
+import { PhasedError, describeCause, type ErrorCode } from '../errors.js';
+import type { Host, HostTransport } from '../transport/types.js';
+import type { TreeSummary } from './checksum.js';
+import { assertRevision, releaseDir } from './layout.js';
+import { FLIP, FREE_SPACE, INSPECT, MARK_COMPLETE, REMOVE, script, UNMARK } from './scripts.js';
+import type { ReleaseInfo } from './retention.js';
+
+export interface HostReleases {
+  current: string | null;
+  releases: (ReleaseInfo & { checksum: string })[];
+}
+
+function hostError(
+  host: Host,
+  code: ErrorCode,
+  problem: string,
+  fix: string,
+  retryable: boolean,
+  cause?: unknown,
+) {
+  return new PhasedError({ code, problem: `${host.name}: ${problem}`, fix, retryable, cause });
+}
+
+/** Runs a script on the host; a non-zero exit becomes a PhasedError quoting stderr. */
+async function runScript(
+  t: HostTransport,
+  host: Host,
+  body: string,
+  name: string,
+  params: string[],
+  timeoutMs = 60_000,
+): Promise<string> {
+  let result;
+  try {
+    result = await t.exec(host, script(body, name, ...params), { timeoutMs });
+  } catch (cause) {
+    throw hostError(
+      host,
+      'HOST_UNREACHABLE',
+      `cannot run ${name}: ${describeCause(cause)}`,
+      'check that the host is up and reachable; phased retries with backoff',
+      true,
+      cause,
+    );
+  }
+  if (result.code === 0) return result.stdout;
+  const stderr = result.stderr.trim().slice(0, 300);
+  if (result.code === 3)
+    throw hostError(
+      host,
+      'RELEASE_INCOMPLETE',
+      stderr,
+      'stage the release again before switching to it',
+      false,
+    );
+  const permission = /permission denied|read-only file system/i.test(stderr);
+  throw hostError(
+    host,
+    'HOST_COMMAND_FAILED',
+    `${name} ${result.code === null ? 'timed out' : `exited ${result.code}`}: ${stderr}`,
+    permission
+      ? `give the deploy user write access to ${host.root}`
+      : 'read the message above; phased retries transient failures',
+    !permission && result.code === null,
+  );
+}
+
+export async function inspectHost(t: HostTransport, host: Host): Promise<HostReleases> {
+  const out = await runScript(t, host, INSPECT, 'inspect', [host.root]);
+  let current: string | null = null;
+  const releases: HostReleases['releases'] = [];
+  for (const line of out.split('\n')) {
+    const [kind, rev, stagedAt, checksum] = line.trim().split(' ');
+    if (kind === 'current') current = rev ? rev : null;
+    if (kind === 'release' && rev)
+      releases.push({ revision: rev, stagedAt: Number(stagedAt), checksum: checksum ?? '' });
+  }
+  return { current, releases };
+}
+
+export interface StageOptions {
+  revision: string;
+  source: string;
+  tree: TreeSummary;
+  timeoutMs?: number;
+}
+
+export interface StageResult {
+  /** True when the release was already staged with the same checksum. */
+  alreadyStaged: boolean;
+  bytesSent: number | undefined;
+  basis: string | null;
+  /** The live release before this deploy (the rollback target). */
+  current: string | null;
+}
+
+export async function stageRelease(
+  t: HostTransport,
+  host: Host,
+  { revision, source, tree, timeoutMs }: StageOptions,
+): Promise<StageResult> {
+  assertRevision(revision);
+  const state = await inspectHost(t, host);
+  const existing = state.releases.find((r) => r.revision === revision);
+  if (existing?.checksum === tree.checksum)
+    return { alreadyStaged: true, bytesSent: 0, basis: null, current: state.current };
+  if (state.current === revision) {
+    throw hostError(
+      host,
+      'RELEASE_CONFLICT',
+      `revision ${revision} is live here with different content (checksum ${existing?.checksum || 'none'}, source ${tree.checksum})`,
+      'revisions are immutable: deploy the new build under a new revision name',
+      false,
+    );
+  }
+
+  const availableKiB = Number(
+    (await runScript(t, host, FREE_SPACE, 'free-space', [host.root])).trim(),
+  );
+  const neededKiB = Math.ceil(tree.bytes / 1024) + 1024;
+  if (Number.isFinite(availableKiB) && availableKiB < neededKiB) {
+    throw hostError(
+      host,
+      'DISK_FULL',
+      `not enough space under ${host.root}: ${availableKiB} KiB free, the release needs up to ${neededKiB} KiB`,
+      'free space on the host (or lower retention.keep) and deploy again',
+      false,
+    );
+  }
+
+  // A previous partial attempt may have left files: drop any marker first,
+  // so a crash during the copy can never leave a trusted half-tree.
+  await runScript(t, host, UNMARK, 'unmark', [host.root, revision]);
+  const basis =
+    [...state.releases]
+      .filter((r) => r.revision !== revision)
+      .sort((a, b) => b.stagedAt - a.stagedAt)[0]?.revision ?? null;
+  let bytesSent: number | undefined;
+  try {
+    ({ bytesSent } = await t.sync(host, {
+      source,
+      dest: releaseDir(host.root, revision),
+      linkDest: basis ? releaseDir(host.root, basis) : undefined,
+      timeoutMs,
+    }));
+  } catch (cause) {
+    const full = /no space left/i.test(describeCause(cause));
+    throw hostError(
+      host,
+      full ? 'DISK_FULL' : 'HOST_COMMAND_FAILED',
+      `copying ${revision} failed: ${describeCause(cause)}`,
+      full
+        ? 'free space on the host and deploy again'
+        : 'phased retries; the next attempt resumes the partial copy',
+      !full,
+      cause,
+    );
+  }
+  await runScript(t, host, MARK_COMPLETE, 'mark', [host.root, revision, tree.checksum]);
+  return { alreadyStaged: false, bytesSent, basis, current: state.current };
+}
+
+/** Points current at `revision` atomically; returns the revision it pointed at before. */
+export async function flipRelease(
+  t: HostTransport,
+  host: Host,
+  revision: string,
+): Promise<string | null> {
+  assertRevision(revision);
+  const previous = (await runScript(t, host, FLIP, 'flip', [host.root, revision])).trim();
+  return previous === '' ? null : previous;
+}
+
+export async function removeReleases(
+  t: HostTransport,
+  host: Host,
+  revisions: readonly string[],
+): Promise<void> {
+  if (revisions.length === 0) return;
+  revisions.forEach(assertRevision);
+  await runScript(t, host, REMOVE, 'remove', [host.root, ...revisions]);
+}

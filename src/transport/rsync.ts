@@ -1,0 +1,33 @@
+// The rsync command line phased uses, shared by every transport: archive
+// mode, delete what the source no longer has, keep partial files so that an
+// interrupted transfer resumes, and hard-link unchanged files from the basis.
+
+export function rsyncArgs({
+  source,
+  dest,
+  linkDest,
+  remoteShell,
+}: {
+  source: string;
+  /** "host:/path" for remote copies, a local path otherwise. */
+  dest: string;
+  linkDest?: string;
+  remoteShell?: string;
+}): string[] {
+  const args = ['-a', '--delete', '--partial', '--stats', '--no-inc-recursive'];
+  if (linkDest) args.push(`--link-dest=${linkDest}`);
+  if (remoteShell) args.push('-e', remoteShell);
+  // Trailing slash: copy the contents of source into dest. "--" ends options.
+  args.push(
+    '--',
+    source.endsWith('/') ? source : `${source}/`,
+    dest.endsWith('/') ? dest : `${dest}/`,
+  );
+  return args;
+}
+
+/** Bytes sent, from rsync --stats output ("Total bytes sent: 1,234"). */
+export function parseBytesSent(stats: string): number | undefined {
+  const m = /Total bytes sent: ([\d,.]+)/.exec(stats);
+  return m ? Number(m[1]!.replace(/[,.]/g, '')) : undefined;
+}

@@ -1,0 +1,185 @@
+// An in-memory fleet standing in for the host and metric activities in
+// workflow-logic tests. It records every stage and flip in order, so tests
+// can check the deploy invariants, and its judge follows a script. The queue
+// activities are the real ones: they talk to the Temporal server under test.
+import type { Client } from '@temporalio/client';
+import type { Activities } from '../../activities/index.js';
+import { createQueueActivities } from '../../activities/queue.js';
+import type { JudgeLookInput } from '../../activities/metrics.js';
+import type { ClusterConfig } from '../../src/config/schema.js';
+import { parseClusterConfig } from '../../src/config/load.js';
+import type { JudgeVerdict } from '../../src/judge/types.js';
+import { clusterQueue, enqueueSignal, queueWorkflowId } from '../../workflows/cluster-queue.js';
+
+export interface FakeHost {
+  current: string | null;
+  releases: string[];
+}
+
+export interface FleetEvent {
+  kind: 'stage' | 'flip';
+  host: string;
+  revision: string;
+  seq: number;
+}
+
+export type Script = (look: JudgeLookInput & { index: number }) => JudgeVerdict['verdict'];
+
+export class FakeFleet {
+  readonly hosts = new Map<string, FakeHost>();
+  readonly events: FleetEvent[] = [];
+  readonly judged: (JudgeLookInput & { index: number })[] = [];
+  failStage = new Set<string>();
+  /** Clusters whose queue this fleet joined (tests end those queue workflows). */
+  readonly clusters = new Set<string>();
+  /** Hosts whose next flips to a given revision fail: "host@revision". */
+  failFlip = new Set<string>();
+  script: Script = () => 'pass';
+  private seq = 0;
+
+  constructor(names: string[], current: string | null = 'v1') {
+    for (const n of names) this.hosts.set(n, { current, releases: current ? [current] : [] });
+  }
+
+  /** Current release of every host. */
+  currents(): Record<string, string | null> {
+    return Object.fromEntries([...this.hosts].map(([n, h]) => [n, h.current]));
+  }
+
+  activities(client: Client, taskQueue: string): Activities {
+    const queue = createQueueActivities({
+      enqueue: async (cluster, request) => {
+        this.clusters.add(cluster);
+        await client.workflow.signalWithStart(clusterQueue, {
+          workflowId: queueWorkflowId(cluster),
+          taskQueue,
+          args: [{ cluster, holder: null, waiting: [], newestRun: 0 }],
+          signal: enqueueSignal,
+          signalArgs: [request],
+        });
+      },
+      isOpen: async (id) =>
+        (await client.workflow.getHandle(id).describe()).status.name === 'RUNNING',
+    });
+    const host = (name: string) => {
+      const h = this.hosts.get(name);
+      if (!h) throw new Error(`no fake host ${name}`);
+      return h;
+    };
+    return {
+      ...queue,
+      describeWorker: () =>
+        Promise.resolve({ hostname: 'fake', pid: 0, node: 'v0', identity: 'fake' }),
+      inspectHosts: ({ hosts }) =>
+        Promise.resolve({
+          ok: hosts.map((h) => ({
+            host: h.name,
+            result: { current: host(h.name).current, releases: [...host(h.name).releases] },
+          })),
+          failed: [],
+        }),
+      stageHosts: ({ hosts, revision }) => {
+        const ok = [];
+        const failed = [];
+        for (const h of hosts) {
+          if (this.failStage.has(h.name)) {
+            failed.push({ host: h.name, code: 'DISK_FULL', error: `${h.name}: disk full (fake)` });
+            continue;
+          }
+          const fh = host(h.name);
+          if (!fh.releases.includes(revision)) fh.releases.push(revision);
+          this.events.push({ kind: 'stage', host: h.name, revision, seq: this.seq++ });
+          ok.push({
+            host: h.name,
+            result: { previous: fh.current, alreadyStaged: false, bytesSent: 0 },
+          });
+        }
+        return Promise.resolve({ ok, failed });
+      },
+      flipHosts: ({ targets }) => {
+        const ok = [];
+        const failed = [];
+        for (const { host: h, revision } of targets) {
+          const fh = host(h.name);
+          if (this.failFlip.has(`${h.name}@${revision}`)) {
+            failed.push({
+              host: h.name,
+              code: 'HOST_COMMAND_FAILED',
+              error: `${h.name}: flip failed (fake)`,
+            });
+            continue;
+          }
+          if (!fh.releases.includes(revision))
+            throw new Error(`invariant broken: flip ${h.name} to unstaged ${revision}`);
+          const previous = fh.current;
+          fh.current = revision;
+          this.events.push({ kind: 'flip', host: h.name, revision, seq: this.seq++ });
+          ok.push({ host: h.name, result: { previous } });
+        }
+        return Promise.resolve({ ok, failed });
+      },
+      pruneHosts: ({ hosts }) =>
+        Promise.resolve({
+          ok: hosts.map((h) => ({ host: h.name, result: { removed: [] } })),
+          failed: [],
+        }),
+      sampleHosts: ({ hosts, series }) =>
+        Promise.resolve({
+          hosts: hosts.map((h) => h.name),
+          t: hosts.map(() => 0),
+          v: hosts.map(() => series.map(() => 1)),
+          k: hosts.map(() => null),
+          errors: [],
+        }),
+      judgeLook: (input) => {
+        const look = { ...input, index: this.judged.length };
+        this.judged.push(look);
+        const verdict = this.script(look);
+        return Promise.resolve({
+          verdict,
+          reason: `scripted ${verdict}`,
+          alpha: 0.001,
+          metrics: [
+            {
+              metric: 'errors',
+              verdict,
+              critical: true,
+              reason: `errors: scripted ${verdict} at look ${look.index}`,
+              evidence: {
+                test: 'none',
+                canaryAfter: null,
+                controlAfter: null,
+                canaryBefore: null,
+                controlBefore: null,
+                ratio: null,
+                toleratedRatio: 1.2,
+                pValue: null,
+                threshold: 0,
+                canaryHosts: input.canary.length,
+                controlHosts: input.control.length,
+                detail: {},
+              },
+            },
+          ],
+        });
+      },
+    };
+  }
+}
+
+/** A cluster of local hosts with short durations and one metric, for workflow tests. */
+export function testConfig(
+  cluster: string,
+  names: string[],
+  overrides: Record<string, unknown> = {},
+): ClusterConfig {
+  return parseClusterConfig({
+    cluster,
+    hosts: names.map((name, i) => ({ name, root: `/srv/${name}`, tags: { zone: `z${i % 2}` } })),
+    canary: { size: 2 },
+    durations: { baseline: '60s', soak: '60s', watch: '120s', lookEvery: '30s' },
+    probes: [{ type: 'loadavg' }],
+    metrics: [{ name: 'load', kind: 'gauge', series: 'load1', tolerance: 0.1, critical: true }],
+    ...overrides,
+  });
+}

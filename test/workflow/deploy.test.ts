@@ -1,0 +1,412 @@
+// The deploy workflow's logic on Temporal's time-skipping test server, with
+// an in-memory fleet for hosts and a scripted judge. Durations are the
+// production ones shortened only by configuration (60 s baseline and soak,
+// 2 min watch, a look every 30 s); the test server skips the waiting.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { temporalBinary } from '../../src/temporal/binaries.js';
+import type { ClusterConfig } from '../../src/config/schema.js';
+import {
+  abortUpdate,
+  deploy,
+  pauseUpdate,
+  promoteUpdate,
+  resumeUpdate,
+  statusQuery,
+} from '../../workflows/deploy.js';
+import type { DeployStatus } from '../../workflows/model.js';
+import { queueWorkflowId } from '../../workflows/cluster-queue.js';
+import { FakeFleet, testConfig } from '../helpers/fake-fleet.js';
+import { eventually } from '../helpers/poll.js';
+import { uniqueId } from '../helpers/temporal.js';
+
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalBinary('temporal-test-server') } },
+  });
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const HOSTS = ['web-1', 'web-2', 'web-3', 'web-4', 'web-5', 'web-6', 'web-7', 'web-8'];
+const who = { operator: 'alice', reason: 'test' };
+
+/**
+ * Runs `fn` with a worker for this test's fleet. Afterwards it ends the
+ * cluster's queue workflow: its idle timer would otherwise sit on a task
+ * queue nobody polls and hold back the test server's time skipping.
+ */
+async function withWorker<T>(fleet: FakeFleet, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = uniqueId('deploy-tq');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    activities: fleet.activities(env.client, taskQueue),
+  });
+  try {
+    return await worker.runUntil(fn(taskQueue));
+  } finally {
+    for (const cluster of fleet.clusters) {
+      await env.client.workflow
+        .getHandle(queueWorkflowId(cluster))
+        .terminate('test finished')
+        .catch(() => undefined);
+    }
+  }
+}
+
+function start(
+  taskQueue: string,
+  config: ClusterConfig,
+  revision = 'v2',
+  requestedAt = Date.now(),
+) {
+  return env.client.workflow.start(deploy, {
+    taskQueue,
+    workflowId: uniqueId(`deploy-${config.cluster}-${revision}`),
+    args: [
+      {
+        cluster: config.cluster,
+        revision,
+        source: '/build/app',
+        config,
+        operator: 'ci',
+        requestedAt,
+      },
+    ],
+  });
+}
+
+type Handle = Awaited<ReturnType<typeof start>>;
+
+const status = (h: Handle) => h.query(statusQuery);
+const untilStatus = (h: Handle, ok: (s: DeployStatus) => boolean, what: string) =>
+  eventually(
+    async () => {
+      const s = await status(h);
+      return ok(s) ? s : undefined;
+    },
+    { what },
+  );
+
+/** Invariant 1: every host that was flipped had every targeted host staged before the first flip. */
+function expectStagedBeforeAnyFlip(fleet: FakeFleet, revision: string, targets: string[]) {
+  const firstFlip = fleet.events.find((e) => e.kind === 'flip' && e.revision === revision);
+  if (!firstFlip) return;
+  const stagedBefore = new Set(
+    fleet.events
+      .filter((e) => e.kind === 'stage' && e.revision === revision && e.seq < firstFlip.seq)
+      .map((e) => e.host),
+  );
+  expect([...stagedBefore].sort()).toEqual([...targets].sort());
+}
+
+/** Invariant 2: each host only ever points at the old or the new release. */
+function expectOnlyOldOrNew(fleet: FakeFleet, old: string, next: string) {
+  for (const e of fleet.events.filter((x) => x.kind === 'flip'))
+    expect([old, next]).toContain(e.revision);
+}
+
+describe('deploy workflow', () => {
+  it('happy path: stages, canaries, judges, switches, watches and finishes with every host live (invariants 1 and 2)', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    expect(outcome.outcome).toBe('done');
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v2'));
+    expectStagedBeforeAnyFlip(fleet, 'v2', HOSTS);
+    expectOnlyOldOrNew(fleet, 'v1', 'v2');
+    // One canary look, then a watch look every 30 s for 2 minutes.
+    expect(fleet.judged.map((j) => j.phase)).toEqual([
+      'canary',
+      'watch',
+      'watch',
+      'watch',
+      'watch',
+    ]);
+    const canary = fleet.judged[0]!;
+    expect(canary.canary).toHaveLength(2);
+    expect(canary.control).toHaveLength(6);
+    // Canaries spread across zones (hosts alternate z0/z1 by index).
+    const zones = canary.canary.map((h) => HOSTS.indexOf(h) % 2);
+    expect(new Set(zones).size).toBe(2);
+    // The watch compares the switched fleet with the hosts held back.
+    expect(fleet.judged[1]!.control).toHaveLength(2);
+    expect(fleet.judged[1]!.canary).toHaveLength(6);
+    expect(outcome.verdicts).toHaveLength(5);
+  });
+
+  it('canary regression: the canaries go back to the old release and the others are never switched', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    fleet.script = (look) => (look.index === 0 ? 'regression' : 'pass');
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    expect(outcome.outcome).toBe('rolled_back');
+    expect(outcome.summary).toContain('canary regression');
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
+    const flipped = new Set(fleet.events.filter((e) => e.kind === 'flip').map((e) => e.host));
+    const canaries = fleet.judged[0]!.canary;
+    expect([...flipped].sort()).toEqual([...canaries].sort());
+    expect(outcome.rolledBack.sort()).toEqual([...canaries].sort());
+    expect(outcome.verdicts[0]!.metrics[0]).toContain('errors: scripted regression');
+  });
+
+  it('watch regression: every switched host goes back (invariant 2: old everywhere at the end)', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    fleet.script = (look) => (look.index === 2 ? 'regression' : 'pass');
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    expect(outcome.outcome).toBe('rolled_back');
+    expect(outcome.summary).toContain('watch regression');
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
+    expect(outcome.rolledBack).toHaveLength(6); // the held-back 2 were never switched
+    expectOnlyOldOrNew(fleet, 'v1', 'v2');
+  });
+
+  it('staging failure beyond maxUnavailable: failed, and no host is switched (invariant 1)', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    fleet.failStage.add('web-3');
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    expect(outcome.outcome).toBe('failed');
+    expect(outcome.summary).toContain('staging failed on 1 host(s), more than maxUnavailable=0');
+    expect(outcome.summary).toContain('web-3: disk full (fake) [DISK_FULL]');
+    expect(fleet.events.filter((e) => e.kind === 'flip')).toEqual([]);
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
+  });
+
+  it('staging failure within maxUnavailable: the host stays on the old release and is reported', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    fleet.failStage.add('web-3');
+    const config = testConfig(uniqueId('c'), HOSTS, { maxUnavailable: 1 });
+    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    expect(outcome.outcome).toBe('done');
+    expect(outcome.unavailable).toEqual(['web-3']);
+    expect(fleet.currents()['web-3']).toBe('v1');
+    expect(Object.entries(fleet.currents()).filter(([, c]) => c === 'v2')).toHaveLength(7);
+  });
+
+  it('a flip failing on one host mid-wave rolls back every switched host', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS, { waves: ['50%', '100%'] });
+    // Fail a host that is not a canary: it is switched in a later wave.
+    fleet.script = (look) => {
+      if (look.index === 0) for (const h of look.control) fleet.failFlip.add(`${h}@v2`);
+      return 'pass';
+    };
+    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    expect(outcome.outcome).toBe('rolled_back');
+    expect(outcome.summary).toMatch(/switching wave 1\/2 failed on \d host\(s\)/);
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
+  });
+
+  it('inconclusive pauses and waits for an operator; resume proceeds', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    fleet.script = (look) => (look.index === 0 ? 'inconclusive' : 'pass');
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const outcome = await withWorker(fleet, async (tq) => {
+      const h = await start(tq, config);
+      await env.sleep('5 minutes');
+      const paused = await untilStatus(h, (s) => s.paused, 'the inconclusive pause');
+      expect(paused.pausedReason).toContain('inconclusive canary verdict');
+      await env.sleep('1 hour');
+      expect((await status(h)).paused).toBe(true); // still waiting for a human
+      await h.executeUpdate(resumeUpdate, {
+        args: [{ operator: 'bob', reason: 'checked the graphs' }],
+      });
+      return h.result();
+    });
+    expect(outcome.outcome).toBe('done');
+    expect(outcome.actions).toMatchObject([
+      { command: 'resume', operator: 'bob', reason: 'checked the graphs' },
+    ]);
+  });
+
+  it('inconclusive with policy rollback rolls the canaries back', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    fleet.script = () => 'inconclusive';
+    const config = testConfig(uniqueId('c'), HOSTS, { onInconclusive: 'rollback' });
+    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    expect(outcome.outcome).toBe('rolled_back');
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
+  });
+
+  it('pause during the soak holds the timer until resumed', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const outcome = await withWorker(fleet, async (tq) => {
+      const h = await start(tq, config);
+      await env.sleep('65 seconds'); // past the baseline: canaries switched, soak running
+      await untilStatus(
+        h,
+        (s) => s.phase === 'canary' && s.hostCounts.switched === 2,
+        'the canary soak',
+      );
+      await h.executeUpdate(pauseUpdate, { args: [who] });
+      await env.sleep('30 minutes');
+      const s = await status(h);
+      expect(s).toMatchObject({ phase: 'canary', paused: true });
+      expect(fleet.judged).toHaveLength(0);
+      await h.executeUpdate(resumeUpdate, { args: [who] });
+      return h.result();
+    });
+    expect(outcome.outcome).toBe('done');
+    expect(outcome.actions.map((a) => a.command)).toEqual(['pause', 'resume']);
+  });
+
+  it('promote skips the rest of the canary soak and its verdict', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS, {
+      durations: { baseline: '30s', soak: '1h', watch: '60s', lookEvery: '30s' },
+    });
+    const outcome = await withWorker(fleet, async (tq) => {
+      const h = await start(tq, config);
+      await env.sleep('35 seconds');
+      await untilStatus(
+        h,
+        (s) => s.phase === 'canary' && s.hostCounts.switched === 2,
+        'the canary soak',
+      );
+      await h.executeUpdate(promoteUpdate, { args: [{ operator: 'carol', reason: 'hotfix' }] });
+      return h.result();
+    });
+    expect(outcome.outcome).toBe('done');
+    expect(fleet.judged.map((j) => j.phase)).toEqual(['watch', 'watch']);
+    expect(outcome.actions).toMatchObject([
+      { command: 'promote', operator: 'carol', phase: 'canary' },
+    ]);
+  });
+
+  it.each([
+    [
+      'canary',
+      '65 seconds',
+      (s: DeployStatus) => s.phase === 'canary' && s.hostCounts.switched === 2,
+      2,
+    ],
+    ['watching', '3 minutes', (s: DeployStatus) => s.phase === 'watching', 6],
+  ] as const)(
+    'abort during %s rolls back every switched host (invariant 7)',
+    async (_phase, wait, ready, switched) => {
+      const fleet = new FakeFleet(HOSTS);
+      const config = testConfig(uniqueId('c'), HOSTS);
+      const outcome = await withWorker(fleet, async (tq) => {
+        const h = await start(tq, config);
+        await env.sleep(wait);
+        await untilStatus(h, ready, _phase);
+        await h.executeUpdate(abortUpdate, {
+          args: [{ operator: 'dave', reason: 'pager went off' }],
+        });
+        return h.result();
+      });
+      expect(outcome.outcome).toBe('aborted');
+      expect(outcome.summary).toContain(`aborted by dave during ${_phase}: pager went off`);
+      expect(outcome.rolledBack).toHaveLength(switched);
+      expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
+    },
+  );
+
+  it('abort during the baseline (nothing switched yet) ends aborted with hosts untouched', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const outcome = await withWorker(fleet, async (tq) => {
+      const h = await start(tq, config);
+      await untilStatus(h, (s) => s.phase === 'baseline', 'the baseline');
+      await h.executeUpdate(abortUpdate, { args: [who] });
+      return h.result();
+    });
+    expect(outcome.outcome).toBe('aborted');
+    expect(fleet.events.filter((e) => e.kind === 'flip')).toEqual([]);
+  });
+
+  it('rejects commands that make no sense, with a clear message', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    await withWorker(fleet, async (tq) => {
+      const h = await start(tq, config);
+      await untilStatus(h, (s) => s.phase === 'baseline', 'the baseline');
+      const reject = async (p: Promise<unknown>, message: string) => {
+        const err = await p.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+        expect(String((err as WorkflowUpdateFailedError).cause?.message)).toBe(message);
+      };
+      await reject(
+        h.executeUpdate(resumeUpdate, { args: [who] }),
+        'cannot resume: the deploy is not paused',
+      );
+      await reject(
+        h.executeUpdate(promoteUpdate, { args: [who] }),
+        'cannot promote during baseline: promote skips a soak or the watch, or answers an inconclusive verdict',
+      );
+      await reject(
+        h.executeUpdate(pauseUpdate, { args: [{ operator: 'x', reason: ' ' }] }),
+        'pause needs a reason',
+      );
+      await h.executeUpdate(pauseUpdate, { args: [who] });
+      await reject(
+        h.executeUpdate(pauseUpdate, { args: [who] }),
+        'cannot pause: the deploy is already paused',
+      );
+      await h.executeUpdate(abortUpdate, { args: [who] });
+      const done = await h.result();
+      expect(done.outcome).toBe('aborted');
+    });
+  });
+
+  it('deploying the revision that is already live succeeds at once without touching hosts', async () => {
+    const fleet = new FakeFleet(HOSTS, 'v2');
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    expect(outcome).toMatchObject({ outcome: 'done', summary: 'v2 is already live on every host' });
+    expect(fleet.events).toEqual([]);
+  });
+});
+
+describe('one deploy per cluster (invariant 5)', () => {
+  it('two concurrent requests never overlap: the second starts after the first ends', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const [a, b] = await withWorker(fleet, async (tq) => {
+      const first = await start(tq, config, 'v2', 1000);
+      await untilStatus(first, (s) => s.phase !== 'queued', 'the first deploy to start');
+      const second = await start(tq, config, 'v3', 2000);
+      // One result() at a time: concurrent waits confuse the test server's time skipping.
+      return [await first.result(), await second.result()];
+    });
+    expect([a.outcome, b.outcome]).toEqual(['done', 'done']);
+    const lastOfA = Math.max(...fleet.events.filter((e) => e.revision === 'v2').map((e) => e.seq));
+    const firstOfB = Math.min(...fleet.events.filter((e) => e.revision === 'v3').map((e) => e.seq));
+    expect(lastOfA).toBeLessThan(firstOfB);
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v3'));
+  });
+
+  it('three queued: the newest runs and the middle one is superseded', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const outcomes = await withWorker(fleet, async (tq) => {
+      const first = await start(tq, config, 'v2', 1000);
+      await untilStatus(first, (s) => s.phase === 'baseline', 'the first deploy to run');
+      await first.executeUpdate(pauseUpdate, { args: [who] });
+      const middle = await start(tq, config, 'v3', 2000);
+      const newest = await start(tq, config, 'v4', 3000);
+      await untilStatus(newest, (s) => s.phase === 'queued', 'the newest to queue');
+      await untilStatus(middle, (s) => s.phase === 'queued', 'the middle to queue');
+      await first.executeUpdate(resumeUpdate, { args: [who] });
+      return [await first.result(), await middle.result(), await newest.result()];
+    });
+    expect(outcomes.map((o) => o.outcome)).toEqual(['done', 'superseded', 'done']);
+    expect(outcomes[1]!.summary).toBe('superseded: v4 was requested after it');
+    expect(fleet.events.some((e) => e.revision === 'v3')).toBe(false);
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v4'));
+  });
+});

@@ -1,0 +1,113 @@
+// One deploy per cluster at a time, enforced by Temporal itself: a small
+// long-lived workflow per cluster (id "cluster-<name>") hands a lock to one
+// request at a time. When the lock frees, rollbacks go first; among waiting
+// deploys the newest runs and the older ones are superseded, and a deploy
+// older than one already run is superseded too. The workflow ends when idle
+// (the next request starts it again) and continues-as-new to keep its
+// history short.
+import {
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { QUICK } from './timeouts.js';
+
+export interface QueueRequest {
+  workflowId: string;
+  kind: 'deploy' | 'rollback';
+  revision: string;
+  requestedAt: number;
+}
+
+export interface QueueState {
+  cluster: string;
+  holder: QueueRequest | null;
+  waiting: QueueRequest[];
+  /** requestedAt of the newest deploy that ran: older deploys are superseded. */
+  newestRun: number;
+}
+
+export const enqueueSignal = defineSignal<[QueueRequest]>('enqueue');
+export const releaseSignal = defineSignal<[string]>('release');
+export const queueQuery = defineQuery<QueueState>('queue');
+/** Sent to the request that may run now. */
+export const grantedSignal = defineSignal('granted');
+/** Sent to requests that will never run. */
+export const supersededSignal = defineSignal<[{ by: string; reason: string }]>('superseded');
+
+export const queueWorkflowId = (cluster: string) => `cluster-${cluster}`;
+
+const IDLE_MS = 10 * 60_000;
+const HOLDER_CHECK_MS = 60_000;
+
+const { workflowIsOpen } = proxyActivities<Activities>(QUICK);
+
+export async function clusterQueue(initial: QueueState): Promise<void> {
+  const state = initial;
+  setHandler(queueQuery, () => state);
+  setHandler(enqueueSignal, (req) => {
+    const known =
+      state.holder?.workflowId === req.workflowId ||
+      state.waiting.some((w) => w.workflowId === req.workflowId);
+    if (!known) state.waiting.push(req);
+  });
+  setHandler(releaseSignal, (id) => {
+    if (state.holder?.workflowId === id) state.holder = null;
+    state.waiting = state.waiting.filter((w) => w.workflowId !== id);
+  });
+
+  for (;;) {
+    if (!state.holder) {
+      const woke = await condition(() => state.waiting.length > 0, IDLE_MS);
+      if (!woke) return; // idle: the next request starts a fresh run
+      await grantNext(state);
+    } else {
+      const released = await condition(() => state.holder === null, HOLDER_CHECK_MS);
+      // A holder that was terminated never releases: free the lock ourselves.
+      if (!released && state.holder && !(await workflowIsOpen(state.holder.workflowId)))
+        state.holder = null;
+    }
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2_000)
+      await continueAsNew<typeof clusterQueue>(state);
+  }
+}
+
+async function grantNext(state: QueueState) {
+  const rollbacks = state.waiting.filter((w) => w.kind === 'rollback');
+  const deploys = [...state.waiting.filter((w) => w.kind === 'deploy')].sort(
+    (a, b) => a.requestedAt - b.requestedAt,
+  );
+  const next = rollbacks[0] ?? deploys[deploys.length - 1];
+  if (!next) return;
+  const losers = rollbacks.length > 0 ? [] : deploys.slice(0, -1);
+  state.waiting = state.waiting.filter((w) => w !== next && !losers.includes(w));
+  for (const loser of losers) await tell(loser, next, `${next.revision} was requested after it`);
+  if (next.kind === 'deploy' && next.requestedAt < state.newestRun) {
+    await tell(next, null, 'a newer revision was already deployed to this cluster');
+    return;
+  }
+  if (next.kind === 'deploy') state.newestRun = next.requestedAt;
+  state.holder = next;
+  try {
+    await getExternalWorkflowHandle(next.workflowId).signal(grantedSignal);
+  } catch {
+    state.holder = null; // the request is gone (terminated): move on
+  }
+}
+
+async function tell(loser: QueueRequest, by: QueueRequest | null, reason: string) {
+  try {
+    await getExternalWorkflowHandle(loser.workflowId).signal(supersededSignal, {
+      by: by?.workflowId ?? '',
+      reason,
+    });
+  } catch {
+    // Already gone: nothing to tell.
+  }
+}

@@ -1,0 +1,743 @@
+// One deploy, as the runbook reads: wait for the cluster, stage every host,
+// take a baseline, switch the canaries, soak and judge, switch the rest in
+// waves, watch, finish. Every switched host is pushed on a compensation
+// stack; a regression, an abort or a failed switch unwinds it in a
+// non-cancellable scope, and the original reason is kept.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { TransportSpec } from '../activities/hosts.js';
+import type { HostFailure } from '../activities/batch.js';
+import type { JudgeVerdict, Snapshot } from '../src/judge/types.js';
+import {
+  grantedSignal,
+  queueWorkflowId,
+  releaseSignal,
+  supersededSignal,
+} from './cluster-queue.js';
+import {
+  isFinal,
+  type DeployInput,
+  type DeployOutcome,
+  type DeployStatus,
+  type HostRef,
+  type HostState,
+  type OperatorAction,
+  type OperatorCommand,
+  type OperatorRequest,
+  type Outcome,
+  type Phase,
+  type VerdictRecord,
+} from './model.js';
+import { batches, lookCounts, planRollout, type RolloutPlan } from './plan.js';
+import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js';
+import { HOST_STEP, JUDGING, QUICK, SAMPLING, STAGING } from './timeouts.js';
+
+const { stageHosts, flipHosts, inspectHosts, pruneHosts } = proxyActivities<Activities>(HOST_STEP);
+const { sampleHosts } = proxyActivities<Activities>(SAMPLING);
+const { judgeLook } = proxyActivities<Activities>(JUDGING);
+const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
+
+export const statusQuery = defineQuery<DeployStatus>('status');
+export const snapshotsQuery = defineQuery<
+  Record<string, (Snapshot | null)[]>,
+  [{ readings: number[]; hosts: string[] }]
+>('snapshots');
+export const pauseUpdate = defineUpdate<DeployStatus, [OperatorRequest]>('pause');
+export const resumeUpdate = defineUpdate<DeployStatus, [OperatorRequest]>('resume');
+export const abortUpdate = defineUpdate<DeployStatus, [OperatorRequest]>('abort');
+export const promoteUpdate = defineUpdate<DeployStatus, [OperatorRequest]>('promote');
+/** Fire-and-forget abort for callers that cannot wait (same checks as the update). */
+export const abortSignal = defineSignal<[OperatorRequest]>('abort-signal');
+
+/** Why the rollout stops and unwinds. */
+class Stop extends Error {
+  constructor(
+    readonly outcome: Outcome,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function deploy(input: DeployInput): Promise<DeployOutcome> {
+  return new DeployRun(input).run();
+}
+
+class DeployRun {
+  private readonly cfg;
+  private readonly transport: TransportSpec;
+  private readonly hosts: HostRef[];
+  private phase: Phase = 'queued';
+  private paused = false;
+  private pausedReason: string | null = null;
+  private promoted = false;
+  private abortedBy: OperatorAction | null = null;
+  private compensating = false;
+  private granted = false;
+  private superseded: { by: string; reason: string } | null = null;
+  private readonly state = new Map<string, HostState>();
+  /** The release each host ran before this deploy: where a rollback returns. */
+  private readonly previous = new Map<string, string | null>();
+  /** Compensation stack: hosts switched to the new release, in order. */
+  private readonly switched: HostRef[] = [];
+  private readonly readings: Map<string, Snapshot>[] = [];
+  private readonly verdicts: VerdictRecord[] = [];
+  private readonly actions: OperatorAction[] = [];
+  private readonly timings: Partial<Record<Phase, number>> = {};
+  private plan: RolloutPlan | null = null;
+  private rolledBack: string[] = [];
+  private outcome: DeployOutcome | null = null;
+  private readonly scope = new CancellationScope();
+  private readonly withSearchAttributes: boolean;
+
+  constructor(private readonly input: DeployInput) {
+    this.cfg = input.config;
+    this.transport =
+      this.cfg.transport === 'ssh' && this.cfg.ssh
+        ? { kind: 'ssh', ...this.cfg.ssh }
+        : { kind: 'local' };
+    this.hosts = this.cfg.hosts.map((h) => ({ ...h }));
+    for (const h of this.hosts) this.state.set(h.name, 'pending');
+    // Keep current only the attributes the deploy was started with (the
+    // time-skipping test server cannot register custom ones).
+    this.withSearchAttributes = workflowInfo().typedSearchAttributes.getAll().length > 0;
+    this.registerHandlers();
+  }
+
+  // --- the runbook -----------------------------------------------------------
+
+  async run(): Promise<DeployOutcome> {
+    this.setPhase('queued');
+    await this.waitForTurn();
+    if (this.superseded) return this.end('superseded', `superseded: ${this.superseded.reason}`);
+    if (this.abortedBy) return this.end('aborted', this.abortSummary());
+    try {
+      const summary = await this.scope.run(() => this.rollout());
+      return this.end('done', summary);
+    } catch (err) {
+      return await this.unwind(err);
+    } finally {
+      await CancellationScope.nonCancellable(() => this.leaveQueue());
+    }
+  }
+
+  private async rollout(): Promise<string> {
+    if (await this.alreadyLive()) return `${this.input.revision} is already live on every host`;
+    const baseline = this.startBaseline();
+    try {
+      await this.stage();
+    } catch (err) {
+      // Readings still in flight are simply dropped with the deploy.
+      baseline.done.catch(() => undefined);
+      throw err;
+    }
+    await this.finishBaseline(baseline);
+    await this.switchCanaries();
+    await this.soakAndJudge('canary', this.plan!.canaries, 1);
+    await this.switchWaves();
+    await this.watch();
+    await this.finish();
+    return `${this.input.revision} is live on ${this.switched.length} hosts`;
+  }
+
+  // --- phases ------------------------------------------------------------------
+
+  /** Joins the cluster's queue and waits for the lock (or to be superseded). */
+  private async waitForTurn() {
+    await joinClusterQueue({
+      cluster: this.input.cluster,
+      request: {
+        workflowId: workflowInfo().workflowId,
+        kind: 'deploy',
+        revision: this.input.revision,
+        requestedAt: this.input.requestedAt,
+      },
+    });
+    await condition(() => this.granted || this.superseded !== null || this.abortedBy !== null);
+  }
+
+  /** True when every host already runs the revision: nothing to do. */
+  private async alreadyLive(): Promise<boolean> {
+    const results = await Promise.all(
+      batches(this.hosts, this.cfg.batchSize).map((b) =>
+        inspectHosts.executeWithOptions({ ...HOST_STEP, summary: `inspect ${b.length} hosts` }, [
+          { transport: this.transport, hosts: b },
+        ]),
+      ),
+    );
+    const ok = results.flatMap((r) => r.ok);
+    return (
+      ok.length === this.hosts.length && ok.every((r) => r.result.current === this.input.revision)
+    );
+  }
+
+  /** Copies the release to every host; fails the deploy before any flip if too many cannot take it. */
+  private async stage() {
+    this.setPhase('staging');
+    const results = await Promise.all(
+      batches(this.hosts, this.cfg.batchSize).map((b) =>
+        stageHosts.executeWithOptions(
+          { ...STAGING, summary: `stage ${this.input.revision} on ${b.length} hosts` },
+          [
+            {
+              transport: this.transport,
+              hosts: b,
+              revision: this.input.revision,
+              source: this.input.source,
+            },
+          ],
+        ),
+      ),
+    );
+    const failed: HostFailure[] = [];
+    for (const r of results) {
+      for (const { host, result } of r.ok) {
+        this.state.set(host, 'staged');
+        this.previous.set(host, result.previous);
+      }
+      for (const f of r.failed) {
+        this.state.set(f.host, 'unavailable');
+        failed.push(f);
+      }
+    }
+    if (failed.length > this.cfg.maxUnavailable) {
+      throw new Stop(
+        'failed',
+        `staging failed on ${failed.length} host(s), more than maxUnavailable=${this.cfg.maxUnavailable}: ${failed.map((f) => `${f.error} [${f.code}]`).join('; ')}`,
+      );
+    }
+    this.plan = planRollout({
+      hosts: this.targets(),
+      canarySize: this.cfg.canary.size,
+      spreadBy: this.cfg.canary.spreadBy,
+      waves: this.cfg.waves,
+      holdbackSize: this.cfg.holdback,
+      seed: workflowInfo().workflowId,
+    });
+  }
+
+  /** Baseline readings run alongside staging: nothing is switched yet. */
+  private startBaseline() {
+    const readings: number[] = [];
+    const every = this.cfg.durations.lookEvery;
+    const rounds = Math.max(1, Math.round(this.cfg.durations.baseline / every));
+    const scope = new CancellationScope();
+    const done = scope.run(async () => {
+      readings.push(await this.takeReading('baseline', this.hosts));
+      for (let i = 0; i < rounds; i++) {
+        await this.holdFor(every, 'baseline reading');
+        readings.push(await this.takeReading('baseline', this.hosts));
+      }
+    });
+    return { readings, done, scope };
+  }
+
+  private baselineReadings: number[] = [];
+
+  private async finishBaseline(baseline: { readings: number[]; done: Promise<void> }) {
+    this.setPhase('baseline');
+    await baseline.done;
+    this.baselineReadings = baseline.readings;
+    await this.gate();
+  }
+
+  private async switchCanaries() {
+    this.setPhase('canary');
+    await this.switchHosts(this.plan!.canaries, 'canary');
+  }
+
+  /** Holds the soak (pausable, promotable), sampling as it goes, then judges. */
+  private async soakAndJudge(kind: 'canary' | 'wave', treated: HostRef[], look: number) {
+    const after = [await this.takeReading(kind, this.targets())];
+    const every = this.cfg.durations.lookEvery;
+    for (let left = this.cfg.durations.soak; left > 0 && !this.promoted; left -= every) {
+      await this.holdFor(
+        Math.min(every, left),
+        `${kind} soak ${Math.round(this.cfg.durations.soak / 1000)}s`,
+      );
+      after.push(await this.takeReading(kind, this.targets()));
+    }
+    if (this.consumePromotion()) return;
+    this.setPhase('judging');
+    const switchedNames = new Set(treated.map((h) => h.name));
+    const control = this.targets().filter((h) => !switchedNames.has(h.name));
+    await this.judge(kind, look, 'canary', after, treated, control);
+  }
+
+  private async switchWaves() {
+    const waves = this.plan!.waves;
+    for (let i = 0; i < waves.length; i++) {
+      await this.gate();
+      this.setPhase('switching');
+      await this.switchHosts(waves[i]!, `wave ${i + 1}/${waves.length}`);
+      if (i < waves.length - 1) await this.soakAndJudge('wave', [...this.switched], i + 2);
+    }
+  }
+
+  /** Keeps judging the switched fleet against the held-back controls. */
+  private async watch() {
+    await this.gate();
+    this.setPhase('watching');
+    const holdback = this.plan!.holdback;
+    const every = this.cfg.durations.lookEvery;
+    const { watchLooks } = lookCounts(this.plan!, this.cfg.durations.watch, every);
+    if (watchLooks === 0) {
+      await this.holdFor(this.cfg.durations.watch, 'watch (no hosts held back to compare)');
+      this.consumePromotion();
+      return;
+    }
+    const after = [await this.takeReading('watch', this.targets())];
+    for (let look = 1; look <= watchLooks && !this.promoted; look++) {
+      await this.holdFor(every, `watch look ${look}/${watchLooks}`);
+      if (this.promoted) break;
+      after.push(await this.takeReading('watch', this.targets()));
+      await this.judge('watch', look, 'watch', [...after], [...this.switched], holdback);
+    }
+    this.consumePromotion();
+  }
+
+  /** Switches the held-back hosts and applies retention. */
+  private async finish() {
+    await this.gate();
+    this.setPhase('finishing');
+    await this.switchHosts(this.plan!.holdback, 'holdback');
+    const protect = Object.fromEntries(
+      this.targets().map((h) => [h.name, [this.input.revision, this.previous.get(h.name) ?? null]]),
+    );
+    await Promise.all(
+      batches(this.targets(), this.cfg.batchSize).map((b) =>
+        pruneHosts.executeWithOptions(
+          {
+            ...HOST_STEP,
+            summary: `keep ${this.cfg.retention.keep} releases on ${b.length} hosts`,
+          },
+          [{ transport: this.transport, hosts: b, keep: this.cfg.retention.keep, protect }],
+        ),
+      ),
+    );
+  }
+
+  // --- steps ---------------------------------------------------------------------
+
+  /** Flips hosts to the new release; any host that fails stops the rollout. */
+  private async switchHosts(hosts: HostRef[], label: string) {
+    if (hosts.length === 0) return;
+    const results = await Promise.all(
+      batches(hosts, this.cfg.batchSize).map((b) =>
+        flipHosts.executeWithOptions(
+          { ...HOST_STEP, summary: `switch ${label}: ${b.length} hosts` },
+          [
+            {
+              transport: this.transport,
+              targets: b.map((host) => ({ host, revision: this.input.revision })),
+            },
+          ],
+        ),
+      ),
+    );
+    const failed: HostFailure[] = [];
+    const byName = new Map(hosts.map((h) => [h.name, h]));
+    for (const r of results) {
+      for (const { host } of r.ok) {
+        this.state.set(host, 'switched');
+        this.switched.push(byName.get(host)!);
+      }
+      for (const f of r.failed) {
+        // It may or may not have switched: unwinding it is safe either way.
+        this.switched.push(byName.get(f.host)!);
+        failed.push(f);
+      }
+    }
+    if (failed.length > 0)
+      throw new Stop(
+        'rolled_back',
+        `switching ${label} failed on ${failed.length} host(s): ${failed.map((f) => `${f.error} [${f.code}]`).join('; ')}`,
+      );
+  }
+
+  /** Samples hosts in batches; returns the reading's index. */
+  private async takeReading(label: string, hosts: HostRef[]): Promise<number> {
+    const index = this.readings.length;
+    const reading = new Map<string, Snapshot>();
+    this.readings.push(reading);
+    if (this.cfg.probes.length === 0) return index;
+    const series = this.series();
+    const results = await Promise.all(
+      batches(hosts, this.cfg.batchSize).map((b) =>
+        sampleHosts.executeWithOptions(
+          { ...SAMPLING, summary: `sample ${b.length} hosts (${label} reading ${index})` },
+          [
+            {
+              transport: this.transport,
+              hosts: b,
+              probes: this.cfg.probes,
+              series,
+              timeoutMs: this.cfg.durations.probeTimeout,
+            },
+          ],
+        ),
+      ),
+    );
+    for (const r of results)
+      r.hosts.forEach((host, i) => {
+        const k = r.k[i];
+        reading.set(host, k ? { t: r.t[i]!, v: r.v[i]!, k } : { t: r.t[i]!, v: r.v[i]! });
+      });
+    return index;
+  }
+
+  private async judge(
+    kind: VerdictRecord['phase'],
+    look: number,
+    lookPhase: 'canary' | 'watch',
+    after: number[],
+    treated: HostRef[],
+    control: HostRef[],
+  ) {
+    const { canaryLooks, watchLooks } = lookCounts(
+      this.plan!,
+      this.cfg.durations.watch,
+      this.cfg.durations.lookEvery,
+    );
+    const verdict: JudgeVerdict = await judgeLook.executeWithOptions(
+      {
+        ...JUDGING,
+        summary: `judge ${kind} look ${look}: ${treated.length} vs ${control.length} hosts`,
+      },
+      [
+        {
+          workflowId: workflowInfo().workflowId,
+          series: this.series(),
+          metrics: this.cfg.metrics,
+          plan: {
+            alpha: this.cfg.judge.alpha,
+            canaryShare: this.cfg.judge.canaryShare,
+            canaryLooks,
+            watchLooks,
+          },
+          phase: lookPhase,
+          limits: {
+            minCanaryHosts: this.cfg.judge.minCanaryHosts,
+            minControlHosts: this.cfg.judge.minControlHosts,
+            maxMissingFraction: this.cfg.judge.maxMissingFraction,
+          },
+          before: this.baselineReadings,
+          after,
+          canary: treated.map((h) => h.name),
+          control: control.map((h) => h.name),
+        },
+      ],
+    );
+    const record: VerdictRecord = {
+      phase: kind,
+      look,
+      at: Date.now(),
+      verdict: verdict.verdict,
+      reason: verdict.reason,
+      metrics: verdict.metrics.map((m) => m.reason),
+    };
+    this.verdicts.push(record);
+    if (verdict.verdict === 'regression')
+      throw new Stop(
+        'rolled_back',
+        `${kind} regression: ${verdict.reason} (${record.metrics.join('; ')})`,
+      );
+    if (verdict.verdict === 'inconclusive') await this.onInconclusive(record);
+  }
+
+  private async onInconclusive(record: VerdictRecord) {
+    const policy = this.cfg.onInconclusive;
+    if (policy === 'rollback')
+      throw new Stop('rolled_back', `inconclusive verdict, policy rollback: ${record.reason}`);
+    if (policy === 'proceed') return;
+    // Ask a human: resume or promote proceeds, abort rolls back.
+    this.paused = true;
+    this.pausedReason = `inconclusive ${record.phase} verdict: ${record.reason}`;
+    this.details();
+    await condition(() => !this.paused || this.promoted);
+    this.consumePromotion();
+  }
+
+  /** A pausable, promotable timer: paused time does not count. */
+  private async holdFor(ms: number, summary: string) {
+    let left = ms;
+    while (left > 0 && !this.promoted) {
+      const start = Date.now();
+      const interrupted = await condition(() => this.paused || this.promoted, left, { summary });
+      if (!interrupted) return;
+      left -= Date.now() - start;
+      await condition(() => !this.paused || this.promoted);
+    }
+  }
+
+  /** Waits while paused (between phases). */
+  private async gate() {
+    if (this.paused) await condition(() => !this.paused);
+  }
+
+  private consumePromotion(): boolean {
+    const was = this.promoted;
+    this.promoted = false;
+    return was;
+  }
+
+  // --- compensation ----------------------------------------------------------------
+
+  private async unwind(err: unknown): Promise<DeployOutcome> {
+    const cancelled = isCancellation(err);
+    const outcome: Outcome = cancelled
+      ? 'aborted'
+      : err instanceof Stop
+        ? err.outcome
+        : 'rolled_back';
+    const why = cancelled ? this.abortSummary() : describe(err);
+    if (this.switched.length === 0)
+      return this.end(
+        outcome === 'rolled_back' ? 'failed' : outcome,
+        `${why}; no host was switched`,
+      );
+    await CancellationScope.nonCancellable(() => this.rollBackSwitched());
+    const failed = [...this.state].filter(([, s]) => s === 'rollback_failed').map(([h]) => h);
+    const note = failed.length > 0 ? `; could NOT roll back ${failed.join(', ')}` : '';
+    return this.end(outcome, `${why}; rolled back ${this.rolledBack.length} host(s)${note}`);
+  }
+
+  /** Unwinds the compensation stack: every switched host back to its previous release. */
+  private async rollBackSwitched() {
+    this.compensating = true;
+    this.paused = false;
+    const stack = [...this.switched].reverse();
+    const targets: { host: HostRef; revision: string }[] = [];
+    for (const host of stack) {
+      const prev = this.previous.get(host.name);
+      if (prev) targets.push({ host, revision: prev });
+      else this.state.set(host.name, 'rollback_failed'); // first release on this host: nothing to return to
+    }
+    const results = await Promise.all(
+      batches(targets, this.cfg.batchSize).map((b) =>
+        flipHosts.executeWithOptions(
+          {
+            ...HOST_STEP,
+            retry: { ...HOST_STEP.retry, maximumAttempts: 10 },
+            summary: `roll back ${b.length} hosts`,
+          },
+          [{ transport: this.transport, targets: b }],
+        ),
+      ),
+    );
+    for (const r of results) {
+      for (const { host } of r.ok) {
+        this.state.set(host, 'rolled_back');
+        this.rolledBack.push(host);
+      }
+      for (const f of r.failed) this.state.set(f.host, 'rollback_failed');
+    }
+  }
+
+  // --- bookkeeping -------------------------------------------------------------------
+
+  private targets(): HostRef[] {
+    return this.hosts.filter((h) => this.state.get(h.name) !== 'unavailable');
+  }
+
+  private series(): string[] {
+    const out: string[] = [];
+    for (const m of this.cfg.metrics) {
+      for (const s of [m.series, m.kind === 'counter' ? m.exposure : m.per])
+        if (s !== undefined && !out.includes(s)) out.push(s);
+    }
+    return out;
+  }
+
+  private setPhase(phase: Phase) {
+    this.phase = phase;
+    this.timings[phase] ??= Date.now();
+    if (this.withSearchAttributes) upsertSearchAttributes([{ key: DeployPhase, value: phase }]);
+    this.details();
+  }
+
+  private details() {
+    const counts = this.status().hostCounts;
+    const parts = Object.entries(counts).map(([s, n]) => `${n} ${s}`);
+    setCurrentDetails(
+      `**${this.phase}**${this.paused ? ' (paused)' : ''} — ${parts.join(', ')}${this.verdicts.length ? `\n\nlast verdict: ${this.verdicts[this.verdicts.length - 1]!.reason}` : ''}`,
+    );
+  }
+
+  private abortSummary(): string {
+    const a = this.abortedBy;
+    return a ? `aborted by ${a.operator} during ${a.phase}: ${a.reason}` : 'aborted';
+  }
+
+  private end(outcome: Outcome, summary: string): DeployOutcome {
+    this.phase = outcome;
+    this.timings[outcome] = Date.now();
+    if (this.withSearchAttributes)
+      upsertSearchAttributes([
+        { key: DeployPhase, value: outcome },
+        { key: OutcomeKey, value: outcome },
+      ]);
+    this.outcome = {
+      outcome,
+      cluster: this.input.cluster,
+      revision: this.input.revision,
+      summary,
+      rolledBack: this.rolledBack,
+      unavailable: [...this.state].filter(([, s]) => s === 'unavailable').map(([h]) => h),
+      verdicts: this.verdicts,
+      actions: this.actions,
+      timings: this.timings,
+    };
+    this.details();
+    return this.outcome;
+  }
+
+  private async leaveQueue() {
+    try {
+      await getExternalWorkflowHandle(queueWorkflowId(this.input.cluster)).signal(
+        releaseSignal,
+        workflowInfo().workflowId,
+      );
+    } catch {
+      // The queue workflow is gone (idle exit): nothing holds our place.
+    }
+  }
+
+  status(): DeployStatus {
+    const hostsByState: Partial<Record<HostState, string[]>> = {};
+    for (const [host, s] of this.state) (hostsByState[s] ??= []).push(host);
+    const hostCounts = Object.fromEntries(
+      Object.entries(hostsByState).map(([s, hs]) => [s, hs.length]),
+    ) as Partial<Record<HostState, number>>;
+    return {
+      cluster: this.input.cluster,
+      revision: this.input.revision,
+      phase: this.phase,
+      paused: this.paused,
+      pausedReason: this.pausedReason,
+      hostCounts,
+      hostsByState,
+      canaries: this.plan?.canaries.map((h) => h.name) ?? [],
+      lastVerdict: this.verdicts[this.verdicts.length - 1] ?? null,
+      verdicts: this.verdicts,
+      actions: this.actions,
+      timings: this.timings,
+      outcome: this.outcome,
+    };
+  }
+
+  // --- operator controls -------------------------------------------------------------
+
+  private record(command: OperatorCommand, req: OperatorRequest) {
+    this.actions.push({
+      command,
+      operator: req.operator,
+      reason: req.reason,
+      at: Date.now(),
+      phase: this.phase,
+    });
+  }
+
+  private reject(message: string): never {
+    throw ApplicationFailure.nonRetryable(message, 'DEPLOY_REJECTED');
+  }
+
+  private validate(command: OperatorCommand, req: OperatorRequest) {
+    if (!req.operator?.trim()) this.reject(`${command} needs the operator's name`);
+    if (!req.reason?.trim()) this.reject(`${command} needs a reason`);
+    if (isFinal(this.phase))
+      this.reject(`cannot ${command}: the deploy already ended (${this.phase})`);
+    if (this.compensating) this.reject(`cannot ${command}: the deploy is rolling back`);
+    if (command === 'pause' && this.paused)
+      this.reject('cannot pause: the deploy is already paused');
+    if (command === 'resume' && !this.paused)
+      this.reject('cannot resume: the deploy is not paused');
+    if (
+      command === 'promote' &&
+      !['canary', 'judging', 'switching', 'watching'].includes(this.phase) &&
+      !this.paused
+    )
+      this.reject(
+        `cannot promote during ${this.phase}: promote skips a soak or the watch, or answers an inconclusive verdict`,
+      );
+    if (command === 'abort' && this.abortedBy)
+      this.reject('cannot abort: an abort is already under way');
+  }
+
+  private registerHandlers() {
+    setHandler(statusQuery, () => this.status());
+    setHandler(snapshotsQuery, ({ readings, hosts }) => {
+      const out: Record<string, (Snapshot | null)[]> = {};
+      for (const h of hosts) out[h] = readings.map((i) => this.readings[i]?.get(h) ?? null);
+      return out;
+    });
+    setHandler(grantedSignal, () => {
+      this.granted = true;
+    });
+    setHandler(supersededSignal, (s) => {
+      if (!this.granted) this.superseded = s;
+    });
+    const handle = (command: OperatorCommand, apply: (req: OperatorRequest) => void) => ({
+      validator: (req: OperatorRequest) => this.validate(command, req),
+      handler: (req: OperatorRequest) => {
+        this.record(command, req);
+        apply(req);
+        this.details();
+        return this.status();
+      },
+    });
+    const pause = handle('pause', (req) => {
+      this.paused = true;
+      this.pausedReason = `paused by ${req.operator}: ${req.reason}`;
+    });
+    const resume = handle('resume', () => {
+      this.paused = false;
+      this.pausedReason = null;
+    });
+    const abort = handle('abort', () => {
+      this.abortedBy = this.actions[this.actions.length - 1]!;
+      this.paused = false;
+      this.scope.cancel();
+    });
+    const promote = handle('promote', () => {
+      this.promoted = true;
+      this.paused = false;
+      this.pausedReason = null;
+    });
+    setHandler(pauseUpdate, pause.handler, { validator: pause.validator });
+    setHandler(resumeUpdate, resume.handler, { validator: resume.validator });
+    setHandler(abortUpdate, abort.handler, { validator: abort.validator });
+    setHandler(promoteUpdate, promote.handler, { validator: promote.validator });
+    setHandler(abortSignal, (req) => {
+      try {
+        abort.validator(req);
+        abort.handler(req);
+      } catch {
+        // Signals cannot be rejected: an invalid abort is ignored (the update says why).
+      }
+    });
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Stop) return err.message;
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    return cause instanceof Error ? `${err.message}: ${cause.message}` : err.message;
+  }
+  return String(err);
+}

@@ -1,0 +1,118 @@
+// Pure planning for a deploy: which hosts are canaries, how the rest switch
+// in waves, which hosts are held back as controls during the watch, how the
+// work is batched, and how many looks the judge takes. Deterministic for a
+// given deploy: the same input always gives the same plan.
+import type { HostRef } from './model.js';
+
+/** FNV-1a: a small, stable string hash (no randomness in workflow code). */
+export function stableHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** A host count from "3" or "5%" of `total` (percentages round up, at least 1). */
+export function resolveSize(size: number | string, total: number): number {
+  if (total === 0) return 0;
+  const n = typeof size === 'number' ? size : Math.ceil((Number(size.slice(0, -1)) / 100) * total);
+  return Math.min(total, Math.max(1, n));
+}
+
+/**
+ * Orders hosts so that any prefix spreads across tag values: round-robin over
+ * the first tag's groups, each group itself ordered by the next tags; ties
+ * broken by a hash of (seed, name) so different deploys pick different hosts.
+ */
+export function spreadOrder(
+  hosts: readonly HostRef[],
+  tags: readonly string[],
+  seed: string,
+): HostRef[] {
+  const [tag, ...rest] = tags;
+  if (tag === undefined)
+    return [...hosts].sort(
+      (a, b) =>
+        stableHash(`${seed}/${a.name}`) - stableHash(`${seed}/${b.name}`) ||
+        a.name.localeCompare(b.name),
+    );
+  const groups = new Map<string, HostRef[]>();
+  for (const h of hosts) {
+    const key = h.tags[tag] ?? '';
+    groups.set(key, [...(groups.get(key) ?? []), h]);
+  }
+  if (groups.size === 1) return spreadOrder(hosts, rest, seed);
+  const ordered = [...groups.entries()]
+    .sort(
+      ([a], [b]) => stableHash(`${seed}#${a}`) - stableHash(`${seed}#${b}`) || a.localeCompare(b),
+    )
+    .map(([, g]) => spreadOrder(g, rest, seed));
+  const out: HostRef[] = [];
+  for (let i = 0; out.length < hosts.length; i++)
+    for (const g of ordered) if (i < g.length) out.push(g[i]!);
+  return out;
+}
+
+export interface RolloutPlan {
+  canaries: HostRef[];
+  /** Later waves, in order; the last one ends the rollout (holdback excluded). */
+  waves: HostRef[][];
+  /** Control hosts kept on the old release during the watch, switched at the finish. */
+  holdback: HostRef[];
+}
+
+export function planRollout({
+  hosts,
+  canarySize,
+  spreadBy,
+  waves,
+  holdbackSize,
+  seed,
+}: {
+  hosts: readonly HostRef[];
+  canarySize: number | string;
+  spreadBy: readonly string[];
+  waves: readonly (number | string)[];
+  holdbackSize: number | string | undefined;
+  seed: string;
+}): RolloutPlan {
+  const ordered = spreadOrder(hosts, spreadBy, seed);
+  const total = ordered.length;
+  // Keep at least one host on the old release while the canary is judged.
+  const nCanary = Math.min(resolveSize(canarySize, total), Math.max(1, total - 1));
+  const canaries = ordered.slice(0, nCanary);
+  const rest = ordered.slice(nCanary);
+  const nHoldback = Math.min(
+    holdbackSize === undefined ? nCanary : resolveSize(holdbackSize, total),
+    Math.max(0, rest.length - 1),
+  );
+  // Hold back hosts spread across tags too: take them from the end of the order.
+  const holdback = nHoldback > 0 ? rest.slice(rest.length - nHoldback) : [];
+  const movable = rest.slice(0, rest.length - nHoldback);
+  const planned: HostRef[][] = [];
+  let done = nCanary;
+  for (const w of waves) {
+    const target = Math.min(total - nHoldback, Math.max(done, resolveSize(w, total)));
+    planned.push(movable.slice(done - nCanary, target - nCanary));
+    done = target;
+  }
+  if (done - nCanary < movable.length) planned.push(movable.slice(done - nCanary));
+  return { canaries, waves: planned.filter((w) => w.length > 0), holdback };
+}
+
+/** Splits items into batches of at most `size` (one activity each). */
+export function batches<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Judged looks: the canary and every wave but the last, then every watch interval. */
+export function lookCounts(plan: RolloutPlan, watchMs: number, lookEveryMs: number) {
+  return {
+    canaryLooks: Math.max(1, plan.waves.length),
+    watchLooks: plan.holdback.length > 0 ? Math.max(1, Math.floor(watchMs / lookEveryMs)) : 0,
+  };
+}
