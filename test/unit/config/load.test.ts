@@ -56,7 +56,28 @@ describe('cluster configuration', () => {
     expect(p).toContain(
       'durations.soak: "a minute" is not a duration: write e.g. "90s", "5m" or 60',
     );
-    expect(p).toContain('metrics[0].series: no probe produces series http_5xx');
+  });
+
+  it('checks fields against each other once each field is valid', () => {
+    const p = problems({
+      cluster: 'web',
+      hosts: [
+        { name: 'web-1', root: '/srv/a' },
+        { name: 'web-1', root: '/srv/b' },
+      ],
+      probes: [{ type: 'loadavg' }],
+      metrics: [
+        { name: 'errors', kind: 'counter', series: 'http_5xx', exposure: 'load1', tolerance: 0.2 },
+      ],
+      maxUnavailable: 2,
+    });
+    expect(p).toContain(
+      'hosts[1].name: duplicate host name web-1 (also hosts[0]): give every host its own name',
+    );
+    expect(p).toContain(
+      'metrics[0].series: no probe produces series http_5xx: add a probe for it or use one of: load1, load5, load15',
+    );
+    expect(p).toContain('maxUnavailable: must be below the number of hosts (2)');
   });
 
   it('refuses host names and revisions that could escape a path or inject a command', () => {
