@@ -1,0 +1,168 @@
+// Release operations on real directories through the local transport: real
+// rsync, real symlinks, the same scripts the SSH transport runs.
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PhasedError } from '../../../src/errors.js';
+import { cachedTreeChecksum, treeChecksum } from '../../../src/releases/checksum.js';
+import {
+  flipRelease,
+  inspectHost,
+  removeReleases,
+  stageRelease,
+} from '../../../src/releases/ops.js';
+import { LocalTransport } from '../../../src/transport/local.js';
+import type { Host } from '../../../src/transport/types.js';
+import { testDir } from '../../helpers/tmp.js';
+
+const t = new LocalTransport();
+
+async function setup() {
+  const dir = await testDir();
+  const host: Host = { name: 'web-1', address: '127.0.0.1', root: path.join(dir, 'host') };
+  mkdirSync(host.root);
+  const build = (name: string, files: Record<string, string>) => {
+    const src = path.join(dir, name);
+    mkdirSync(src, { recursive: true });
+    for (const [f, content] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(src, f)), { recursive: true });
+      writeFileSync(path.join(src, f), content);
+    }
+    return src;
+  };
+  const stage = async (revision: string, source: string) =>
+    stageRelease(t, host, { revision, source, tree: await treeChecksum(source) });
+  return { dir, host, build, stage };
+}
+
+async function phasedError(p: Promise<unknown>): Promise<PhasedError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(PhasedError);
+  return err as PhasedError;
+}
+
+describe('staging and flipping on a real directory', () => {
+  it('stages without touching current, then flips atomically and idempotently', async () => {
+    const { host, build, stage } = await setup();
+    const v1 = build('v1', { 'index.html': 'one', 'lib/big.js': 'x'.repeat(10_000) });
+    const first = await stage('v1', v1);
+    expect(first).toMatchObject({ alreadyStaged: false, basis: null, current: null });
+    expect(existsSync(path.join(host.root, 'current'))).toBe(false);
+    expect(readFileSync(path.join(host.root, 'releases/v1/index.html'), 'utf8')).toBe('one');
+
+    expect(await flipRelease(t, host, 'v1')).toBeNull();
+    expect(readlinkSync(path.join(host.root, 'current'))).toBe('releases/v1');
+    expect(await flipRelease(t, host, 'v1')).toBe('v1'); // flipping to the live release succeeds
+
+    // The next release uses v1 as rsync's basis: unchanged files are hard links.
+    const v2 = build('v2', { 'index.html': 'two', 'lib/big.js': 'x'.repeat(10_000) });
+    const second = await stage('v2', v2);
+    expect(second).toMatchObject({ alreadyStaged: false, basis: 'v1', current: 'v1' });
+    const ino = (rev: string) => statSync(path.join(host.root, `releases/${rev}/lib/big.js`)).ino;
+    expect(ino('v2')).toBe(ino('v1'));
+    expect((await stage('v2', v2)).alreadyStaged).toBe(true);
+
+    expect(await flipRelease(t, host, 'v2')).toBe('v1');
+    expect(await inspectHost(t, host)).toMatchObject({ current: 'v2' });
+    expect((await inspectHost(t, host)).releases.map((r) => r.revision).sort()).toEqual([
+      'v1',
+      'v2',
+    ]);
+  });
+
+  it('never flips to a release without its completion marker (invariant 4 precondition)', async () => {
+    const { host, build, stage } = await setup();
+    await stage('v1', build('v1', { 'index.html': 'one' }));
+    await flipRelease(t, host, 'v1');
+    mkdirSync(path.join(host.root, 'releases/half'), { recursive: true }); // an interrupted copy
+    const err = await phasedError(flipRelease(t, host, 'half'));
+    expect(err.code).toBe('RELEASE_INCOMPLETE');
+    expect(err.problem).toBe(
+      'web-1: release half is not completely staged on this host (no completion marker)',
+    );
+    expect(err.retryable).toBe(false);
+    expect(readlinkSync(path.join(host.root, 'current'))).toBe('releases/v1');
+  });
+
+  it('keeps current pointing at a complete tree while it is flipped over and over (invariant 4)', async () => {
+    const { host, build, stage } = await setup();
+    await stage('a', build('a', { 'index.html': 'A' }));
+    await stage('b', build('b', { 'index.html': 'B' }));
+    await flipRelease(t, host, 'a');
+    const page = path.join(host.root, 'current/index.html');
+    let reads = 0;
+    let failures = 0;
+    let flipping = true;
+    const reader = (async () => {
+      while (flipping) {
+        try {
+          expect(['A', 'B']).toContain(readFileSync(page, 'utf8'));
+        } catch {
+          failures++;
+        }
+        reads++;
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    for (let i = 0; i < 100; i++) await flipRelease(t, host, i % 2 ? 'a' : 'b');
+    flipping = false;
+    await reader;
+    expect(reads).toBeGreaterThan(100);
+    expect(failures).toBe(0);
+  });
+
+  it('refuses to overwrite the live release with different content under the same revision', async () => {
+    const { host, build, stage } = await setup();
+    await stage('v1', build('v1', { 'index.html': 'one' }));
+    await flipRelease(t, host, 'v1');
+    const err = await phasedError(stage('v1', build('v1-other', { 'index.html': 'changed' })));
+    expect(err.code).toBe('RELEASE_CONFLICT');
+    expect(err.fix).toContain('revisions are immutable');
+    expect(readFileSync(path.join(host.root, 'current/index.html'), 'utf8')).toBe('one');
+  });
+
+  it('removes old releases but refuses the live one, and ignores trees phased did not create', async () => {
+    const { host, build, stage } = await setup();
+    for (const rev of ['v1', 'v2', 'v3']) await stage(rev, build(rev, { 'index.html': rev }));
+    await flipRelease(t, host, 'v3');
+    mkdirSync(path.join(host.root, 'releases/handmade'));
+    await removeReleases(t, host, ['v1', 'handmade']);
+    expect(existsSync(path.join(host.root, 'releases/v1'))).toBe(false);
+    expect(existsSync(path.join(host.root, 'releases/handmade'))).toBe(true);
+    const err = await phasedError(removeReleases(t, host, ['v3']));
+    expect(err.problem).toContain('refusing to delete the live release v3');
+    expect(existsSync(path.join(host.root, 'releases/v3/index.html'))).toBe(true);
+  });
+
+  it.each(['x;touch pwned', '$(id)', '../../etc', '-rf', 'a b', ''])(
+    'rejects the hostile revision %j before running anything',
+    async (revision) => {
+      const { dir, host, build } = await setup();
+      const src = build('v1', { 'index.html': 'one' });
+      const err = await phasedError(
+        stageRelease(t, host, { revision, source: src, tree: await treeChecksum(src) }),
+      );
+      expect(err.code).toBe('REVISION_INVALID');
+      expect((await phasedError(flipRelease(t, host, revision))).code).toBe('REVISION_INVALID');
+      expect(existsSync(path.join(host.root, 'releases'))).toBe(false);
+      expect(existsSync(path.join(dir, 'pwned'))).toBe(false);
+    },
+  );
+
+  it('names a missing source directory', async () => {
+    const { dir } = await setup();
+    const err = await phasedError(cachedTreeChecksum()(path.join(dir, 'no-build')));
+    expect(err.code).toBe('SOURCE_MISSING');
+    expect(err.fix).toContain('--source');
+  });
+});
