@@ -55,7 +55,11 @@ export function createHostActivities(deps: HostDeps) {
       const t = deps.transport(transport);
       return forEachHost(hosts, async (h) => {
         const r = await inspectHost(t, h);
-        return { current: r.current, releases: r.releases.map((x) => x.revision) };
+        // Newest first: the first one after current is where a rollback goes.
+        const releases = [...r.releases]
+          .sort((a, b) => b.stagedAt - a.stagedAt)
+          .map((x) => x.revision);
+        return { current: r.current, releases };
       });
     },
 

@@ -13,7 +13,7 @@ import {
   type MetricSpec,
   type Snapshot,
 } from '../src/judge/index.js';
-import { buildProbe } from '../src/metrics/from-config.js';
+import { buildProbe, forHost } from '../src/metrics/from-config.js';
 import { sampleHost } from '../src/metrics/sample.js';
 import type { HostTransport } from '../src/transport/types.js';
 import type { HostRef } from '../workflows/model.js';
@@ -74,9 +74,16 @@ export function createMetricActivities(deps: MetricDeps) {
       timeoutMs: number;
     }): Promise<BatchReading> {
       const t = deps.transport(transport);
-      const built = probes.map(buildProbe);
       const samples = await Promise.all(
-        hosts.map((host) => sampleHost({ host, transport: t, probes: built, series, timeoutMs })),
+        hosts.map((host) =>
+          sampleHost({
+            host,
+            transport: t,
+            probes: probes.map((p) => buildProbe(forHost(p, host.root))),
+            series,
+            timeoutMs,
+          }),
+        ),
       );
       return {
         hosts: hosts.map((h) => h.name),

@@ -1,17 +1,59 @@
 #!/usr/bin/env node
-// The `phased` command. Commander parses; each command is a short function
-// over the client, worker and server modules.
+// The `phased` command. Commander parses (help and errors for free); each
+// command is a short function over the client, worker and server modules.
+import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from '@temporalio/client';
-import { Command } from 'commander';
-import { createPhasedClient, runPreflight } from './client.js';
+import { Command, Option } from 'commander';
+import {
+  activeDeploy,
+  clusterHistory,
+  clusterQueueState,
+  createPhasedClient,
+  deployStatus,
+  operate,
+  runPreflight,
+  startDeploy,
+  startRollback,
+  type PhasedClient,
+} from './client.js';
+import {
+  EXIT_CODES,
+  EXIT_ERROR,
+  historyTable,
+  outcomeBlock,
+  rollbackBlock,
+  statusBlock,
+  statusLine,
+} from './cli/format.js';
+import { loadClusterConfig } from './config/load.js';
 import { existingServer, startOrConnect, type TemporalServer } from './devserver.js';
 import { PhasedError } from './errors.js';
+import { assertRevision } from './releases/layout.js';
 import { connectClient, connectWorker, ensureSearchAttributes } from './temporal/connect.js';
 import { createPhasedWorker, installRuntime, realActivities } from './worker.js';
+import type { OperatorCommand } from '../workflows/model.js';
+import { statusQuery } from '../workflows/deploy.js';
 
 function operatorName(flag: string | undefined): string {
   return flag ?? process.env.PHASED_OPERATOR ?? process.env.USER ?? os.userInfo().username;
+}
+
+function configPath(cluster: string, flag: string | undefined): string {
+  return flag ?? path.join(process.env.PHASED_CONFIG_DIR ?? 'clusters', `${cluster}.yaml`);
+}
+
+function loadConfigFor(cluster: string, flag: string | undefined) {
+  const config = loadClusterConfig(configPath(cluster, flag));
+  if (config.cluster !== cluster)
+    throw new PhasedError({
+      code: 'CONFIG_INVALID',
+      problem: `${configPath(cluster, flag)} describes cluster ${config.cluster}, not ${cluster}`,
+      fix: `pass --config with the file of cluster ${cluster}`,
+    });
+  return config;
 }
 
 /** Resolves when the process receives Ctrl-C or SIGTERM. */
@@ -20,6 +62,15 @@ function untilInterrupted(): Promise<void> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+}
+
+async function withClient<T>(fn: (pc: PhasedClient) => Promise<T>): Promise<T> {
+  const pc = await createPhasedClient(existingServer());
+  try {
+    return await fn(pc);
+  } finally {
+    await pc.close();
+  }
 }
 
 async function startWorker(server: TemporalServer) {
@@ -65,9 +116,215 @@ function describeServer(server: TemporalServer): string {
   return `${where} at ${server.address} (namespace ${server.namespace}${ui})`;
 }
 
+const print = (json: boolean | undefined, data: unknown, text: string) =>
+  console.log(json ? JSON.stringify(data) : text);
+
 const program = new Command('phased')
   .description('Continuous deployment for fleets of web servers, on Temporal.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    `
+Exit codes: 0 live/done, 2 bad input or refused command, 3 rolled back, 4 aborted, 5 failed, 6 superseded.
+Connection: TEMPORAL_ADDRESS (default: the local server of "phased server"), TEMPORAL_NAMESPACE, PHASED_TASK_QUEUE.`,
+  );
+
+program
+  .command('deploy')
+  .description('Deploy a revision to a cluster: stage, canary, judge, switch, watch.')
+  .requiredOption('--cluster <name>', 'cluster to deploy to')
+  .requiredOption('--revision <rev>', 'revision name (e.g. the commit id)')
+  .requiredOption('--source <dir>', 'release tree, as the worker sees it')
+  .option(
+    '--config <file>',
+    'cluster configuration (default: $PHASED_CONFIG_DIR/<cluster>.yaml or clusters/<cluster>.yaml)',
+  )
+  .option('--operator <name>', 'who deploys (default: $PHASED_OPERATOR or $USER)')
+  .option('--reason <text>', 'why (shown in the Temporal UI)')
+  .option('--wait', 'follow the deploy and exit with its outcome')
+  .option('--json', 'machine-readable output')
+  .action(
+    async (opts: {
+      cluster: string;
+      revision: string;
+      source: string;
+      config?: string;
+      operator?: string;
+      reason?: string;
+      wait?: boolean;
+      json?: boolean;
+    }) => {
+      assertRevision(opts.revision);
+      const config = loadConfigFor(opts.cluster, opts.config);
+      const source = path.resolve(opts.source);
+      if (!existsSync(source) || !statSync(source).isDirectory())
+        throw new PhasedError({
+          code: 'SOURCE_MISSING',
+          problem: `the release source ${source} is not a directory`,
+          fix: 'build the release first and pass --source with its directory',
+        });
+      await withClient(async (pc) => {
+        const handle = await startDeploy(pc, {
+          config,
+          revision: opts.revision,
+          source,
+          operator: operatorName(opts.operator),
+          reason: opts.reason,
+        });
+        if (!opts.wait) {
+          print(
+            opts.json,
+            { workflowId: handle.workflowId },
+            `phased: started ${handle.workflowId}`,
+          );
+          return;
+        }
+        if (!opts.json) console.log(`phased: started ${handle.workflowId}`);
+        const outcome = await follow(handle, opts.json);
+        print(opts.json, { workflowId: handle.workflowId, ...outcome }, outcomeBlock(outcome));
+        process.exitCode = EXIT_CODES[outcome.outcome];
+      });
+    },
+  );
+
+/** Prints each change of a running deploy's status until it ends, then returns its outcome. */
+async function follow(handle: Awaited<ReturnType<typeof startDeploy>>, quiet: boolean | undefined) {
+  const result = handle.result();
+  let finished = false;
+  void result.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  let last = '';
+  let verdicts = 0;
+  while (!finished) {
+    try {
+      const s = await handle.query(statusQuery);
+      const line = statusLine(s);
+      if (!quiet && line !== last) console.log(`  ${line}`);
+      last = line;
+      const st = s as { verdicts: { phase: string; look: number; reason: string }[] };
+      if (!quiet)
+        for (const v of st.verdicts.slice(verdicts))
+          console.log(`  verdict ${v.phase} look ${v.look}: ${v.reason}`);
+      verdicts = st.verdicts.length;
+    } catch {
+      // The deploy may be between workflow tasks; the next poll will tell.
+    }
+    await Promise.race([result.catch(() => undefined), delay(1000)]);
+  }
+  return result;
+}
+
+program
+  .command('status')
+  .description(
+    'Show the running deploy of a cluster (and what waits), or one deploy with --workflow.',
+  )
+  .argument('<cluster>', 'cluster name')
+  .option('--workflow <id>', 'a specific deploy')
+  .option('--json', 'machine-readable output')
+  .action(async (cluster: string, opts: { workflow?: string; json?: boolean }) => {
+    await withClient(async (pc) => {
+      const queue = await clusterQueueState(pc, cluster);
+      const id =
+        opts.workflow ?? (queue?.holder?.kind === 'deploy' ? queue.holder.workflowId : undefined);
+      const status = id ? await deployStatus(pc, id) : null;
+      const waiting = queue?.waiting ?? [];
+      const text = [
+        status && id ? statusBlock(id, status) : `no deploy is running on cluster ${cluster}`,
+        ...waiting.map((w) => `  waiting: ${w.kind} ${w.revision} (${w.workflowId})`),
+      ].join('\n');
+      print(opts.json, { cluster, workflowId: id ?? null, status, waiting }, text);
+    });
+  });
+
+for (const command of [
+  'pause',
+  'resume',
+  'abort',
+  'promote',
+] as const satisfies readonly OperatorCommand[]) {
+  const help = {
+    pause: 'Hold the running deploy (timers stop counting) until resumed.',
+    resume: 'Continue a paused deploy (after an inconclusive verdict: proceed).',
+    abort: 'Stop the deploy and roll back every host it switched.',
+    promote:
+      'Skip the rest of the current soak or watch (or answer an inconclusive verdict: proceed).',
+  }[command];
+  program
+    .command(command)
+    .description(help)
+    .argument('<cluster>', 'cluster name')
+    .requiredOption('--reason <text>', 'why (recorded in the workflow history)')
+    .option('--operator <name>', 'who (default: $PHASED_OPERATOR or $USER)')
+    .option('--workflow <id>', 'a specific deploy (default: the one running on the cluster)')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        cluster: string,
+        opts: { reason: string; operator?: string; workflow?: string; json?: boolean },
+      ) => {
+        await withClient(async (pc) => {
+          const id = opts.workflow ?? (await activeDeploy(pc, cluster));
+          const status = await operate(pc, id, command, {
+            operator: operatorName(opts.operator),
+            reason: opts.reason,
+          });
+          print(
+            opts.json,
+            { workflowId: id, status },
+            `phased: ${command} accepted by ${id}\n  ${statusLine(status)}`,
+          );
+        });
+      },
+    );
+}
+
+program
+  .command('rollback')
+  .description(
+    'Switch the cluster back to the previous (or a named retained) release on every host.',
+  )
+  .argument('<cluster>', 'cluster name')
+  .option('--to <rev>', "retained revision to return to (default: each host's previous release)")
+  .option('--config <file>', 'cluster configuration')
+  .option('--reason <text>', 'why', 'manual rollback')
+  .option('--operator <name>', 'who (default: $PHASED_OPERATOR or $USER)')
+  .option('--json', 'machine-readable output')
+  .action(
+    async (
+      cluster: string,
+      opts: { to?: string; config?: string; reason: string; operator?: string; json?: boolean },
+    ) => {
+      if (opts.to) assertRevision(opts.to);
+      const config = loadConfigFor(cluster, opts.config);
+      await withClient(async (pc) => {
+        const handle = await startRollback(pc, {
+          config,
+          to: opts.to,
+          operator: operatorName(opts.operator),
+          reason: opts.reason,
+        });
+        const outcome = await handle.result();
+        print(opts.json, { workflowId: handle.workflowId, ...outcome }, rollbackBlock(outcome));
+        process.exitCode = EXIT_CODES[outcome.outcome];
+      });
+    },
+  );
+
+program
+  .command('history')
+  .description('Recent deploys and rollbacks of a cluster, newest first.')
+  .argument('<cluster>', 'cluster name')
+  .addOption(new Option('--limit <n>', 'how many').default('20').argParser((v) => Number(v)))
+  .option('--json', 'machine-readable output')
+  .action(async (cluster: string, opts: { limit: number; json?: boolean }) => {
+    await withClient(async (pc) => {
+      const rows = await clusterHistory(pc, cluster, opts.limit);
+      print(opts.json, rows, historyTable(rows));
+    });
+  });
 
 program
   .command('preflight')
@@ -146,7 +403,7 @@ try {
 } catch (err) {
   if (err instanceof PhasedError) {
     console.error(`phased: error [${err.code}]: ${err.problem}\n  fix: ${err.fix}`);
-    process.exitCode = 2;
+    process.exitCode = EXIT_ERROR;
   } else {
     throw err;
   }

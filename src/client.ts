@@ -1,9 +1,29 @@
-// The client side of phased: a Temporal client on phased's namespace, and the
-// calls the CLI makes through it.
-import { Client } from '@temporalio/client';
+// The client side of phased: starting deploys and rollbacks, operator
+// commands, status and history. The CLI is a thin layer over these.
+import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TemporalServer } from './devserver.js';
+import { PhasedError, describeCause } from './errors.js';
 import { connectClient } from './temporal/connect.js';
+import type { ClusterConfig } from './config/schema.js';
 import type { preflight, PreflightInput, PreflightResult } from '../workflows/preflight.js';
+import {
+  abortUpdate,
+  deploy,
+  pauseUpdate,
+  promoteUpdate,
+  resumeUpdate,
+  statusQuery,
+} from '../workflows/deploy.js';
+import { rollback } from '../workflows/rollback.js';
+import { queueQuery, queueWorkflowId, type QueueState } from '../workflows/cluster-queue.js';
+import type { DeployStatus, OperatorCommand, OperatorRequest } from '../workflows/model.js';
+import {
+  DeployCluster,
+  DeployOperator,
+  DeployOutcome,
+  DeployPhase,
+  DeployRevision,
+} from '../workflows/search-attributes.js';
 
 export interface PhasedClient {
   client: Client;
@@ -24,12 +44,14 @@ export async function createPhasedClient(server: TemporalServer): Promise<Phased
   };
 }
 
+const shortId = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
 /** Runs the preflight workflow to completion and returns what the worker reported. */
 export async function runPreflight(
   { client, taskQueue }: PhasedClient,
   input: PreflightInput,
 ): Promise<{ workflowId: string; result: PreflightResult }> {
-  const workflowId = `preflight-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const workflowId = `preflight-${shortId()}`;
   const handle = await client.workflow.start<typeof preflight>('preflight', {
     taskQueue,
     workflowId,
@@ -37,4 +59,176 @@ export async function runPreflight(
     staticSummary: `preflight requested by ${input.requestedBy}`,
   });
   return { workflowId, result: await handle.result() };
+}
+
+export interface DeployRequest {
+  config: ClusterConfig;
+  revision: string;
+  source: string;
+  operator: string;
+  reason?: string;
+}
+
+/** Starts a deploy; it queues behind any deploy already running on the cluster. */
+export async function startDeploy({ client, taskQueue }: PhasedClient, req: DeployRequest) {
+  const cluster = req.config.cluster;
+  return client.workflow.start(deploy, {
+    taskQueue,
+    workflowId: `deploy-${cluster}-${req.revision}-${shortId()}`,
+    args: [
+      {
+        cluster,
+        revision: req.revision,
+        source: req.source,
+        config: req.config,
+        operator: req.operator,
+        reason: req.reason,
+        requestedAt: Date.now(),
+      },
+    ],
+    typedSearchAttributes: [
+      { key: DeployCluster, value: cluster },
+      { key: DeployRevision, value: req.revision },
+      { key: DeployPhase, value: 'queued' },
+      { key: DeployOperator, value: req.operator },
+    ],
+    staticSummary: `${cluster} <- ${req.revision}`,
+    staticDetails: req.reason
+      ? `requested by ${req.operator}: ${req.reason}`
+      : `requested by ${req.operator}`,
+  });
+}
+
+export async function startRollback(
+  { client, taskQueue }: PhasedClient,
+  req: { config: ClusterConfig; to?: string; operator: string; reason: string },
+) {
+  const cluster = req.config.cluster;
+  return client.workflow.start(rollback, {
+    taskQueue,
+    workflowId: `rollback-${cluster}-${shortId()}`,
+    args: [
+      {
+        cluster,
+        config: req.config,
+        to: req.to,
+        operator: req.operator,
+        reason: req.reason,
+        requestedAt: Date.now(),
+      },
+    ],
+    typedSearchAttributes: [
+      { key: DeployCluster, value: cluster },
+      { key: DeployRevision, value: req.to ?? 'previous' },
+      { key: DeployPhase, value: 'switching' },
+      { key: DeployOperator, value: req.operator },
+    ],
+    staticSummary: `${cluster} rollback -> ${req.to ?? 'previous release'}`,
+    staticDetails: `by ${req.operator}: ${req.reason}`,
+  });
+}
+
+/** The cluster queue's state, or null when no queue workflow runs (nothing queued). */
+export async function clusterQueueState(
+  { client }: PhasedClient,
+  cluster: string,
+): Promise<QueueState | null> {
+  try {
+    const handle = client.workflow.getHandle(queueWorkflowId(cluster));
+    if ((await handle.describe()).status.name !== 'RUNNING') return null;
+    return await handle.query(queueQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
+
+/** The deploy holding the cluster's lock. */
+export async function activeDeploy(pc: PhasedClient, cluster: string): Promise<string> {
+  const state = await clusterQueueState(pc, cluster);
+  const id = state?.holder?.workflowId;
+  if (!id || state?.holder?.kind !== 'deploy')
+    throw new PhasedError({
+      code: 'DEPLOY_REJECTED',
+      problem: `no deploy is running on cluster ${cluster}`,
+      fix: `check phased status ${cluster}; pass --workflow ID to address a queued deploy`,
+    });
+  return id;
+}
+
+const updates = {
+  pause: pauseUpdate,
+  resume: resumeUpdate,
+  abort: abortUpdate,
+  promote: promoteUpdate,
+};
+
+/** Sends an operator command and returns the deploy's status once it took effect. */
+export async function operate(
+  { client }: PhasedClient,
+  workflowId: string,
+  command: OperatorCommand,
+  request: OperatorRequest,
+): Promise<DeployStatus> {
+  try {
+    return await client.workflow
+      .getHandle(workflowId)
+      .executeUpdate(updates[command], { args: [request] });
+  } catch (err) {
+    const why =
+      err instanceof WorkflowUpdateFailedError
+        ? (err.cause?.message ?? err.message)
+        : describeCause(err);
+    throw new PhasedError({
+      code: 'DEPLOY_REJECTED',
+      problem: `${command} was refused by ${workflowId}: ${why}`,
+      fix: "check phased status for the deploy's phase",
+      cause: err,
+    });
+  }
+}
+
+export async function deployStatus(
+  { client }: PhasedClient,
+  workflowId: string,
+): Promise<DeployStatus> {
+  return client.workflow.getHandle(workflowId).query(statusQuery);
+}
+
+export interface HistoryRow {
+  workflowId: string;
+  type: string;
+  status: string;
+  revision: string | undefined;
+  phase: string | undefined;
+  outcome: string | undefined;
+  operator: string | undefined;
+  startTime: string;
+  closeTime: string | undefined;
+}
+
+/** Recent deploys and rollbacks of a cluster, newest first, from Temporal's visibility store. */
+export async function clusterHistory(
+  { client }: PhasedClient,
+  cluster: string,
+  limit = 20,
+): Promise<HistoryRow[]> {
+  const rows: HistoryRow[] = [];
+  // The cluster name is validated as a safe segment, so it can be quoted here.
+  for await (const wf of client.workflow.list({ query: `DeployCluster = '${cluster}'` })) {
+    const sa = wf.typedSearchAttributes;
+    rows.push({
+      workflowId: wf.workflowId,
+      type: wf.type,
+      status: wf.status.name,
+      revision: sa.get(DeployRevision),
+      phase: sa.get(DeployPhase),
+      outcome: sa.get(DeployOutcome),
+      operator: sa.get(DeployOperator),
+      startTime: wf.startTime.toISOString(),
+      closeTime: wf.closeTime?.toISOString(),
+    });
+    if (rows.length >= limit) break;
+  }
+  return rows;
 }

@@ -74,7 +74,10 @@ const probe = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('log-lines'),
     series: seriesName,
-    path: absolutePath,
+    // "{root}/" may start the path: it stands for each host's deploy root.
+    path: z.string().refine((v) => isSafeAbsolutePath(v.replace(/^\{root\}\//, '/')), {
+      message: "must be an absolute path, or start with {root}/ (the host's deploy root)",
+    }),
     pattern: z.string().min(1),
   }),
   z.object({

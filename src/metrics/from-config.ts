@@ -5,6 +5,14 @@ import { logLinesProbe } from './log-lines.js';
 import { prometheusProbe } from './prometheus.js';
 import type { Probe } from './types.js';
 
+/** `{root}` in a probe's paths and arguments stands for the host's deploy root. */
+export function forHost(p: ProbeConfig, root: string): ProbeConfig {
+  const sub = (s: string) => s.replaceAll('{root}', root);
+  if (p.type === 'log-lines') return { ...p, path: sub(p.path) };
+  if (p.type === 'command') return { ...p, argv: p.argv.map(sub) };
+  return p;
+}
+
 export function buildProbe(p: ProbeConfig): Probe {
   switch (p.type) {
     case 'loadavg':

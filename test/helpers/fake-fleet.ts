@@ -74,7 +74,10 @@ export class FakeFleet {
         Promise.resolve({
           ok: hosts.map((h) => ({
             host: h.name,
-            result: { current: host(h.name).current, releases: [...host(h.name).releases] },
+            result: {
+              current: host(h.name).current,
+              releases: [...host(h.name).releases].reverse(),
+            },
           })),
           failed: [],
         }),

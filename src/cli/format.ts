@@ -1,0 +1,75 @@
+// How the CLI shows deploys to people, and the exit codes CI gates on.
+import type { HistoryRow } from '../client.js';
+import type { DeployOutcome, DeployStatus, Outcome } from '../../workflows/model.js';
+import type { RollbackOutcome } from '../../workflows/rollback.js';
+
+/** Exit codes: distinct per outcome so CI can tell them apart. 2 = bad input or refused command. */
+export const EXIT_CODES: Record<Outcome, number> = {
+  done: 0,
+  rolled_back: 3,
+  aborted: 4,
+  failed: 5,
+  superseded: 6,
+};
+export const EXIT_ERROR = 2;
+
+export function statusLine(s: DeployStatus): string {
+  const counts = Object.entries(s.hostCounts)
+    .map(([state, n]) => `${n} ${state}`)
+    .join(', ');
+  const paused = s.paused ? ` PAUSED (${s.pausedReason})` : '';
+  return `${s.cluster} <- ${s.revision}: ${s.phase}${paused} [${counts}]`;
+}
+
+export function statusBlock(workflowId: string, s: DeployStatus): string {
+  const lines = [`${workflowId}`, `  ${statusLine(s)}`];
+  if (s.canaries.length) lines.push(`  canaries: ${s.canaries.join(', ')}`);
+  for (const [state, hosts] of Object.entries(s.hostsByState))
+    lines.push(
+      `  ${state}: ${hosts.length > 12 ? `${hosts.slice(0, 12).join(', ')} (+${hosts.length - 12})` : hosts.join(', ')}`,
+    );
+  if (s.lastVerdict) {
+    lines.push(
+      `  last verdict (${s.lastVerdict.phase} look ${s.lastVerdict.look}): ${s.lastVerdict.verdict}: ${s.lastVerdict.reason}`,
+    );
+    for (const m of s.lastVerdict.metrics) lines.push(`    ${m}`);
+  }
+  for (const a of s.actions)
+    lines.push(`  ${a.command} by ${a.operator} during ${a.phase}: ${a.reason}`);
+  return lines.join('\n');
+}
+
+export function outcomeBlock(o: DeployOutcome): string {
+  const lines = [`${o.cluster} <- ${o.revision}: ${o.outcome}: ${o.summary}`];
+  for (const v of o.verdicts) {
+    lines.push(`  ${v.phase} look ${v.look}: ${v.verdict}: ${v.reason}`);
+    for (const m of v.metrics) lines.push(`    ${m}`);
+  }
+  const t = o.timings;
+  const phases = Object.entries(t).sort(([, a], [, b]) => (a ?? 0) - (b ?? 0));
+  const spans = phases
+    .slice(0, -1)
+    .map(([p, at], i) => `${p} ${(((phases[i + 1]![1] ?? 0) - (at ?? 0)) / 1000).toFixed(1)}s`);
+  if (spans.length) lines.push(`  timings: ${spans.join(', ')}`);
+  return lines.join('\n');
+}
+
+export function rollbackBlock(o: RollbackOutcome): string {
+  return `${o.cluster} rollback: ${o.outcome}: ${o.summary}`;
+}
+
+export function historyTable(rows: HistoryRow[]): string {
+  if (rows.length === 0) return 'no deploys recorded for this cluster';
+  return rows
+    .map((r) =>
+      [
+        r.startTime.replace('T', ' ').slice(0, 19),
+        r.type.padEnd(8),
+        (r.revision ?? '-').padEnd(16),
+        (r.outcome ?? r.phase ?? r.status).padEnd(12),
+        r.operator ?? '-',
+        r.workflowId,
+      ].join('  '),
+    )
+    .join('\n');
+}

@@ -1,0 +1,171 @@
+// Manual rollback: switch a cluster back to the release before the live one
+// (or a named retained release) on every host. It takes its turn in the
+// cluster's queue ahead of waiting deploys, flips with the same atomic
+// activity, and if a flip fails it puts every host back where it was.
+import {
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { TransportSpec } from '../activities/hosts.js';
+import type { ClusterConfig } from '../src/config/schema.js';
+import {
+  grantedSignal,
+  queueWorkflowId,
+  releaseSignal,
+  supersededSignal,
+} from './cluster-queue.js';
+import type { HostRef, Outcome } from './model.js';
+import { batches } from './plan.js';
+import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js';
+import { HOST_STEP, QUICK } from './timeouts.js';
+
+const { inspectHosts, flipHosts } = proxyActivities<Activities>(HOST_STEP);
+const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
+
+export interface RollbackInput {
+  cluster: string;
+  config: ClusterConfig;
+  /** A retained revision to return to; default: each host's previous release. */
+  to?: string;
+  operator: string;
+  reason: string;
+  requestedAt: number;
+}
+
+export interface RollbackOutcome {
+  outcome: Outcome;
+  cluster: string;
+  summary: string;
+  /** host -> revision it was switched to. */
+  switched: Record<string, string>;
+}
+
+export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
+  const cfg = input.config;
+  const transport: TransportSpec =
+    cfg.transport === 'ssh' && cfg.ssh ? { kind: 'ssh', ...cfg.ssh } : { kind: 'local' };
+  const hosts: HostRef[] = cfg.hosts.map((h) => ({ ...h }));
+  const withSearchAttributes = workflowInfo().typedSearchAttributes.getAll().length > 0;
+  const end = (
+    outcome: Outcome,
+    summary: string,
+    switched: Record<string, string> = {},
+  ): RollbackOutcome => {
+    if (withSearchAttributes)
+      upsertSearchAttributes([
+        { key: DeployPhase, value: outcome },
+        { key: OutcomeKey, value: outcome },
+      ]);
+    return { outcome, cluster: input.cluster, summary, switched };
+  };
+
+  let granted = false;
+  setHandler(grantedSignal, () => void (granted = true));
+  setHandler(supersededSignal, () => undefined); // rollbacks are never superseded
+  await joinClusterQueue({
+    cluster: input.cluster,
+    request: {
+      workflowId: workflowInfo().workflowId,
+      kind: 'rollback',
+      revision: input.to ?? '(previous)',
+      requestedAt: input.requestedAt,
+    },
+  });
+  await condition(() => granted);
+  try {
+    // Where each host goes: the named release, or the newest one before current.
+    const inspected = (
+      await Promise.all(
+        batches(hosts, cfg.batchSize).map((b) =>
+          inspectHosts.executeWithOptions({ ...HOST_STEP, summary: `inspect ${b.length} hosts` }, [
+            { transport, hosts: b },
+          ]),
+        ),
+      )
+    ).flatMap((r) => {
+      if (r.failed.length > 0)
+        throw new Error(`cannot inspect ${r.failed.map((f) => f.error).join('; ')}`);
+      return r.ok;
+    });
+    const plan: { host: HostRef; revision: string; from: string | null }[] = [];
+    const missing: string[] = [];
+    for (const { host, result } of inspected) {
+      const target = input.to ?? result.releases.find((r) => r !== result.current);
+      if (!target || !result.releases.includes(target)) missing.push(host);
+      else
+        plan.push({
+          host: hosts.find((h) => h.name === host)!,
+          revision: target,
+          from: result.current,
+        });
+    }
+    if (missing.length > 0)
+      return end(
+        'failed',
+        `no host was switched: ${input.to ? `release ${input.to} is not retained` : 'there is no previous release'} on ${missing.join(', ')}`,
+      );
+
+    const switched: Record<string, string> = {};
+    const failures: string[] = [];
+    const results = await Promise.all(
+      batches(plan, cfg.batchSize).map((b) =>
+        flipHosts.executeWithOptions({ ...HOST_STEP, summary: `roll back ${b.length} hosts` }, [
+          { transport, targets: b.map(({ host, revision }) => ({ host, revision })) },
+        ]),
+      ),
+    );
+    for (const r of results) {
+      for (const { host } of r.ok)
+        switched[host] = plan.find((p) => p.host.name === host)!.revision;
+      failures.push(...r.failed.map((f) => f.error));
+    }
+    if (failures.length === 0)
+      return end(
+        'done',
+        `rolled back ${Object.keys(switched).length} hosts (${describeTargets(switched)}) by ${input.operator}: ${input.reason}`,
+        switched,
+      );
+
+    // Half a rollback is worse than none: put the switched hosts back.
+    const undo = plan
+      .filter((p) => switched[p.host.name] && p.from)
+      .map((p) => ({ host: p.host, revision: p.from! }));
+    await CancellationScope.nonCancellable(() =>
+      Promise.all(
+        batches(undo, cfg.batchSize).map((b) =>
+          flipHosts.executeWithOptions(
+            { ...HOST_STEP, summary: `undo rollback on ${b.length} hosts` },
+            [{ transport, targets: b }],
+          ),
+        ),
+      ),
+    );
+    return end(
+      'rolled_back',
+      `rollback failed on ${failures.join('; ')}; the ${undo.length} switched hosts were put back`,
+    );
+  } finally {
+    await CancellationScope.nonCancellable(async () => {
+      try {
+        await getExternalWorkflowHandle(queueWorkflowId(input.cluster)).signal(
+          releaseSignal,
+          workflowInfo().workflowId,
+        );
+      } catch {
+        // The queue workflow already ended.
+      }
+    });
+  }
+}
+
+function describeTargets(switched: Record<string, string>): string {
+  const counts = new Map<string, number>();
+  for (const rev of Object.values(switched)) counts.set(rev, (counts.get(rev) ?? 0) + 1);
+  return [...counts].map(([rev, n]) => `${n} to ${rev}`).join(', ');
+}
