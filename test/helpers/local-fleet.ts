@@ -1,0 +1,114 @@
+// A fleet of local-transport hosts (directories) with steady traffic: every
+// 100 ms each host "serves" 100 requests and logs them, failing the share of
+// them that its live release's release.json asks for. Because the share is
+// exact, the judge sees no noise, so verdicts are deterministic.
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { onTestFinished } from 'vitest';
+import type { ClusterConfig } from '../../src/config/schema.js';
+import { parseClusterConfig } from '../../src/config/load.js';
+import { treeChecksum } from '../../src/releases/checksum.js';
+import { flipRelease, stageRelease } from '../../src/releases/ops.js';
+import { LocalTransport } from '../../src/transport/local.js';
+import { testDir } from './tmp.js';
+
+export interface LocalFleet {
+  dir: string;
+  config: ClusterConfig;
+  configDoc: Record<string, unknown>;
+  roots: Record<string, string>;
+  /** A release tree whose requests fail at `errorRate`. */
+  release(name: string, errorRate: number): string;
+  /** Revision each host's current points at. */
+  currents(): Record<string, string | null>;
+  startTraffic(): void;
+}
+
+export async function createLocalFleet(
+  cluster: string,
+  n = 8,
+  overrides: Record<string, unknown> = {},
+): Promise<LocalFleet> {
+  const dir = await testDir('phased-fleet-');
+  const names = Array.from({ length: n }, (_, i) => `web-${i + 1}`);
+  const roots = Object.fromEntries(names.map((h) => [h, path.join(dir, 'hosts', h)]));
+  for (const r of Object.values(roots)) mkdirSync(r, { recursive: true });
+  const configDoc = {
+    cluster,
+    hosts: names.map((name, i) => ({ name, root: roots[name], tags: { zone: `z${i % 2}` } })),
+    canary: { size: 2 },
+    holdback: 3,
+    durations: { baseline: '2s', soak: '3s', watch: '2s', lookEvery: '1s', probeTimeout: '5s' },
+    probes: [
+      { type: 'log-lines', series: 'http_requests', path: '{root}/access.log', pattern: '^' },
+      {
+        type: 'log-lines',
+        series: 'http_5xx',
+        path: '{root}/access.log',
+        pattern: ' 5[0-9][0-9]$',
+      },
+    ],
+    metrics: [
+      {
+        name: 'http_5xx',
+        kind: 'counter',
+        series: 'http_5xx',
+        exposure: 'http_requests',
+        tolerance: 0.2,
+        critical: true,
+      },
+    ],
+    ...overrides,
+  };
+  const config = parseClusterConfig(configDoc);
+  const current = (root: string): string | null => {
+    try {
+      return JSON.parse(readFileSync(path.join(root, 'current/release.json'), 'utf8')) as string;
+    } catch {
+      return null;
+    }
+  };
+  const rates = new Map<string, number>();
+  return {
+    dir,
+    config,
+    configDoc,
+    roots,
+    release(name, errorRate) {
+      const src = path.join(dir, 'builds', name);
+      mkdirSync(src, { recursive: true });
+      writeFileSync(path.join(src, 'index.html'), `<h1>${name}</h1>\n`);
+      writeFileSync(path.join(src, 'release.json'), JSON.stringify(name));
+      rates.set(name, errorRate);
+      return src;
+    },
+    currents: () => Object.fromEntries(names.map((h) => [h, current(roots[h]!)])),
+    startTraffic() {
+      const tick = () => {
+        for (const root of Object.values(roots)) {
+          const live = current(root);
+          if (live === null) continue;
+          const errors = Math.round(100 * (rates.get(live) ?? 0));
+          const lines = Array.from(
+            { length: 100 },
+            (_, i) => `GET /x ${i < errors ? 500 : 200}\n`,
+          ).join('');
+          appendFileSync(path.join(root, 'access.log'), lines);
+        }
+      };
+      tick();
+      const timer = setInterval(tick, 100);
+      onTestFinished(() => clearInterval(timer));
+    },
+  };
+}
+
+/** Puts `revision` live on every host directly (the state a previous deploy would leave). */
+export async function preinstall(fleet: LocalFleet, revision: string, source: string) {
+  const t = new LocalTransport();
+  const tree = await treeChecksum(source);
+  for (const h of fleet.config.hosts) {
+    await stageRelease(t, h, { revision, source, tree });
+    await flipRelease(t, h, revision);
+  }
+}

@@ -1,0 +1,120 @@
+// Whole deploys with the real activities on local-transport hosts, a real
+// worker and the run's dev server: real files, real rsync, real log probes,
+// the real judge.
+import { describe, expect, it } from 'vitest';
+import { createPhasedClient, startDeploy, startRollback } from '../../src/client.js';
+import { existingServer } from '../../src/devserver.js';
+import { DeployOutcome, DeployPhase } from '../../workflows/search-attributes.js';
+import { createLocalFleet, preinstall } from '../helpers/local-fleet.js';
+import { sharedServer, uniqueId, withWorker } from '../helpers/temporal.js';
+
+async function client(taskQueue: string) {
+  const { address } = sharedServer();
+  return createPhasedClient(
+    existingServer({ ...process.env, TEMPORAL_ADDRESS: address, PHASED_TASK_QUEUE: taskQueue }),
+  );
+}
+
+describe('deploys on local hosts with the real activities', () => {
+  it('given a good release, it goes live on every host and the UI attributes say so', async () => {
+    const fleet = await createLocalFleet(uniqueId('web'));
+    await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
+    fleet.startTraffic();
+    const good2 = fleet.release('good-2', 0.01);
+    await withWorker({}, async (taskQueue) => {
+      const pc = await client(taskQueue);
+      try {
+        const handle = await startDeploy(pc, {
+          config: fleet.config,
+          revision: 'good-2',
+          source: good2,
+          operator: 'ci',
+        });
+        const outcome = await handle.result();
+        expect(outcome.outcome).toBe('done');
+        expect(outcome.verdicts[0]).toMatchObject({ phase: 'canary', verdict: 'pass' });
+        expect(outcome.verdicts[0]!.metrics[0]).toMatch(
+          /^http_5xx: canary 1% vs control [\d.]+% \(x(0\.9\d|1\.0\d) vs own baselines, tolerated x1\.20\), p=[\d.e-]+ >= [\d.e-]+ -> pass$/,
+        );
+        const sa = (await handle.describe()).typedSearchAttributes;
+        expect(sa.get(DeployPhase)).toBe('done');
+        expect(sa.get(DeployOutcome)).toBe('done');
+      } finally {
+        await pc.close();
+      }
+    });
+    expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-2'));
+  });
+
+  it('given a release that fails 20% of requests, the canaries are rolled back on their own', async () => {
+    const fleet = await createLocalFleet(uniqueId('web'));
+    await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
+    fleet.startTraffic();
+    const bad = fleet.release('bad', 0.2);
+    await withWorker({}, async (taskQueue) => {
+      const pc = await client(taskQueue);
+      try {
+        const handle = await startDeploy(pc, {
+          config: fleet.config,
+          revision: 'bad',
+          source: bad,
+          operator: 'ci',
+        });
+        const outcome = await handle.result();
+        expect(outcome.outcome).toBe('rolled_back');
+        expect(outcome.rolledBack).toHaveLength(2);
+        const verdict = outcome.verdicts[0]!;
+        expect(verdict).toMatchObject({ phase: 'canary', verdict: 'regression' });
+        expect(verdict.metrics[0]).toMatch(
+          /^http_5xx: canary 20% vs control [\d.]+% \(x\d+ vs own baselines, tolerated x1\.20\), p=[\d.]+e-\d+ < [\d.e-]+ -> regression$/,
+        );
+        expect((await handle.describe()).typedSearchAttributes.get(DeployOutcome)).toBe(
+          'rolled_back',
+        );
+      } finally {
+        await pc.close();
+      }
+    });
+    expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-1'));
+  });
+
+  it('rolls a cluster back to its previous release on demand, in seconds', async () => {
+    const fleet = await createLocalFleet(uniqueId('web'), 4, {
+      durations: { baseline: '1s', soak: '1s', watch: '1s', lookEvery: '1s' },
+      holdback: 1,
+      canary: { size: 1 },
+      judge: { minControlHosts: 1 },
+      onInconclusive: 'proceed',
+    });
+    await preinstall(fleet, 'v1', fleet.release('v1', 0.01));
+    await preinstall(fleet, 'v2', fleet.release('v2', 0.01));
+    await withWorker({}, async (taskQueue) => {
+      const pc = await client(taskQueue);
+      try {
+        const outcome = await (
+          await startRollback(pc, { config: fleet.config, operator: 'erin', reason: 'bad data' })
+        ).result();
+        expect(outcome).toMatchObject({
+          outcome: 'done',
+          switched: { 'web-1': 'v1', 'web-4': 'v1' },
+        });
+        expect(outcome.summary).toBe('rolled back 4 hosts (4 to v1) by erin: bad data');
+        const missing = await (
+          await startRollback(pc, {
+            config: fleet.config,
+            to: 'v9',
+            operator: 'erin',
+            reason: 'typo',
+          })
+        ).result();
+        expect(missing.outcome).toBe('failed');
+        expect(missing.summary).toContain(
+          'release v9 is not retained on web-1, web-2, web-3, web-4',
+        );
+      } finally {
+        await pc.close();
+      }
+    });
+    expect(Object.values(fleet.currents())).toEqual(['v1', 'v1', 'v1', 'v1']);
+  });
+});
