@@ -1,0 +1,260 @@
+// The `phased` command as CI and operators use it, against a real worker on
+// local hosts: exit codes and --json for each outcome, operator commands,
+// and configuration errors.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { createLocalFleet, preinstall, type LocalFleet } from '../helpers/local-fleet.js';
+import { runPhased } from '../helpers/cli.js';
+import { eventually } from '../helpers/poll.js';
+import { sharedServer, uniqueId, withWorker } from '../helpers/temporal.js';
+
+function writeConfig(fleet: LocalFleet, doc: Record<string, unknown> = fleet.configDoc): string {
+  const file = path.join(fleet.dir, `${String(doc.cluster)}.yaml`);
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
+const cliEnv = (taskQueue: string) => ({
+  ...process.env,
+  TEMPORAL_ADDRESS: sharedServer().address,
+  PHASED_TASK_QUEUE: taskQueue,
+  PHASED_OPERATOR: 'ci-bot',
+});
+
+const json = (stdout: string) =>
+  JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+
+describe('phased deploy', () => {
+  it('exits 0 when the release goes live and 3 when it is rolled back, with --json outcomes', async () => {
+    const fleet = await createLocalFleet(uniqueId('web'));
+    await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
+    fleet.startTraffic();
+    const config = writeConfig(fleet);
+    await withWorker({}, async (tq) => {
+      const deploy = (rev: string, rate: number) =>
+        runPhased(
+          [
+            'deploy',
+            '--cluster',
+            fleet.config.cluster,
+            '--revision',
+            rev,
+            '--source',
+            fleet.release(rev, rate),
+            '--config',
+            config,
+            '--wait',
+            '--json',
+          ],
+          cliEnv(tq),
+        );
+      const good = await deploy('good-2', 0.01);
+      expect(good.stderr).toBe('');
+      expect(good.code).toBe(0);
+      expect(json(good.stdout)).toMatchObject({
+        outcome: 'done',
+        revision: 'good-2',
+        workflowId: expect.stringMatching(/^deploy-/),
+      });
+
+      const bad = await deploy('bad', 0.2);
+      expect(bad.code).toBe(3);
+      const out = json(bad.stdout);
+      expect(out).toMatchObject({ outcome: 'rolled_back', revision: 'bad' });
+      expect(out.summary as string).toContain('canary regression');
+
+      const history = await runPhased(['history', fleet.config.cluster, '--json'], cliEnv(tq));
+      expect(history.code).toBe(0);
+      const rows = JSON.parse(history.stdout) as {
+        revision: string;
+        outcome: string;
+        operator: string;
+      }[];
+      expect(rows.map((r) => [r.revision, r.outcome, r.operator])).toEqual([
+        ['bad', 'rolled_back', 'ci-bot'],
+        ['good-2', 'done', 'ci-bot'],
+      ]);
+    });
+    expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-2'));
+  });
+
+  it('exits 5 when staging fails, before any host is switched', async () => {
+    const fleet = await createLocalFleet(uniqueId('web'), 4);
+    await preinstall(fleet, 'v1', fleet.release('v1', 0.01));
+    const blocker = path.join(fleet.dir, 'not-a-dir');
+    writeFileSync(blocker, 'a file where a directory should be');
+    const doc = {
+      ...fleet.configDoc,
+      hosts: [
+        ...(fleet.configDoc.hosts as object[]),
+        { name: 'web-9', root: path.join(blocker, 'root') },
+      ],
+    };
+    const config = writeConfig(fleet, doc);
+    await withWorker({}, async (tq) => {
+      const r = await runPhased(
+        [
+          'deploy',
+          '--cluster',
+          fleet.config.cluster,
+          '--revision',
+          'v2',
+          '--source',
+          fleet.release('v2', 0.01),
+          '--config',
+          config,
+          '--wait',
+          '--json',
+        ],
+        cliEnv(tq),
+      );
+      expect(r.code).toBe(5);
+      const out = json(r.stdout);
+      expect(out.outcome).toBe('failed');
+      expect(out.summary).toMatch(
+        /staging failed on 1 host\(s\), more than maxUnavailable=0: web-9: .*no host was switched/,
+      );
+    });
+    expect(Object.values(fleet.currents())).toEqual(['v1', 'v1', 'v1', 'v1']);
+  });
+
+  it('exits 4 when an operator aborts, and 6 for a deploy superseded while it waited', async () => {
+    const fleet = await createLocalFleet(uniqueId('web'));
+    await preinstall(fleet, 'v1', fleet.release('v1', 0.01));
+    fleet.startTraffic();
+    const config = writeConfig(fleet, {
+      ...fleet.configDoc,
+      durations: { baseline: '1s', soak: '10m', watch: '2s', lookEvery: '1s' },
+    });
+    const cluster = fleet.config.cluster;
+    await withWorker({}, async (tq) => {
+      const env = cliEnv(tq);
+      const deploy = (rev: string, wait: boolean) =>
+        runPhased(
+          [
+            'deploy',
+            '--cluster',
+            cluster,
+            '--revision',
+            rev,
+            '--source',
+            fleet.release(rev, 0.01),
+            '--config',
+            config,
+            '--json',
+            ...(wait ? ['--wait'] : []),
+          ],
+          env,
+        );
+      const first = deploy('v2', true);
+      await eventually(
+        async () => {
+          const s = await runPhased(['status', cluster, '--json'], env);
+          return (json(s.stdout).status as { phase: string } | null)?.phase === 'canary';
+        },
+        { what: 'the first deploy to reach its canary soak', timeoutMs: 60_000 },
+      );
+      const middle = deploy('v3', true);
+      await eventually(
+        async () => {
+          const s = await runPhased(['status', cluster, '--json'], env);
+          return (json(s.stdout).waiting as unknown[]).length === 1;
+        },
+        { what: 'v3 to queue' },
+      );
+      expect((await deploy('v4', false)).code).toBe(0);
+
+      const refused = await runPhased(['resume', cluster, '--reason', 'nothing to resume'], env);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('[DEPLOY_REJECTED]');
+      expect(refused.stderr).toContain('cannot resume: the deploy is not paused');
+
+      const abort = await runPhased(['abort', cluster, '--reason', 'wrong branch', '--json'], env);
+      expect(abort.code).toBe(0);
+      expect(json(abort.stdout)).toMatchObject({
+        status: { actions: [{ command: 'abort', operator: 'ci-bot', reason: 'wrong branch' }] },
+      });
+
+      const a = await first;
+      expect(a.code).toBe(4);
+      expect(json(a.stdout).summary).toContain('aborted by ci-bot during canary: wrong branch');
+      const m = await middle;
+      expect(m.code).toBe(6);
+      expect(json(m.stdout)).toMatchObject({
+        outcome: 'superseded',
+        summary: 'superseded: v4 was requested after it',
+      });
+      // v4 runs next; abort it too so the test does not wait for its soak.
+      await eventually(
+        async () => {
+          const s = await runPhased(['status', cluster, '--json'], env);
+          return (
+            (json(s.stdout).status as { revision: string; phase: string } | null)?.phase ===
+            'canary'
+          );
+        },
+        { what: 'v4 to reach its soak', timeoutMs: 60_000 },
+      );
+      expect((await runPhased(['abort', cluster, '--reason', 'end of test'], env)).code).toBe(0);
+      await eventually(
+        async () => {
+          const s = await runPhased(['status', cluster, '--json'], env);
+          return json(s.stdout).status === null;
+        },
+        { what: 'the cluster to be idle' },
+      );
+    });
+    expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'v1'));
+  });
+
+  it('exits 2 naming every bad field of the configuration, and the bad revision', async () => {
+    const fleet = await createLocalFleet(uniqueId('web'), 2);
+    const config = writeConfig(fleet, {
+      ...fleet.configDoc,
+      canary: { size: 'many' },
+      durations: { soak: 'forever' },
+    });
+    const src = fleet.release('v1', 0);
+    const r = await runPhased(
+      [
+        'deploy',
+        '--cluster',
+        fleet.config.cluster,
+        '--revision',
+        'v1',
+        '--source',
+        src,
+        '--config',
+        config,
+      ],
+      process.env,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('[CONFIG_INVALID]');
+    expect(r.stderr).toContain('canary.size: must be a host count (3) or a percentage ("5%")');
+    expect(r.stderr).toContain('durations.soak: "forever" is not a duration');
+    const bad = await runPhased(
+      [
+        'deploy',
+        '--cluster',
+        fleet.config.cluster,
+        '--revision',
+        'x;touch /tmp/pwned',
+        '--source',
+        src,
+        '--config',
+        config,
+      ],
+      process.env,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      '[REVISION_INVALID]: revision "x;touch /tmp/pwned" is not a safe name',
+    );
+    const help = await runPhased(['deploy', '--help'], process.env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--revision <rev>');
+  });
+});
