@@ -1,0 +1,52 @@
+// Durability: the worker running a deploy stops during the canary soak; a new
+// worker (empty cache, so it replays the history) finishes the deploy.
+import { describe, expect, it } from 'vitest';
+import { createPhasedClient, startDeploy } from '../../src/client.js';
+import { existingServer } from '../../src/devserver.js';
+import { statusQuery } from '../../workflows/deploy.js';
+import { createLocalFleet, preinstall } from '../helpers/local-fleet.js';
+import { eventually } from '../helpers/poll.js';
+import { sharedServer, uniqueId, withWorker } from '../helpers/temporal.js';
+
+describe('worker restart', () => {
+  it('given a worker stopped during the soak, when a new worker starts, then the deploy finishes correctly', async () => {
+    const fleet = await createLocalFleet(uniqueId('web'), 8, {
+      durations: { baseline: '1s', soak: '4s', watch: '2s', lookEvery: '1s' },
+    });
+    await preinstall(fleet, 'v1', fleet.release('v1', 0.01));
+    fleet.startTraffic();
+    const taskQueue = uniqueId('restart');
+    const pc = await createPhasedClient(
+      existingServer({
+        ...process.env,
+        TEMPORAL_ADDRESS: sharedServer().address,
+        PHASED_TASK_QUEUE: taskQueue,
+      }),
+    );
+    try {
+      const handle = await withWorker({ taskQueue, identity: 'worker-1' }, async () => {
+        const h = await startDeploy(pc, {
+          config: fleet.config,
+          revision: 'v2',
+          source: fleet.release('v2', 0.01),
+          operator: 'ci',
+        });
+        await eventually(async () => (await h.query(statusQuery)).phase === 'canary', {
+          what: 'the canary soak',
+        });
+        return h;
+      });
+      const outcome = await withWorker({ taskQueue, identity: 'worker-2' }, () => handle.result());
+      expect(outcome.outcome).toBe('done');
+      expect(outcome.verdicts[0]).toMatchObject({ phase: 'canary', verdict: 'pass' });
+      const history = await handle.fetchHistory();
+      const identities = new Set(
+        history.events?.flatMap((e) => e.workflowTaskStartedEventAttributes?.identity ?? []),
+      );
+      expect(identities).toEqual(new Set(['worker-1', 'worker-2']));
+    } finally {
+      await pc.close();
+    }
+    expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'v2'));
+  });
+});

@@ -1,0 +1,54 @@
+// Records the history of a full deploy (fake fleet, time-skipping server) for
+// the replay test. Re-record only on purpose, when a workflow change is meant
+// to be incompatible with running deploys:
+//
+//   npx tsx test/workflow/record-history.ts
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { projectRoot } from '../../src/paths.js';
+import { temporalBinary } from '../../src/temporal/binaries.js';
+import { bundleWorkflows, installRuntime } from '../../src/worker.js';
+import { deploy } from '../../workflows/deploy.js';
+import { FakeFleet, testConfig } from '../helpers/fake-fleet.js';
+
+installRuntime('ERROR');
+const HOSTS = ['web-1', 'web-2', 'web-3', 'web-4', 'web-5', 'web-6'];
+const env = await TestWorkflowEnvironment.createTimeSkipping({
+  server: { executable: { type: 'existing-path', path: temporalBinary('temporal-test-server') } },
+});
+try {
+  const fleet = new FakeFleet(HOSTS);
+  const config = testConfig('replay', HOSTS);
+  const taskQueue = 'record-history';
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await bundleWorkflows(),
+    activities: fleet.activities(env.client, taskQueue),
+  });
+  const history = await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(deploy, {
+      taskQueue,
+      workflowId: 'deploy-replay-v2',
+      args: [
+        {
+          cluster: 'replay',
+          revision: 'v2',
+          source: '/build',
+          config,
+          operator: 'ci',
+          requestedAt: 1,
+        },
+      ],
+    });
+    await handle.result();
+    return handle.fetchHistory();
+  });
+  const file = path.join(projectRoot, 'test/workflow/histories/deploy-happy.json');
+  writeFileSync(file, JSON.stringify(history) + '\n');
+  console.log(`wrote ${history.events?.length} events to ${file}`);
+} finally {
+  await env.teardown();
+}
