@@ -19,14 +19,22 @@ import type { HostTransport } from '../src/transport/types.js';
 import type { HostRef } from '../workflows/model.js';
 import type { TransportSpec } from './hosts.js';
 
-/** One reading of a batch, compact: arrays in host order and series order. */
+/**
+ * One reading of a batch, compact because thousands cross the history: one
+ * time for the batch (hosts are read concurrently), values per host in the
+ * order the hosts were asked for and in series order.
+ */
 export interface BatchReading {
-  hosts: string[];
-  t: number[];
+  t: number;
   v: (number | null)[][];
-  /** Counter epochs per host, null where a host has none. */
-  k: ((number | null)[] | null)[];
+  /** Counter epochs per host; null when no host reported any. */
+  k: ((number | null)[] | null)[] | null;
   errors: string[];
+}
+
+/** Six significant digits are plenty for a judge; integers (counters) stay exact. */
+export function compactValue(x: number | null): number | null {
+  return x === null || Number.isInteger(x) ? x : Number(x.toPrecision(6));
 }
 
 export interface SnapshotRequest {
@@ -37,6 +45,8 @@ export interface SnapshotRequest {
 
 export interface MetricDeps {
   transport: (spec: TransportSpec) => HostTransport;
+  /** The hosts of a running deploy by name (a workflow query, cached by the worker). */
+  hostsOf: (workflowId: string) => Promise<Map<string, HostRef>>;
   /** Readings of hosts from a running deploy (a workflow query). */
   fetchSnapshots: (req: SnapshotRequest) => Promise<Record<string, (Snapshot | null)[]>>;
 }
@@ -61,19 +71,28 @@ const QUERY_CHUNK = 250;
 export function createMetricActivities(deps: MetricDeps) {
   return {
     async sampleHosts({
+      workflowId,
       transport,
-      hosts,
+      hosts: names,
       probes,
       series,
       timeoutMs,
     }: {
+      workflowId: string;
       transport: TransportSpec;
-      hosts: HostRef[];
+      hosts: string[];
       probes: ProbeConfig[];
       series: string[];
       timeoutMs: number;
     }): Promise<BatchReading> {
       const t = deps.transport(transport);
+      const known = await deps.hostsOf(workflowId);
+      const hosts = names.map((n) => {
+        const h = known.get(n);
+        if (!h) throw new Error(`deploy ${workflowId} has no host ${n}`);
+        return h;
+      });
+      const time = Date.now();
       const samples = await Promise.all(
         hosts.map((host) =>
           sampleHost({
@@ -85,11 +104,11 @@ export function createMetricActivities(deps: MetricDeps) {
           }),
         ),
       );
+      const anyEpoch = samples.some((s) => s.snapshot.k !== undefined);
       return {
-        hosts: hosts.map((h) => h.name),
-        t: samples.map((s) => s.snapshot.t),
-        v: samples.map((s) => s.snapshot.v),
-        k: samples.map((s) => s.snapshot.k ?? null),
+        t: time,
+        v: samples.map((s) => s.snapshot.v.map(compactValue)),
+        k: anyEpoch ? samples.map((s) => s.snapshot.k ?? null) : null,
         errors: samples.flatMap((s) => s.errors),
       };
     },

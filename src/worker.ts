@@ -17,7 +17,8 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createActivities, type Activities, type ActivityDeps } from '../activities/index.js';
 import type { TransportSpec } from '../activities/hosts.js';
 import { clusterQueue, enqueueSignal, queueWorkflowId } from '../workflows/cluster-queue.js';
-import { snapshotsQuery } from '../workflows/deploy.js';
+import { hostsQuery, snapshotsQuery } from '../workflows/deploy.js';
+import type { HostRef } from '../workflows/model.js';
 import { PhasedError } from './errors.js';
 import { cachedTreeChecksum } from './releases/checksum.js';
 import { LocalTransport } from './transport/local.js';
@@ -93,6 +94,7 @@ export function realActivityDeps({
     hosts: { transport, treeChecksum: cachedTreeChecksum() },
     metrics: {
       transport,
+      hostsOf: hostsCache(client),
       fetchSnapshots: ({ workflowId, readings, hosts }) =>
         client.workflow.getHandle(workflowId).query(snapshotsQuery, { readings, hosts }),
     },
@@ -116,6 +118,24 @@ export function realActivityDeps({
         }
       },
     },
+  };
+}
+
+/** Hosts of running deploys, fetched once per deploy by query and kept for the worker's life (bounded). */
+function hostsCache(client: Client) {
+  const cache = new Map<string, Promise<Map<string, HostRef>>>();
+  return (workflowId: string) => {
+    let hit = cache.get(workflowId);
+    if (!hit) {
+      hit = client.workflow
+        .getHandle(workflowId)
+        .query(hostsQuery)
+        .then((hosts) => new Map(hosts.map((h) => [h.name, h])));
+      hit.catch(() => cache.delete(workflowId));
+      if (cache.size >= 32) cache.delete(cache.keys().next().value!);
+      cache.set(workflowId, hit);
+    }
+    return hit;
   };
 }
 

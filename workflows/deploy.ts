@@ -52,6 +52,8 @@ const { judgeLook } = proxyActivities<Activities>(JUDGING);
 const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
 
 export const statusQuery = defineQuery<DeployStatus>('status');
+/** The cluster's hosts by name: sampling activities look them up once per deploy. */
+export const hostsQuery = defineQuery<HostRef[]>('hosts');
 export const snapshotsQuery = defineQuery<
   Record<string, (Snapshot | null)[]>,
   [{ readings: number[]; hosts: string[] }]
@@ -382,8 +384,9 @@ class DeployRun {
           { ...SAMPLING, summary: `sample ${b.length} hosts (${label} reading ${index})` },
           [
             {
+              workflowId: workflowInfo().workflowId,
               transport: this.transport,
-              hosts: b,
+              hosts: b.map((h) => h.name),
               probes: this.cfg.probes,
               series,
               timeoutMs: this.cfg.durations.probeTimeout,
@@ -392,11 +395,12 @@ class DeployRun {
         ),
       ),
     );
-    for (const r of results)
-      r.hosts.forEach((host, i) => {
-        const k = r.k[i];
-        reading.set(host, k ? { t: r.t[i]!, v: r.v[i]!, k } : { t: r.t[i]!, v: r.v[i]! });
-      });
+    results.forEach((r, batch) =>
+      batches(hosts, this.cfg.batchSize)[batch]!.forEach((host, i) => {
+        const k = r.k?.[i];
+        reading.set(host.name, k ? { t: r.t, v: r.v[i]!, k } : { t: r.t, v: r.v[i]! });
+      }),
+    );
     return index;
   }
 
@@ -680,6 +684,7 @@ class DeployRun {
 
   private registerHandlers() {
     setHandler(statusQuery, () => this.status());
+    setHandler(hostsQuery, () => this.hosts);
     setHandler(snapshotsQuery, ({ readings, hosts }) => {
       const out: Record<string, (Snapshot | null)[]> = {};
       for (const h of hosts) out[h] = readings.map((i) => this.readings[i]?.get(h) ?? null);

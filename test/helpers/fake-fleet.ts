@@ -127,13 +127,7 @@ export class FakeFleet {
           failed: [],
         }),
       sampleHosts: ({ hosts, series }) =>
-        Promise.resolve({
-          hosts: hosts.map((h) => h.name),
-          t: hosts.map(() => 0),
-          v: hosts.map(() => series.map(() => 1)),
-          k: hosts.map(() => null),
-          errors: [],
-        }),
+        Promise.resolve({ t: 0, v: hosts.map(() => series.map(() => 1)), k: null, errors: [] }),
       judgeLook: (input) => {
         const look = { ...input, index: this.judged.length };
         this.judged.push(look);
