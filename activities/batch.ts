@@ -22,10 +22,29 @@ function resumed<R>(): Map<string, R> {
   return new Map(Object.entries(done ?? {}));
 }
 
+/** Tries a host step again after transient failures (a reset connection, a timeout). */
+async function withRetries<R>(step: () => Promise<R>, attempts: number): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (attempt >= attempts || !(isPhasedError(err) && err.retryable)) throw err;
+      Context.current().heartbeat();
+      await Context.current().sleep(500 * 2 ** (attempt - 1));
+    }
+  }
+}
+
+/**
+ * Runs `step` on each host, at most `concurrency` at once. Transient errors
+ * are retried a few times with backoff; what still fails is reported per
+ * host (the workflow's policy decides), never thrown for the whole batch.
+ */
 export async function forEachHost<H extends { name: string }, R>(
   hosts: readonly H[],
   step: (host: H) => Promise<R>,
   concurrency = 16,
+  attempts = 3,
 ): Promise<BatchResult<R>> {
   const done = resumed<R>();
   const failed: HostFailure[] = [];
@@ -33,7 +52,8 @@ export async function forEachHost<H extends { name: string }, R>(
   const worker = async () => {
     for (let h = queue.shift(); h; h = queue.shift()) {
       try {
-        done.set(h.name, await step(h));
+        const host = h;
+        done.set(h.name, await withRetries(() => step(host), attempts));
       } catch (err) {
         failed.push({
           host: h.name,

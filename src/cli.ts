@@ -14,6 +14,7 @@ import {
   createPhasedClient,
   deployStatus,
   operate,
+  runningDeploys,
   runPreflight,
   startDeploy,
   startRollback,
@@ -219,14 +220,19 @@ async function follow(handle: Awaited<ReturnType<typeof startDeploy>>, quiet: bo
 program
   .command('status')
   .description(
-    'Show the running deploy of a cluster (and what waits), or one deploy with --workflow.',
+    'Show the running deploy of a cluster (and what waits); without a cluster, every running deploy.',
   )
-  .argument('<cluster>', 'cluster name')
+  .argument('[cluster]', 'cluster name')
   .option('--workflow <id>', 'a specific deploy')
   .option('--json', 'machine-readable output')
-  .action(async (cluster: string, opts: { workflow?: string; json?: boolean }) => {
+  .action(async (cluster: string | undefined, opts: { workflow?: string; json?: boolean }) => {
     await withClient(async (pc) => {
-      const queue = await clusterQueueState(pc, cluster);
+      if (!cluster && !opts.workflow) {
+        const rows = await runningDeploys(pc);
+        print(opts.json, rows, rows.length ? historyTable(rows) : 'no deploy is running');
+        return;
+      }
+      const queue = cluster ? await clusterQueueState(pc, cluster) : null;
       const id =
         opts.workflow ?? (queue?.holder?.kind === 'deploy' ? queue.holder.workflowId : undefined);
       const status = id ? await deployStatus(pc, id) : null;
@@ -235,7 +241,11 @@ program
         status && id ? statusBlock(id, status) : `no deploy is running on cluster ${cluster}`,
         ...waiting.map((w) => `  waiting: ${w.kind} ${w.revision} (${w.workflowId})`),
       ].join('\n');
-      print(opts.json, { cluster, workflowId: id ?? null, status, waiting }, text);
+      print(
+        opts.json,
+        { cluster: cluster ?? status?.cluster ?? null, workflowId: id ?? null, status, waiting },
+        text,
+      );
     });
   });
 

@@ -208,14 +208,27 @@ export interface HistoryRow {
 }
 
 /** Recent deploys and rollbacks of a cluster, newest first, from Temporal's visibility store. */
-export async function clusterHistory(
-  { client }: PhasedClient,
+export function clusterHistory(
+  pc: PhasedClient,
   cluster: string,
   limit = 20,
 ): Promise<HistoryRow[]> {
-  const rows: HistoryRow[] = [];
   // The cluster name is validated as a safe segment, so it can be quoted here.
-  for await (const wf of client.workflow.list({ query: `DeployCluster = '${cluster}'` })) {
+  return listRows(pc, `DeployCluster = '${cluster}'`, limit);
+}
+
+/** Deploys and rollbacks running on any cluster. */
+export function runningDeploys(pc: PhasedClient, limit = 100): Promise<HistoryRow[]> {
+  return listRows(pc, `DeployCluster IS NOT NULL AND ExecutionStatus = 'Running'`, limit);
+}
+
+async function listRows(
+  { client }: PhasedClient,
+  query: string,
+  limit: number,
+): Promise<HistoryRow[]> {
+  const rows: HistoryRow[] = [];
+  for await (const wf of client.workflow.list({ query })) {
     const sa = wf.typedSearchAttributes;
     rows.push({
       workflowId: wf.workflowId,

@@ -156,6 +156,13 @@ describe('phased deploy', () => {
         },
         { what: 'the first deploy to reach its canary soak', timeoutMs: 60_000 },
       );
+      const everywhere = await runPhased(['status', '--json'], env);
+      const running = JSON.parse(everywhere.stdout) as { workflowId: string; revision: string }[];
+      expect(
+        running.some(
+          (r) => r.revision === 'v2' && r.workflowId.startsWith(`deploy-${cluster}-v2-`),
+        ),
+      ).toBe(true);
       const middle = deploy('v3', true);
       await eventually(
         async () => {
