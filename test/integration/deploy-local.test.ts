@@ -4,7 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { createPhasedClient, startDeploy, startRollback } from '../../src/client.js';
 import { existingServer } from '../../src/devserver.js';
+import { pauseUpdate, resumeUpdate, statusQuery } from '../../workflows/deploy.js';
 import { DeployOutcome, DeployPhase } from '../../workflows/search-attributes.js';
+import { eventually } from '../helpers/poll.js';
 import { createLocalFleet, preinstall } from '../helpers/local-fleet.js';
 import { sharedServer, uniqueId, withWorker } from '../helpers/temporal.js';
 
@@ -76,6 +78,57 @@ describe('deploys on local hosts with the real activities', () => {
       }
     });
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-1'));
+  });
+
+  it('records every decision in the workflow history: verdicts with their numbers, operator actions with who and why (invariant 6)', async () => {
+    const fleet = await createLocalFleet(uniqueId('web'), 8, {
+      // A soak long enough that pausing right after the flip lands inside it.
+      durations: { baseline: '1s', soak: '6s', watch: '1s', lookEvery: '1s' },
+    });
+    await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
+    fleet.startTraffic();
+    const bad = fleet.release('bad', 0.2);
+    await withWorker({}, async (taskQueue) => {
+      const pc = await client(taskQueue);
+      try {
+        const handle = await startDeploy(pc, {
+          config: fleet.config,
+          revision: 'bad',
+          source: bad,
+          operator: 'ci',
+        });
+        await eventually(async () => (await handle.query(statusQuery)).phase === 'canary', {
+          what: 'the canary soak',
+        });
+        await handle.executeUpdate(pauseUpdate, {
+          args: [{ operator: 'grace', reason: 'looking at graphs' }],
+        });
+        await handle.executeUpdate(resumeUpdate, {
+          args: [{ operator: 'grace', reason: 'carry on' }],
+        });
+        const outcome = await handle.result();
+        expect(outcome.outcome).toBe('rolled_back');
+        // Decode every payload in the history and look for the decisions.
+        const history = await handle.fetchHistory();
+        const texts = (history.events ?? []).flatMap((e) =>
+          [
+            ...(e.activityTaskCompletedEventAttributes?.result?.payloads ?? []),
+            ...(e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args
+              ?.payloads ?? []),
+          ].map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8')),
+        );
+        const verdict = texts.find((t) => t.includes('"verdict":"regression"'));
+        expect(verdict).toBeDefined();
+        expect(verdict).toMatch(
+          /http_5xx: canary 20% vs control [\d.]+% \(x\d+ vs own baselines, tolerated x1\.20\), p=[\d.]+e-\d+ < /,
+        );
+        expect(verdict).toContain('"pValue":');
+        expect(texts).toContain(JSON.stringify({ operator: 'grace', reason: 'looking at graphs' }));
+        expect(texts).toContain(JSON.stringify({ operator: 'grace', reason: 'carry on' }));
+      } finally {
+        await pc.close();
+      }
+    });
   });
 
   it('rolls a cluster back to its previous release on demand, in seconds', async () => {

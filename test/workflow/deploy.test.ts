@@ -390,6 +390,27 @@ describe('one deploy per cluster (invariant 5)', () => {
     expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v3'));
   });
 
+  it('abort while queued: the deploy ends aborted and never touches a host', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const outcomes = await withWorker(fleet, async (tq) => {
+      const first = await start(tq, config, 'v2', 1000);
+      await untilStatus(first, (s) => s.phase === 'baseline', 'the first deploy to run');
+      await first.executeUpdate(pauseUpdate, { args: [who] });
+      const queued = await start(tq, config, 'v3', 2000);
+      await untilStatus(queued, (s) => s.phase === 'queued', 'the second to queue');
+      await queued.executeUpdate(abortUpdate, {
+        args: [{ operator: 'frank', reason: 'not today' }],
+      });
+      const aborted = await queued.result();
+      await first.executeUpdate(resumeUpdate, { args: [who] });
+      return [aborted, await first.result()];
+    });
+    expect(outcomes.map((o) => o.outcome)).toEqual(['aborted', 'done']);
+    expect(outcomes[0]!.summary).toBe('aborted by frank during queued: not today');
+    expect(fleet.events.some((e) => e.revision === 'v3')).toBe(false);
+  });
+
   it('three queued: the newest runs and the middle one is superseded', async () => {
     const fleet = new FakeFleet(HOSTS);
     const config = testConfig(uniqueId('c'), HOSTS);
