@@ -1,0 +1,230 @@
+// The SSH transport: remote commands through ssh2 over a per-host connection
+// pool (one connection per host, reused by every activity of the worker,
+// with keepalives and deadlines), and staging through the system rsync over
+// OpenSSH with connection multiplexing. Host keys are verified against a
+// known_hosts file; accepting unknown keys is an explicit option that warns.
+// Keys are read here, in the worker, from a path or the agent: they never
+// travel through workflow inputs.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ssh2 from 'ssh2';
+import { PhasedError, describeCause } from '../errors.js';
+import { keysFor, knownHostsName, readKnownHosts, type KnownKey } from './known-hosts.js';
+import { parseBytesSent, rsyncArgs } from './rsync.js';
+import { shellLine } from './shell-quote.js';
+import type {
+  ExecOptions,
+  ExecResult,
+  Host,
+  HostTransport,
+  SyncOptions,
+  SyncResult,
+} from './types.js';
+
+export interface SshOptions {
+  user?: string;
+  port: number;
+  /** Private key file; without one, the agent at $SSH_AUTH_SOCK is used. */
+  identityFile?: string;
+  /** Default: ~/.ssh/known_hosts. */
+  knownHostsFile?: string;
+  acceptUnknownHostKeys: boolean;
+  connectTimeoutMs?: number;
+  keepaliveMs?: number;
+  warn?: (message: string) => void;
+}
+
+type Conn = InstanceType<typeof ssh2.Client>;
+
+export class SshTransport implements HostTransport {
+  private readonly pool = new Map<string, Promise<Conn>>();
+  private readonly controlDir = mkdtempSync(path.join(os.tmpdir(), 'phased-ssh-'));
+  private readonly user: string;
+  private readonly knownHostsFile: string;
+
+  constructor(private readonly options: SshOptions) {
+    this.user = options.user ?? os.userInfo().username;
+    this.knownHostsFile = options.knownHostsFile ?? path.join(os.homedir(), '.ssh', 'known_hosts');
+  }
+
+  async exec(host: Host, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const conn = await this.connection(host);
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    return new Promise((resolve, reject) => {
+      conn.exec(shellLine(argv), (err, stream) => {
+        if (err) {
+          this.drop(host);
+          reject(this.unreachable(host, err));
+          return;
+        }
+        let stdout = '';
+        let stderr = '';
+        const timer = setTimeout(() => {
+          stream.close();
+          resolve({ stdout, stderr: `${stderr}\n(timed out after ${timeoutMs} ms)`, code: null });
+        }, timeoutMs);
+        stream.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+        stream.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+        stream.on('close', (code: number | null) => {
+          clearTimeout(timer);
+          resolve({ stdout, stderr, code: typeof code === 'number' ? code : null });
+        });
+      });
+    });
+  }
+
+  async sync(host: Host, options: SyncOptions): Promise<SyncResult> {
+    await this.connection(host); // verifies the host key with our own checks first
+    const sshCommand = [
+      'ssh',
+      '-p',
+      String(this.options.port),
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${this.knownHostsFile}`,
+      '-o',
+      'ControlMaster=auto',
+      '-o',
+      `ControlPath=${this.controlDir}/%C`,
+      '-o',
+      'ControlPersist=60',
+      '-o',
+      `ConnectTimeout=${Math.ceil((this.options.connectTimeoutMs ?? 10_000) / 1000)}`,
+      '-o',
+      'ServerAliveInterval=15',
+      ...(this.options.identityFile
+        ? ['-i', this.options.identityFile, '-o', 'IdentitiesOnly=yes']
+        : []),
+    ].join(' ');
+    const args = rsyncArgs({
+      ...options,
+      dest: `${this.user}@${host.address}:${options.dest}`,
+      remoteShell: sshCommand,
+    });
+    const result = await new Promise<ExecResult>((resolve) =>
+      execFile(
+        'rsync',
+        args,
+        { timeout: options.timeoutMs ?? 30 * 60_000, maxBuffer: 16 * 2 ** 20 },
+        (err, stdout, stderr) =>
+          resolve({
+            stdout,
+            stderr,
+            code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
+          }),
+      ),
+    );
+    if (result.code !== 0)
+      throw new Error(
+        `rsync to ${host.name}:${options.dest} ${result.code === null ? 'timed out' : `exited ${result.code}`}: ${result.stderr.trim().slice(0, 300)}`,
+      );
+    return { bytesSent: parseBytesSent(result.stdout) };
+  }
+
+  /** Closes every pooled connection (worker shutdown). */
+  async close(): Promise<void> {
+    const conns = await Promise.allSettled(this.pool.values());
+    this.pool.clear();
+    for (const c of conns) if (c.status === 'fulfilled') c.value.end();
+  }
+
+  private key(host: Host) {
+    return `${this.user}@${host.address}:${this.options.port}`;
+  }
+
+  private drop(host: Host) {
+    this.pool.delete(this.key(host));
+  }
+
+  private connection(host: Host): Promise<Conn> {
+    const key = this.key(host);
+    let conn = this.pool.get(key);
+    if (!conn) {
+      conn = this.connect(host);
+      conn.catch(() => this.pool.delete(key));
+      this.pool.set(key, conn);
+    }
+    return conn;
+  }
+
+  private connect(host: Host): Promise<Conn> {
+    const name = knownHostsName(host.address, this.options.port);
+    let refusal: PhasedError | undefined;
+    const verify = (blob: Buffer): boolean => {
+      let known: KnownKey[];
+      try {
+        known = keysFor(readKnownHosts(this.knownHostsFile), name);
+      } catch (cause) {
+        known = [];
+        if (!this.options.acceptUnknownHostKeys) {
+          refusal = new PhasedError({
+            code: 'HOST_UNREACHABLE',
+            problem: `${host.name}: cannot read known_hosts file ${this.knownHostsFile}: ${describeCause(cause)}`,
+            fix: "point ssh.knownHostsFile at a known_hosts file with the fleet's host keys",
+          });
+          return false;
+        }
+      }
+      const offered = blob.toString('base64');
+      if (known.some((k) => k.key === offered)) return true;
+      if (known.length > 0) {
+        refusal = new PhasedError({
+          code: 'HOST_UNREACHABLE',
+          problem: `${host.name}: the host key of ${name} CHANGED: it does not match ${this.knownHostsFile} (someone may be intercepting the connection, or the host was reinstalled)`,
+          fix: `verify the new key out of band, then replace the entry for ${name} in ${this.knownHostsFile}`,
+        });
+        return false;
+      }
+      if (this.options.acceptUnknownHostKeys) {
+        (this.options.warn ?? console.warn)(
+          `phased: warning: accepting the unknown host key of ${name} (ssh.acceptUnknownHostKeys is on)`,
+        );
+        return true;
+      }
+      refusal = new PhasedError({
+        code: 'HOST_UNREACHABLE',
+        problem: `${host.name}: the host key of ${name} is not in ${this.knownHostsFile}`,
+        fix: `add it (ssh-keyscan -p ${this.options.port} ${host.address} >> ${this.knownHostsFile}, after checking it), or set ssh.acceptUnknownHostKeys`,
+      });
+      return false;
+    };
+    return new Promise((resolve, reject) => {
+      const conn = new ssh2.Client();
+      conn.once('ready', () => resolve(conn));
+      conn.once('error', (err) => reject(refusal ?? this.unreachable(host, err)));
+      conn.on('close', () => this.drop(host));
+      conn.on('error', () => this.drop(host));
+      try {
+        conn.connect({
+          host: host.address,
+          port: this.options.port,
+          username: this.user,
+          ...(this.options.identityFile
+            ? { privateKey: readFileSync(this.options.identityFile) }
+            : { agent: process.env.SSH_AUTH_SOCK }),
+          readyTimeout: this.options.connectTimeoutMs ?? 10_000,
+          keepaliveInterval: this.options.keepaliveMs ?? 15_000,
+          keepaliveCountMax: 3,
+          hostVerifier: verify,
+        });
+      } catch (err) {
+        reject(this.unreachable(host, err));
+      }
+    });
+  }
+
+  private unreachable(host: Host, cause: unknown): PhasedError {
+    return new PhasedError({
+      code: 'HOST_UNREACHABLE',
+      problem: `${host.name}: cannot reach ${this.user}@${host.address}:${this.options.port} over SSH: ${describeCause(cause)}`,
+      fix: 'check that sshd runs on the host and that the deploy key is authorized; phased retries with backoff',
+      retryable: true,
+      cause,
+    });
+  }
+}

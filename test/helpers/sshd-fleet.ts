@@ -1,0 +1,142 @@
+// A fleet of real OpenSSH servers on loopback addresses (127.0.0.x), each
+// with its own host key, port and deploy root, one client key authorized on
+// all, and a known_hosts file. Everything it starts it stops.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../src/temporal/ports.js';
+import type { SshOptions } from '../../src/transport/ssh.js';
+import { eventually } from './poll.js';
+
+export interface SshdHost {
+  name: string;
+  address: string;
+  port: number;
+  root: string;
+  hostKeyPub: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export interface SshdFleet {
+  dir: string;
+  hosts: SshdHost[];
+  clientKey: string;
+  knownHosts: string;
+  transportOptions(host: SshdHost): SshOptions;
+  stopAll(): Promise<void>;
+}
+
+const SSHD = '/usr/sbin/sshd';
+
+function keygen(file: string) {
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
+}
+
+function portOpen(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: address, port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export async function startSshdFleet(n: number, firstOctet = 10): Promise<SshdFleet> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'phased-sshd-'));
+  if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true }); // privilege separation dir
+  const clientKey = path.join(dir, 'client_key');
+  keygen(clientKey);
+  writeFileSync(path.join(dir, 'authorized_keys'), readFileSync(`${clientKey}.pub`), {
+    mode: 0o600,
+  });
+  const knownHosts = path.join(dir, 'known_hosts');
+  const hosts: SshdHost[] = [];
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = `ssh-${i + 1}`;
+    const address = `127.0.0.${firstOctet + i}`;
+    const port = await freePort(address);
+    const hdir = path.join(dir, name);
+    mkdirSync(path.join(hdir, 'root'), { recursive: true });
+    keygen(path.join(hdir, 'host_key'));
+    const config = path.join(hdir, 'sshd_config');
+    writeFileSync(
+      config,
+      [
+        `ListenAddress ${address}:${port}`,
+        `HostKey ${hdir}/host_key`,
+        `AuthorizedKeysFile ${dir}/authorized_keys`,
+        `PidFile ${hdir}/sshd.pid`,
+        'StrictModes no',
+        'UsePAM no',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PermitRootLogin prohibit-password',
+        'MaxStartups 100:30:200',
+        'MaxSessions 100',
+        'LogLevel ERROR',
+        '',
+      ].join('\n'),
+    );
+    const hostKeyPub = readFileSync(path.join(hdir, 'host_key.pub'), 'utf8')
+      .trim()
+      .split(' ')
+      .slice(0, 2)
+      .join(' ');
+    lines.push(`[${address}]:${port} ${hostKeyPub}`);
+    let child: ChildProcess | undefined;
+    const host: SshdHost = {
+      name,
+      address,
+      port,
+      root: path.join(hdir, 'root'),
+      hostKeyPub,
+      async start() {
+        child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+        const proc = child;
+        await eventually(
+          async () => {
+            if (proc.exitCode !== null) throw new Error(`sshd for ${name} exited: ${stderr}`);
+            return portOpen(address, port);
+          },
+          { what: `sshd on ${address}:${port}`, timeoutMs: 15_000 },
+        );
+      },
+      async stop() {
+        const proc = child;
+        child = undefined;
+        if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+        const exited = new Promise((resolve) => proc.once('exit', resolve));
+        proc.kill('SIGTERM');
+        await exited;
+      },
+    };
+    hosts.push(host);
+  }
+  writeFileSync(knownHosts, lines.join('\n') + '\n');
+  await Promise.all(hosts.map((h) => h.start()));
+  return {
+    dir,
+    hosts,
+    clientKey,
+    knownHosts,
+    transportOptions: (h) => ({
+      user: os.userInfo().username,
+      port: h.port,
+      identityFile: clientKey,
+      knownHostsFile: knownHosts,
+      acceptUnknownHostKeys: false,
+      connectTimeoutMs: 5000,
+    }),
+    async stopAll() {
+      await Promise.all(hosts.map((h) => h.stop()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,122 @@
+// The SSH transport against real OpenSSH servers on loopback: quoting, the
+// release operations over ssh2 and rsync, and the failures an operator meets.
+import { existsSync, readFileSync, readlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PhasedError } from '../../../src/errors.js';
+import { treeChecksum } from '../../../src/releases/checksum.js';
+import { flipRelease, inspectHost, stageRelease } from '../../../src/releases/ops.js';
+import { SshTransport, type SshOptions } from '../../../src/transport/ssh.js';
+import type { Host } from '../../../src/transport/types.js';
+import { startSshdFleet, type SshdFleet, type SshdHost } from '../../helpers/sshd-fleet.js';
+import { testDir } from '../../helpers/tmp.js';
+
+let fleet: SshdFleet;
+const transports: SshTransport[] = [];
+
+beforeAll(async () => {
+  fleet = await startSshdFleet(3);
+}, 60_000);
+
+afterAll(async () => {
+  for (const t of transports) await t.close();
+  await fleet?.stopAll();
+});
+
+function transport(h: SshdHost, overrides: Partial<SshOptions> = {}) {
+  const t = new SshTransport({ ...fleet.transportOptions(h), ...overrides });
+  transports.push(t);
+  return t;
+}
+
+const asHost = (h: SshdHost): Host => ({ name: h.name, address: h.address, root: h.root });
+
+async function phasedError(p: Promise<unknown>): Promise<PhasedError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(PhasedError);
+  return err as PhasedError;
+}
+
+describe('SSH transport on real sshd hosts', () => {
+  it('passes every argument through the remote shell unchanged', async () => {
+    const h = fleet.hosts[0]!;
+    const hostile = [
+      'x;touch /tmp/phased-pwned',
+      '$(id)',
+      'a\'b"c',
+      '`whoami`',
+      '-o ProxyCommand=x',
+      '*',
+      '',
+    ];
+    const r = await transport(h).exec(asHost(h), ['printf', '%s\\n', ...hostile]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(hostile.map((a) => `${a}\n`).join(''));
+    expect(existsSync('/tmp/phased-pwned')).toBe(false);
+  });
+
+  it('stages with rsync over OpenSSH and flips atomically on every host', async () => {
+    const src = path.join(await testDir(), 'build');
+    mkdirSync(src);
+    writeFileSync(path.join(src, 'index.html'), 'over ssh');
+    const tree = await treeChecksum(src);
+    for (const h of fleet.hosts) {
+      const t = transport(h);
+      const staged = await stageRelease(t, asHost(h), { revision: 'r1', source: src, tree });
+      expect(staged).toMatchObject({ alreadyStaged: false, current: null });
+      expect(await flipRelease(t, asHost(h), 'r1')).toBeNull();
+      expect(readlinkSync(path.join(h.root, 'current'))).toBe('releases/r1');
+      expect(readFileSync(path.join(h.root, 'current/index.html'), 'utf8')).toBe('over ssh');
+      expect(
+        (await stageRelease(t, asHost(h), { revision: 'r1', source: src, tree })).alreadyStaged,
+      ).toBe(true);
+      expect((await inspectHost(t, asHost(h))).current).toBe('r1');
+    }
+  });
+
+  it('refuses a host whose key changed, saying so', async () => {
+    const h = fleet.hosts[1]!;
+    const other = fleet.hosts[2]!;
+    const file = path.join(await testDir(), 'known_hosts');
+    writeFileSync(file, `[${h.address}]:${h.port} ${other.hostKeyPub}\n`);
+    const err = await phasedError(transport(h, { knownHostsFile: file }).exec(asHost(h), ['true']));
+    expect(err.problem).toContain(`the host key of [${h.address}]:${h.port} CHANGED`);
+    expect(err.fix).toContain('verify the new key out of band');
+  });
+
+  it('refuses an unknown host key unless told to accept it, with a warning', async () => {
+    const h = fleet.hosts[1]!;
+    const file = path.join(await testDir(), 'known_hosts');
+    writeFileSync(file, '');
+    const err = await phasedError(transport(h, { knownHostsFile: file }).exec(asHost(h), ['true']));
+    expect(err.problem).toContain('is not in');
+    expect(err.fix).toContain('ssh-keyscan');
+    const warnings: string[] = [];
+    const r = await transport(h, {
+      knownHostsFile: file,
+      acceptUnknownHostKeys: true,
+      warn: (m) => warnings.push(m),
+    }).exec(asHost(h), ['echo', 'ok']);
+    expect(r.stdout).toBe('ok\n');
+    expect(warnings).toEqual([
+      `phased: warning: accepting the unknown host key of [${h.address}]:${h.port} (ssh.acceptUnknownHostKeys is on)`,
+    ]);
+  });
+
+  it('reports a host whose sshd is down as unreachable and retryable', async () => {
+    const h = fleet.hosts[2]!;
+    await h.stop();
+    try {
+      const err = await phasedError(transport(h).exec(asHost(h), ['true']));
+      expect(err.code).toBe('HOST_UNREACHABLE');
+      expect(err.retryable).toBe(true);
+      expect(err.problem).toContain(`cannot reach`);
+      expect(err.problem).toContain(`${h.address}:${h.port} over SSH`);
+    } finally {
+      await h.start();
+    }
+  });
+});
