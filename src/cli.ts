@@ -34,7 +34,7 @@ import { existingServer, startOrConnect, type TemporalServer } from './devserver
 import { PhasedError } from './errors.js';
 import { assertRevision } from './releases/layout.js';
 import { connectClient, connectWorker, ensureSearchAttributes } from './temporal/connect.js';
-import { createPhasedWorker, installRuntime, realActivities } from './worker.js';
+import { closeTransports, createPhasedWorker, installRuntime, realActivities } from './worker.js';
 import type { OperatorCommand } from '../workflows/model.js';
 import { statusQuery } from '../workflows/deploy.js';
 
@@ -91,6 +91,7 @@ async function startWorker(server: TemporalServer) {
     async stop() {
       worker.shutdown();
       await running;
+      await closeTransports();
       await connection.close();
       await clientConnection.close();
     },

@@ -19,9 +19,9 @@ import type { TransportSpec } from '../activities/hosts.js';
 import { clusterQueue, enqueueSignal, queueWorkflowId } from '../workflows/cluster-queue.js';
 import { hostsQuery, snapshotsQuery } from '../workflows/deploy.js';
 import type { HostRef } from '../workflows/model.js';
-import { PhasedError } from './errors.js';
 import { cachedTreeChecksum } from './releases/checksum.js';
 import { LocalTransport } from './transport/local.js';
+import { SshTransport } from './transport/ssh.js';
 import type { HostTransport } from './transport/types.js';
 
 /** The workflows entry point: TypeScript source in a checkout, compiled JS in dist/. */
@@ -62,6 +62,16 @@ export function workerIdentity(): string {
   return `phased@${os.hostname()}:${process.pid}`;
 }
 
+/** SSH transports (and their connection pools) of this worker, by settings. */
+const sshTransports = new Map<string, SshTransport>();
+
+/** Closes every pooled SSH connection (worker shutdown). */
+export async function closeTransports(): Promise<void> {
+  const all = [...sshTransports.values()];
+  sshTransports.clear();
+  await Promise.all(all.map((t) => t.close()));
+}
+
 export interface RealDepsOptions {
   /** A client on the worker's namespace (the queue and the judge talk to Temporal). */
   client: Client;
@@ -78,11 +88,13 @@ export function realActivityDeps({
   const local = new LocalTransport();
   const transport = (spec: TransportSpec): HostTransport => {
     if (spec.kind === 'local') return local;
-    throw new PhasedError({
-      code: 'CONFIG_INVALID',
-      problem: 'this worker has no SSH transport yet',
-      fix: 'use transport: local (hosts as directories on the worker) until the SSH transport lands',
-    });
+    const key = JSON.stringify(spec);
+    let ssh = sshTransports.get(key);
+    if (!ssh) {
+      ssh = new SshTransport({ ...spec });
+      sshTransports.set(key, ssh);
+    }
+    return ssh;
   };
   return {
     preflight: {

@@ -52,6 +52,7 @@ export interface OperatorAction extends OperatorRequest {
 export interface HostRef {
   name: string;
   address: string;
+  port?: number;
   root: string;
   tags: Record<string, string>;
 }

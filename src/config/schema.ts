@@ -60,6 +60,8 @@ const host = z.object({
       message: 'must be a DNS name or IP address (and cannot start with "-")',
     })
     .default('127.0.0.1'),
+  /** SSH port of this host, when it differs from ssh.port. */
+  port: z.number().int().min(1).max(65535).optional(),
   root: absolutePath,
   tags: z.record(z.string(), z.string()).default({}),
 });
@@ -79,6 +81,13 @@ const probe = z.discriminatedUnion('type', [
       message: "must be an absolute path, or start with {root}/ (the host's deploy root)",
     }),
     pattern: z.string().min(1),
+  }),
+  z.object({
+    type: z.literal('log-counts'),
+    path: z.string().refine((v) => isSafeAbsolutePath(v.replace(/^\{root\}\//, '/')), {
+      message: "must be an absolute path, or start with {root}/ (the host's deploy root)",
+    }),
+    counts: z.array(z.object({ series: seriesName, pattern: z.string().min(1) })).min(1),
   }),
   z.object({
     type: z.literal('prometheus'),
@@ -244,6 +253,8 @@ export function probeSeries(probes: readonly ProbeConfig[]): string[] {
         return ['cpu_busy', 'cpu_total'];
       case 'log-lines':
         return [p.series];
+      case 'log-counts':
+        return p.counts.map((c) => c.series);
       case 'prometheus':
         return p.series.map((s) => s.series);
       case 'command':

@@ -1,14 +1,14 @@
 // Builds the probes a cluster configuration asks for.
 import type { ProbeConfig } from '../config/schema.js';
 import { commandProbe, cpuProbe, loadavgProbe, parseKeyValue } from './command.js';
-import { logLinesProbe } from './log-lines.js';
+import { logCountsProbe, logLinesProbe } from './log-lines.js';
 import { prometheusProbe } from './prometheus.js';
 import type { Probe } from './types.js';
 
 /** `{root}` in a probe's paths and arguments stands for the host's deploy root. */
 export function forHost(p: ProbeConfig, root: string): ProbeConfig {
   const sub = (s: string) => s.replaceAll('{root}', root);
-  if (p.type === 'log-lines') return { ...p, path: sub(p.path) };
+  if (p.type === 'log-lines' || p.type === 'log-counts') return { ...p, path: sub(p.path) };
   if (p.type === 'command') return { ...p, argv: p.argv.map(sub) };
   return p;
 }
@@ -21,6 +21,8 @@ export function buildProbe(p: ProbeConfig): Probe {
       return cpuProbe();
     case 'log-lines':
       return logLinesProbe(p);
+    case 'log-counts':
+      return logCountsProbe(p);
     case 'prometheus':
       return prometheusProbe(p);
     case 'command':

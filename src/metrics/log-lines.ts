@@ -36,3 +36,51 @@ export function logLinesProbe({ series, path, pattern }: LogLinesOptions): Probe
     parse: (stdout) => parseInodeCount(series, stdout),
   });
 }
+
+export interface LogCountsOptions {
+  /** Absolute path of the log on the host. */
+  path: string;
+  /** One series per pattern (awk extended regular expressions), counted in one pass. */
+  counts: { series: string; pattern: string }[];
+}
+
+// Every pattern counts the very same bytes (the log's size is read once and
+// grep reads only that prefix), so counts that are divided by each other
+// (errors per request) stay consistent while the log grows. Patterns are
+// positional parameters handed to grep -E, never pasted into the script.
+const COUNTS_SCRIPT = `set -e
+f=$1; shift
+inode=$(stat -L -c %i -- "$f"); size=$(stat -L -c %s -- "$f")
+out=$inode
+for p in "$@"; do
+  n=$(head -c "$size" -- "$f" | grep -c -E -e "$p") || [ $? -eq 1 ]
+  out="$out \${n:-0}"
+done
+echo "$out"`;
+
+export function parseInodeCounts(series: readonly string[], stdout: string) {
+  const [inode, ...counts] = stdout.trim().split(/\s+/).map(Number);
+  if (
+    !Number.isFinite(inode) ||
+    counts.length !== series.length ||
+    counts.some((c) => !Number.isFinite(c))
+  )
+    throw new Error(
+      `expected "inode count..." for ${series.length} patterns, got: ${stdout.trim().slice(0, 80)}`,
+    );
+  return {
+    values: Object.fromEntries(series.map((s, i) => [s, counts[i]!])),
+    epochs: Object.fromEntries(series.map((s) => [s, inode!])),
+  };
+}
+
+/** Counts lines matching each pattern in one read of the log (consistent ratios). */
+export function logCountsProbe({ path, counts }: LogCountsOptions): Probe {
+  const series = counts.map((c) => c.series);
+  return commandProbe({
+    name: `log-counts(${series.join(',')})`,
+    argv: ['sh', '-c', COUNTS_SCRIPT, 'phased-log-counts', path, ...counts.map((c) => c.pattern)],
+    series,
+    parse: (stdout) => parseInodeCounts(series, stdout),
+  });
+}

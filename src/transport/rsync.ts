@@ -1,6 +1,10 @@
 // The rsync command line phased uses, shared by every transport: archive
 // mode, delete what the source no longer has, keep partial files so that an
 // interrupted transfer resumes, and hard-link unchanged files from the basis.
+// --checksum: "unchanged" must mean the same content. rsync's default quick
+// check (size and mtime) takes a changed file for the basis's when both match,
+// which happens with reproducible builds (fixed mtimes) and with small files
+// rebuilt within the same second.
 
 export function rsyncArgs({
   source,
@@ -14,7 +18,7 @@ export function rsyncArgs({
   linkDest?: string;
   remoteShell?: string;
 }): string[] {
-  const args = ['-a', '--delete', '--partial', '--stats', '--no-inc-recursive'];
+  const args = ['-a', '--checksum', '--delete', '--partial', '--stats', '--no-inc-recursive'];
   if (linkDest) args.push(`--link-dest=${linkDest}`);
   if (remoteShell) args.push('-e', remoteShell);
   // Trailing slash: copy the contents of source into dest. "--" ends options.

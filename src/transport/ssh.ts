@@ -80,7 +80,7 @@ export class SshTransport implements HostTransport {
     const sshCommand = [
       'ssh',
       '-p',
-      String(this.options.port),
+      String(this.port(host)),
       '-o',
       'BatchMode=yes',
       '-o',
@@ -133,8 +133,12 @@ export class SshTransport implements HostTransport {
     for (const c of conns) if (c.status === 'fulfilled') c.value.end();
   }
 
+  private port(host: Host): number {
+    return host.port ?? this.options.port;
+  }
+
   private key(host: Host) {
-    return `${this.user}@${host.address}:${this.options.port}`;
+    return `${this.user}@${host.address}:${this.port(host)}`;
   }
 
   private drop(host: Host) {
@@ -153,7 +157,7 @@ export class SshTransport implements HostTransport {
   }
 
   private connect(host: Host): Promise<Conn> {
-    const name = knownHostsName(host.address, this.options.port);
+    const name = knownHostsName(host.address, this.port(host));
     let refusal: PhasedError | undefined;
     const verify = (blob: Buffer): boolean => {
       let known: KnownKey[];
@@ -189,7 +193,7 @@ export class SshTransport implements HostTransport {
       refusal = new PhasedError({
         code: 'HOST_UNREACHABLE',
         problem: `${host.name}: the host key of ${name} is not in ${this.knownHostsFile}`,
-        fix: `add it (ssh-keyscan -p ${this.options.port} ${host.address} >> ${this.knownHostsFile}, after checking it), or set ssh.acceptUnknownHostKeys`,
+        fix: `add it (ssh-keyscan -p ${this.port(host)} ${host.address} >> ${this.knownHostsFile}, after checking it), or set ssh.acceptUnknownHostKeys`,
       });
       return false;
     };
@@ -202,7 +206,7 @@ export class SshTransport implements HostTransport {
       try {
         conn.connect({
           host: host.address,
-          port: this.options.port,
+          port: this.port(host),
           username: this.user,
           ...(this.options.identityFile
             ? { privateKey: readFileSync(this.options.identityFile) }
@@ -221,7 +225,7 @@ export class SshTransport implements HostTransport {
   private unreachable(host: Host, cause: unknown): PhasedError {
     return new PhasedError({
       code: 'HOST_UNREACHABLE',
-      problem: `${host.name}: cannot reach ${this.user}@${host.address}:${this.options.port} over SSH: ${describeCause(cause)}`,
+      problem: `${host.name}: cannot reach ${this.user}@${host.address}:${this.port(host)} over SSH: ${describeCause(cause)}`,
       fix: 'check that sshd runs on the host and that the deploy key is authorized; phased retries with backoff',
       retryable: true,
       cause,

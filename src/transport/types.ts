@@ -7,6 +7,8 @@ export interface Host {
   name: string;
   /** Address the host is reached at (DNS name or IP). */
   address: string;
+  /** SSH port, when it differs from the transport's default. */
+  port?: number;
   /** Deploy root on the host: releases/ and current live under it. */
   root: string;
   tags?: Record<string, string>;

@@ -24,28 +24,49 @@ export interface LocalFleet {
   startTraffic(): void;
 }
 
+/** Hosts that already exist (e.g. sshd hosts); by default the fleet makes local directories. */
+export interface ExistingHost {
+  name: string;
+  address: string;
+  port?: number;
+  root: string;
+}
+
 export async function createLocalFleet(
   cluster: string,
   n = 8,
   overrides: Record<string, unknown> = {},
+  existing?: ExistingHost[],
 ): Promise<LocalFleet> {
   const dir = await testDir('phased-fleet-');
-  const names = Array.from({ length: n }, (_, i) => `web-${i + 1}`);
-  const roots = Object.fromEntries(names.map((h) => [h, path.join(dir, 'hosts', h)]));
+  const names = existing
+    ? existing.map((h) => h.name)
+    : Array.from({ length: n }, (_, i) => `web-${i + 1}`);
+  const roots = Object.fromEntries(
+    existing
+      ? existing.map((h) => [h.name, h.root])
+      : names.map((h) => [h, path.join(dir, 'hosts', h)]),
+  );
   for (const r of Object.values(roots)) mkdirSync(r, { recursive: true });
   const configDoc = {
     cluster,
-    hosts: names.map((name, i) => ({ name, root: roots[name], tags: { zone: `z${i % 2}` } })),
+    hosts: names.map((name, i) => ({
+      name,
+      root: roots[name],
+      ...(existing ? { address: existing[i]!.address, port: existing[i]!.port } : {}),
+      tags: { zone: `z${i % 2}` },
+    })),
     canary: { size: 2 },
     holdback: 3,
     durations: { baseline: '2s', soak: '3s', watch: '2s', lookEvery: '1s', probeTimeout: '5s' },
     probes: [
-      { type: 'log-lines', series: 'http_requests', path: '{root}/access.log', pattern: '^' },
       {
-        type: 'log-lines',
-        series: 'http_5xx',
+        type: 'log-counts',
         path: '{root}/access.log',
-        pattern: ' 5[0-9][0-9]$',
+        counts: [
+          { series: 'http_requests', pattern: '^' },
+          { series: 'http_5xx', pattern: ' 5[0-9][0-9]$' },
+        ],
       },
     ],
     metrics: [

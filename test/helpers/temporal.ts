@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { Activities } from '../../activities/index.js';
-import { createPhasedWorker, realActivities } from '../../src/worker.js';
+import { closeTransports, createPhasedWorker, realActivities } from '../../src/worker.js';
 
 export function sharedServer() {
   return {
@@ -50,6 +50,7 @@ export async function withWorker<T>(
   try {
     return await worker.runUntil(fn(taskQueue));
   } finally {
+    await closeTransports();
     await connection.close();
     await clientConnection.close();
   }

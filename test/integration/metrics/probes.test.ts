@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { counterWindow } from '../../../src/judge/windows.js';
 import { cpuProbe, loadavgProbe } from '../../../src/metrics/command.js';
-import { logLinesProbe } from '../../../src/metrics/log-lines.js';
+import { logCountsProbe, logLinesProbe } from '../../../src/metrics/log-lines.js';
 import { prometheusProbe } from '../../../src/metrics/prometheus.js';
 import { sampleHost } from '../../../src/metrics/sample.js';
 import type { Snapshot } from '../../../src/judge/types.js';
@@ -70,6 +70,30 @@ describe('log line counting', () => {
 
     expect(snaps.map((s) => s.v[0])).toEqual([2, 6, 1, 3, 1]);
     expect(counterWindow(snaps, 0, undefined)!.count).toBe(4 + 1 + 2 + 1);
+  });
+
+  it('counts several patterns in one read, so ratios of counts are consistent', async () => {
+    const root = await testDir();
+    const log = path.join(root, 'access.log');
+    writeFileSync(log, 'GET / 200\nGET / 500\nGET / 503\nPOST / 200\n');
+    const probe = logCountsProbe({
+      path: log,
+      counts: [
+        { series: 'requests', pattern: '^' },
+        { series: 'errors', pattern: ' 5[0-9]{2}$' },
+        { series: 'odd', pattern: "'; touch pwned; echo '$(id)" },
+      ],
+    });
+    const { snapshot, errors } = await sampleHost({
+      host: host(root),
+      transport,
+      probes: [probe],
+      series: ['requests', 'errors', 'odd'],
+    });
+    expect(errors).toEqual([]);
+    expect(snapshot.v).toEqual([4, 2, 0]);
+    expect(snapshot.k![0]).toBe(snapshot.k![1]);
+    expect(readdirSync(root)).toEqual(['access.log']);
   });
 
   it('takes the pattern and path as data, not shell syntax', async () => {

@@ -6,6 +6,7 @@ import {
   readFileSync,
   readlinkSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -78,6 +79,18 @@ describe('staging and flipping on a real directory', () => {
       'v1',
       'v2',
     ]);
+  });
+
+  it('sends a changed file even when its size and mtime equal the basis copy (reproducible builds)', async () => {
+    const { host, build, stage } = await setup();
+    const v1 = build('v1', { 'release.json': '"v1"' });
+    const v2 = build('v2', { 'release.json': '"v2"' });
+    const fixed = new Date('2020-01-01T00:00:00Z');
+    for (const src of [v1, v2]) utimesSync(path.join(src, 'release.json'), fixed, fixed);
+    await stage('v1', v1);
+    await flipRelease(t, host, 'v1');
+    await stage('v2', v2);
+    expect(readFileSync(path.join(host.root, 'releases/v2/release.json'), 'utf8')).toBe('"v2"');
   });
 
   it('never flips to a release without its completion marker (invariant 4 precondition)', async () => {

@@ -1,0 +1,172 @@
+// Whole deploys over SSH on five real sshd hosts: the worker reaches every
+// host through the SSH transport (ssh2 for commands and probes, rsync over
+// OpenSSH for staging).
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPhasedClient, startDeploy } from '../../../src/client.js';
+import { existingServer } from '../../../src/devserver.js';
+import { abortUpdate, statusQuery } from '../../../workflows/deploy.js';
+import { createLocalFleet, preinstall } from '../../helpers/local-fleet.js';
+import { eventually } from '../../helpers/poll.js';
+import { startSshdFleet, type SshdFleet } from '../../helpers/sshd-fleet.js';
+import { sharedServer, uniqueId, withWorker } from '../../helpers/temporal.js';
+
+let sshd: SshdFleet;
+
+beforeAll(async () => {
+  sshd = await startSshdFleet(5, 20);
+}, 60_000);
+
+afterAll(async () => {
+  await sshd?.stopAll();
+});
+
+/** A fleet on the sshd hosts, in a fresh directory of each host for this test. */
+async function sshFleet(durations: Record<string, string> = {}) {
+  const id = uniqueId('web');
+  return createLocalFleet(
+    id,
+    5,
+    {
+      transport: 'ssh',
+      ssh: { identityFile: sshd.clientKey, knownHostsFile: sshd.knownHosts, port: 22 },
+      canary: { size: 1 },
+      holdback: 2,
+      judge: { minControlHosts: 2 },
+      durations: {
+        baseline: '2s',
+        soak: '3s',
+        watch: '2s',
+        lookEvery: '1s',
+        probeTimeout: '5s',
+        ...durations,
+      },
+    },
+    sshd.hosts.map((h) => ({
+      name: h.name,
+      address: h.address,
+      port: h.port,
+      root: path.join(h.root, id),
+    })),
+  );
+}
+
+async function client(taskQueue: string) {
+  return createPhasedClient(
+    existingServer({
+      ...process.env,
+      TEMPORAL_ADDRESS: sharedServer().address,
+      PHASED_TASK_QUEUE: taskQueue,
+    }),
+  );
+}
+
+describe('deploys over SSH on 5 sshd hosts', () => {
+  it('happy path: a good release goes live on every host', async () => {
+    const fleet = await sshFleet();
+    await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
+    fleet.startTraffic();
+    await withWorker({}, async (tq) => {
+      const pc = await client(tq);
+      try {
+        const h = await startDeploy(pc, {
+          config: fleet.config,
+          revision: 'good-2',
+          source: fleet.release('good-2', 0.01),
+          operator: 'ci',
+        });
+        const outcome = await h.result();
+        expect(outcome.summary).toBe('good-2 is live on 5 hosts');
+        expect(outcome.outcome).toBe('done');
+        expect(outcome.verdicts[0]).toMatchObject({ phase: 'canary', verdict: 'pass' });
+      } finally {
+        await pc.close();
+      }
+    });
+    expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-2'));
+  });
+
+  it('canary regression: the canary is rolled back, the others never switch', async () => {
+    const fleet = await sshFleet();
+    await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
+    fleet.startTraffic();
+    await withWorker({}, async (tq) => {
+      const pc = await client(tq);
+      try {
+        const h = await startDeploy(pc, {
+          config: fleet.config,
+          revision: 'bad',
+          source: fleet.release('bad', 0.2),
+          operator: 'ci',
+        });
+        const outcome = await h.result();
+        expect(outcome.outcome).toBe('rolled_back');
+        expect(outcome.rolledBack).toHaveLength(1);
+        expect(outcome.verdicts[0]!.metrics[0]).toMatch(
+          /^http_5xx: canary \d+% vs control [\d.]+% .* -> regression$/,
+        );
+      } finally {
+        await pc.close();
+      }
+    });
+    expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-1'));
+  });
+
+  it('abort during the watch: every switched host goes back', async () => {
+    const fleet = await sshFleet({ watch: '10m' });
+    await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
+    fleet.startTraffic();
+    await withWorker({}, async (tq) => {
+      const pc = await client(tq);
+      try {
+        const h = await startDeploy(pc, {
+          config: fleet.config,
+          revision: 'good-2',
+          source: fleet.release('good-2', 0.01),
+          operator: 'ci',
+        });
+        await eventually(async () => (await h.query(statusQuery)).phase === 'watching', {
+          what: 'the watch',
+          timeoutMs: 60_000,
+        });
+        await h.executeUpdate(abortUpdate, {
+          args: [{ operator: 'heidi', reason: 'customer report' }],
+        });
+        const outcome = await h.result();
+        expect(outcome.outcome).toBe('aborted');
+        expect(outcome.rolledBack).toHaveLength(3);
+      } finally {
+        await pc.close();
+      }
+    });
+    expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-1'));
+  });
+
+  it('worker restart mid-soak: a new worker finishes the deploy', async () => {
+    const fleet = await sshFleet({ soak: '4s' });
+    await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
+    fleet.startTraffic();
+    const taskQueue = uniqueId('ssh-restart');
+    const pc = await client(taskQueue);
+    try {
+      const h = await withWorker({ taskQueue }, async () => {
+        const handle = await startDeploy(pc, {
+          config: fleet.config,
+          revision: 'good-2',
+          source: fleet.release('good-2', 0.01),
+          operator: 'ci',
+        });
+        await eventually(async () => (await handle.query(statusQuery)).phase === 'canary', {
+          what: 'the canary soak',
+          timeoutMs: 60_000,
+        });
+        return handle;
+      });
+      const outcome = await withWorker({ taskQueue }, () => h.result());
+      expect(outcome.outcome).toBe('done');
+    } finally {
+      await pc.close();
+    }
+    expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-2'));
+  });
+});
