@@ -1,11 +1,14 @@
 // Runs once per test run: bundles the workflow code and starts one embedded
 // Temporal dev server on free ports with its SQLite file in a temporary
 // directory. Tests reach both through inject(); everything is removed at the end.
+// Vitest runs a global setup once per project, so the projects share one
+// instance through a process-wide singleton and the last one to finish
+// stops the server.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startDevServer } from '../../src/devserver.js';
+import { startDevServer, type TemporalServer } from '../../src/devserver.js';
 import { bundleWorkflows } from '../../src/worker.js';
 
 declare module 'vitest' {
@@ -18,7 +21,17 @@ declare module 'vitest' {
   }
 }
 
-export default async function setup(project: TestProject) {
+interface Shared {
+  tmp: string;
+  bundlePath: string;
+  server: TemporalServer;
+  users: number;
+}
+
+const KEY = Symbol.for('phased.test.shared');
+type WithShared = typeof globalThis & { [KEY]?: Promise<Shared> };
+
+async function start(): Promise<Shared> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'phased-test-'));
   const bundlePath = path.join(tmp, 'workflow-bundle.js');
   const [bundle, server] = await Promise.all([
@@ -32,13 +45,23 @@ export default async function setup(project: TestProject) {
     }),
   ]);
   await writeFile(bundlePath, bundle.code);
-  project.provide('workflowBundlePath', bundlePath);
-  project.provide('temporalAddress', server.address);
-  project.provide('temporalNamespace', server.namespace);
-  project.provide('temporalUiUrl', server.uiUrl ?? '');
-  project.provide('testTmpDir', tmp);
+  return { tmp, bundlePath, server, users: 0 };
+}
+
+export default async function setup(project: TestProject) {
+  const g = globalThis as WithShared;
+  g[KEY] ??= start();
+  const shared = await g[KEY];
+  shared.users++;
+  project.provide('workflowBundlePath', shared.bundlePath);
+  project.provide('temporalAddress', shared.server.address);
+  project.provide('temporalNamespace', shared.server.namespace);
+  project.provide('temporalUiUrl', shared.server.uiUrl ?? '');
+  project.provide('testTmpDir', shared.tmp);
   return async () => {
-    await server.stop();
-    await rm(tmp, { recursive: true, force: true });
+    if (--shared.users > 0) return;
+    delete g[KEY];
+    await shared.server.stop();
+    await rm(shared.tmp, { recursive: true, force: true });
   };
 }

@@ -70,6 +70,9 @@ function start(
 ) {
   return env.client.workflow.start(deploy, {
     taskQueue,
+    // The test server may skip time while a busy machine is still completing
+    // a workflow task; a timeout longer than any skip keeps that harmless.
+    workflowTaskTimeout: '2 hours',
     workflowId: uniqueId(`deploy-${config.cluster}-${revision}`),
     args: [
       {
