@@ -16,6 +16,7 @@ import {
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createActivities, type Activities, type ActivityDeps } from '../activities/index.js';
 import type { TransportSpec } from '../activities/hosts.js';
+import type { QueueDeps } from '../activities/queue.js';
 import { clusterQueue, enqueueSignal, queueWorkflowId } from '../workflows/cluster-queue.js';
 import { hostsQuery, snapshotsQuery } from '../workflows/deploy.js';
 import type { HostRef } from '../workflows/model.js';
@@ -110,25 +111,30 @@ export function realActivityDeps({
       fetchSnapshots: ({ workflowId, readings, hosts }) =>
         client.workflow.getHandle(workflowId).query(snapshotsQuery, { readings, hosts }),
     },
-    queue: {
-      enqueue: async (cluster, request) => {
-        await client.workflow.signalWithStart(clusterQueue, {
-          workflowId: queueWorkflowId(cluster),
-          taskQueue,
-          args: [{ cluster, holder: null, waiting: [], newestRun: 0 }],
-          signal: enqueueSignal,
-          signalArgs: [request],
-          staticSummary: `deploy queue of cluster ${cluster}`,
-        });
-      },
-      isOpen: async (workflowId) => {
-        try {
-          return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
-        } catch (err) {
-          if (err instanceof WorkflowNotFoundError) return false;
-          throw err;
-        }
-      },
+    queue: queueDeps(client, taskQueue),
+  };
+}
+
+/** The cluster queue through Temporal itself: signalWithStart to join, describe to check a holder. */
+export function queueDeps(client: Client, taskQueue: string): QueueDeps {
+  return {
+    enqueue: async (cluster, request) => {
+      await client.workflow.signalWithStart(clusterQueue, {
+        workflowId: queueWorkflowId(cluster),
+        taskQueue,
+        args: [{ cluster, holder: null, waiting: [], newestRun: 0 }],
+        signal: enqueueSignal,
+        signalArgs: [request],
+        staticSummary: `deploy queue of cluster ${cluster}`,
+      });
+    },
+    isOpen: async (workflowId) => {
+      try {
+        return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      }
     },
   };
 }

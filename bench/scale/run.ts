@@ -18,8 +18,13 @@ import { parseClusterConfig } from '../../src/config/load.js';
 import { startDevServer } from '../../src/devserver.js';
 import { projectRoot } from '../../src/paths.js';
 import { LocalTransport } from '../../src/transport/local.js';
-import { bundleWorkflows, createPhasedWorker, installRuntime } from '../../src/worker.js';
-import { clusterQueue, enqueueSignal, queueWorkflowId } from '../../workflows/cluster-queue.js';
+import {
+  bundleWorkflows,
+  createPhasedWorker,
+  installRuntime,
+  queueDeps,
+} from '../../src/worker.js';
+import { queueWorkflowId } from '../../workflows/cluster-queue.js';
 import { deploy, snapshotsQuery } from '../../workflows/deploy.js';
 import { createRng } from '../judge/simulate.js';
 
@@ -88,19 +93,7 @@ try {
       client.workflow.getHandle(workflowId).query(snapshotsQuery, { readings, hosts }),
   });
   const activities: Activities = {
-    ...createQueueActivities({
-      enqueue: async (cluster, request) => {
-        await client.workflow.signalWithStart(clusterQueue, {
-          workflowId: queueWorkflowId(cluster),
-          taskQueue,
-          args: [{ cluster, holder: null, waiting: [], newestRun: 0 }],
-          signal: enqueueSignal,
-          signalArgs: [request],
-        });
-      },
-      isOpen: async (id) =>
-        (await client.workflow.getHandle(id).describe()).status.name === 'RUNNING',
-    }),
+    ...createQueueActivities(queueDeps(client, taskQueue)),
     describeWorker: () =>
       Promise.resolve({
         hostname: 'bench',

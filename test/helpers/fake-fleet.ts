@@ -8,8 +8,8 @@ import { createQueueActivities } from '../../activities/queue.js';
 import type { JudgeLookInput } from '../../activities/metrics.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import { parseClusterConfig } from '../../src/config/load.js';
+import { queueDeps } from '../../src/worker.js';
 import type { JudgeVerdict } from '../../src/judge/types.js';
-import { clusterQueue, enqueueSignal, queueWorkflowId } from '../../workflows/cluster-queue.js';
 
 export interface FakeHost {
   current: string | null;
@@ -47,19 +47,13 @@ export class FakeFleet {
   }
 
   activities(client: Client, taskQueue: string): Activities {
+    const real = queueDeps(client, taskQueue);
     const queue = createQueueActivities({
-      enqueue: async (cluster, request) => {
+      ...real,
+      enqueue: (cluster, request) => {
         this.clusters.add(cluster);
-        await client.workflow.signalWithStart(clusterQueue, {
-          workflowId: queueWorkflowId(cluster),
-          taskQueue,
-          args: [{ cluster, holder: null, waiting: [], newestRun: 0 }],
-          signal: enqueueSignal,
-          signalArgs: [request],
-        });
+        return real.enqueue(cluster, request);
       },
-      isOpen: async (id) =>
-        (await client.workflow.getHandle(id).describe()).status.name === 'RUNNING',
     });
     const host = (name: string) => {
       const h = this.hosts.get(name);
