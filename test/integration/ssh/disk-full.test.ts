@@ -1,0 +1,68 @@
+// A host whose deploy root is on a nearly full filesystem (a 4 MiB tmpfs),
+// reached over real SSH: staging stops with a clear DISK_FULL error before
+// copying, and the live release is untouched.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PhasedError } from '../../../src/errors.js';
+import { treeChecksum } from '../../../src/releases/checksum.js';
+import { flipRelease, stageRelease } from '../../../src/releases/ops.js';
+import { SshTransport } from '../../../src/transport/ssh.js';
+import { startSshdFleet, type SshdFleet } from '../../helpers/sshd-fleet.js';
+import { testDir } from '../../helpers/tmp.js';
+
+// Mounting needs root; a non-root run skips this file instead of failing it.
+const isRoot = process.getuid?.() === 0;
+
+let fleet: SshdFleet;
+let mountPoint: string;
+const transports: SshTransport[] = [];
+
+beforeAll(async () => {
+  if (!isRoot) return;
+  fleet = await startSshdFleet(1, 40);
+  mountPoint = path.join(fleet.hosts[0]!.root, 'small');
+  mkdirSync(mountPoint);
+  // Root mounts a 4 MiB tmpfs (the test setup runs as root, as CI does).
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mountPoint]);
+}, 60_000);
+
+afterAll(async () => {
+  for (const t of transports) await t.close();
+  if (mountPoint) execFileSync('umount', [mountPoint]);
+  await fleet?.stopAll();
+});
+
+describe.skipIf(!isRoot)('a full disk on one host, over SSH (needs root to mount a tmpfs)', () => {
+  it('given a 4 MiB filesystem, when an 8 MiB release is staged, then DISK_FULL names the host and nothing is flipped', async () => {
+    const h = fleet.hosts[0]!;
+    const t = new SshTransport(fleet.transportOptions(h));
+    transports.push(t);
+    const host = { name: h.name, address: h.address, port: h.port, root: mountPoint };
+    const small = path.join(await testDir(), 'small');
+    mkdirSync(small);
+    writeFileSync(path.join(small, 'index.html'), 'v1');
+    await stageRelease(t, host, { revision: 'v1', source: small, tree: await treeChecksum(small) });
+    await flipRelease(t, host, 'v1');
+
+    const big = path.join(await testDir(), 'big');
+    mkdirSync(big);
+    writeFileSync(path.join(big, 'bundle.js'), 'x'.repeat(8 * 2 ** 20));
+    const err: unknown = await stageRelease(t, host, {
+      revision: 'v2',
+      source: big,
+      tree: await treeChecksum(big),
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(PhasedError);
+    expect((err as PhasedError).code).toBe('DISK_FULL');
+    expect((err as PhasedError).problem).toMatch(
+      /^ssh-1: not enough space under .*small: \d+ KiB free, the release needs up to \d+ KiB$/,
+    );
+    expect((err as PhasedError).retryable).toBe(false);
+    expect(readlinkSync(path.join(mountPoint, 'current'))).toBe('releases/v1');
+  });
+});
