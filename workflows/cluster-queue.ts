@@ -43,6 +43,18 @@ export const supersededSignal = defineSignal<[{ by: string; reason: string }]>('
 
 export const queueWorkflowId = (cluster: string) => `cluster-${cluster}`;
 
+/** Gives up this workflow's place (or lock) in the cluster's queue. */
+export async function leaveClusterQueue(cluster: string): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(queueWorkflowId(cluster)).signal(
+      releaseSignal,
+      workflowInfo().workflowId,
+    );
+  } catch {
+    // The queue workflow already ended (idle exit): nothing holds our place.
+  }
+}
+
 const IDLE_MS = 10 * 60_000;
 const HOLDER_CHECK_MS = 60_000;
 

@@ -10,7 +10,6 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
-  getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
   setCurrentDetails,
@@ -22,12 +21,7 @@ import type { Activities } from '../activities/index.js';
 import type { TransportSpec } from '../activities/hosts.js';
 import type { HostFailure } from '../activities/batch.js';
 import type { JudgeVerdict, Snapshot } from '../src/judge/types.js';
-import {
-  grantedSignal,
-  queueWorkflowId,
-  releaseSignal,
-  supersededSignal,
-} from './cluster-queue.js';
+import { grantedSignal, leaveClusterQueue, supersededSignal } from './cluster-queue.js';
 import {
   isFinal,
   type DeployInput,
@@ -42,7 +36,7 @@ import {
   type Phase,
   type VerdictRecord,
 } from './model.js';
-import { batches, lookCounts, planRollout, type RolloutPlan } from './plan.js';
+import { batches, lookCounts, planRollout, transportSpec, type RolloutPlan } from './plan.js';
 import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js';
 import { HOST_STEP, JUDGING, QUICK, SAMPLING, STAGING } from './timeouts.js';
 
@@ -108,10 +102,7 @@ class DeployRun {
 
   constructor(private readonly input: DeployInput) {
     this.cfg = input.config;
-    this.transport =
-      this.cfg.transport === 'ssh' && this.cfg.ssh
-        ? { kind: 'ssh', ...this.cfg.ssh }
-        : { kind: 'local' };
+    this.transport = transportSpec(this.cfg);
     this.hosts = this.cfg.hosts.map((h) => ({ ...h }));
     for (const h of this.hosts) this.state.set(h.name, 'pending');
     // Keep current only the attributes the deploy was started with (the
@@ -133,7 +124,7 @@ class DeployRun {
     } catch (err) {
       return await this.unwind(err);
     } finally {
-      await CancellationScope.nonCancellable(() => this.leaveQueue());
+      await CancellationScope.nonCancellable(() => leaveClusterQueue(this.input.cluster));
     }
   }
 
@@ -608,17 +599,6 @@ class DeployRun {
     };
     this.details();
     return this.outcome;
-  }
-
-  private async leaveQueue() {
-    try {
-      await getExternalWorkflowHandle(queueWorkflowId(this.input.cluster)).signal(
-        releaseSignal,
-        workflowInfo().workflowId,
-      );
-    } catch {
-      // The queue workflow is gone (idle exit): nothing holds our place.
-    }
   }
 
   status(): DeployStatus {

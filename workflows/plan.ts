@@ -2,7 +2,14 @@
 // in waves, which hosts are held back as controls during the watch, how the
 // work is batched, and how many looks the judge takes. Deterministic for a
 // given deploy: the same input always gives the same plan.
+import type { TransportSpec } from '../activities/hosts.js';
+import type { ClusterConfig } from '../src/config/schema.js';
 import type { HostRef } from './model.js';
+
+/** How activities reach the cluster's hosts (paths and names only, no secrets). */
+export function transportSpec(cfg: ClusterConfig): TransportSpec {
+  return cfg.transport === 'ssh' && cfg.ssh ? { kind: 'ssh', ...cfg.ssh } : { kind: 'local' };
+}
 
 /** FNV-1a: a small, stable string hash (no randomness in workflow code). */
 export function stableHash(text: string): number {

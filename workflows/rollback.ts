@@ -5,23 +5,16 @@
 import {
   CancellationScope,
   condition,
-  getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { TransportSpec } from '../activities/hosts.js';
 import type { ClusterConfig } from '../src/config/schema.js';
-import {
-  grantedSignal,
-  queueWorkflowId,
-  releaseSignal,
-  supersededSignal,
-} from './cluster-queue.js';
+import { grantedSignal, leaveClusterQueue, supersededSignal } from './cluster-queue.js';
 import type { HostRef, Outcome } from './model.js';
-import { batches } from './plan.js';
+import { batches, transportSpec } from './plan.js';
 import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js';
 import { HOST_STEP, QUICK } from './timeouts.js';
 
@@ -48,8 +41,7 @@ export interface RollbackOutcome {
 
 export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
   const cfg = input.config;
-  const transport: TransportSpec =
-    cfg.transport === 'ssh' && cfg.ssh ? { kind: 'ssh', ...cfg.ssh } : { kind: 'local' };
+  const transport = transportSpec(cfg);
   const hosts: HostRef[] = cfg.hosts.map((h) => ({ ...h }));
   const withSearchAttributes = workflowInfo().typedSearchAttributes.getAll().length > 0;
   const end = (
@@ -151,16 +143,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
       `rollback failed on ${failures.join('; ')}; the ${undo.length} switched hosts were put back`,
     );
   } finally {
-    await CancellationScope.nonCancellable(async () => {
-      try {
-        await getExternalWorkflowHandle(queueWorkflowId(input.cluster)).signal(
-          releaseSignal,
-          workflowInfo().workflowId,
-        );
-      } catch {
-        // The queue workflow already ended.
-      }
-    });
+    await CancellationScope.nonCancellable(() => leaveClusterQueue(input.cluster));
   }
 }
 
