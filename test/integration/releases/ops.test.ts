@@ -11,7 +11,6 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PhasedError } from '../../../src/errors.js';
 import { cachedTreeChecksum, treeChecksum } from '../../../src/releases/checksum.js';
 import {
   flipRelease,
@@ -21,6 +20,7 @@ import {
 } from '../../../src/releases/ops.js';
 import { LocalTransport } from '../../../src/transport/local.js';
 import type { Host } from '../../../src/transport/types.js';
+import { phasedError } from '../../helpers/errors.js';
 import { testDir } from '../../helpers/tmp.js';
 
 const t = new LocalTransport();
@@ -43,15 +43,6 @@ async function setup() {
   return { dir, host, build, stage };
 }
 
-async function phasedError(p: Promise<unknown>): Promise<PhasedError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(PhasedError);
-  return err as PhasedError;
-}
-
 describe('staging and flipping on a real directory', () => {
   it('stages without touching current, then flips atomically and idempotently', async () => {
     const { host, build, stage } = await setup();
@@ -66,7 +57,13 @@ describe('staging and flipping on a real directory', () => {
     expect(await flipRelease(t, host, 'v1')).toBe('v1'); // flipping to the live release succeeds
 
     // The next release uses v1 as rsync's basis: unchanged files are hard links.
+    // rsync links only files whose preserved attributes match too, mtime
+    // included, so the unchanged file keeps its mtime as a reproducible build
+    // would (without this the test depended on both builds landing in the
+    // same second).
     const v2 = build('v2', { 'index.html': 'two', 'lib/big.js': 'x'.repeat(10_000) });
+    const fixed = statSync(path.join(v1, 'lib/big.js')).mtime;
+    utimesSync(path.join(v2, 'lib/big.js'), fixed, fixed);
     const second = await stage('v2', v2);
     expect(second).toMatchObject({ alreadyStaged: false, basis: 'v1', current: 'v1' });
     const ino = (rev: string) => statSync(path.join(host.root, `releases/${rev}/lib/big.js`)).ino;
