@@ -5,9 +5,10 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { startDevServer, startOrConnect } from '../../src/devserver.js';
-import { PhasedError } from '../../src/errors.js';
+import type { PhasedError } from '../../src/errors.js';
 import { connectClient } from '../../src/temporal/connect.js';
 import { freePort } from '../../src/temporal/ports.js';
+import { phasedError } from '../helpers/errors.js';
 import { testDir } from '../helpers/tmp.js';
 
 const noTls = { tls: undefined, apiKey: undefined };
@@ -21,13 +22,9 @@ async function listen(host: string): Promise<number> {
 }
 
 async function expectPhasedError(promise: Promise<unknown>, code: string): Promise<PhasedError> {
-  const err: unknown = await promise.then(
-    () => new Error('expected a PhasedError, got success'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(PhasedError);
-  expect((err as PhasedError).code).toBe(code);
-  return err as PhasedError;
+  const err = await phasedError(promise);
+  expect(err.code).toBe(code);
+  return err;
 }
 
 describe('embedded Temporal dev server', () => {

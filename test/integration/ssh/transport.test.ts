@@ -3,12 +3,12 @@
 import { existsSync, readFileSync, readlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PhasedError } from '../../../src/errors.js';
 import { treeChecksum } from '../../../src/releases/checksum.js';
 import { flipRelease, inspectHost, stageRelease } from '../../../src/releases/ops.js';
 import { SshTransport, type SshOptions } from '../../../src/transport/ssh.js';
 import type { Host } from '../../../src/transport/types.js';
 import { startSshdFleet, type SshdFleet, type SshdHost } from '../../helpers/sshd-fleet.js';
+import { phasedError } from '../../helpers/errors.js';
 import { testDir } from '../../helpers/tmp.js';
 
 let fleet: SshdFleet;
@@ -30,15 +30,6 @@ function transport(h: SshdHost, overrides: Partial<SshOptions> = {}) {
 }
 
 const asHost = (h: SshdHost): Host => ({ name: h.name, address: h.address, root: h.root });
-
-async function phasedError(p: Promise<unknown>): Promise<PhasedError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(PhasedError);
-  return err as PhasedError;
-}
 
 describe('SSH transport on real sshd hosts', () => {
   it('passes every argument through the remote shell unchanged', async () => {
