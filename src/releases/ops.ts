@@ -1,7 +1,8 @@
 // Release operations on one host, over any transport: inspect, stage, flip,
 // remove. Idempotent: staging a staged release and flipping to the live one
 // are no-ops. Errors name the host and say what to do.
-import { PhasedError, describeCause, type ErrorCode } from '../errors.js';
+import { PhasedError, describeCause, isPhasedError, type ErrorCode } from '../errors.js';
+import { failureReasons } from '../transport/reasons.js';
 import type { Host, HostTransport } from '../transport/types.js';
 import type { TreeSummary } from './checksum.js';
 import { assertRevision, releaseDir } from './layout.js';
@@ -24,6 +25,10 @@ function hostError(
   return new PhasedError({ code, problem: `${host.name}: ${problem}`, fix, retryable, cause });
 }
 
+// Retrying cannot fix these: someone has to change the host.
+const PERMISSION = /permission denied|read-only file system|operation not permitted/i;
+const permissionFix = (host: Host) => `give the deploy user write access to ${host.root}`;
+
 /** Runs a script on the host; a non-zero exit becomes a PhasedError quoting stderr. */
 async function runScript(
   t: HostTransport,
@@ -37,6 +42,7 @@ async function runScript(
   try {
     result = await t.exec(host, script(body, name, ...params), { timeoutMs });
   } catch (cause) {
+    if (isPhasedError(cause)) throw cause; // the transport's own error already names the host
     throw hostError(
       host,
       'HOST_UNREACHABLE',
@@ -47,7 +53,7 @@ async function runScript(
     );
   }
   if (result.code === 0) return result.stdout;
-  const stderr = result.stderr.trim().slice(0, 300);
+  const stderr = failureReasons(result.stderr, 300);
   if (result.code === 3)
     throw hostError(
       host,
@@ -56,14 +62,12 @@ async function runScript(
       'stage the release again before switching to it',
       false,
     );
-  const permission = /permission denied|read-only file system/i.test(stderr);
+  const permission = PERMISSION.test(stderr);
   throw hostError(
     host,
     'HOST_COMMAND_FAILED',
     `${name} ${result.code === null ? 'timed out' : `exited ${result.code}`}: ${stderr}`,
-    permission
-      ? `give the deploy user write access to ${host.root}`
-      : 'read the message above; phased retries transient failures',
+    permission ? permissionFix(host) : 'read the message above; phased retries transient failures',
     !permission && result.code === null,
   );
 }
@@ -147,15 +151,19 @@ export async function stageRelease(
       timeoutMs,
     }));
   } catch (cause) {
-    const full = /no space left/i.test(describeCause(cause));
+    const message = describeCause(cause);
+    const full = /no space left/i.test(message);
+    const denied = PERMISSION.test(message);
     throw hostError(
       host,
       full ? 'DISK_FULL' : 'HOST_COMMAND_FAILED',
-      `copying ${revision} failed: ${describeCause(cause)}`,
+      `copying ${revision} failed: ${message}`,
       full
         ? 'free space on the host and deploy again'
-        : 'phased retries; the next attempt resumes the partial copy',
-      !full,
+        : denied
+          ? permissionFix(host)
+          : 'phased retries; the next attempt resumes the partial copy',
+      !full && !denied,
       cause,
     );
   }

@@ -1,7 +1,7 @@
 // The local transport: a "host" is a directory on this machine. Programs run
 // directly (execFile, no shell), so arguments are never re-parsed.
 import { execFile } from 'node:child_process';
-import { parseBytesSent, rsyncArgs } from './rsync.js';
+import { parseBytesSent, rsyncArgs, rsyncFailure } from './rsync.js';
 import type {
   ExecOptions,
   ExecResult,
@@ -40,9 +40,7 @@ export class LocalTransport implements HostTransport {
       options.timeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS,
     );
     if (result.code !== 0) {
-      throw new Error(
-        `rsync to ${host.name}:${options.dest} ${result.code === null ? 'timed out' : `exited ${result.code}`}: ${result.stderr.trim().slice(0, 300)}`,
-      );
+      throw rsyncFailure(host.name, options.dest, result.code, result.stderr);
     }
     return { bytesSent: parseBytesSent(result.stdout) };
   }

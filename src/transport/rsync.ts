@@ -5,6 +5,7 @@
 // check (size and mtime) takes a changed file for the basis's when both match,
 // which happens with reproducible builds (fixed mtimes) and with small files
 // rebuilt within the same second.
+import { failureReasons } from './reasons.js';
 
 export function rsyncArgs({
   source,
@@ -34,4 +35,16 @@ export function rsyncArgs({
 export function parseBytesSent(stats: string): number | undefined {
   const m = /Total bytes sent: ([\d,.]+)/.exec(stats);
   return m ? Number(m[1]!.replace(/[,.]/g, '')) : undefined;
+}
+
+/** The error for a failed rsync: what it was copying, how it ended, and rsync's own reasons. */
+export function rsyncFailure(
+  hostName: string,
+  dest: string,
+  code: number | null,
+  stderr: string,
+): Error {
+  return new Error(
+    `rsync to ${hostName}:${dest} ${code === null ? 'timed out' : `exited ${code}`}: ${failureReasons(stderr)}`,
+  );
 }

@@ -10,9 +10,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import ssh2 from 'ssh2';
+import { isSafeAddress, isSafeSegment, SEGMENT_RULE } from '../config/validate-names.js';
 import { PhasedError, describeCause } from '../errors.js';
 import { keysFor, knownHostsName, readKnownHosts, type KnownKey } from './known-hosts.js';
-import { parseBytesSent, rsyncArgs } from './rsync.js';
+import { parseBytesSent, rsyncArgs, rsyncFailure } from './rsync.js';
 import { shellLine } from './shell-quote.js';
 import type {
   ExecOptions,
@@ -119,10 +120,7 @@ export class SshTransport implements HostTransport {
           }),
       ),
     );
-    if (result.code !== 0)
-      throw new Error(
-        `rsync to ${host.name}:${options.dest} ${result.code === null ? 'timed out' : `exited ${result.code}`}: ${result.stderr.trim().slice(0, 300)}`,
-      );
+    if (result.code !== 0) throw rsyncFailure(host.name, options.dest, result.code, result.stderr);
     return { bytesSent: parseBytesSent(result.stdout) };
   }
 
@@ -146,6 +144,7 @@ export class SshTransport implements HostTransport {
   }
 
   private connection(host: Host): Promise<Conn> {
+    this.assertSafe(host);
     const key = this.key(host);
     let conn = this.pool.get(key);
     if (!conn) {
@@ -220,6 +219,26 @@ export class SshTransport implements HostTransport {
         reject(this.unreachable(host, err));
       }
     });
+  }
+
+  /**
+   * Config validation already refuses these; the transport checks again
+   * because an address or user reaches ssh's and rsync's command lines,
+   * where "-oProxyCommand=..." would be an option, not a host.
+   */
+  private assertSafe(host: Host) {
+    if (!isSafeAddress(host.address))
+      throw new PhasedError({
+        code: 'CONFIG_INVALID',
+        problem: `${JSON.stringify(host.name)}: address ${JSON.stringify(host.address)} is not a host name or IP address`,
+        fix: 'use a DNS name or an IP address (letters, digits, ".", "-", ":"; not starting with "-")',
+      });
+    if (!isSafeSegment(this.user))
+      throw new PhasedError({
+        code: 'CONFIG_INVALID',
+        problem: `ssh user ${JSON.stringify(this.user)} is not a safe user name`,
+        fix: `set ssh.user to a plain user name (${SEGMENT_RULE})`,
+      });
   }
 
   private unreachable(host: Host, cause: unknown): PhasedError {

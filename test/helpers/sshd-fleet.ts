@@ -2,7 +2,7 @@
 // with its own host key, port and deploy root, one client key authorized on
 // all, and a known_hosts file. Everything it starts it stops.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,11 +47,14 @@ function portOpen(address: string, port: number): Promise<boolean> {
 
 export async function startSshdFleet(n: number, firstOctet = 10): Promise<SshdFleet> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'phased-sshd-'));
+  // Other deploy users (the permission test's) must reach the deploy roots
+  // and the authorized keys, which sshd reads with the user's privileges.
+  chmodSync(dir, 0o755);
   if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true }); // privilege separation dir
   const clientKey = path.join(dir, 'client_key');
   keygen(clientKey);
   writeFileSync(path.join(dir, 'authorized_keys'), readFileSync(`${clientKey}.pub`), {
-    mode: 0o600,
+    mode: 0o644,
   });
   const knownHosts = path.join(dir, 'known_hosts');
   const hosts: SshdHost[] = [];

@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 /** A fleet on the sshd hosts, in a fresh directory of each host for this test. */
-async function sshFleet(durations: Record<string, string> = {}) {
+async function sshFleet(durations: Record<string, string> = {}, maxUnavailable = 0) {
   const id = uniqueId('web');
   return createLocalFleet(
     id,
@@ -32,6 +32,7 @@ async function sshFleet(durations: Record<string, string> = {}) {
       ssh: { identityFile: sshd.clientKey, knownHostsFile: sshd.knownHosts, port: 22 },
       canary: { size: 1 },
       holdback: 2,
+      maxUnavailable,
       judge: { minControlHosts: 2 },
       durations: {
         baseline: '2s',
@@ -168,5 +169,52 @@ describe('deploys over SSH on 5 sshd hosts', () => {
       await pc.close();
     }
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-2'));
+  });
+
+  describe('a host whose sshd is down for the whole deploy', () => {
+    const down = () => sshd.hosts[4]!;
+
+    async function deployWithHostDown(maxUnavailable: number) {
+      const fleet = await sshFleet({}, maxUnavailable);
+      await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
+      fleet.startTraffic();
+      await down().stop();
+      try {
+        return await withWorker({}, async (tq) => {
+          const pc = await client(tq);
+          try {
+            const h = await startDeploy(pc, {
+              config: fleet.config,
+              revision: 'good-2',
+              source: fleet.release('good-2', 0.01),
+              operator: 'ci',
+            });
+            return { fleet, outcome: await h.result() };
+          } finally {
+            await pc.close();
+          }
+        });
+      } finally {
+        await down().start();
+      }
+    }
+
+    it('maxUnavailable=0: the deploy fails before any flip and names the host', async () => {
+      const { fleet, outcome } = await deployWithHostDown(0);
+      expect(outcome.outcome).toBe('failed');
+      expect(outcome.summary).toMatch(
+        /staging failed on 1 host\(s\), more than maxUnavailable=0: ssh-5: cannot reach .* over SSH: .*\[HOST_UNREACHABLE\]/,
+      );
+      expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-1'));
+    });
+
+    it('maxUnavailable=1: the other four go live and the down host is reported', async () => {
+      const { fleet, outcome } = await deployWithHostDown(1);
+      expect(outcome.outcome).toBe('done');
+      expect(outcome.unavailable).toEqual(['ssh-5']);
+      const currents = fleet.currents();
+      expect(currents['ssh-5']).toBe('good-1');
+      expect(Object.entries(currents).filter(([, rev]) => rev === 'good-2')).toHaveLength(4);
+    });
   });
 });

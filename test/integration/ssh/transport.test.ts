@@ -1,6 +1,13 @@
 // The SSH transport against real OpenSSH servers on loopback: quoting, the
 // release operations over ssh2 and rsync, and the failures an operator meets.
-import { existsSync, readFileSync, readlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import {
+  existsSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  writeFileSync,
+  mkdirSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { treeChecksum } from '../../../src/releases/checksum.js';
@@ -48,6 +55,54 @@ describe('SSH transport on real sshd hosts', () => {
     expect(r.stdout).toBe(hostile.map((a) => `${a}\n`).join(''));
     expect(existsSync('/tmp/phased-pwned')).toBe(false);
   });
+
+  it.each([
+    ['address', { address: '-oProxyCommand=touch /tmp/phased-pwned' }, {}],
+    ['address', { address: 'host;touch /tmp/phased-pwned' }, {}],
+    ['user', {}, { user: '-oProxyCommand=touch /tmp/phased-pwned' }],
+    ['user', {}, { user: '$(touch /tmp/phased-pwned)' }],
+  ])(
+    'refuses a hostile %s before ssh or rsync sees it',
+    async (_what, hostPatch: Partial<Host>, optionPatch: Partial<SshOptions>) => {
+      const h = fleet.hosts[0]!;
+      const t = transport(h, optionPatch);
+      const host = { ...asHost(h), ...hostPatch };
+      const src = path.join(await testDir(), 'build');
+      mkdirSync(src);
+      writeFileSync(path.join(src, 'index.html'), 'x');
+      for (const attempt of [
+        t.exec(host, ['true']),
+        t.sync(host, { source: src, dest: path.join(h.root, 'hostile') }),
+      ]) {
+        const err = await phasedError(attempt);
+        expect(err.code).toBe('CONFIG_INVALID');
+        expect(err.problem).toMatch(/is not a (host name or IP address|safe user name)$/);
+      }
+      expect(existsSync('/tmp/phased-pwned')).toBe(false);
+      expect(existsSync(path.join(h.root, 'hostile'))).toBe(false);
+    },
+  );
+
+  it.each(['x;touch /tmp/phased-pwned', '$(touch /tmp/phased-pwned)', '../../etc', '-rf'])(
+    'refuses the revision %j over SSH: nothing runs, nothing outside the deploy root changes',
+    async (revision) => {
+      const h = fleet.hosts[1]!;
+      const t = transport(h);
+      const src = path.join(await testDir(), 'build');
+      mkdirSync(src);
+      writeFileSync(path.join(src, 'index.html'), 'x');
+      const before = readdirSync(path.dirname(h.root)).sort();
+      const tree = await treeChecksum(src);
+      for (const attempt of [
+        stageRelease(t, asHost(h), { revision, source: src, tree }),
+        flipRelease(t, asHost(h), revision),
+      ]) {
+        expect((await phasedError(attempt)).code).toBe('REVISION_INVALID');
+      }
+      expect(existsSync('/tmp/phased-pwned')).toBe(false);
+      expect(readdirSync(path.dirname(h.root)).sort()).toEqual(before);
+    },
+  );
 
   it('stages with rsync over OpenSSH and flips atomically on every host', async () => {
     const src = path.join(await testDir(), 'build');

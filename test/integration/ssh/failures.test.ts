@@ -1,0 +1,170 @@
+// Failures on real sshd hosts that staging and flipping must survive without
+// ever pointing current at a half-copied tree: a host that dies in the middle
+// of an rsync, and a deploy user without write access to the deploy root.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { treeChecksum } from '../../../src/releases/checksum.js';
+import { flipRelease, inspectHost, stageRelease } from '../../../src/releases/ops.js';
+import { SshTransport } from '../../../src/transport/ssh.js';
+import type { Host } from '../../../src/transport/types.js';
+import { startCutProxy, type CutProxy } from '../../helpers/cut-proxy.js';
+import { phasedError } from '../../helpers/errors.js';
+import { startSshdFleet, type SshdFleet } from '../../helpers/sshd-fleet.js';
+import { testDir } from '../../helpers/tmp.js';
+
+let fleet: SshdFleet;
+let proxy: CutProxy;
+const transports: SshTransport[] = [];
+
+beforeAll(async () => {
+  fleet = await startSshdFleet(2, 50);
+  const h = fleet.hosts[0]!;
+  proxy = await startCutProxy('127.0.0.59', { address: h.address, port: h.port });
+}, 60_000);
+
+afterAll(async () => {
+  for (const t of transports) await t.close();
+  await proxy?.close();
+  await fleet?.stopAll();
+});
+
+/** A release of `files` files of 1 MiB of random (incompressible) bytes. */
+async function randomRelease(files: number): Promise<string> {
+  const dir = path.join(await testDir(), 'build');
+  mkdirSync(dir);
+  for (let i = 0; i < files; i++)
+    writeFileSync(path.join(dir, `chunk-${i}.bin`), randomBytes(2 ** 20));
+  writeFileSync(path.join(dir, 'index.html'), `release of ${files} MiB`);
+  return dir;
+}
+
+describe('a host that dies in the middle of an rsync', () => {
+  it('given a 24 MiB copy cut after 10 MiB, then flip refuses the partial tree and the retry resumes it', async () => {
+    const sshd = fleet.hosts[0]!;
+    // The host is reached through the relay, so its known_hosts entry names the relay.
+    const knownHosts = path.join(await testDir(), 'known_hosts');
+    writeFileSync(knownHosts, `[${proxy.address}]:${proxy.port} ${sshd.hostKeyPub}\n`);
+    const t = new SshTransport({ ...fleet.transportOptions(sshd), knownHostsFile: knownHosts });
+    transports.push(t);
+    const root = path.join(sshd.root, 'mid-rsync');
+    const host: Host = { name: 'web-7', address: proxy.address, port: proxy.port, root };
+
+    const v1 = path.join(await testDir(), 'v1');
+    mkdirSync(v1);
+    writeFileSync(path.join(v1, 'index.html'), 'v1');
+    await stageRelease(t, host, { revision: 'v1', source: v1, tree: await treeChecksum(v1) });
+    await flipRelease(t, host, 'v1');
+
+    const v2 = await randomRelease(24);
+    const tree = await treeChecksum(v2);
+    proxy.cutAfter(10 * 2 ** 20);
+    const cut = await phasedError(stageRelease(t, host, { revision: 'v2', source: v2, tree }));
+    await proxy.died();
+    expect(cut).toMatchObject({ code: 'HOST_COMMAND_FAILED', retryable: true });
+    expect(cut.problem).toMatch(/^web-7: copying v2 failed: rsync to web-7:.* exited \d+/);
+    // Part of the tree is on disk, but without its completion marker.
+    expect(existsSync(path.join(root, 'releases/v2'))).toBe(true);
+    expect(existsSync(path.join(root, 'releases/.v2.phased'))).toBe(false);
+
+    // While the host is down: a retryable per-host error, and nothing moves.
+    const down = await phasedError(flipRelease(t, host, 'v2'));
+    expect(down).toMatchObject({ code: 'HOST_UNREACHABLE', retryable: true });
+    expect(down.problem).toMatch(/^web-7: /);
+
+    proxy.revive();
+    const refused = await phasedError(flipRelease(t, host, 'v2'));
+    expect(refused).toMatchObject({ code: 'RELEASE_INCOMPLETE', retryable: false });
+    expect(readlinkSync(path.join(root, 'current'))).toBe('releases/v1');
+    expect((await inspectHost(t, host)).releases.map((r) => r.revision)).toEqual(['v1']);
+
+    // The retry sends what is missing, not the whole tree again.
+    const resumed = await stageRelease(t, host, { revision: 'v2', source: v2, tree });
+    expect(resumed.alreadyStaged).toBe(false);
+    expect(resumed.bytesSent).toBeGreaterThan(0);
+    expect(resumed.bytesSent).toBeLessThan(0.75 * tree.bytes);
+    expect((await treeChecksum(path.join(root, 'releases/v2'))).checksum).toBe(tree.checksum);
+    expect(await flipRelease(t, host, 'v2')).toBe('v1');
+    expect(readFileSync(path.join(root, 'current/index.html'), 'utf8')).toBe('release of 24 MiB');
+  });
+});
+
+// As root, the test logs in as a throwaway system user; as anyone else, it
+// logs in as itself and takes away its own write access.
+const isRoot = process.getuid?.() === 0;
+const deployUser = isRoot ? 'phased-noperm' : os.userInfo().username;
+let createdUser = false;
+
+describe('a deploy user without write access to the deploy root', () => {
+  beforeAll(() => {
+    if (!isRoot) return;
+    try {
+      execFileSync('id', [deployUser], { stdio: 'ignore' });
+    } catch {
+      // Password "*": no password login, but not locked (sshd refuses locked accounts).
+      execFileSync('useradd', [
+        '--system',
+        '--no-create-home',
+        '--shell',
+        '/bin/sh',
+        '--password',
+        '*',
+        deployUser,
+      ]);
+      createdUser = true;
+    }
+  });
+
+  afterAll(() => {
+    if (createdUser) execFileSync('userdel', [deployUser]);
+  });
+
+  it('given a root the user cannot write, then staging and flipping fail with a permission fix and current stays', async () => {
+    const sshd = fleet.hosts[1]!;
+    const t = new SshTransport({ ...fleet.transportOptions(sshd), user: deployUser });
+    transports.push(t);
+    const root = path.join(sshd.root, 'locked');
+    const host: Host = { name: 'web-8', address: sshd.address, port: sshd.port, root };
+    mkdirSync(path.join(root, 'releases/v1'), { recursive: true });
+    writeFileSync(path.join(root, 'releases/v1/index.html'), 'v1');
+    writeFileSync(path.join(root, 'releases/.v1.phased'), 'v1 x\n');
+    execFileSync('ln', ['-s', 'releases/v1', path.join(root, 'current')]);
+    // Readable and searchable by everyone, writable by nobody but root.
+    chmodSync(root, 0o555);
+    chmodSync(path.join(root, 'releases'), 0o555);
+    onTestFinished(() => {
+      chmodSync(path.join(root, 'releases'), 0o755);
+      chmodSync(root, 0o755);
+    });
+
+    const src = path.join(await testDir(), 'build');
+    mkdirSync(src);
+    writeFileSync(path.join(src, 'index.html'), 'v2');
+    const tree = await treeChecksum(src);
+    const stage = await phasedError(stageRelease(t, host, { revision: 'v2', source: src, tree }));
+    expect(stage.problem).toMatch(/^web-8: .*[Pp]ermission denied/);
+    expect(stage).toMatchObject({
+      code: 'HOST_COMMAND_FAILED',
+      retryable: false,
+      fix: `give the deploy user write access to ${root}`,
+    });
+    expect(existsSync(path.join(root, 'releases/v2'))).toBe(false);
+
+    const flip = await phasedError(flipRelease(t, host, 'v1'));
+    expect(flip).toMatchObject({ code: 'HOST_COMMAND_FAILED', retryable: false });
+    expect(flip.problem).toMatch(/^web-8: flip exited 1: .*[Pp]ermission denied/);
+    expect(readlinkSync(path.join(root, 'current'))).toBe('releases/v1');
+    expect(statSync(root).mode & 0o777).toBe(0o555);
+  });
+});
