@@ -15,7 +15,7 @@ import {
 } from '@temporalio/worker';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createActivities, type Activities, type ActivityDeps } from '../activities/index.js';
-import type { TransportSpec } from '../activities/hosts.js';
+import type { HostDeps, TransportSpec } from '../activities/hosts.js';
 import type { QueueDeps } from '../activities/queue.js';
 import { clusterQueue, enqueueSignal, queueWorkflowId } from '../workflows/cluster-queue.js';
 import { hostsQuery, snapshotsQuery } from '../workflows/deploy.js';
@@ -73,6 +73,25 @@ export async function closeTransports(): Promise<void> {
   await Promise.all(all.map((t) => t.close()));
 }
 
+const localTransport = new LocalTransport();
+
+/** The transport for a spec; SSH transports are shared so their pools are reused. */
+function transport(spec: TransportSpec): HostTransport {
+  if (spec.kind === 'local') return localTransport;
+  const key = JSON.stringify(spec);
+  let ssh = sshTransports.get(key);
+  if (!ssh) {
+    ssh = new SshTransport({ ...spec });
+    sshTransports.set(key, ssh);
+  }
+  return ssh;
+}
+
+/** What the host activities need: no Temporal client (the fleet benchmark uses these alone). */
+export function realHostDeps(): HostDeps {
+  return { transport, treeChecksum: cachedTreeChecksum() };
+}
+
 export interface RealDepsOptions {
   /** A client on the worker's namespace (the queue and the judge talk to Temporal). */
   client: Client;
@@ -86,17 +105,6 @@ export function realActivityDeps({
   taskQueue,
   identity = workerIdentity(),
 }: RealDepsOptions): ActivityDeps {
-  const local = new LocalTransport();
-  const transport = (spec: TransportSpec): HostTransport => {
-    if (spec.kind === 'local') return local;
-    const key = JSON.stringify(spec);
-    let ssh = sshTransports.get(key);
-    if (!ssh) {
-      ssh = new SshTransport({ ...spec });
-      sshTransports.set(key, ssh);
-    }
-    return ssh;
-  };
   return {
     preflight: {
       hostname: () => os.hostname(),
@@ -104,7 +112,7 @@ export function realActivityDeps({
       nodeVersion: process.version,
       identity,
     },
-    hosts: { transport, treeChecksum: cachedTreeChecksum() },
+    hosts: realHostDeps(),
     metrics: {
       transport,
       hostsOf: hostsCache(client),

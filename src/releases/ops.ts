@@ -6,7 +6,7 @@ import { failureReasons } from '../transport/reasons.js';
 import type { Host, HostTransport } from '../transport/types.js';
 import type { TreeSummary } from './checksum.js';
 import { assertRevision, releaseDir } from './layout.js';
-import { FLIP, FREE_SPACE, INSPECT, MARK_COMPLETE, REMOVE, script, UNMARK } from './scripts.js';
+import { FLIP, INSPECT, MARK_COMPLETE, PREPARE, REMOVE, script } from './scripts.js';
 import type { ReleaseInfo } from './retention.js';
 
 export interface HostReleases {
@@ -73,16 +73,21 @@ async function runScript(
 }
 
 export async function inspectHost(t: HostTransport, host: Host): Promise<HostReleases> {
-  const out = await runScript(t, host, INSPECT, 'inspect', [host.root]);
+  return parseInspect(await runScript(t, host, INSPECT, 'inspect', [host.root]));
+}
+
+function parseInspect(out: string): HostReleases & { freeKiB: number } {
   let current: string | null = null;
+  let freeKiB = NaN;
   const releases: HostReleases['releases'] = [];
   for (const line of out.split('\n')) {
     const [kind, rev, stagedAt, checksum] = line.trim().split(' ');
     if (kind === 'current') current = rev ? rev : null;
+    if (kind === 'free') freeKiB = Number(rev);
     if (kind === 'release' && rev)
       releases.push({ revision: rev, stagedAt: Number(stagedAt), checksum: checksum ?? '' });
   }
-  return { current, releases };
+  return { current, releases, freeKiB };
 }
 
 export interface StageOptions {
@@ -107,7 +112,11 @@ export async function stageRelease(
   { revision, source, tree, timeoutMs }: StageOptions,
 ): Promise<StageResult> {
   assertRevision(revision);
-  const state = await inspectHost(t, host);
+  // One round trip before the copy: what is there, how much room, and the
+  // marker dropped unless this exact tree is already complete.
+  const state = parseInspect(
+    await runScript(t, host, PREPARE, 'prepare', [host.root, revision, tree.checksum]),
+  );
   const existing = state.releases.find((r) => r.revision === revision);
   if (existing?.checksum === tree.checksum)
     return { alreadyStaged: true, bytesSent: 0, basis: null, current: state.current };
@@ -121,23 +130,17 @@ export async function stageRelease(
     );
   }
 
-  const availableKiB = Number(
-    (await runScript(t, host, FREE_SPACE, 'free-space', [host.root])).trim(),
-  );
   const neededKiB = Math.ceil(tree.bytes / 1024) + 1024;
-  if (Number.isFinite(availableKiB) && availableKiB < neededKiB) {
+  if (Number.isFinite(state.freeKiB) && state.freeKiB < neededKiB) {
     throw hostError(
       host,
       'DISK_FULL',
-      `not enough space under ${host.root}: ${availableKiB} KiB free, the release needs up to ${neededKiB} KiB`,
+      `not enough space under ${host.root}: ${state.freeKiB} KiB free, the release needs up to ${neededKiB} KiB`,
       'free space on the host (or lower retention.keep) and deploy again',
       false,
     );
   }
 
-  // A previous partial attempt may have left files: drop any marker first,
-  // so a crash during the copy can never leave a trusted half-tree.
-  await runScript(t, host, UNMARK, 'unmark', [host.root, revision]);
   const basis =
     [...state.releases]
       .filter((r) => r.revision !== revision)

@@ -16,9 +16,22 @@ for m in "$root"/releases/.*.phased; do
 done
 `;
 
-/** $1 = root, $2 = revision. Prints "<available KiB>" of the filesystem holding root. */
-export const FREE_SPACE = `
-mkdir -p -- "$1/releases" && df -Pk -- "$1/releases" | awk 'NR==2 {print $4}'
+/**
+ * $1 = root, $2 = revision, $3 = checksum of the tree about to be copied.
+ * Everything staging needs before the copy, in one round trip: the INSPECT
+ * lines, then "free <available KiB>", and unless the release is live or
+ * already staged with this checksum, drops its marker so that a crash during
+ * the copy can never leave a trusted half-tree.
+ */
+export const PREPARE = `
+${INSPECT}
+rev=$2; sum=$3
+mkdir -p -- "$root/releases"
+echo "free $(df -Pk -- "$root/releases" | awk 'NR==2 {print $4}')"
+m="$root/releases/.$rev.phased"
+if [ "\${cur##*/}" != "$rev" ] && [ "$(cut -d' ' -f2 -- "$m" 2>/dev/null)" != "$sum" ]; then
+  rm -f -- "$m"
+fi
 `;
 
 /**
@@ -31,9 +44,6 @@ m="$1/releases/.$2.phased"
 printf '%s %s\\n' "$2" "$3" > "$m.tmp"
 mv -f -- "$m.tmp" "$m"
 `;
-
-/** $1 = root, $2 = revision. Removes a marker so a half-written tree is never trusted. */
-export const UNMARK = `rm -f -- "$1/releases/.$2.phased"`;
 
 /**
  * $1 = root, $2 = revision. Atomically points current at releases/$2: a new

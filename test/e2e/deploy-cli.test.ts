@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createLocalFleet, preinstall, type LocalFleet } from '../helpers/local-fleet.js';
 import { runPhased } from '../helpers/cli.js';
-import { eventually } from '../helpers/poll.js';
+import { eventually } from '../../src/poll.js';
 import { sharedServer, uniqueId, withWorker } from '../helpers/temporal.js';
 
 function writeConfig(fleet: LocalFleet, doc: Record<string, unknown> = fleet.configDoc): string {

@@ -6,7 +6,7 @@ import { createPhasedClient, startDeploy, startRollback } from '../../src/client
 import { existingServer } from '../../src/devserver.js';
 import { pauseUpdate, resumeUpdate, statusQuery } from '../../workflows/deploy.js';
 import { DeployOutcome, DeployPhase } from '../../workflows/search-attributes.js';
-import { eventually } from '../helpers/poll.js';
+import { eventually } from '../../src/poll.js';
 import { createLocalFleet, preinstall } from '../helpers/local-fleet.js';
 import { sharedServer, uniqueId, withWorker } from '../helpers/temporal.js';
 

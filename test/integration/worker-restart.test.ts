@@ -5,7 +5,7 @@ import { createPhasedClient, startDeploy } from '../../src/client.js';
 import { existingServer } from '../../src/devserver.js';
 import { statusQuery } from '../../workflows/deploy.js';
 import { createLocalFleet, preinstall } from '../helpers/local-fleet.js';
-import { eventually } from '../helpers/poll.js';
+import { eventually } from '../../src/poll.js';
 import { sharedServer, uniqueId, withWorker } from '../helpers/temporal.js';
 
 describe('worker restart', () => {

@@ -19,7 +19,7 @@ import {
 import type { DeployStatus } from '../../workflows/model.js';
 import { queueWorkflowId } from '../../workflows/cluster-queue.js';
 import { FakeFleet, testConfig } from '../helpers/fake-fleet.js';
-import { eventually } from '../helpers/poll.js';
+import { eventually } from '../../src/poll.js';
 import { uniqueId } from '../helpers/temporal.js';
 
 let env: TestWorkflowEnvironment;

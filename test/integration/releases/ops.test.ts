@@ -139,6 +139,9 @@ describe('staging and flipping on a real directory', () => {
     expect(err.code).toBe('RELEASE_CONFLICT');
     expect(err.fix).toContain('revisions are immutable');
     expect(readFileSync(path.join(host.root, 'current/index.html'), 'utf8')).toBe('one');
+    // The live release keeps its completion marker, so it stays a rollback target.
+    expect((await inspectHost(t, host)).releases.map((r) => r.revision)).toEqual(['v1']);
+    expect(await flipRelease(t, host, 'v1')).toBe('v1');
   });
 
   it('removes old releases but refuses the live one, and ignores trees phased did not create', async () => {

@@ -7,8 +7,8 @@ import { createPhasedClient, startDeploy } from '../../../src/client.js';
 import { existingServer } from '../../../src/devserver.js';
 import { abortUpdate, statusQuery } from '../../../workflows/deploy.js';
 import { createLocalFleet, preinstall } from '../../helpers/local-fleet.js';
-import { eventually } from '../../helpers/poll.js';
-import { startSshdFleet, type SshdFleet } from '../../helpers/sshd-fleet.js';
+import { eventually } from '../../../src/poll.js';
+import { startSshdFleet, type SshdFleet } from '../../../src/demo/sshd-fleet.js';
 import { sharedServer, uniqueId, withWorker } from '../../helpers/temporal.js';
 
 let sshd: SshdFleet;

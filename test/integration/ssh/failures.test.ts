@@ -21,7 +21,7 @@ import { SshTransport } from '../../../src/transport/ssh.js';
 import type { Host } from '../../../src/transport/types.js';
 import { startCutProxy, type CutProxy } from '../../helpers/cut-proxy.js';
 import { phasedError } from '../../helpers/errors.js';
-import { startSshdFleet, type SshdFleet } from '../../helpers/sshd-fleet.js';
+import { startSshdFleet, type SshdFleet } from '../../../src/demo/sshd-fleet.js';
 import { testDir } from '../../helpers/tmp.js';
 
 let fleet: SshdFleet;

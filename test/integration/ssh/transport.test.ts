@@ -14,7 +14,7 @@ import { treeChecksum } from '../../../src/releases/checksum.js';
 import { flipRelease, inspectHost, stageRelease } from '../../../src/releases/ops.js';
 import { SshTransport, type SshOptions } from '../../../src/transport/ssh.js';
 import type { Host } from '../../../src/transport/types.js';
-import { startSshdFleet, type SshdFleet, type SshdHost } from '../../helpers/sshd-fleet.js';
+import { startSshdFleet, type SshdFleet, type SshdHost } from '../../../src/demo/sshd-fleet.js';
 import { phasedError } from '../../helpers/errors.js';
 import { testDir } from '../../helpers/tmp.js';
 

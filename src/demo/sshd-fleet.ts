@@ -1,14 +1,15 @@
 // A fleet of real OpenSSH servers on loopback addresses (127.0.0.x), each
 // with its own host key, port and deploy root, one client key authorized on
-// all, and a known_hosts file. Everything it starts it stops.
+// all, and a known_hosts file. Everything it starts it stops. The demo, the
+// SSH tests and the fleet benchmark all run on it.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/temporal/ports.js';
-import type { SshOptions } from '../../src/transport/ssh.js';
-import { eventually } from './poll.js';
+import { freePort } from '../temporal/ports.js';
+import type { SshOptions } from '../transport/ssh.js';
+import { eventually } from '../poll.js';
 
 export interface SshdHost {
   name: string;
@@ -30,6 +31,11 @@ export interface SshdFleet {
 }
 
 const SSHD = '/usr/sbin/sshd';
+
+/** Whether Debian's openssh-server (and the client tools it needs) is installed. */
+export function sshdAvailable(): boolean {
+  return existsSync(SSHD) && existsSync('/usr/bin/ssh-keygen');
+}
 
 function keygen(file: string) {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);

@@ -1,4 +1,5 @@
-// Waits for a condition by polling with a deadline (tests never sleep to wait for state).
+// Waits for a condition by polling with a deadline: tests, the demo and the
+// benchmarks never sleep to wait for state.
 import { setTimeout as delay } from 'node:timers/promises';
 
 export async function eventually<T>(

@@ -1,0 +1,277 @@
+// Fleet benchmark: staging and flipping on a loopback fleet of real sshd
+// hosts, phased (its real stageHosts and flipHosts activities, run outside a
+// worker with the SDK's MockActivityEnvironment) beside the plain script a
+// team would write (plain-deploy.sh: parallel rsync --link-dest, then an ssh
+// loop of symlink flips). Each round deploys a new release with a fraction of
+// its files changed to both; who goes first alternates, and timings are
+// compared as ratios within a round.
+//
+//   npx tsx bench/fleet/run.ts [--hosts 20] [--files 5000] [--mib 50] [--changed 0.01] [--rounds 3] [--fresh-mtimes]
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  cpSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createHostActivities, type TransportSpec } from '../../activities/hosts.js';
+import { startSshdFleet } from '../../src/demo/sshd-fleet.js';
+import { projectRoot } from '../../src/paths.js';
+import { parseBytesSent } from '../../src/transport/rsync.js';
+import { closeTransports, installRuntime, realHostDeps } from '../../src/worker.js';
+import type { HostRef } from '../../workflows/model.js';
+
+const { values } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '20' },
+    files: { type: 'string', default: '5000' },
+    mib: { type: 'string', default: '50' },
+    changed: { type: 'string', default: '0.01' },
+    rounds: { type: 'string', default: '3' },
+    'fresh-mtimes': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'fleet' },
+  },
+});
+const HOSTS = Number(values.hosts);
+const FILES = Number(values.files);
+const BYTES = Number(values.mib) * 2 ** 20;
+const CHANGED = Number(values.changed);
+const ROUNDS = Number(values.rounds);
+const FRESH = values['fresh-mtimes'];
+const SCRIPT = path.join(projectRoot, 'bench/fleet/plain-deploy.sh');
+const run = promisify(execFile);
+
+installRuntime('ERROR');
+
+interface Measure {
+  stageSeconds: number;
+  bytesSent: number;
+  flipSkewMs: number;
+  flipSeconds: number;
+  /** Files of the new release on the first host that are hard links (shared with the basis). */
+  linkedFiles: number;
+}
+
+/** File i's size: spread from 0.2x to 1.8x the mean, deterministic. */
+const sizeOf = (i: number) =>
+  Math.round((BYTES / FILES) * (0.2 + (1.6 * ((i * 7919) % 1000)) / 999));
+const fileOf = (i: number) => `assets/d${String(i % 50).padStart(2, '0')}/f${i}.bin`;
+
+function firstRelease(dir: string) {
+  for (let i = 0; i < FILES; i++) {
+    const f = path.join(dir, fileOf(i));
+    mkdirSync(path.dirname(f), { recursive: true });
+    writeFileSync(f, randomBytes(sizeOf(i)));
+  }
+}
+
+/** A copy of `prev` with every (1/CHANGED)th file rewritten; with --fresh-mtimes every file gets a new mtime, as a clean rebuild would. */
+function nextRelease(prev: string, next: string, round: number) {
+  cpSync(prev, next, { recursive: true, preserveTimestamps: true });
+  const step = Math.round(1 / CHANGED);
+  for (let i = round % step; i < FILES; i += step)
+    writeFileSync(path.join(next, fileOf(i)), randomBytes(sizeOf(i)));
+  if (FRESH) {
+    const now = new Date();
+    for (let i = 0; i < FILES; i++) utimesSync(path.join(next, fileOf(i)), now, now);
+  }
+}
+
+function skewMs(roots: string[]): number {
+  const t = roots.map((r) => lstatSync(path.join(r, 'current'), { bigint: true }).mtimeNs);
+  const min = t.reduce((a, b) => (a < b ? a : b));
+  const max = t.reduce((a, b) => (a > b ? a : b));
+  return Number(max - min) / 1e6;
+}
+
+function linkedFiles(releaseDir: string): number {
+  let n = 0;
+  for (let i = 0; i < FILES; i++) if (statSync(path.join(releaseDir, fileOf(i))).nlink > 1) n++;
+  return n;
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'phased-fleet-bench-'));
+const fleet = await startSshdFleet(HOSTS, 100);
+const started = Date.now();
+try {
+  const spec: TransportSpec = {
+    kind: 'ssh',
+    port: 22,
+    identityFile: fleet.clientKey,
+    knownHostsFile: fleet.knownHosts,
+    acceptUnknownHostKeys: false,
+  };
+  const phasedHosts: HostRef[] = fleet.hosts.map((h) => ({
+    name: h.name,
+    address: h.address,
+    port: h.port,
+    root: path.join(h.root, 'phased'),
+    tags: {},
+  }));
+  const scriptRoots = fleet.hosts.map((h) => path.join(h.root, 'script'));
+  for (const r of scriptRoots) mkdirSync(path.join(r, 'releases'), { recursive: true });
+  const hostsFile = path.join(dir, 'hosts.txt');
+  writeFileSync(
+    hostsFile,
+    fleet.hosts.map((h, i) => `${h.address} ${h.port} ${scriptRoots[i]}\n`).join(''),
+  );
+  const scriptEnv = { ...process.env, SSH_KEY: fleet.clientKey, KNOWN_HOSTS: fleet.knownHosts };
+
+  const activities = createHostActivities(realHostDeps());
+  const env = new MockActivityEnvironment();
+
+  async function phased(source: string, revision: string): Promise<Measure> {
+    const t0 = performance.now();
+    const staged = (await env.run(activities.stageHosts, {
+      transport: spec,
+      hosts: phasedHosts,
+      revision,
+      source,
+    })) as Awaited<ReturnType<typeof activities.stageHosts>>;
+    const stageSeconds = (performance.now() - t0) / 1000;
+    if (staged.failed.length > 0) throw new Error(JSON.stringify(staged.failed));
+    const t1 = performance.now();
+    const flipped = (await env.run(activities.flipHosts, {
+      transport: spec,
+      targets: phasedHosts.map((host) => ({ host, revision })),
+    })) as Awaited<ReturnType<typeof activities.flipHosts>>;
+    const flipSeconds = (performance.now() - t1) / 1000;
+    if (flipped.failed.length > 0) throw new Error(JSON.stringify(flipped.failed));
+    return {
+      stageSeconds,
+      bytesSent: staged.ok.reduce((s, o) => s + (o.result.bytesSent ?? 0), 0),
+      flipSkewMs: skewMs(phasedHosts.map((h) => h.root)),
+      flipSeconds,
+      linkedFiles: linkedFiles(path.join(phasedHosts[0]!.root, 'releases', revision)),
+    };
+  }
+
+  async function script(source: string, revision: string, previous: string): Promise<Measure> {
+    const stats = mkdtempSync(path.join(dir, 'stats-'));
+    const t0 = performance.now();
+    await run(SCRIPT, ['stage', hostsFile, source, revision, previous, stats], { env: scriptEnv });
+    const stageSeconds = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    await run(SCRIPT, ['flip', hostsFile, revision], { env: scriptEnv });
+    const flipSeconds = (performance.now() - t1) / 1000;
+    const bytesSent = readdirSync(stats).reduce(
+      (s, f) => s + (parseBytesSent(readFileSync(path.join(stats, f), 'utf8')) ?? NaN),
+      0,
+    );
+    return {
+      stageSeconds,
+      bytesSent,
+      flipSkewMs: skewMs(scriptRoots),
+      flipSeconds,
+      linkedFiles: linkedFiles(path.join(scriptRoots[0]!, 'releases', revision)),
+    };
+  }
+
+  const source = (r: number) => path.join(dir, `r${r}`);
+  mkdirSync(source(0));
+  firstRelease(source(0));
+  const first = {
+    phased: await phased(source(0), 'r0'),
+    script: await script(source(0), 'r0', ''),
+  };
+  const rounds: { round: number; phased: Measure; script: Measure }[] = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    nextRelease(source(r - 1), source(r), r);
+    const rev = `r${r}`;
+    const prev = `r${r - 1}`;
+    let p: Measure;
+    let s: Measure;
+    if (r % 2 === 1) {
+      p = await phased(source(r), rev);
+      s = await script(source(r), rev, prev);
+    } else {
+      s = await script(source(r), rev, prev);
+      p = await phased(source(r), rev);
+    }
+    rounds.push({ round: r, phased: p, script: s });
+    console.log(`round ${r}: phased ${JSON.stringify(p)} script ${JSON.stringify(s)}`);
+  }
+
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = Math.floor(s.length / 2);
+    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  };
+  const summary = (pick: (x: { phased: Measure; script: Measure }) => Measure) => ({
+    stageSeconds: Number(median(rounds.map((x) => pick(x).stageSeconds)).toFixed(3)),
+    bytesSent: median(rounds.map((x) => pick(x).bytesSent)),
+    flipSkewMs: Number(median(rounds.map((x) => pick(x).flipSkewMs)).toFixed(1)),
+  });
+  const stageRatio = median(rounds.map((x) => x.phased.stageSeconds / x.script.stageSeconds));
+  const command = `npx tsx bench/fleet/run.ts --hosts ${HOSTS} --files ${FILES} --mib ${values.mib} --changed ${CHANGED} --rounds ${ROUNDS}${FRESH ? ' --fresh-mtimes' : ''}`;
+  const result = {
+    command,
+    date: new Date().toISOString().slice(0, 10),
+    machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    hosts: HOSTS,
+    files: FILES,
+    bytes: BYTES,
+    changedFraction: CHANGED,
+    freshMtimes: FRESH,
+    phased: summary((x) => x.phased),
+    script: summary((x) => x.script),
+    stageRatio: Number(stageRatio.toFixed(3)),
+    firstDeploy: first,
+    rounds,
+    wallSeconds: Math.round((Date.now() - started) / 1000),
+  };
+  const out = path.join(projectRoot, 'bench/results');
+  writeFileSync(path.join(out, `${values.out}.json`), JSON.stringify(result, null, 2) + '\n');
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
+  const row = (name: string, m: Measure) =>
+    `| ${name} | ${m.stageSeconds.toFixed(2)} s | ${mib(m.bytesSent)} | ${m.flipSeconds.toFixed(2)} s | ${m.flipSkewMs.toFixed(1)} ms | ${m.linkedFiles} |`;
+  const md = [
+    `# Fleet benchmark${FRESH ? ' (every mtime fresh, as after a clean rebuild)' : ''}`,
+    '',
+    `Command: \`${command}\`. Date: ${result.date}. Machine: ${result.machine}.`,
+    '',
+    `${HOSTS} loopback sshd hosts; a release of ${FILES} files, ${mib(BYTES)}; each round deploys a new release with ${(CHANGED * 100).toFixed(0)}% of its files rewritten${FRESH ? ' and every mtime fresh' : ' (unchanged files keep their mtimes)'}. ` +
+      'phased runs its real `stageHosts` and `flipHosts` activities (ssh2 pool, rsync over OpenSSH with `--checksum` and `--link-dest`, completion markers); ' +
+      'the script (`bench/fleet/plain-deploy.sh`) runs one `rsync -a --link-dest` per host in parallel, then flips in an `ssh` loop. ' +
+      "Flip skew is the spread of the hosts' `current` symlink times (from the first host switched to the last).",
+    '',
+    '## Medians over the rounds',
+    '',
+    '| | stage time | bytes sent (all hosts) | flip skew |',
+    '| --- | --- | --- | --- |',
+    `| phased | ${result.phased.stageSeconds.toFixed(2)} s | ${mib(result.phased.bytesSent)} | ${result.phased.flipSkewMs.toFixed(1)} ms |`,
+    `| script | ${result.script.stageSeconds.toFixed(2)} s | ${mib(result.script.bytesSent)} | ${result.script.flipSkewMs.toFixed(1)} ms |`,
+    '',
+    `Stage time, phased / script (median of the per-round ratios): **${stageRatio.toFixed(2)}x** (target at most 1.25x). ` +
+      `phased's flip skew across ${HOSTS} hosts: **${result.phased.flipSkewMs.toFixed(1)} ms** (target under 250 ms).`,
+    '',
+    '## Every round',
+    '',
+    '| round | who | stage time | bytes sent | flip time | flip skew | files hard-linked on host 1 |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    row('first deploy (full copy), phased', first.phased).replace('| first', '| 0 | first'),
+    row('first deploy (full copy), script', first.script).replace('| first', '| 0 | first'),
+    ...rounds.flatMap((x) => [
+      row(`${x.round} | phased`, x.phased),
+      row(`${x.round} | script`, x.script),
+    ]),
+    '',
+  ];
+  writeFileSync(path.join(out, `${values.out}.md`), md.join('\n'));
+  console.log(md.join('\n'));
+} finally {
+  await closeTransports();
+  await fleet.stopAll();
+  rmSync(dir, { recursive: true, force: true });
+}
