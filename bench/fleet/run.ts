@@ -130,22 +130,23 @@ try {
 
   const activities = createHostActivities(realHostDeps());
   const env = new MockActivityEnvironment();
+  /** Runs an activity function in an activity context, as a worker would. */
+  const inActivity = <R>(fn: () => Promise<R>) => env.run<[], R, () => Promise<R>>(fn);
 
   async function phased(source: string, revision: string): Promise<Measure> {
     const t0 = performance.now();
-    const staged = (await env.run(activities.stageHosts, {
-      transport: spec,
-      hosts: phasedHosts,
-      revision,
-      source,
-    })) as Awaited<ReturnType<typeof activities.stageHosts>>;
+    const staged = await inActivity(() =>
+      activities.stageHosts({ transport: spec, hosts: phasedHosts, revision, source }),
+    );
     const stageSeconds = (performance.now() - t0) / 1000;
     if (staged.failed.length > 0) throw new Error(JSON.stringify(staged.failed));
     const t1 = performance.now();
-    const flipped = (await env.run(activities.flipHosts, {
-      transport: spec,
-      targets: phasedHosts.map((host) => ({ host, revision })),
-    })) as Awaited<ReturnType<typeof activities.flipHosts>>;
+    const flipped = await inActivity(() =>
+      activities.flipHosts({
+        transport: spec,
+        targets: phasedHosts.map((host) => ({ host, revision })),
+      }),
+    );
     const flipSeconds = (performance.now() - t1) / 1000;
     if (flipped.failed.length > 0) throw new Error(JSON.stringify(flipped.failed));
     return {
