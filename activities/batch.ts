@@ -22,6 +22,11 @@ function resumed<R>(): Map<string, R> {
   return new Map(Object.entries(done ?? {}));
 }
 
+/** Names of the hosts an earlier attempt of this activity already finished. */
+export function finishedHosts(): Set<string> {
+  return new Set(resumed().keys());
+}
+
 /** Tries a host step again after transient failures (a reset connection, a timeout). */
 async function withRetries<R>(step: () => Promise<R>, attempts: number): Promise<R> {
   for (let attempt = 1; ; attempt++) {

@@ -3,11 +3,17 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { isPhasedError } from '../src/errors.js';
 import type { TreeSummary } from '../src/releases/checksum.js';
-import { flipRelease, inspectHost, removeReleases, stageRelease } from '../src/releases/ops.js';
+import {
+  flipRelease,
+  flipTogether,
+  inspectHost,
+  removeReleases,
+  stageRelease,
+} from '../src/releases/ops.js';
 import { releasesToRemove } from '../src/releases/retention.js';
 import type { HostTransport } from '../src/transport/types.js';
 import type { HostRef } from '../workflows/model.js';
-import { forEachHost } from './batch.js';
+import { finishedHosts, forEachHost } from './batch.js';
 
 /** How to reach hosts: paths and names only; keys are loaded by the worker. */
 export type TransportSpec =
@@ -86,7 +92,11 @@ export function createHostActivities(deps: HostDeps) {
       );
     },
 
-    /** Atomically points current at each host's target revision; returns what it pointed at. */
+    /**
+     * Atomically points current at each host's target revision, all hosts of
+     * the batch together (armed, then fired); returns what each pointed at.
+     * A host that fails transiently is retried on its own.
+     */
     async flipHosts({
       transport,
       targets,
@@ -96,9 +106,20 @@ export function createHostActivities(deps: HostDeps) {
     }) {
       const t = deps.transport(transport);
       const byName = new Map(targets.map((x) => [x.host.name, x.revision]));
+      const finished = finishedHosts();
+      const together = await flipTogether(
+        t,
+        targets.filter((x) => !finished.has(x.host.name)),
+      );
       return forEachHost(
         targets.map((x) => x.host),
-        async (h) => ({ previous: await flipRelease(t, h, byName.get(h.name)!) }),
+        async (h) => {
+          const first = together.get(h.name);
+          together.delete(h.name); // a retry of this host flips it on its own
+          if (!first) return { previous: await flipRelease(t, h, byName.get(h.name)!) };
+          if ('error' in first) throw first.error;
+          return { previous: first.previous };
+        },
         64,
       );
     },

@@ -2,11 +2,12 @@
 // remove. Idempotent: staging a staged release and flipping to the live one
 // are no-ops. Errors name the host and say what to do.
 import { PhasedError, describeCause, isPhasedError, type ErrorCode } from '../errors.js';
+import type { RemoteProcess } from '../transport/process.js';
 import { failureReasons } from '../transport/reasons.js';
-import type { Host, HostTransport } from '../transport/types.js';
+import type { ExecResult, Host, HostTransport } from '../transport/types.js';
 import type { TreeSummary } from './checksum.js';
 import { assertRevision, releaseDir } from './layout.js';
-import { FLIP, INSPECT, MARK_COMPLETE, PREPARE, REMOVE, script } from './scripts.js';
+import { ARMED_FLIP, FLIP, INSPECT, MARK_COMPLETE, PREPARE, REMOVE, script } from './scripts.js';
 import type { ReleaseInfo } from './retention.js';
 
 export interface HostReleases {
@@ -29,6 +30,40 @@ function hostError(
 const PERMISSION = /permission denied|read-only file system|operation not permitted/i;
 const permissionFix = (host: Host) => `give the deploy user write access to ${host.root}`;
 
+/** The error for a transport that could not run a script at all. */
+function notRun(host: Host, name: string, cause: unknown): PhasedError {
+  if (isPhasedError(cause)) return cause; // the transport's own error already names the host
+  return hostError(
+    host,
+    'HOST_UNREACHABLE',
+    `cannot run ${name}: ${describeCause(cause)}`,
+    'check that the host is up and reachable; phased retries with backoff',
+    true,
+    cause,
+  );
+}
+
+/** The error for a script that ran and exited non-zero, quoting its stderr. */
+function scriptFailure(host: Host, name: string, result: ExecResult): PhasedError {
+  const stderr = failureReasons(result.stderr, 300);
+  if (result.code === 3)
+    return hostError(
+      host,
+      'RELEASE_INCOMPLETE',
+      stderr,
+      'stage the release again before switching to it',
+      false,
+    );
+  const permission = PERMISSION.test(stderr);
+  return hostError(
+    host,
+    'HOST_COMMAND_FAILED',
+    `${name} ${result.code === null ? 'timed out' : `exited ${result.code}`}: ${stderr}`,
+    permission ? permissionFix(host) : 'read the message above; phased retries transient failures',
+    !permission && result.code === null,
+  );
+}
+
 /** Runs a script on the host; a non-zero exit becomes a PhasedError quoting stderr. */
 async function runScript(
   t: HostTransport,
@@ -42,34 +77,10 @@ async function runScript(
   try {
     result = await t.exec(host, script(body, name, ...params), { timeoutMs });
   } catch (cause) {
-    if (isPhasedError(cause)) throw cause; // the transport's own error already names the host
-    throw hostError(
-      host,
-      'HOST_UNREACHABLE',
-      `cannot run ${name}: ${describeCause(cause)}`,
-      'check that the host is up and reachable; phased retries with backoff',
-      true,
-      cause,
-    );
+    throw notRun(host, name, cause);
   }
   if (result.code === 0) return result.stdout;
-  const stderr = failureReasons(result.stderr, 300);
-  if (result.code === 3)
-    throw hostError(
-      host,
-      'RELEASE_INCOMPLETE',
-      stderr,
-      'stage the release again before switching to it',
-      false,
-    );
-  const permission = PERMISSION.test(stderr);
-  throw hostError(
-    host,
-    'HOST_COMMAND_FAILED',
-    `${name} ${result.code === null ? 'timed out' : `exited ${result.code}`}: ${stderr}`,
-    permission ? permissionFix(host) : 'read the message above; phased retries transient failures',
-    !permission && result.code === null,
-  );
+  throw scriptFailure(host, name, result);
 }
 
 export async function inspectHost(t: HostTransport, host: Host): Promise<HostReleases> {
@@ -183,6 +194,89 @@ export async function flipRelease(
   assertRevision(revision);
   const previous = (await runScript(t, host, FLIP, 'flip', [host.root, revision])).trim();
   return previous === '' ? null : previous;
+}
+
+/** How a remote program ended, or code null if it has not within `ms` (a hung host). */
+function settled(proc: RemoteProcess, ms: number): Promise<ExecResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<ExecResult>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ stdout: '', stderr: `(no exit after ${ms} ms)`, code: null }),
+      ms,
+    );
+  });
+  return Promise.race([proc.done, deadline]).finally(() => clearTimeout(timer));
+}
+
+export interface FlipTarget {
+  host: Host;
+  revision: string;
+}
+
+export type FlipOutcome = { previous: string | null } | { error: PhasedError };
+
+/**
+ * Switches many hosts at (nearly) the same moment. Each host first arms: it
+ * checks the release, creates the new symlink under a temporary name and
+ * waits on stdin; the slow part (a session, a shell) happens then. Once every
+ * host has armed or failed, one write per host fires the rename, so the
+ * switch itself is spread over milliseconds, not over the sessions. A host
+ * that does not arm in time is disarmed (its stdin closes and it exits
+ * without switching) and reported, as is one that fails; the others switch.
+ */
+export async function flipTogether(
+  t: HostTransport,
+  targets: readonly FlipTarget[],
+  armTimeoutMs = 30_000,
+): Promise<Map<string, FlipOutcome>> {
+  targets.forEach((x) => assertRevision(x.revision));
+  const outcomes = new Map<string, FlipOutcome>();
+  const armed: { target: FlipTarget; proc: RemoteProcess }[] = [];
+  await Promise.all(
+    targets.map(async (target) => {
+      const { host, revision } = target;
+      let proc: RemoteProcess;
+      try {
+        proc = await t.start(host, script(ARMED_FLIP, 'flip', host.root, revision));
+      } catch (cause) {
+        outcomes.set(host.name, { error: notRun(host, 'flip', cause) });
+        return;
+      }
+      try {
+        await proc.waitForLine('armed', armTimeoutMs);
+        armed.push({ target, proc });
+      } catch {
+        proc.end();
+        const result = await settled(proc, 5_000);
+        outcomes.set(host.name, {
+          error:
+            result.code === null || result.code === 4
+              ? hostError(
+                  host,
+                  'HOST_COMMAND_FAILED',
+                  `flip did not get ready within ${armTimeoutMs} ms; not switched`,
+                  'phased retries; check the host if it keeps happening',
+                  true,
+                )
+              : scriptFailure(host, 'flip', result),
+        });
+      }
+    }),
+  );
+  for (const { proc } of armed) proc.write('go\n');
+  await Promise.all(
+    armed.map(async ({ target, proc }) => {
+      proc.end();
+      const result = await settled(proc, 60_000);
+      if (result.code !== 0) {
+        outcomes.set(target.host.name, { error: scriptFailure(target.host, 'flip', result) });
+        return;
+      }
+      const previous = result.stdout.split('\n')[1]?.trim() ?? '';
+      outcomes.set(target.host.name, { previous: previous === '' ? null : previous });
+    }),
+  );
+  return outcomes;
 }
 
 export async function removeReleases(

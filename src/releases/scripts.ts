@@ -66,6 +66,29 @@ echo "\${prev##*/}"
 `;
 
 /**
+ * $1 = root, $2 = revision. FLIP in two steps for switching many hosts
+ * together: check the release and create the new symlink under a temporary
+ * name, print "armed", then wait for "go" on stdin before the rename. Prints
+ * the previous target's revision on the line after "armed". End of input
+ * without "go" (the worker gave up or died) removes the temporary link and
+ * exits 4, leaving current as it was.
+ */
+export const ARMED_FLIP = `
+root=$1; rev=$2
+if [ ! -f "$root/releases/.$rev.phased" ] || [ ! -d "$root/releases/$rev" ]; then
+  echo "release $rev is not completely staged on this host (no completion marker)" >&2
+  exit 3
+fi
+tmp="$root/.current.$$.tmp"
+ln -sfn -- "releases/$rev" "$tmp" || exit 1
+echo armed
+if ! read -r go || [ "$go" != go ]; then rm -f -- "$tmp"; exit 4; fi
+prev=$(readlink -- "$root/current" 2>/dev/null || true)
+mv -T -- "$tmp" "$root/current" || { rm -f -- "$tmp"; exit 1; }
+echo "\${prev##*/}"
+`;
+
+/**
  * $1 = root, then revisions to delete. Refuses to delete the live release,
  * and only deletes trees phased created (those with a completion marker).
  */

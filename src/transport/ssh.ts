@@ -13,6 +13,7 @@ import ssh2 from 'ssh2';
 import { isSafeAddress, isSafeSegment, SEGMENT_RULE } from '../config/validate-names.js';
 import { PhasedError, describeCause } from '../errors.js';
 import { keysFor, knownHostsName, readKnownHosts, type KnownKey } from './known-hosts.js';
+import { ProcessChannel, type RemoteProcess } from './process.js';
 import { parseBytesSent, rsyncArgs, rsyncFailure } from './rsync.js';
 import { shellLine } from './shell-quote.js';
 import type {
@@ -72,6 +73,29 @@ export class SshTransport implements HostTransport {
           clearTimeout(timer);
           resolve({ stdout, stderr, code: typeof code === 'number' ? code : null });
         });
+      });
+    });
+  }
+
+  async start(host: Host, argv: readonly string[]): Promise<RemoteProcess> {
+    const conn = await this.connection(host);
+    return new Promise((resolve, reject) => {
+      conn.exec(shellLine(argv), (err, stream) => {
+        if (err) {
+          this.drop(host);
+          reject(this.unreachable(host, err));
+          return;
+        }
+        const channel = new ProcessChannel(
+          (data) => stream.write(data),
+          () => stream.end(),
+        );
+        stream.on('data', (d: Buffer) => channel.onStdout(d.toString('utf8')));
+        stream.stderr.on('data', (d: Buffer) => channel.onStderr(d.toString('utf8')));
+        stream.on('close', (code: number | null) =>
+          channel.onExit(typeof code === 'number' ? code : null),
+        );
+        resolve(channel);
       });
     });
   }

@@ -1,6 +1,7 @@
 // What phased needs from a way of reaching a host: run a program there with
 // arguments (never a shell line), with a deadline. The local transport runs it
 // on this machine; the SSH transport runs it on a server.
+import type { RemoteProcess } from './process.js';
 
 export interface Host {
   /** Name shown in verdicts and the UI (validated: letters, digits, . _ -). */
@@ -41,6 +42,8 @@ export interface SyncResult {
 }
 
 export interface HostTransport {
+  /** Starts `argv` on the host and returns at once: its stdin stays open for phased to write to. */
+  start(host: Host, argv: readonly string[]): Promise<RemoteProcess>;
   /** Runs `argv` on the host. Resolves with the exit code; rejects only when it cannot run at all. */
   exec(host: Host, argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /** Copies a tree from the worker to the host with rsync (resumable, deltas only). */

@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  readdirSync,
   readlinkSync,
   statSync,
   utimesSync,
@@ -14,10 +15,12 @@ import { describe, expect, it } from 'vitest';
 import { cachedTreeChecksum, treeChecksum } from '../../../src/releases/checksum.js';
 import {
   flipRelease,
+  flipTogether,
   inspectHost,
   removeReleases,
   stageRelease,
 } from '../../../src/releases/ops.js';
+import { ARMED_FLIP, script } from '../../../src/releases/scripts.js';
 import { LocalTransport } from '../../../src/transport/local.js';
 import type { Host } from '../../../src/transport/types.js';
 import { phasedError } from '../../helpers/errors.js';
@@ -177,5 +180,60 @@ describe('staging and flipping on a real directory', () => {
     const err = await phasedError(cachedTreeChecksum()(path.join(dir, 'no-build')));
     expect(err.code).toBe('SOURCE_MISSING');
     expect(err.fix).toContain('--source');
+  });
+});
+
+describe('flipping many hosts together (armed, then fired)', () => {
+  async function fleetOf(n: number) {
+    const dir = await testDir();
+    const src = path.join(dir, 'build');
+    mkdirSync(src);
+    writeFileSync(path.join(src, 'index.html'), 'v2');
+    const tree = await treeChecksum(src);
+    const hosts: Host[] = Array.from({ length: n }, (_, i) => ({
+      name: `web-${i + 1}`,
+      address: '127.0.0.1',
+      root: path.join(dir, `host-${i + 1}`),
+    }));
+    for (const h of hosts) {
+      mkdirSync(h.root);
+      await stageRelease(t, h, { revision: 'v1', source: src, tree });
+      await flipRelease(t, h, 'v1');
+    }
+    return { hosts, src, tree };
+  }
+
+  const leftovers = (h: Host) =>
+    readdirSync(h.root).filter((f) => f.startsWith('.current.') && f.endsWith('.tmp'));
+
+  it('switches every staged host, reports the one without the release, and leaves no temporary links', async () => {
+    const { hosts, src, tree } = await fleetOf(4);
+    for (const h of hosts.slice(0, 3))
+      await stageRelease(t, h, { revision: 'v2', source: src, tree });
+    const outcomes = await flipTogether(
+      t,
+      hosts.map((host) => ({ host, revision: 'v2' })),
+    );
+    for (const h of hosts.slice(0, 3)) {
+      expect(outcomes.get(h.name)).toEqual({ previous: 'v1' });
+      expect(readlinkSync(path.join(h.root, 'current'))).toBe('releases/v2');
+    }
+    const missing = outcomes.get('web-4');
+    expect(missing && 'error' in missing && missing.error.code).toBe('RELEASE_INCOMPLETE');
+    expect(readlinkSync(path.join(hosts[3]!.root, 'current'))).toBe('releases/v1');
+    for (const h of hosts) expect(leftovers(h)).toEqual([]);
+  });
+
+  it('an armed host that never gets "go" exits without switching and removes its temporary link', async () => {
+    const { hosts, src, tree } = await fleetOf(1);
+    const h = hosts[0]!;
+    await stageRelease(t, h, { revision: 'v2', source: src, tree });
+    const proc = await t.start(h, script(ARMED_FLIP, 'flip', h.root, 'v2'));
+    await proc.waitForLine('armed', 10_000);
+    expect(leftovers(h)).toHaveLength(1); // the new link waits under its temporary name
+    proc.end();
+    expect((await proc.done).code).toBe(4);
+    expect(readlinkSync(path.join(h.root, 'current'))).toBe('releases/v1');
+    expect(leftovers(h)).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ import {
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { treeChecksum } from '../../../src/releases/checksum.js';
-import { flipRelease, inspectHost, stageRelease } from '../../../src/releases/ops.js';
+import { flipRelease, flipTogether, inspectHost, stageRelease } from '../../../src/releases/ops.js';
 import { SshTransport, type SshOptions } from '../../../src/transport/ssh.js';
 import type { Host } from '../../../src/transport/types.js';
 import { startSshdFleet, type SshdFleet, type SshdHost } from '../../../src/demo/sshd-fleet.js';
@@ -103,6 +103,29 @@ describe('SSH transport on real sshd hosts', () => {
       expect(readdirSync(path.dirname(h.root)).sort()).toEqual(before);
     },
   );
+
+  it('flips all hosts together over SSH: armed first, then fired', async () => {
+    const src = path.join(await testDir(), 'build');
+    mkdirSync(src);
+    writeFileSync(path.join(src, 'index.html'), 'together');
+    const tree = await treeChecksum(src);
+    // One transport for the fleet, as a worker has: the port comes from each host.
+    const t = transport(fleet.hosts[0]!);
+    const hosts = fleet.hosts.map((h) => ({
+      ...asHost(h),
+      port: h.port,
+      root: path.join(h.root, 'together'),
+    }));
+    for (const h of hosts) await stageRelease(t, h, { revision: 'r9', source: src, tree });
+    const outcomes = await flipTogether(
+      t,
+      hosts.map((host) => ({ host, revision: 'r9' })),
+    );
+    for (const h of hosts) {
+      expect(outcomes.get(h.name)).toEqual({ previous: null });
+      expect(readFileSync(path.join(h.root, 'current/index.html'), 'utf8')).toBe('together');
+    }
+  });
 
   it('stages with rsync over OpenSSH and flips atomically on every host', async () => {
     const src = path.join(await testDir(), 'build');
