@@ -5,7 +5,6 @@ import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Client } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import {
   activeDeploy,
@@ -33,8 +32,8 @@ import { loadClusterConfig } from './config/load.js';
 import { existingServer, startOrConnect, type TemporalServer } from './devserver.js';
 import { PhasedError } from './errors.js';
 import { assertRevision } from './releases/layout.js';
-import { connectClient, connectWorker, ensureSearchAttributes } from './temporal/connect.js';
-import { closeTransports, createPhasedWorker, installRuntime, realActivities } from './worker.js';
+import { connectClient, ensureSearchAttributes } from './temporal/connect.js';
+import { installRuntime, startPhasedWorker } from './worker.js';
 import type { OperatorCommand } from '../workflows/model.js';
 import { statusQuery } from '../workflows/deploy.js';
 
@@ -72,30 +71,6 @@ async function withClient<T>(fn: (pc: PhasedClient) => Promise<T>): Promise<T> {
   } finally {
     await pc.close();
   }
-}
-
-async function startWorker(server: TemporalServer) {
-  const target = { address: server.address, settings: server.settings, fromEnv: !server.embedded };
-  const connection = await connectWorker(target);
-  const clientConnection = await connectClient(target);
-  const client = new Client({ connection: clientConnection, namespace: server.namespace });
-  const taskQueue = server.settings.taskQueue;
-  const worker = await createPhasedWorker({
-    connection,
-    namespace: server.namespace,
-    taskQueue,
-    activities: realActivities({ client, taskQueue }),
-  });
-  const running = worker.run();
-  return {
-    async stop() {
-      worker.shutdown();
-      await running;
-      await closeTransports();
-      await connection.close();
-      await clientConnection.close();
-    },
-  };
 }
 
 /** A fresh cluster learns phased's search attributes from its first worker. */
@@ -349,7 +324,7 @@ program
     const server = await startOrConnect();
     try {
       if (!opts.json) console.log(`phased: ${describeServer(server)}`);
-      const worker = await startWorker(server);
+      const worker = await startPhasedWorker(server);
       try {
         const client = await createPhasedClient(server);
         try {
@@ -400,7 +375,7 @@ program
   .action(async () => {
     const server = existingServer();
     await registerSearchAttributes(server);
-    const worker = await startWorker(server);
+    const worker = await startPhasedWorker(server);
     console.log(
       `phased: worker on task queue ${server.settings.taskQueue}, ${describeServer(server)}`,
     );

@@ -13,14 +13,16 @@ import {
   type WorkflowBundle,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { createActivities, type Activities, type ActivityDeps } from '../activities/index.js';
 import type { HostDeps, TransportSpec } from '../activities/hosts.js';
 import type { QueueDeps } from '../activities/queue.js';
 import { clusterQueue, enqueueSignal, queueWorkflowId } from '../workflows/cluster-queue.js';
 import { hostsQuery, snapshotsQuery } from '../workflows/deploy.js';
 import type { HostRef } from '../workflows/model.js';
+import type { TemporalServer } from './devserver.js';
 import { cachedTreeChecksum } from './releases/checksum.js';
+import { connectClient, connectWorker } from './temporal/connect.js';
 import { LocalTransport } from './transport/local.js';
 import { SshTransport } from './transport/ssh.js';
 import type { HostTransport } from './transport/types.js';
@@ -193,4 +195,36 @@ export async function createPhasedWorker(options: PhasedWorkerOptions): Promise<
       : { workflowsPath: workflowsPath() }),
     activities: options.activities,
   });
+}
+
+/**
+ * Runs a worker with the real activities against `server` until stop();
+ * the CLI's commands and the demo use it.
+ */
+export async function startPhasedWorker(
+  server: TemporalServer,
+  options: { workflowBundle?: WorkflowBundle } = {},
+) {
+  const target = { address: server.address, settings: server.settings, fromEnv: !server.embedded };
+  const connection = await connectWorker(target);
+  const clientConnection = await connectClient(target);
+  const client = new Client({ connection: clientConnection, namespace: server.namespace });
+  const taskQueue = server.settings.taskQueue;
+  const worker = await createPhasedWorker({
+    connection,
+    namespace: server.namespace,
+    taskQueue,
+    activities: realActivities({ client, taskQueue }),
+    ...options,
+  });
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+      await closeTransports();
+      await connection.close();
+      await clientConnection.close();
+    },
+  };
 }

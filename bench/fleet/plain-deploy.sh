@@ -7,10 +7,11 @@
 #   plain-deploy.sh flip  HOSTS_FILE REVISION
 #
 # HOSTS_FILE has one "address port root" line per host. SSH_KEY and
-# KNOWN_HOSTS name the deploy key and the known_hosts file.
+# KNOWN_HOSTS name the deploy key and the known_hosts file, DEPLOY_USER the
+# user to log in as.
 set -euo pipefail
 
-ssh_opts=(-i "$SSH_KEY" -o IdentitiesOnly=yes -o BatchMode=yes
+ssh_opts=(-l "$DEPLOY_USER" -i "$SSH_KEY" -o IdentitiesOnly=yes -o BatchMode=yes
   -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$KNOWN_HOSTS")
 
 stage() {
@@ -20,7 +21,7 @@ stage() {
     i=$((i + 1))
     rsync -a --delete --stats ${prev:+--link-dest="$root/releases/$prev"} \
       -e "ssh -p $port ${ssh_opts[*]}" \
-      "$source/" "$address:$root/releases/$rev/" > "$stats/$i.txt" &
+      "$source/" "$DEPLOY_USER@$address:$root/releases/$rev/" > "$stats/$i.txt" &
     pids+=($!)
   done < "$hosts"
   for pid in "${pids[@]}"; do wait "$pid"; done

@@ -7,7 +7,7 @@
 // compared as ratios within a round.
 //
 //   npx tsx bench/fleet/run.ts [--hosts 20] [--files 5000] [--mib 50] [--changed 0.01] [--rounds 3] [--fresh-mtimes]
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   cpSync,
@@ -89,7 +89,8 @@ function nextRelease(prev: string, next: string, round: number) {
 }
 
 function skewMs(roots: string[]): number {
-  const t = roots.map((r) => lstatSync(path.join(r, 'current'), { bigint: true }).mtimeNs);
+  // ctime: rename(2) sets it when current is switched (mtime is when the link was made).
+  const t = roots.map((r) => lstatSync(path.join(r, 'current'), { bigint: true }).ctimeNs);
   const min = t.reduce((a, b) => (a < b ? a : b));
   const max = t.reduce((a, b) => (a > b ? a : b));
   return Number(max - min) / 1e6;
@@ -101,12 +102,40 @@ function linkedFiles(releaseDir: string): number {
   return n;
 }
 
+/**
+ * Hosts are reached as a deploy user whose shell (/bin/sh) reads no rc
+ * files, as on a real fleet. Root's .bashrc on our CI machines runs
+ * `pyenv init` in every SSH session (about 110 ms of CPU each), which would
+ * measure that file rather than phased or the script.
+ */
+function deployUser(): string {
+  if (process.getuid?.() !== 0) return os.userInfo().username;
+  const user = 'phased-bench';
+  try {
+    execFileSync('id', [user], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', [
+      '--system',
+      '--no-create-home',
+      '--shell',
+      '/bin/sh',
+      '--password',
+      '*',
+      user,
+    ]);
+  }
+  return user;
+}
+
 const dir = mkdtempSync(path.join(os.tmpdir(), 'phased-fleet-bench-'));
+const USER = deployUser();
 const fleet = await startSshdFleet(HOSTS, 100);
+for (const h of fleet.hosts) execFileSync('chown', ['-R', USER, h.root]);
 const started = Date.now();
 try {
   const spec: TransportSpec = {
     kind: 'ssh',
+    user: USER,
     port: 22,
     identityFile: fleet.clientKey,
     knownHostsFile: fleet.knownHosts,
@@ -120,13 +149,21 @@ try {
     tags: {},
   }));
   const scriptRoots = fleet.hosts.map((h) => path.join(h.root, 'script'));
-  for (const r of scriptRoots) mkdirSync(path.join(r, 'releases'), { recursive: true });
+  for (const r of scriptRoots) {
+    mkdirSync(path.join(r, 'releases'), { recursive: true });
+    execFileSync('chown', ['-R', USER, r]);
+  }
   const hostsFile = path.join(dir, 'hosts.txt');
   writeFileSync(
     hostsFile,
     fleet.hosts.map((h, i) => `${h.address} ${h.port} ${scriptRoots[i]}\n`).join(''),
   );
-  const scriptEnv = { ...process.env, SSH_KEY: fleet.clientKey, KNOWN_HOSTS: fleet.knownHosts };
+  const scriptEnv = {
+    ...process.env,
+    SSH_KEY: fleet.clientKey,
+    KNOWN_HOSTS: fleet.knownHosts,
+    DEPLOY_USER: USER,
+  };
 
   const activities = createHostActivities(realHostDeps());
   const env = new MockActivityEnvironment();
@@ -242,7 +279,7 @@ try {
     '',
     `Command: \`${command}\`. Date: ${result.date}. Machine: ${result.machine}.`,
     '',
-    `${HOSTS} loopback sshd hosts; a release of ${FILES} files, ${mib(BYTES)}; each round deploys a new release with ${(CHANGED * 100).toFixed(0)}% of its files rewritten${FRESH ? ' and every mtime fresh' : ' (unchanged files keep their mtimes)'}. ` +
+    `${HOSTS} loopback sshd hosts, reached as the deploy user \`${USER}\` (shell /bin/sh, no rc files); a release of ${FILES} files, ${mib(BYTES)}; each round deploys a new release with ${(CHANGED * 100).toFixed(0)}% of its files rewritten${FRESH ? ' and every mtime fresh' : ' (unchanged files keep their mtimes)'}. ` +
       'phased runs its real `stageHosts` and `flipHosts` activities (ssh2 pool, rsync over OpenSSH with `--checksum` and `--link-dest`, completion markers); ' +
       'the script (`bench/fleet/plain-deploy.sh`) runs one `rsync -a --link-dest` per host in parallel, then flips in an `ssh` loop. ' +
       "Flip skew is the spread of the hosts' `current` symlink times (from the first host switched to the last).",

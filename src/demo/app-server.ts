@@ -1,0 +1,129 @@
+// One demo host's web server. It serves the app from the host's `current`
+// symlink, resolved on every request, so a flip takes effect at once and a
+// request never sees half of one release and half of another. It writes an
+// access log and an error log (what phased's log probes read) and exposes
+// Prometheus counters (what its Prometheus probe scrapes).
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { readFile, realpath } from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+
+/** What a build of the sample app does, read from release.json in the release. */
+export interface Behaviour {
+  revision: string;
+  /** Fraction of requests answered with 500 (spread evenly, not at random). */
+  errorRate: number;
+  /** Time each request takes. */
+  latencyMs: number;
+}
+
+export interface AppServer {
+  name: string;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export const RELEASE_HEADER = 'x-phased-release';
+
+export async function startAppServer({
+  name,
+  address,
+  port,
+  root,
+}: {
+  name: string;
+  address: string;
+  port: number;
+  root: string;
+}): Promise<AppServer> {
+  const logs = path.join(root, 'logs');
+  mkdirSync(logs, { recursive: true });
+  const accessLog = path.join(logs, 'access.log');
+  const errorLog = path.join(logs, 'error.log');
+  const behaviours = new Map<string, Behaviour>(); // by release directory: releases are immutable
+  const served = new Map<string, number>();
+  const totals = { requests: 0, errors: 0, durationMs: 0 };
+
+  async function release(): Promise<{ dir: string; behaviour: Behaviour } | null> {
+    let dir: string;
+    try {
+      dir = await realpath(path.join(root, 'current'));
+    } catch {
+      return null;
+    }
+    let behaviour = behaviours.get(dir);
+    if (!behaviour) {
+      behaviour = JSON.parse(await readFile(path.join(dir, 'release.json'), 'utf8')) as Behaviour;
+      behaviours.set(dir, behaviour);
+    }
+    return { dir, behaviour };
+  }
+
+  function metrics(): string {
+    return [
+      '# TYPE demo_http_requests_total counter',
+      `demo_http_requests_total ${totals.requests}`,
+      '# TYPE demo_http_errors_total counter',
+      `demo_http_errors_total ${totals.errors}`,
+      '# TYPE demo_http_duration_ms_sum counter',
+      `demo_http_duration_ms_sum ${totals.durationMs}`,
+      '',
+    ].join('\n');
+  }
+
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      if (req.url === '/metrics') {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics());
+        return;
+      }
+      const started = performance.now();
+      const live = await release();
+      if (!live) {
+        res.writeHead(503).end('no release is live on this host\n');
+        return;
+      }
+      const { dir, behaviour } = live;
+      const n = served.get(dir) ?? 0;
+      served.set(dir, n + 1);
+      // The (n+1)th request fails when it crosses a multiple of 1/errorRate.
+      const fail = Math.floor((n + 1) * behaviour.errorRate) > Math.floor(n * behaviour.errorRate);
+      await delay(behaviour.latencyMs);
+      const status = fail ? 500 : 200;
+      const body = fail ? 'internal error\n' : await readFile(path.join(dir, 'index.html'));
+      res.writeHead(status, { [RELEASE_HEADER]: behaviour.revision }).end(body);
+      const ms = Math.round(performance.now() - started);
+      totals.requests++;
+      totals.durationMs += ms;
+      const stamp = new Date().toISOString();
+      appendFileSync(
+        accessLog,
+        `${stamp} ${req.method} ${req.url} ${status} ${ms}ms ${behaviour.revision}\n`,
+      );
+      if (fail) {
+        totals.errors++;
+        appendFileSync(
+          errorLog,
+          `${stamp} ERROR ${behaviour.revision}: request ${req.url} failed (injected fault)\n`,
+        );
+      }
+    })().catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(503);
+      res.end(`demo server error: ${String(err)}\n`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, resolve);
+  });
+  return {
+    name,
+    url: `http://${address}:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,298 @@
+// The demo: a real fleet on this machine under steady traffic, and two
+// deploys through the real workflow: a good build that goes live everywhere,
+// then a bad one that the canary catches and phased rolls back on its own.
+// `phased demo` runs it; the end-to-end test runs the same function.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { createPhasedClient, startDeploy } from '../client.js';
+import { parseClusterConfig } from '../config/load.js';
+import type { ClusterConfig } from '../config/schema.js';
+import type { TemporalServer } from '../devserver.js';
+import { treeChecksum } from '../releases/checksum.js';
+import { flipRelease, stageRelease } from '../releases/ops.js';
+import { LocalTransport } from '../transport/local.js';
+import { SshTransport } from '../transport/ssh.js';
+import type { Host, HostTransport } from '../transport/types.js';
+import { startPhasedWorker } from '../worker.js';
+import type { DeployOutcome } from '../../workflows/model.js';
+import { startAppServer, type AppServer, type Behaviour } from './app-server.js';
+import { writeBuild } from './builds.js';
+import { sshdAvailable, startSshdFleet, type SshdFleet } from './sshd-fleet.js';
+import { startTraffic, type Response, type Traffic } from './traffic.js';
+
+export interface DemoOptions {
+  server: TemporalServer;
+  hosts?: number;
+  /** Requests per second to each host. */
+  rate?: number;
+  /** 'auto': SSH when OpenSSH server is installed, local otherwise. */
+  transport?: 'auto' | 'ssh' | 'local';
+  /** The bad build's behaviour. */
+  badErrorRate?: number;
+  badLatencyMs?: number;
+  /** Shortened for the demo; the same code paths as the defaults. */
+  durations?: { baseline: string; soak: string; watch: string; lookEvery: string };
+  /** First octet of the hosts' loopback addresses (127.0.0.x). */
+  firstOctet?: number;
+  workflowBundle?: WorkflowBundle;
+  log?: (line: string) => void;
+  /** Aborting stops everything the demo started and rejects with DemoInterrupted. */
+  signal?: AbortSignal;
+}
+
+export class DemoInterrupted extends Error {
+  constructor() {
+    super('the demo was interrupted; everything it started has been stopped');
+    this.name = 'DemoInterrupted';
+  }
+}
+
+export interface DeployReport {
+  workflowId: string;
+  revision: string;
+  outcome: DeployOutcome;
+  /** Hosts on each release right after the deploy ended. */
+  currents: Record<string, string | null>;
+}
+
+export interface DemoResult {
+  transport: 'ssh' | 'local';
+  hosts: string[];
+  good: DeployReport;
+  bad: DeployReport;
+  traffic: Response[];
+  /** Release live on each host at the end. */
+  currents: Record<string, string | null>;
+}
+
+export const DEMO_DURATIONS = { baseline: '10s', soak: '10s', watch: '20s', lookEvery: '2s' };
+const BASE: Omit<Behaviour, 'revision'> = { errorRate: 0.005, latencyMs: 2 };
+
+/** A port free on every one of these addresses (each host listens on its own). */
+async function commonFreePort(addresses: string[]): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    const free = await Promise.all(
+      addresses.map(
+        (address) =>
+          new Promise<boolean>((resolve) => {
+            const s = net.createServer();
+            s.once('error', () => resolve(false));
+            s.listen(port, address, () => s.close(() => resolve(true)));
+          }),
+      ),
+    );
+    if (free.every(Boolean)) return port;
+  }
+  throw new Error('no port is free on every demo address');
+}
+
+export function demoConfig(
+  cluster: string,
+  hosts: { name: string; address: string; port?: number; root: string }[],
+  metricsPort: number,
+  durations: DemoOptions['durations'],
+  ssh?: SshdFleet,
+): ClusterConfig {
+  return parseClusterConfig({
+    cluster,
+    transport: ssh ? 'ssh' : 'local',
+    ...(ssh ? { ssh: { identityFile: ssh.clientKey, knownHostsFile: ssh.knownHosts } } : {}),
+    hosts: hosts.map((h, i) => ({ ...h, tags: { zone: `zone-${(i % 2) + 1}` } })),
+    canary: { size: 2, spreadBy: ['zone'] },
+    holdback: 2,
+    durations: { ...DEMO_DURATIONS, ...durations, probeTimeout: '5s' },
+    probes: [
+      {
+        type: 'log-counts',
+        path: '{root}/logs/access.log',
+        counts: [
+          { series: 'http_requests', pattern: '^' },
+          { series: 'http_5xx', pattern: ' 5[0-9][0-9] [0-9]+ms ' },
+        ],
+      },
+      {
+        type: 'log-lines',
+        path: '{root}/logs/error.log',
+        series: 'error_log_lines',
+        pattern: ' ERROR ',
+      },
+      {
+        type: 'prometheus',
+        port: metricsPort,
+        series: [
+          { series: 'served', metric: 'demo_http_requests_total' },
+          { series: 'duration_ms', metric: 'demo_http_duration_ms_sum' },
+        ],
+      },
+    ],
+    metrics: [
+      {
+        name: 'http_5xx',
+        kind: 'counter',
+        series: 'http_5xx',
+        exposure: 'http_requests',
+        tolerance: 0.2,
+        critical: true,
+      },
+      {
+        name: 'error_log',
+        kind: 'counter',
+        series: 'error_log_lines',
+        exposure: 'http_requests',
+        tolerance: 0.2,
+      },
+      { name: 'latency_ms', kind: 'gauge', series: 'duration_ms', per: 'served', tolerance: 0.5 },
+    ],
+  });
+}
+
+function currentOf(root: string): string | null {
+  try {
+    return (JSON.parse(readFileSync(path.join(root, 'current/release.json'), 'utf8')) as Behaviour)
+      .revision;
+  } catch {
+    return null;
+  }
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const { signal } = options;
+  if (signal?.aborted) throw new DemoInterrupted();
+  let onAbort = () => {};
+  const interrupted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new DemoInterrupted());
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  interrupted.catch(() => {}); // observed by the race below
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    return await Promise.race([demo(options, stops), interrupted]);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    // Last started, first stopped: traffic, then servers, then the fleet.
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+  }
+}
+
+async function demo(options: DemoOptions, stops: (() => Promise<void>)[]): Promise<DemoResult> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const n = options.hosts ?? 8;
+  const useSsh = options.transport === 'ssh' || (options.transport !== 'local' && sshdAvailable());
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'phased-demo-'));
+  stops.push(async () => rmSync(dir, { recursive: true, force: true }));
+  {
+    const firstOctet = options.firstOctet ?? 61;
+    let ssh: SshdFleet | undefined;
+    let hosts: Host[];
+    let transport: HostTransport;
+    if (useSsh) {
+      ssh = await startSshdFleet(n, firstOctet);
+      const fleet = ssh;
+      stops.push(() => fleet.stopAll());
+      hosts = ssh.hosts.map((h, i) => ({
+        name: `web-${i + 1}`,
+        address: h.address,
+        port: h.port,
+        root: h.root,
+      }));
+      const t = new SshTransport(ssh.transportOptions(ssh.hosts[0]!));
+      stops.push(() => t.close());
+      transport = t;
+      log(
+        `phased demo: ${n} hosts, each a real sshd on ${hosts[0]!.address}-${hosts.at(-1)!.address}, reached over SSH`,
+      );
+    } else {
+      hosts = Array.from({ length: n }, (_, i) => ({
+        name: `web-${i + 1}`,
+        address: `127.0.0.${firstOctet + i}`,
+        root: path.join(dir, 'hosts', `web-${i + 1}`),
+      }));
+      transport = new LocalTransport();
+      log(
+        `phased demo: ${n} hosts as directories on this machine, reached with the local transport (install openssh-server for SSH)`,
+      );
+    }
+    const metricsPort = await commonFreePort(hosts.map((h) => h.address));
+    const config = demoConfig(
+      `demo-${Date.now().toString(36)}`,
+      hosts,
+      metricsPort,
+      options.durations,
+      ssh,
+    );
+    const builds = path.join(dir, 'builds');
+    const v1 = writeBuild(builds, { revision: 'v1', ...BASE });
+    const good = writeBuild(builds, { revision: 'good', ...BASE });
+    const bad = writeBuild(builds, {
+      revision: 'bad',
+      errorRate: BASE.errorRate + (options.badErrorRate ?? 0.05),
+      latencyMs: options.badLatencyMs ?? BASE.latencyMs,
+    });
+
+    // The state an earlier deploy would have left: v1 live everywhere.
+    const tree = await treeChecksum(v1);
+    for (const h of hosts) {
+      await stageRelease(transport, h, { revision: 'v1', source: v1, tree });
+      await flipRelease(transport, h, 'v1');
+    }
+    const servers: AppServer[] = [];
+    for (const h of hosts)
+      servers.push(
+        await startAppServer({ name: h.name, address: h.address, port: metricsPort, root: h.root }),
+      );
+    stops.push(async () => {
+      await Promise.all(servers.map((s) => s.stop()));
+    });
+    const rate = options.rate ?? 20;
+    const traffic: Traffic = startTraffic(servers, rate);
+    stops.push(() => traffic.stop());
+    log(
+      `phased demo: v1 is live; ${n} web servers on port ${metricsPort} get ${rate} requests/s each`,
+    );
+
+    const worker = await startPhasedWorker(options.server, {
+      workflowBundle: options.workflowBundle,
+    });
+    stops.push(() => worker.stop());
+    const pc = await createPhasedClient(options.server);
+    stops.push(() => pc.close());
+
+    const currents = () =>
+      Object.fromEntries(hosts.map((h) => [h.name, currentOf(h.root)])) as Record<
+        string,
+        string | null
+      >;
+    const deploy = async (revision: string, source: string, reason: string) => {
+      log(`phased demo: deploying ${revision} (${reason})`);
+      const handle = await startDeploy(pc, {
+        config,
+        revision,
+        source,
+        operator: 'demo',
+        reason,
+      });
+      const outcome = await handle.result();
+      log(`phased demo: ${revision}: ${outcome.outcome}: ${outcome.summary}`);
+      return { workflowId: handle.workflowId, revision, outcome, currents: currents() };
+    };
+    const goodReport = await deploy('good', good, 'same behaviour as v1');
+    const badReport = await deploy(
+      'bad',
+      bad,
+      `${Math.round((options.badErrorRate ?? 0.05) * 100)}% more requests fail`,
+    );
+    await traffic.stop();
+    return {
+      transport: useSsh ? 'ssh' : 'local',
+      hosts: hosts.map((h) => h.name),
+      good: goodReport,
+      bad: badReport,
+      traffic: traffic.record,
+      currents: currents(),
+    };
+  }
+}
