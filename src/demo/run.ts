@@ -2,7 +2,8 @@
 // deploys through the real workflow: a good build that goes live everywhere,
 // then a bad one that the canary catches and phased rolls back on its own.
 // `phased demo` runs it; the end-to-end test runs the same function.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -183,7 +184,7 @@ async function demo(options: DemoOptions, stops: (() => Promise<void>)[]): Promi
   const n = options.hosts ?? 8;
   const useSsh = options.transport === 'ssh' || (options.transport !== 'local' && sshdAvailable());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'phased-demo-'));
-  stops.push(async () => rmSync(dir, { recursive: true, force: true }));
+  stops.push(() => rm(dir, { recursive: true, force: true }));
   {
     const firstOctet = options.firstOctet ?? 61;
     let ssh: SshdFleet | undefined;
