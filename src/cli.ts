@@ -29,6 +29,8 @@ import {
   statusLine,
 } from './cli/format.js';
 import { loadClusterConfig } from './config/load.js';
+import { demoReport } from './demo/report.js';
+import { DEMO_BAD_ERROR_RATE, DEMO_RATE, DemoInterrupted, runDemo } from './demo/run.js';
 import { existingServer, startOrConnect, type TemporalServer } from './devserver.js';
 import { PhasedError } from './errors.js';
 import { assertRevision } from './releases/layout.js';
@@ -311,6 +313,77 @@ program
       print(opts.json, rows, historyTable(rows));
     });
   });
+
+program
+  .command('demo')
+  .description(
+    'Run a fleet on this machine under traffic and deploy a good build (goes live) and a bad one (rolled back on its own).',
+  )
+  .addOption(new Option('--hosts <n>', 'hosts in the fleet').default(8).argParser(Number))
+  .addOption(
+    new Option('--rate <n>', 'requests per second to each host')
+      .default(DEMO_RATE)
+      .argParser(Number),
+  )
+  .addOption(
+    new Option('--transport <kind>', 'how phased reaches the hosts')
+      .choices(['auto', 'ssh', 'local'])
+      .default('auto'),
+  )
+  .addOption(
+    new Option('--bad-error-rate <fraction>', 'extra share of requests the bad build fails')
+      .default(DEMO_BAD_ERROR_RATE)
+      .argParser(Number),
+  )
+  .addOption(
+    new Option('--bad-latency-ms <ms>', 'time each request takes on the bad build').argParser(
+      Number,
+    ),
+  )
+  .option('--keep-open', 'after the report, keep Temporal and its UI up until Ctrl-C')
+  .action(
+    async (opts: {
+      hosts: number;
+      rate: number;
+      transport: 'auto' | 'ssh' | 'local';
+      badErrorRate: number;
+      badLatencyMs?: number;
+      keepOpen?: boolean;
+    }) => {
+      const started = Date.now();
+      const interrupt = new AbortController();
+      const stop = () => interrupt.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const server = await startOrConnect();
+      try {
+        console.log(`phased demo: ${describeServer(server)}`);
+        const result = await runDemo({
+          server,
+          hosts: opts.hosts,
+          rate: opts.rate,
+          transport: opts.transport,
+          badErrorRate: opts.badErrorRate,
+          badLatencyMs: opts.badLatencyMs,
+          signal: interrupt.signal,
+        });
+        console.log(demoReport(result, server.uiUrl, server.namespace));
+        console.log(`\nphased demo: done in ${Math.round((Date.now() - started) / 1000)} s`);
+        if (opts.keepOpen && !interrupt.signal.aborted) {
+          console.log('phased demo: Temporal and its UI stay up; Ctrl-C stops them');
+          await new Promise((resolve) => interrupt.signal.addEventListener('abort', resolve));
+        }
+      } catch (err) {
+        if (!(err instanceof DemoInterrupted)) throw err;
+        console.log(`phased demo: ${err.message}`);
+        process.exitCode = 130;
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        await server.stop();
+      }
+    },
+  );
 
 program
   .command('preflight')

@@ -113,6 +113,10 @@ export async function startAppServer({
       res.end(`demo server error: ${String(err)}\n`);
     });
   });
+  // Idle keep-alive connections stay open for the whole demo: a server that
+  // closes one just as the client reuses it would show up as a reset.
+  server.keepAliveTimeout = 10 * 60_000;
+  server.headersTimeout = server.keepAliveTimeout + 1000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, address, resolve);

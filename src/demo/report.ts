@@ -35,22 +35,22 @@ function deployLines(name: string, d: DeployReport): string[] {
   return lines;
 }
 
-/** Failed requests grouped by host and release: "12 x 500 from bad on web-3". */
+/** Responses grouped by release and status, with the hosts that gave them. */
 export function trafficSummary(record: Response[]): string[] {
-  const failed = record.filter((r) => r.status !== 200);
-  const groups = new Map<string, number>();
-  for (const r of failed) {
+  const groups = new Map<string, { count: number; hosts: Set<string> }>();
+  for (const r of record) {
     const key =
       r.status === 0
-        ? `no response from ${r.host} (${r.error ?? 'unknown'})`
-        : `${r.status} from ${r.release ?? 'no release'} on ${r.host}`;
-    groups.set(key, (groups.get(key) ?? 0) + 1);
+        ? `no response (${r.error ?? 'unknown'})`
+        : `${r.status} from ${r.release ?? 'no release'}`;
+    const g = groups.get(key) ?? { count: 0, hosts: new Set<string>() };
+    g.count++;
+    g.hosts.add(r.host);
+    groups.set(key, g);
   }
-  const lines = [
-    `traffic: ${record.length} requests, ${record.length - failed.length} answered 200, ${failed.length} not`,
-  ];
-  for (const [key, count] of [...groups].sort(([a], [b]) => a.localeCompare(b)))
-    lines.push(`  ${count} x ${key}`);
+  const lines = [`traffic: ${record.length} requests`];
+  for (const [key, g] of [...groups].sort(([a], [b]) => a.localeCompare(b)))
+    lines.push(`  ${String(g.count).padStart(6)} x ${key} on ${[...g.hosts].sort().join(', ')}`);
   return lines;
 }
 

@@ -7,6 +7,8 @@ import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { createPhasedClient, startDeploy } from '../client.js';
 import { parseClusterConfig } from '../config/load.js';
@@ -18,6 +20,8 @@ import { LocalTransport } from '../transport/local.js';
 import { SshTransport } from '../transport/ssh.js';
 import type { Host, HostTransport } from '../transport/types.js';
 import { startPhasedWorker } from '../worker.js';
+import { queueWorkflowId } from '../../workflows/cluster-queue.js';
+import { statusQuery, type deploy as deployWorkflow } from '../../workflows/deploy.js';
 import type { DeployOutcome } from '../../workflows/model.js';
 import { startAppServer, type AppServer, type Behaviour } from './app-server.js';
 import { writeBuild } from './builds.js';
@@ -69,8 +73,12 @@ export interface DemoResult {
   currents: Record<string, string | null>;
 }
 
-export const DEMO_DURATIONS = { baseline: '10s', soak: '10s', watch: '20s', lookEvery: '2s' };
-const BASE: Omit<Behaviour, 'revision'> = { errorRate: 0.005, latencyMs: 2 };
+export const DEMO_DURATIONS = { baseline: '15s', soak: '15s', watch: '15s', lookEvery: '5s' };
+// A background error rate of 2% and 50 requests/s per host give the judge
+// enough errors within the short demo windows to tell x6 from x1 on 8 hosts.
+const BASE: Omit<Behaviour, 'revision'> = { errorRate: 0.02, latencyMs: 2 };
+export const DEMO_RATE = 50;
+export const DEMO_BAD_ERROR_RATE = 0.1;
 
 /** A port free on every one of these addresses (each host listens on its own). */
 async function commonFreePort(addresses: string[]): Promise<number> {
@@ -104,7 +112,11 @@ export function demoConfig(
     ...(ssh ? { ssh: { identityFile: ssh.clientKey, knownHostsFile: ssh.knownHosts } } : {}),
     hosts: hosts.map((h, i) => ({ ...h, tags: { zone: `zone-${(i % 2) + 1}` } })),
     canary: { size: 2, spreadBy: ['zone'] },
-    holdback: 2,
+    holdback: 3,
+    // 8 hosts is a tiny fleet: a looser alpha than the default 0.001, and a
+    // verdict that cannot decide rolls back instead of pausing for a person.
+    judge: { alpha: 0.01 },
+    onInconclusive: 'rollback',
     durations: { ...DEMO_DURATIONS, ...durations, probeTimeout: '5s' },
     probes: [
       {
@@ -138,6 +150,8 @@ export function demoConfig(
         exposure: 'http_requests',
         tolerance: 0.2,
         critical: true,
+        // A 15 s demo soak sees about 1,500 requests on 2 canaries.
+        minExposure: 300,
       },
       {
         name: 'error_log',
@@ -145,10 +159,44 @@ export function demoConfig(
         series: 'error_log_lines',
         exposure: 'http_requests',
         tolerance: 0.2,
+        minExposure: 300,
       },
-      { name: 'latency_ms', kind: 'gauge', series: 'duration_ms', per: 'served', tolerance: 0.5 },
+      // Milliseconds per request, judged as a rate: with 2 canaries a rank
+      // test on per-host gauges could never reach the judge's alpha.
+      {
+        name: 'latency_ms',
+        kind: 'counter',
+        series: 'duration_ms',
+        exposure: 'served',
+        tolerance: 0.5,
+        minExposure: 300,
+      },
     ],
   });
+}
+
+/** Waits for a deploy's outcome, printing each phase and verdict as it happens. */
+async function withProgress(
+  handle: WorkflowHandle<typeof deployWorkflow>,
+  log: (line: string) => void,
+): Promise<DeployOutcome> {
+  let phase = '';
+  let verdicts = 0;
+  let paused = false;
+  const result = handle.result();
+  for (;;) {
+    const done = await Promise.race([result.then(() => true), delay(1000).then(() => false)]);
+    if (done) return result;
+    const s = await handle.query(statusQuery).catch(() => null);
+    if (!s) continue;
+    if (s.phase !== phase) log(`  ${s.revision}: ${(phase = s.phase)}`);
+    for (const v of s.verdicts.slice(verdicts))
+      if (v.phase !== 'watch' || v.verdict !== 'pass')
+        log(`  ${s.revision}: ${v.phase} look ${v.look}: ${v.verdict}: ${v.reason}`);
+    verdicts = s.verdicts.length;
+    if (s.paused !== paused && (paused = s.paused))
+      log(`  ${s.revision}: PAUSED: ${s.pausedReason ?? ''}`);
+  }
 }
 
 function currentOf(root: string): string | null {
@@ -185,115 +233,127 @@ async function demo(options: DemoOptions, stops: (() => Promise<void>)[]): Promi
   const useSsh = options.transport === 'ssh' || (options.transport !== 'local' && sshdAvailable());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'phased-demo-'));
   stops.push(() => rm(dir, { recursive: true, force: true }));
-  {
-    const firstOctet = options.firstOctet ?? 61;
-    let ssh: SshdFleet | undefined;
-    let hosts: Host[];
-    let transport: HostTransport;
-    if (useSsh) {
-      ssh = await startSshdFleet(n, firstOctet);
-      const fleet = ssh;
-      stops.push(() => fleet.stopAll());
-      hosts = ssh.hosts.map((h, i) => ({
-        name: `web-${i + 1}`,
-        address: h.address,
-        port: h.port,
-        root: h.root,
-      }));
-      const t = new SshTransport(ssh.transportOptions(ssh.hosts[0]!));
-      stops.push(() => t.close());
-      transport = t;
-      log(
-        `phased demo: ${n} hosts, each a real sshd on ${hosts[0]!.address}-${hosts.at(-1)!.address}, reached over SSH`,
-      );
-    } else {
-      hosts = Array.from({ length: n }, (_, i) => ({
-        name: `web-${i + 1}`,
-        address: `127.0.0.${firstOctet + i}`,
-        root: path.join(dir, 'hosts', `web-${i + 1}`),
-      }));
-      transport = new LocalTransport();
-      log(
-        `phased demo: ${n} hosts as directories on this machine, reached with the local transport (install openssh-server for SSH)`,
-      );
-    }
-    const metricsPort = await commonFreePort(hosts.map((h) => h.address));
-    const config = demoConfig(
-      `demo-${Date.now().toString(36)}`,
-      hosts,
-      metricsPort,
-      options.durations,
-      ssh,
-    );
-    const builds = path.join(dir, 'builds');
-    const v1 = writeBuild(builds, { revision: 'v1', ...BASE });
-    const good = writeBuild(builds, { revision: 'good', ...BASE });
-    const bad = writeBuild(builds, {
-      revision: 'bad',
-      errorRate: BASE.errorRate + (options.badErrorRate ?? 0.05),
-      latencyMs: options.badLatencyMs ?? BASE.latencyMs,
-    });
-
-    // The state an earlier deploy would have left: v1 live everywhere.
-    const tree = await treeChecksum(v1);
-    for (const h of hosts) {
-      await stageRelease(transport, h, { revision: 'v1', source: v1, tree });
-      await flipRelease(transport, h, 'v1');
-    }
-    const servers: AppServer[] = [];
-    for (const h of hosts)
-      servers.push(
-        await startAppServer({ name: h.name, address: h.address, port: metricsPort, root: h.root }),
-      );
-    stops.push(async () => {
-      await Promise.all(servers.map((s) => s.stop()));
-    });
-    const rate = options.rate ?? 20;
-    const traffic: Traffic = startTraffic(servers, rate);
-    stops.push(() => traffic.stop());
+  const firstOctet = options.firstOctet ?? 61;
+  let ssh: SshdFleet | undefined;
+  let hosts: Host[];
+  let transport: HostTransport;
+  if (useSsh) {
+    ssh = await startSshdFleet(n, firstOctet);
+    const fleet = ssh;
+    stops.push(() => fleet.stopAll());
+    hosts = ssh.hosts.map((h, i) => ({
+      name: `web-${i + 1}`,
+      address: h.address,
+      port: h.port,
+      root: h.root,
+    }));
+    const t = new SshTransport(ssh.transportOptions(ssh.hosts[0]!));
+    stops.push(() => t.close());
+    transport = t;
     log(
-      `phased demo: v1 is live; ${n} web servers on port ${metricsPort} get ${rate} requests/s each`,
+      `phased demo: ${n} hosts, each a real sshd on ${hosts[0]!.address}-${hosts.at(-1)!.address}, reached over SSH`,
     );
-
-    const worker = await startPhasedWorker(options.server, {
-      workflowBundle: options.workflowBundle,
-    });
-    stops.push(() => worker.stop());
-    const pc = await createPhasedClient(options.server);
-    stops.push(() => pc.close());
-
-    const currents = () =>
-      Object.fromEntries(hosts.map((h) => [h.name, currentOf(h.root)])) as Record<
-        string,
-        string | null
-      >;
-    const deploy = async (revision: string, source: string, reason: string) => {
-      log(`phased demo: deploying ${revision} (${reason})`);
-      const handle = await startDeploy(pc, {
-        config,
-        revision,
-        source,
-        operator: 'demo',
-        reason,
-      });
-      const outcome = await handle.result();
-      log(`phased demo: ${revision}: ${outcome.outcome}: ${outcome.summary}`);
-      return { workflowId: handle.workflowId, revision, outcome, currents: currents() };
-    };
-    const goodReport = await deploy('good', good, 'same behaviour as v1');
-    const badReport = await deploy(
-      'bad',
-      bad,
-      `${Math.round((options.badErrorRate ?? 0.05) * 100)}% more requests fail`,
+  } else {
+    hosts = Array.from({ length: n }, (_, i) => ({
+      name: `web-${i + 1}`,
+      address: `127.0.0.${firstOctet + i}`,
+      root: path.join(dir, 'hosts', `web-${i + 1}`),
+    }));
+    transport = new LocalTransport();
+    log(
+      `phased demo: ${n} hosts as directories on this machine, reached with the local transport (install openssh-server for SSH)`,
     );
-    await traffic.stop();
-    return {
-      transport: useSsh ? 'ssh' : 'local',
-      hosts: hosts.map((h) => h.name),
-      good: goodReport,
-      bad: badReport,
-      traffic: traffic.record,
-      currents: currents(),
-    };
   }
+  const metricsPort = await commonFreePort(hosts.map((h) => h.address));
+  const config = demoConfig(
+    `demo-${Date.now().toString(36)}`,
+    hosts,
+    metricsPort,
+    options.durations,
+    ssh,
+  );
+  const builds = path.join(dir, 'builds');
+  const v1 = writeBuild(builds, { revision: 'v1', ...BASE });
+  const good = writeBuild(builds, { revision: 'good', ...BASE });
+  const bad = writeBuild(builds, {
+    revision: 'bad',
+    errorRate: BASE.errorRate + (options.badErrorRate ?? DEMO_BAD_ERROR_RATE),
+    latencyMs: options.badLatencyMs ?? BASE.latencyMs,
+  });
+
+  // The state an earlier deploy would have left: v1 live everywhere.
+  const tree = await treeChecksum(v1);
+  for (const h of hosts) {
+    await stageRelease(transport, h, { revision: 'v1', source: v1, tree });
+    await flipRelease(transport, h, 'v1');
+  }
+  const servers: AppServer[] = [];
+  for (const h of hosts)
+    servers.push(
+      await startAppServer({ name: h.name, address: h.address, port: metricsPort, root: h.root }),
+    );
+  stops.push(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+  const rate = options.rate ?? DEMO_RATE;
+  const traffic: Traffic = startTraffic(servers, rate);
+  stops.push(() => traffic.stop());
+  log(
+    `phased demo: v1 is live; ${n} web servers on port ${metricsPort} get ${rate} requests/s each`,
+  );
+
+  const worker = await startPhasedWorker(options.server, {
+    workflowBundle: options.workflowBundle,
+  });
+  stops.push(() => worker.stop());
+  const pc = await createPhasedClient(options.server);
+  stops.push(() => pc.close());
+  // Runs before the client closes: nothing the demo started keeps running
+  // on the server (a deploy interrupted by Ctrl-C, the cluster's queue).
+  const started = [queueWorkflowId(config.cluster)];
+  stops.push(async () => {
+    for (const id of started)
+      await Promise.race([
+        pc.client.workflow
+          .getHandle(id)
+          .terminate('the phased demo stopped')
+          .catch(() => {}), // already finished
+        delay(5_000), // the server itself may be gone
+      ]);
+  });
+
+  const currents = () =>
+    Object.fromEntries(hosts.map((h) => [h.name, currentOf(h.root)])) as Record<
+      string,
+      string | null
+    >;
+  const deploy = async (revision: string, source: string, reason: string) => {
+    log(`phased demo: deploying ${revision} (${reason})`);
+    const handle = await startDeploy(pc, {
+      config,
+      revision,
+      source,
+      operator: 'demo',
+      reason,
+    });
+    started.push(handle.workflowId);
+    const outcome = await withProgress(handle, log);
+    log(`phased demo: ${revision}: ${outcome.outcome}: ${outcome.summary}`);
+    return { workflowId: handle.workflowId, revision, outcome, currents: currents() };
+  };
+  const goodReport = await deploy('good', good, 'same behaviour as v1');
+  const badReport = await deploy(
+    'bad',
+    bad,
+    `${Math.round((options.badErrorRate ?? DEMO_BAD_ERROR_RATE) * 100)}% more requests fail`,
+  );
+  await traffic.stop();
+  return {
+    transport: useSsh ? 'ssh' : 'local',
+    hosts: hosts.map((h) => h.name),
+    good: goodReport,
+    bad: badReport,
+    traffic: traffic.record,
+    currents: currents(),
+  };
 }

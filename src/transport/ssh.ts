@@ -6,7 +6,7 @@
 // Keys are read here, in the worker, from a path or the agent: they never
 // travel through workflow inputs.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import ssh2 from 'ssh2';
@@ -43,6 +43,8 @@ type Conn = InstanceType<typeof ssh2.Client>;
 export class SshTransport implements HostTransport {
   private readonly pool = new Map<string, Promise<Conn>>();
   private readonly controlDir = mkdtempSync(path.join(os.tmpdir(), 'phased-ssh-'));
+  /** Hosts rsync has reached, each with an OpenSSH master connection to close at the end. */
+  private readonly masters = new Map<string, Host>();
   private readonly user: string;
   private readonly knownHostsFile: string;
 
@@ -126,6 +128,7 @@ export class SshTransport implements HostTransport {
         ? ['-i', this.options.identityFile, '-o', 'IdentitiesOnly=yes']
         : []),
     ].join(' ');
+    this.masters.set(this.key(host), host);
     const args = rsyncArgs({
       ...options,
       dest: `${this.user}@${host.address}:${options.dest}`,
@@ -153,6 +156,32 @@ export class SshTransport implements HostTransport {
     const conns = await Promise.allSettled(this.pool.values());
     this.pool.clear();
     for (const c of conns) if (c.status === 'fulfilled') c.value.end();
+    // Masters outlive rsync by ControlPersist and hold its output pipes:
+    // without this a finished worker would linger until they time out.
+    const masters = [...this.masters.values()];
+    this.masters.clear();
+    await Promise.all(
+      masters.map(
+        (host) =>
+          new Promise<void>((resolve) =>
+            execFile(
+              'ssh',
+              [
+                '-o',
+                `ControlPath=${this.controlDir}/%C`,
+                '-O',
+                'exit',
+                '-p',
+                String(this.port(host)),
+                `${this.user}@${host.address}`,
+              ],
+              { timeout: 5_000 },
+              () => resolve(),
+            ),
+          ),
+      ),
+    );
+    rmSync(this.controlDir, { recursive: true, force: true });
   }
 
   private port(host: Host): number {

@@ -1,0 +1,86 @@
+// The demo scenario end to end, every part real: loopback sshd hosts (or
+// local directories without OpenSSH), web servers serving from current,
+// traffic, the worker with the real activities, the deploy workflow on the
+// shared Temporal server, and the judge. A good build goes live everywhere;
+// a bad one is caught in the canary and rolled back on its own.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { existingServer } from '../../src/devserver.js';
+import { runDemo, type DemoResult } from '../../src/demo/run.js';
+import { sshdAvailable } from '../../src/demo/sshd-fleet.js';
+import { sharedServer } from '../helpers/temporal.js';
+
+let result: DemoResult;
+let cleanup: () => Promise<void> = () => Promise.resolve();
+
+beforeAll(async () => {
+  const { address } = sharedServer();
+  const server = existingServer({
+    ...process.env,
+    TEMPORAL_ADDRESS: address,
+    PHASED_TASK_QUEUE: `demo-e2e-${process.pid}`,
+  });
+  const { readFileSync } = await import('node:fs');
+  const code = readFileSync(inject('workflowBundlePath'), 'utf8');
+  const lines: string[] = [];
+  result = await runDemo({
+    server,
+    hosts: 8,
+    firstOctet: 81,
+    workflowBundle: { code },
+    log: (line) => lines.push(line),
+  });
+  cleanup = () => Promise.resolve();
+}, 240_000);
+
+afterAll(() => cleanup());
+
+describe('the demo: a good build goes live, a bad one is rolled back on its own', () => {
+  it('reaches the hosts over SSH when OpenSSH server is installed', () => {
+    expect(result.transport).toBe(sshdAvailable() ? 'ssh' : 'local');
+  });
+
+  it('ends with the good build live on every host', () => {
+    expect(Object.keys(result.currents)).toHaveLength(8);
+    expect(Object.values(result.currents)).toEqual(Array(8).fill('good'));
+  });
+
+  it('Temporal records the good deploy as done and the bad one as rolled back', () => {
+    expect(result.good.outcome).toMatchObject({
+      outcome: 'done',
+      summary: 'good is live on 8 hosts',
+    });
+    expect(result.good.currents).toEqual(result.currents);
+    expect(result.bad.outcome.outcome).toBe('rolled_back');
+    expect(result.bad.outcome.rolledBack).toHaveLength(2);
+  });
+
+  it('the verdicts carry their evidence: the canary passed good and failed bad on http_5xx', () => {
+    const goodCanary = result.good.outcome.verdicts.filter((v) => v.phase === 'canary');
+    expect(goodCanary.at(-1)!.verdict).toBe('pass');
+    const badCanary = result.bad.outcome.verdicts.find((v) => v.phase === 'canary');
+    expect(badCanary!.verdict).toBe('fail');
+    const http5xx = badCanary!.metrics.find((m) => m.startsWith('http_5xx'))!;
+    expect(http5xx).toMatch(/^http_5xx: canary [\d.]+% vs control [\d.]+% .* -> regression$/);
+    const [canaryRate, controlRate] = [...http5xx.matchAll(/([\d.]+)%/g)].map((m) => Number(m[1]));
+    expect(canaryRate).toBeGreaterThan(3 * controlRate!);
+  });
+
+  it('no request failed because of a flip: every failure is a deliberate one, and bad errors only came from canaries', () => {
+    const record = result.traffic;
+    expect(record.length).toBeGreaterThan(8 * 50 * 60);
+    // Every request got an answer from a release: no refused or reset connection, no 503.
+    expect(record.filter((r) => r.status === 0 || r.release === null)).toEqual([]);
+    expect(new Set(record.map((r) => r.status))).toEqual(new Set([200, 500]));
+    // Only the bad build answers more than the 2% base rate of 500s...
+    const rate = (release: string) => {
+      const rs = record.filter((r) => r.release === release);
+      return rs.filter((r) => r.status === 500).length / rs.length;
+    };
+    expect(rate('v1')).toBeLessThan(0.025);
+    expect(rate('good')).toBeLessThan(0.025);
+    expect(rate('bad')).toBeGreaterThan(0.1);
+    // ...and only on the canaries, while they ran it.
+    const badHosts = new Set(record.filter((r) => r.release === 'bad').map((r) => r.host));
+    expect([...badHosts].sort()).toEqual([...result.bad.outcome.rolledBack].sort());
+  });
+});
