@@ -203,7 +203,7 @@ export async function createPhasedWorker(options: PhasedWorkerOptions): Promise<
  */
 export async function startPhasedWorker(
   server: TemporalServer,
-  options: { workflowBundle?: WorkflowBundle } = {},
+  options: { workflowBundle?: WorkflowBundleOption } = {},
 ) {
   const target = { address: server.address, settings: server.settings, fromEnv: !server.embedded };
   const connection = await connectWorker(target);

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { WorkflowBundle } from '@temporalio/worker';
+import type { WorkflowBundleOption } from '@temporalio/worker';
 import { createPhasedClient, startDeploy } from '../client.js';
 import { parseClusterConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
@@ -42,7 +42,7 @@ export interface DemoOptions {
   durations?: { baseline: string; soak: string; watch: string; lookEvery: string };
   /** First octet of the hosts' loopback addresses (127.0.0.x). */
   firstOctet?: number;
-  workflowBundle?: WorkflowBundle;
+  workflowBundle?: WorkflowBundleOption;
   log?: (line: string) => void;
   /** Aborting stops everything the demo started and rejects with DemoInterrupted. */
   signal?: AbortSignal;
