@@ -78,7 +78,7 @@ export const DEMO_DURATIONS = { baseline: '15s', soak: '15s', watch: '15s', look
 // enough errors within the short demo windows to tell x6 from x1 on 8 hosts.
 const BASE: Omit<Behaviour, 'revision'> = { errorRate: 0.02, latencyMs: 2 };
 export const DEMO_RATE = 50;
-export const DEMO_BAD_ERROR_RATE = 0.1;
+export const DEMO_BAD_ERROR_RATE = 0.15;
 
 /** A port free on every one of these addresses (each host listens on its own). */
 async function commonFreePort(addresses: string[]): Promise<number> {

@@ -51,7 +51,7 @@ async function randomRelease(files: number): Promise<string> {
 }
 
 describe('a host that dies in the middle of an rsync', () => {
-  it('given a 24 MiB copy cut after 10 MiB, then flip refuses the partial tree and the retry resumes it', async () => {
+  it('given a 24 MiB copy cut after 16 MiB, then flip refuses the partial tree and the retry resumes it', async () => {
     const sshd = fleet.hosts[0]!;
     // The host is reached through the relay, so its known_hosts entry names the relay.
     const knownHosts = path.join(await testDir(), 'known_hosts');
@@ -69,7 +69,7 @@ describe('a host that dies in the middle of an rsync', () => {
 
     const v2 = await randomRelease(24);
     const tree = await treeChecksum(v2);
-    proxy.cutAfter(10 * 2 ** 20);
+    proxy.cutAfter(16 * 2 ** 20);
     const cut = await phasedError(stageRelease(t, host, { revision: 'v2', source: v2, tree }));
     await proxy.died();
     expect(cut).toMatchObject({ code: 'HOST_COMMAND_FAILED', retryable: true });
