@@ -123,19 +123,19 @@ export async function stageRelease(
   { revision, source, tree, timeoutMs }: StageOptions,
 ): Promise<StageResult> {
   assertRevision(revision);
-  // One round trip before the copy: what is there, how much room, and the
-  // marker dropped unless this exact tree is already complete.
-  const state = parseInspect(
-    await runScript(t, host, PREPARE, 'prepare', [host.root, revision, tree.checksum]),
-  );
+  // One round trip before the copy: what is there and how much room.
+  const state = parseInspect(await runScript(t, host, PREPARE, 'prepare', [host.root]));
   const existing = state.releases.find((r) => r.revision === revision);
   if (existing?.checksum === tree.checksum)
     return { alreadyStaged: true, bytesSent: 0, basis: null, current: state.current };
-  if (state.current === revision) {
+  // A complete release is never written into: it may be live, or the
+  // rollback target. (A partial one has no marker and is resumed.)
+  if (existing || state.current === revision) {
+    const role = state.current === revision ? 'is live here' : 'is staged here';
     throw hostError(
       host,
       'RELEASE_CONFLICT',
-      `revision ${revision} is live here with different content (checksum ${existing?.checksum || 'none'}, source ${tree.checksum})`,
+      `revision ${revision} ${role} with different content (checksum ${existing?.checksum || 'none'}, source ${tree.checksum})`,
       'revisions are immutable: deploy the new build under a new revision name',
       false,
     );

@@ -17,21 +17,14 @@ done
 `;
 
 /**
- * $1 = root, $2 = revision, $3 = checksum of the tree about to be copied.
- * Everything staging needs before the copy, in one round trip: the INSPECT
- * lines, then "free <available KiB>", and unless the release is live or
- * already staged with this checksum, drops its marker so that a crash during
- * the copy can never leave a trusted half-tree.
+ * $1 = root. Everything staging needs before the copy, in one round trip:
+ * the INSPECT lines, then "free <available KiB>" for the filesystem of
+ * releases/ (created if missing).
  */
 export const PREPARE = `
 ${INSPECT}
-rev=$2; sum=$3
 mkdir -p -- "$root/releases"
 echo "free $(df -Pk -- "$root/releases" | awk 'NR==2 {print $4}')"
-m="$root/releases/.$rev.phased"
-if [ "\${cur##*/}" != "$rev" ] && [ "$(cut -d' ' -f2 -- "$m" 2>/dev/null)" != "$sum" ]; then
-  rm -f -- "$m"
-fi
 `;
 
 /**

@@ -147,6 +147,19 @@ describe('staging and flipping on a real directory', () => {
     expect(await flipRelease(t, host, 'v1')).toBe('v1');
   });
 
+  it('refuses to write into the rollback target (a complete release) under the same revision', async () => {
+    const { host, build, stage } = await setup();
+    await stage('v1', build('v1', { 'index.html': 'one' }));
+    await flipRelease(t, host, 'v1');
+    await stage('v2', build('v2', { 'index.html': 'two' }));
+    await flipRelease(t, host, 'v2');
+    const err = await phasedError(stage('v1', build('v1-rebuilt', { 'index.html': 'other' })));
+    expect(err.code).toBe('RELEASE_CONFLICT');
+    expect(err.problem).toMatch(/^web-1: revision v1 is staged here with different content/);
+    expect(readFileSync(path.join(host.root, 'releases/v1/index.html'), 'utf8')).toBe('one');
+    expect(await flipRelease(t, host, 'v1')).toBe('v2'); // still a complete rollback target
+  });
+
   it('removes old releases but refuses the live one, and ignores trees phased did not create', async () => {
     const { host, build, stage } = await setup();
     for (const rev of ['v1', 'v2', 'v3']) await stage(rev, build(rev, { 'index.html': rev }));
