@@ -141,7 +141,13 @@ function classifyCounter(m: CounterMetric, ctx: MetricContext): MetricVerdict {
     },
   };
   const verdict = pValue < ctx.threshold ? 'regression' : 'pass';
-  const rate = (x: number) => formatRate(x, perRequest);
+  // A share of the exposure (errors per request) reads as a percentage; more
+  // than one event per unit (milliseconds per request) does not.
+  const asShare = perRequest && Math.max(r.treated.rateAfter, r.control.rateAfter) <= 1;
+  const rate = (x: number) =>
+    perRequest && !asShare
+      ? `${formatLevel(x)} per ${m.exposure ?? 'unit'}`
+      : formatRate(x, perRequest);
   const reason =
     `${m.name}: canary ${rate(r.treated.rateAfter)} vs control ${rate(r.control.rateAfter)} ` +
     `(${formatRatio(Math.exp(r.logRatio))} vs own baselines, tolerated ${formatRatio(tol)}), ` +

@@ -107,6 +107,18 @@ describe('judge', () => {
     expect(m.evidence.ratio!).toBeGreaterThan(1.9);
   });
 
+  it('shows more than one event per unit of exposure as "per <exposure>", not as a percentage', () => {
+    const msPerRequest: MetricSpec = { ...errors, name: 'duration_ms', critical: false };
+    const canary = Array.from({ length: 5 }, (_, i) => host(`c${i}`, { before: 5, after: 5 }));
+    const control = Array.from({ length: 20 }, (_, i) =>
+      host(`h${i}`, { before: 5, after: 5 + (i % 3) * 0.01 }),
+    );
+    const v = judge(input({ canary, control }, [msPerRequest]));
+    expect(v.metrics[0]!.reason).toMatch(
+      /^duration_ms: canary 5 per http_requests vs control 5\.\d+ per http_requests \(x/,
+    );
+  });
+
   it('passes a change within the tolerated effect (+3% on a metric that tolerates +20%)', () => {
     const v = judge(input(fleet(0.0103)));
     expect(v.metrics[0]!.verdict).toBe('pass');
