@@ -26,7 +26,7 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createHostActivities, type TransportSpec } from '../../activities/hosts.js';
-import { startSshdFleet } from '../../src/demo/sshd-fleet.js';
+import { ensureLoginUser, startSshdFleet } from '../../src/demo/sshd-fleet.js';
 import { projectRoot } from '../../src/paths.js';
 import { parseBytesSent } from '../../src/transport/rsync.js';
 import { closeTransports, installRuntime, realHostDeps } from '../../src/worker.js';
@@ -111,19 +111,7 @@ function linkedFiles(releaseDir: string): number {
 function deployUser(): string {
   if (process.getuid?.() !== 0) return os.userInfo().username;
   const user = 'phased-bench';
-  try {
-    execFileSync('id', [user], { stdio: 'ignore' });
-  } catch {
-    execFileSync('useradd', [
-      '--system',
-      '--no-create-home',
-      '--shell',
-      '/bin/sh',
-      '--password',
-      '*',
-      user,
-    ]);
-  }
+  ensureLoginUser(user);
   return user;
 }
 

@@ -3,7 +3,7 @@
 // request never sees half of one release and half of another. It writes an
 // access log and an error log (what phased's log probes read) and exposes
 // Prometheus counters (what its Prometheus probe scrapes).
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
@@ -39,8 +39,9 @@ export async function startAppServer({
 }): Promise<AppServer> {
   const logs = path.join(root, 'logs');
   mkdirSync(logs, { recursive: true });
-  const accessLog = path.join(logs, 'access.log');
-  const errorLog = path.join(logs, 'error.log');
+  // Appending streams keep file I/O off the request path; lines stay in order.
+  const accessLog = createWriteStream(path.join(logs, 'access.log'), { flags: 'a' });
+  const errorLog = createWriteStream(path.join(logs, 'error.log'), { flags: 'a' });
   const behaviours = new Map<string, Behaviour>(); // by release directory: releases are immutable
   const served = new Map<string, number>();
   const totals = { requests: 0, errors: 0, durationMs: 0 };
@@ -97,14 +98,12 @@ export async function startAppServer({
       totals.requests++;
       totals.durationMs += ms;
       const stamp = new Date().toISOString();
-      appendFileSync(
-        accessLog,
+      accessLog.write(
         `${stamp} ${req.method} ${req.url} ${status} ${ms}ms ${behaviour.revision}\n`,
       );
       if (fail) {
         totals.errors++;
-        appendFileSync(
-          errorLog,
+        errorLog.write(
           `${stamp} ERROR ${behaviour.revision}: request ${req.url} failed (injected fault)\n`,
         );
       }
@@ -124,10 +123,14 @@ export async function startAppServer({
   return {
     name,
     url: `http://${address}:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
+    async stop() {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      await Promise.all(
+        [accessLog, errorLog].map((log) => new Promise<void>((resolve) => log.end(resolve))),
+      );
+    },
   };
 }

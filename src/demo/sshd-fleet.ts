@@ -45,6 +45,30 @@ export function sshdAvailable(): boolean {
   return existsSync(SSHD) && existsSync('/usr/bin/ssh-keygen');
 }
 
+/**
+ * Makes sure a system user `name` exists that the fleet's sshd lets in
+ * (shell /bin/sh, which reads no rc files). Needs root. Returns true when it
+ * created the user, so the caller can remove it (userdel) when done.
+ */
+export function ensureLoginUser(name: string): boolean {
+  try {
+    execFileSync('id', [name], { stdio: 'ignore' });
+    return false;
+  } catch {
+    // Password "*": no password login, but not locked (sshd refuses locked accounts).
+    execFileSync('useradd', [
+      '--system',
+      '--no-create-home',
+      '--shell',
+      '/bin/sh',
+      '--password',
+      '*',
+      name,
+    ]);
+    return true;
+  }
+}
+
 function keygen(file: string) {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
 }

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import ssh2 from 'ssh2';
+import ssh2, { type ClientChannel } from 'ssh2';
 import { isSafeAddress, isSafeSegment, SEGMENT_RULE } from '../config/validate-names.js';
 import { PhasedError, describeCause } from '../errors.js';
 import { keysFor, knownHostsName, readKnownHosts, type KnownKey } from './known-hosts.js';
@@ -54,50 +54,47 @@ export class SshTransport implements HostTransport {
   }
 
   async exec(host: Host, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const conn = await this.connection(host);
+    const stream = await this.channel(host, argv);
     const timeoutMs = options.timeoutMs ?? 30_000;
-    return new Promise((resolve, reject) => {
-      conn.exec(shellLine(argv), (err, stream) => {
-        if (err) {
-          this.drop(host);
-          reject(this.unreachable(host, err));
-          return;
-        }
-        let stdout = '';
-        let stderr = '';
-        const timer = setTimeout(() => {
-          stream.close();
-          resolve({ stdout, stderr: `${stderr}\n(timed out after ${timeoutMs} ms)`, code: null });
-        }, timeoutMs);
-        stream.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-        stream.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-        stream.on('close', (code: number | null) => {
-          clearTimeout(timer);
-          resolve({ stdout, stderr, code: typeof code === 'number' ? code : null });
-        });
+    return new Promise((resolve) => {
+      let stdout = '';
+      let stderr = '';
+      const timer = setTimeout(() => {
+        stream.close();
+        resolve({ stdout, stderr: `${stderr}\n(timed out after ${timeoutMs} ms)`, code: null });
+      }, timeoutMs);
+      stream.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+      stream.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+      stream.on('close', (code: number | null) => {
+        clearTimeout(timer);
+        resolve({ stdout, stderr, code: typeof code === 'number' ? code : null });
       });
     });
   }
 
   async start(host: Host, argv: readonly string[]): Promise<RemoteProcess> {
+    const stream = await this.channel(host, argv);
+    const channel = new ProcessChannel(
+      (data) => stream.write(data),
+      () => stream.end(),
+    );
+    stream.on('data', (d: Buffer) => channel.onStdout(d.toString('utf8')));
+    stream.stderr.on('data', (d: Buffer) => channel.onStderr(d.toString('utf8')));
+    stream.on('close', (code: number | null) =>
+      channel.onExit(typeof code === 'number' ? code : null),
+    );
+    return channel;
+  }
+
+  /** Opens an exec channel for `argv` (quoted) on the pooled connection. */
+  private async channel(host: Host, argv: readonly string[]): Promise<ClientChannel> {
     const conn = await this.connection(host);
     return new Promise((resolve, reject) => {
       conn.exec(shellLine(argv), (err, stream) => {
         if (err) {
           this.drop(host);
           reject(this.unreachable(host, err));
-          return;
-        }
-        const channel = new ProcessChannel(
-          (data) => stream.write(data),
-          () => stream.end(),
-        );
-        stream.on('data', (d: Buffer) => channel.onStdout(d.toString('utf8')));
-        stream.stderr.on('data', (d: Buffer) => channel.onStderr(d.toString('utf8')));
-        stream.on('close', (code: number | null) =>
-          channel.onExit(typeof code === 'number' ? code : null),
-        );
-        resolve(channel);
+        } else resolve(stream);
       });
     });
   }

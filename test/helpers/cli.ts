@@ -1,5 +1,6 @@
-// Runs the `phased` command as a user would (through tsx, from source) and
-// returns its exit code and output. The child is killed if it outlives the test.
+// Runs the `phased` command as a user would (through tsx, from source):
+// to completion (runPhased) or in the background (startPhased). The child is
+// killed if it outlives its deadline or the test.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
@@ -12,40 +13,15 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runPhased(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  timeoutMs = 120_000,
-): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(projectRoot, 'src/cli.ts'), ...args],
-      { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 export interface RunningPhased {
   pid: number;
-  output(): string;
   /** Resolves once stdout contains `text`. */
   waitFor(text: string, timeoutMs: number): Promise<void>;
   signal(sig: NodeJS.Signals): void;
   exited: Promise<CliResult>;
 }
 
-/** Starts `phased` and returns while it runs; it is killed if it outlives the test. */
+/** Starts `phased` and returns while it runs. */
 export function startPhased(args: string[], env: NodeJS.ProcessEnv): RunningPhased {
   const child = spawn(
     process.execPath,
@@ -56,22 +32,39 @@ export function startPhased(args: string[], env: NodeJS.ProcessEnv): RunningPhas
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<CliResult>((resolve) =>
-    child.once('exit', (code) => resolve({ code, stdout, stderr })),
-  );
+  const exited = new Promise<CliResult>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   return {
     pid: child.pid!,
-    output: () => stdout,
     waitFor: (text, timeoutMs) =>
-      eventually(() => Promise.resolve(stdout.includes(text)), {
-        what: `"${text}" from phased (stdout so far: ${stdout.slice(-300)}; stderr: ${stderr.slice(-300)})`,
-        timeoutMs,
-        intervalMs: 200,
-      }).then(() => undefined),
+      eventually(
+        () => {
+          if (stdout.includes(text)) return Promise.resolve(true);
+          throw new Error(`stdout ends: ${stdout.slice(-300)}; stderr ends: ${stderr.slice(-300)}`);
+        },
+        { what: `"${text}" from phased`, timeoutMs, intervalMs: 200 },
+      ).then(() => undefined),
     signal: (sig) => child.kill(sig),
     exited,
   };
+}
+
+/** Runs `phased` to completion and returns its exit code and output. */
+export async function runPhased(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 120_000,
+): Promise<CliResult> {
+  const run = startPhased(args, env);
+  const timer = setTimeout(() => run.signal('SIGKILL'), timeoutMs);
+  try {
+    return await run.exited;
+  } finally {
+    clearTimeout(timer);
+  }
 }

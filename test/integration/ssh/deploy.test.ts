@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPhasedClient, startDeploy } from '../../../src/client.js';
 import { existingServer } from '../../../src/devserver.js';
 import { abortUpdate, statusQuery } from '../../../workflows/deploy.js';
-import { createLocalFleet, preinstall } from '../../helpers/local-fleet.js';
+import { createLocalFleet, preinstall, type LocalFleet } from '../../helpers/local-fleet.js';
 import { eventually } from '../../../src/poll.js';
 import { startSshdFleet, type SshdFleet } from '../../../src/demo/sshd-fleet.js';
 import { sharedServer, uniqueId, withWorker } from '../../helpers/temporal.js';
@@ -62,28 +62,33 @@ async function client(taskQueue: string) {
   );
 }
 
+/** Deploys `revision` (failing `errorRate` of requests) on a fresh worker and waits for the outcome. */
+async function deployToEnd(fleet: LocalFleet, revision: string, errorRate: number) {
+  return withWorker({}, async (tq) => {
+    const pc = await client(tq);
+    try {
+      const h = await startDeploy(pc, {
+        config: fleet.config,
+        revision,
+        source: fleet.release(revision, errorRate),
+        operator: 'ci',
+      });
+      return await h.result();
+    } finally {
+      await pc.close();
+    }
+  });
+}
+
 describe('deploys over SSH on 5 sshd hosts', () => {
   it('happy path: a good release goes live on every host', async () => {
     const fleet = await sshFleet();
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     fleet.startTraffic();
-    await withWorker({}, async (tq) => {
-      const pc = await client(tq);
-      try {
-        const h = await startDeploy(pc, {
-          config: fleet.config,
-          revision: 'good-2',
-          source: fleet.release('good-2', 0.01),
-          operator: 'ci',
-        });
-        const outcome = await h.result();
-        expect(outcome.summary).toBe('good-2 is live on 5 hosts');
-        expect(outcome.outcome).toBe('done');
-        expect(outcome.verdicts[0]).toMatchObject({ phase: 'canary', verdict: 'pass' });
-      } finally {
-        await pc.close();
-      }
-    });
+    const outcome = await deployToEnd(fleet, 'good-2', 0.01);
+    expect(outcome.summary).toBe('good-2 is live on 5 hosts');
+    expect(outcome.outcome).toBe('done');
+    expect(outcome.verdicts[0]).toMatchObject({ phase: 'canary', verdict: 'pass' });
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-2'));
   });
 
@@ -91,25 +96,12 @@ describe('deploys over SSH on 5 sshd hosts', () => {
     const fleet = await sshFleet();
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     fleet.startTraffic();
-    await withWorker({}, async (tq) => {
-      const pc = await client(tq);
-      try {
-        const h = await startDeploy(pc, {
-          config: fleet.config,
-          revision: 'bad',
-          source: fleet.release('bad', 0.2),
-          operator: 'ci',
-        });
-        const outcome = await h.result();
-        expect(outcome.outcome).toBe('rolled_back');
-        expect(outcome.rolledBack).toHaveLength(1);
-        expect(outcome.verdicts[0]!.metrics[0]).toMatch(
-          /^http_5xx: canary \d+% vs control [\d.]+% .* -> regression$/,
-        );
-      } finally {
-        await pc.close();
-      }
-    });
+    const outcome = await deployToEnd(fleet, 'bad', 0.2);
+    expect(outcome.outcome).toBe('rolled_back');
+    expect(outcome.rolledBack).toHaveLength(1);
+    expect(outcome.verdicts[0]!.metrics[0]).toMatch(
+      /^http_5xx: canary \d+% vs control [\d.]+% .* -> regression$/,
+    );
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-1'));
   });
 
@@ -180,20 +172,7 @@ describe('deploys over SSH on 5 sshd hosts', () => {
       fleet.startTraffic();
       await down().stop();
       try {
-        return await withWorker({}, async (tq) => {
-          const pc = await client(tq);
-          try {
-            const h = await startDeploy(pc, {
-              config: fleet.config,
-              revision: 'good-2',
-              source: fleet.release('good-2', 0.01),
-              operator: 'ci',
-            });
-            return { fleet, outcome: await h.result() };
-          } finally {
-            await pc.close();
-          }
-        });
+        return { fleet, outcome: await deployToEnd(fleet, 'good-2', 0.01) };
       } finally {
         await down().start();
       }

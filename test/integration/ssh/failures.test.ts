@@ -21,7 +21,7 @@ import { SshTransport } from '../../../src/transport/ssh.js';
 import type { Host } from '../../../src/transport/types.js';
 import { startCutProxy, type CutProxy } from '../../helpers/cut-proxy.js';
 import { phasedError } from '../../helpers/errors.js';
-import { startSshdFleet, type SshdFleet } from '../../../src/demo/sshd-fleet.js';
+import { ensureLoginUser, startSshdFleet, type SshdFleet } from '../../../src/demo/sshd-fleet.js';
 import { testDir } from '../../helpers/tmp.js';
 
 let fleet: SshdFleet;
@@ -108,22 +108,7 @@ let createdUser = false;
 
 describe('a deploy user without write access to the deploy root', () => {
   beforeAll(() => {
-    if (!isRoot) return;
-    try {
-      execFileSync('id', [deployUser], { stdio: 'ignore' });
-    } catch {
-      // Password "*": no password login, but not locked (sshd refuses locked accounts).
-      execFileSync('useradd', [
-        '--system',
-        '--no-create-home',
-        '--shell',
-        '/bin/sh',
-        '--password',
-        '*',
-        deployUser,
-      ]);
-      createdUser = true;
-    }
+    if (isRoot) createdUser = ensureLoginUser(deployUser);
   });
 
   afterAll(() => {
