@@ -5,7 +5,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { temporalBinary } from '../../src/temporal/binaries.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import {
@@ -24,13 +24,17 @@ import { uniqueId } from '../helpers/temporal.js';
 
 let env: TestWorkflowEnvironment;
 
-beforeAll(async () => {
+// A fresh time-skipping server per test. A shared one let what an earlier
+// test left behind (timers and tasks of finished clusters) hold back time
+// skipping in a later one, which then hung until its timeout, a different
+// test each run.
+beforeEach(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalBinary('temporal-test-server') } },
   });
 });
 
-afterAll(async () => {
+afterEach(async () => {
   await env?.teardown();
 });
 
