@@ -3,12 +3,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { isPhasedError } from '../src/errors.js';
 import type { TreeSummary } from '../src/releases/checksum.js';
+import { rollbackTarget, type CurrentKind } from '../src/releases/host-state.js';
 import {
   flipRelease,
   flipTogether,
   inspectHost,
-  removeReleases,
   stageRelease,
+  tidyHost,
+  type FlipOptions,
 } from '../src/releases/ops.js';
 import { releasesToRemove } from '../src/releases/retention.js';
 import type { HostTransport } from '../src/transport/types.js';
@@ -29,8 +31,8 @@ export type TransportSpec =
 
 export interface HostDeps {
   transport: (spec: TransportSpec) => HostTransport;
-  /** Checksum of a source tree (cached by the worker). */
-  treeChecksum: (dir: string) => Promise<TreeSummary>;
+  /** Checksum of a source tree (cached by the worker); refuses unsafe trees. */
+  treeChecksum: (dir: string, options?: { copyUnsafeLinks?: boolean }) => Promise<TreeSummary>;
 }
 
 /** Turns a PhasedError into a Temporal failure that keeps its code and retryability. */
@@ -49,6 +51,20 @@ export async function asActivityFailure<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** What the cluster file says about hosts and sources that staging must honour. */
+export interface StagePolicy {
+  createRoot?: boolean;
+  adopt?: boolean;
+  unsafeSymlinks?: 'refuse' | 'copy';
+}
+
+export interface TidyResult {
+  current: string | null;
+  currentKind: CurrentKind;
+  currentLink: string | null;
+  removed: string[];
+}
+
 export interface HostsInput {
   transport: TransportSpec;
   hosts: HostRef[];
@@ -56,16 +72,22 @@ export interface HostsInput {
 
 export function createHostActivities(deps: HostDeps) {
   return {
-    /** The live release and the staged ones, per host. */
+    /** The live release, the retained ones and where a plain rollback would go, per host. */
     async inspectHosts({ transport, hosts }: HostsInput) {
       const t = deps.transport(transport);
       return forEachHost(hosts, async (h) => {
         const r = await inspectHost(t, h);
-        // Newest first: the first one after current is where a rollback goes.
         const releases = [...r.releases]
           .sort((a, b) => b.stagedAt - a.stagedAt)
           .map((x) => x.revision);
-        return { current: r.current, releases };
+        return {
+          current: r.current,
+          currentKind: r.currentKind,
+          currentLink: r.currentLink,
+          releases,
+          rejected: r.rejected,
+          rollback: rollbackTarget(r, h.root),
+        };
       });
     },
 
@@ -75,15 +97,25 @@ export function createHostActivities(deps: HostDeps) {
       hosts,
       revision,
       source,
-    }: HostsInput & { revision: string; source: string }) {
-      const tree = await asActivityFailure(() => deps.treeChecksum(source));
+      policy = {},
+    }: HostsInput & { revision: string; source: string; policy?: StagePolicy }) {
+      const copyUnsafeLinks = policy.unsafeSymlinks === 'copy';
+      const tree = await asActivityFailure(() => deps.treeChecksum(source, { copyUnsafeLinks }));
       const t = deps.transport(transport);
       return forEachHost(
         hosts,
         async (h) => {
-          const r = await stageRelease(t, h, { revision, source, tree });
+          const r = await stageRelease(t, h, {
+            revision,
+            source,
+            tree,
+            createRoot: policy.createRoot,
+            adopt: policy.adopt,
+            copyUnsafeLinks,
+          });
           return {
             previous: r.current,
+            adoptedLink: r.adoptedLink,
             alreadyStaged: r.alreadyStaged,
             bytesSent: r.bytesSent ?? null,
           };
@@ -102,10 +134,10 @@ export function createHostActivities(deps: HostDeps) {
       targets,
     }: {
       transport: TransportSpec;
-      targets: { host: HostRef; revision: string }[];
+      targets: ({ host: HostRef; revision: string } & FlipOptions)[];
     }) {
       const t = deps.transport(transport);
-      const byName = new Map(targets.map((x) => [x.host.name, x.revision]));
+      const byName = new Map(targets.map((x) => [x.host.name, x]));
       const finished = finishedHosts();
       const together = await flipTogether(
         t,
@@ -116,7 +148,10 @@ export function createHostActivities(deps: HostDeps) {
         async (h) => {
           const first = together.get(h.name);
           together.delete(h.name); // a retry of this host flips it on its own
-          if (!first) return { previous: await flipRelease(t, h, byName.get(h.name)!) };
+          if (!first) {
+            const target = byName.get(h.name)!;
+            return { previous: await flipRelease(t, h, target.revision, target) };
+          }
           if ('error' in first) throw first.error;
           return { previous: first.previous };
         },
@@ -124,23 +159,44 @@ export function createHostActivities(deps: HostDeps) {
       );
     },
 
-    /** Keeps `keep` releases per host, never the live release or the protected ones. */
+    /**
+     * The end of every deploy, per host: reports what current points at (the
+     * workflow verifies it), marks the deploy's release accepted or rejected,
+     * and keeps `keep` releases: never the live release, its rollback target
+     * or the protected ones. (Named for its first job, retention, which
+     * running deploys' histories record.)
+     */
     async pruneHosts({
       transport,
       hosts,
       keep,
       protect,
-    }: HostsInput & { keep: number; protect: Record<string, (string | null)[]> }) {
+      mark,
+    }: HostsInput & {
+      keep: number;
+      protect: Record<string, (string | null)[]>;
+      mark?: { revision: string; as: 'reject' | 'accept'; reason: string };
+    }) {
       const t = deps.transport(transport);
-      return forEachHost(hosts, async (h) => {
+      return forEachHost(hosts, async (h): Promise<TidyResult> => {
         const state = await inspectHost(t, h);
+        const target = rollbackTarget(state, h.root);
         const remove = releasesToRemove({
           releases: state.releases,
           keep,
-          protect: [state.current, ...(protect[h.name] ?? [])],
+          protect: [
+            state.current,
+            'revision' in target ? target.revision : null,
+            ...(protect[h.name] ?? []),
+          ],
         });
-        await removeReleases(t, h, remove);
-        return { removed: remove };
+        await tidyHost(t, h, { remove, mark });
+        return {
+          current: state.current,
+          currentKind: state.currentKind,
+          currentLink: state.currentLink,
+          removed: remove,
+        };
       });
     },
   };

@@ -29,11 +29,13 @@ import {
   statusLine,
 } from './cli/format.js';
 import { loadClusterConfig } from './config/load.js';
+import type { ClusterConfig } from './config/schema.js';
 import { demoReport } from './demo/report.js';
 import { DEMO_BAD_ERROR_RATE, DEMO_RATE, DemoInterrupted, runDemo } from './demo/run.js';
 import { existingServer, startOrConnect, type TemporalServer } from './devserver.js';
 import { PhasedError } from './errors.js';
 import { assertRevision } from './releases/layout.js';
+import { checkSource } from './releases/checksum.js';
 import { connectClient, ensureSearchAttributes } from './temporal/connect.js';
 import { installRuntime, startPhasedWorker } from './worker.js';
 import type { OperatorCommand } from '../workflows/model.js';
@@ -45,6 +47,20 @@ function operatorName(flag: string | undefined): string {
 
 function configPath(cluster: string, flag: string | undefined): string {
   return flag ?? path.join(process.env.PHASED_CONFIG_DIR ?? 'clusters', `${cluster}.yaml`);
+}
+
+/** Local hosts are directories here: a missing root is known before the deploy starts. */
+function assertLocalRoots(config: ClusterConfig) {
+  if (config.transport !== 'local' || config.createRoot) return;
+  const missing = config.hosts
+    .filter((h) => !existsSync(h.root))
+    .map((h) => `${h.name} (${h.root})`);
+  if (missing.length > 0)
+    throw new PhasedError({
+      code: 'ROOT_MISSING',
+      problem: `the deploy root of ${missing.join(', ')} does not exist`,
+      fix: "check the hosts' roots in the cluster file, or set createRoot: true to let phased create them",
+    });
 }
 
 function loadConfigFor(cluster: string, flag: string | undefined) {
@@ -142,6 +158,9 @@ program
           problem: `the release source ${source} is not a directory`,
           fix: 'build the release first and pass --source with its directory',
         });
+      // Refused here with exit 2, before any workflow exists; the worker checks again.
+      await checkSource(source, { copyUnsafeLinks: config.unsafeSymlinks === 'copy' });
+      assertLocalRoots(config);
       await withClient(async (pc) => {
         const handle = await startDeploy(pc, {
           config,

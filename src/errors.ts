@@ -11,11 +11,14 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'REVISION_INVALID'
   | 'SOURCE_MISSING'
+  | 'SOURCE_INVALID'
   | 'HOST_UNREACHABLE'
   | 'HOST_COMMAND_FAILED'
   | 'DISK_FULL'
   | 'RELEASE_INCOMPLETE'
   | 'RELEASE_CONFLICT'
+  | 'ROOT_MISSING'
+  | 'HOST_NOT_MANAGED'
   | 'DEPLOY_REJECTED';
 
 export interface PhasedErrorOptions {

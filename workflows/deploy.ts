@@ -11,6 +11,7 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -18,7 +19,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { TransportSpec } from '../activities/hosts.js';
+import type { TidyResult, TransportSpec } from '../activities/hosts.js';
+import type { FlipOptions } from '../src/releases/ops.js';
 import type { HostFailure } from '../activities/batch.js';
 import type { JudgeVerdict, Snapshot } from '../src/judge/types.js';
 import { grantedSignal, leaveClusterQueue, supersededSignal } from './cluster-queue.js';
@@ -41,6 +43,12 @@ import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js
 import { HOST_STEP, JUDGING, QUICK, SAMPLING, STAGING } from './timeouts.js';
 
 const { stageHosts, flipHosts, inspectHosts, pruneHosts } = proxyActivities<Activities>(HOST_STEP);
+
+/**
+ * Deploys started before hosts were checked at the finish and tidied after
+ * every outcome replay without those steps (Temporal patching).
+ */
+export const HOST_CHECKS_PATCH = 'host-checks-and-tidy-after-every-outcome';
 const { sampleHosts } = proxyActivities<Activities>(SAMPLING);
 const { judgeLook } = proxyActivities<Activities>(JUDGING);
 const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
@@ -58,6 +66,8 @@ export const abortUpdate = defineUpdate<DeployStatus, [OperatorRequest]>('abort'
 export const promoteUpdate = defineUpdate<DeployStatus, [OperatorRequest]>('promote');
 /** Fire-and-forget abort for callers that cannot wait (same checks as the update). */
 export const abortSignal = defineSignal<[OperatorRequest]>('abort-signal');
+
+type FlipTarget = { host: HostRef; revision: string } & FlipOptions;
 
 /** Why the rollout stops and unwinds. */
 class Stop extends Error {
@@ -88,6 +98,11 @@ class DeployRun {
   private readonly state = new Map<string, HostState>();
   /** The release each host ran before this deploy: where a rollback returns. */
   private readonly previous = new Map<string, string | null>();
+  /** For adopted hosts (a hand-made current): the link a rollback restores. */
+  private readonly adoptedLinks = new Map<string, string>();
+  /** Hosts that broke during the deploy (found at the final check), with why. */
+  private readonly broken: string[] = [];
+  private staged = false;
   /** Compensation stack: hosts switched to the new release, in order. */
   private readonly switched: HostRef[] = [];
   private readonly readings: Map<string, Snapshot>[] = [];
@@ -144,7 +159,10 @@ class DeployRun {
     await this.switchWaves();
     await this.watch();
     await this.finish();
-    return `${this.input.revision} is live on ${this.switched.length} hosts`;
+    const broken = this.broken.length
+      ? `; broken during the deploy: ${this.broken.join('; ')}`
+      : '';
+    return `${this.input.revision} is live on ${this.switched.length - this.broken.length} hosts${broken}`;
   }
 
   // --- phases ------------------------------------------------------------------
@@ -181,6 +199,7 @@ class DeployRun {
   /** Copies the release to every host; fails the deploy before any flip if too many cannot take it. */
   private async stage() {
     this.setPhase('staging');
+    this.staged = true;
     const results = await Promise.all(
       batches(this.hosts, this.cfg.batchSize).map((b) =>
         stageHosts.executeWithOptions(
@@ -191,6 +210,11 @@ class DeployRun {
               hosts: b,
               revision: this.input.revision,
               source: this.input.source,
+              policy: {
+                createRoot: this.cfg.createRoot,
+                adopt: this.cfg.adopt,
+                unsafeSymlinks: this.cfg.unsafeSymlinks,
+              },
             },
           ],
         ),
@@ -201,6 +225,7 @@ class DeployRun {
       for (const { host, result } of r.ok) {
         this.state.set(host, 'staged');
         this.previous.set(host, result.previous);
+        if (result.adoptedLink) this.adoptedLinks.set(host, result.adoptedLink);
       }
       for (const f of r.failed) {
         this.state.set(f.host, 'unavailable');
@@ -303,25 +328,85 @@ class DeployRun {
     this.consumePromotion();
   }
 
-  /** Switches the held-back hosts and applies retention. */
+  /**
+   * Switches the held-back hosts, then checks every host in one round trip
+   * (which also accepts the release and applies retention): a host whose
+   * current does not point at the new release broke during the deploy. It
+   * counts against maxUnavailable with the hosts that could not be staged.
+   */
   private async finish() {
     await this.gate();
     this.setPhase('finishing');
     await this.switchHosts(this.plan!.holdback, 'holdback');
+    if (!patched(HOST_CHECKS_PATCH)) {
+      await this.tidy();
+      return;
+    }
+    const checked = await this.tidy({
+      revision: this.input.revision,
+      as: 'accept',
+      reason: 'went live',
+    });
+    const broken: string[] = [];
+    for (const h of this.targets()) {
+      const r = checked.get(h.name);
+      const why =
+        r === undefined
+          ? 'could not be checked'
+          : 'error' in r
+            ? r.error
+            : r.current === this.input.revision
+              ? null
+              : r.currentKind === 'none'
+                ? 'has no current (deploy root removed?)'
+                : `current is ${r.currentLink ?? 'not a symlink'}, not releases/${this.input.revision}`;
+      if (why === null) continue;
+      this.state.set(h.name, 'broken');
+      broken.push(`${h.name} ${why}`);
+    }
+    this.broken.push(...broken);
+    const unavailable = this.hosts.length - this.targets().length;
+    if (broken.length + unavailable > this.cfg.maxUnavailable)
+      throw new Stop(
+        'rolled_back',
+        `${broken.length} host(s) broke during the deploy (with ${unavailable} unavailable, more than maxUnavailable=${this.cfg.maxUnavailable}): ${broken.join('; ')}`,
+      );
+  }
+
+  /**
+   * One round trip per host at the end of every deploy that staged: what
+   * current points at, the release's accepted or rejected mark, retention.
+   */
+  private async tidy(mark?: { revision: string; as: 'reject' | 'accept'; reason: string }) {
+    const hosts = this.hosts.filter((h) => this.state.get(h.name) !== 'unavailable');
     const protect = Object.fromEntries(
-      this.targets().map((h) => [h.name, [this.input.revision, this.previous.get(h.name) ?? null]]),
+      hosts.map((h) => [h.name, [this.input.revision, this.previous.get(h.name) ?? null]]),
     );
-    await Promise.all(
-      batches(this.targets(), this.cfg.batchSize).map((b) =>
+    const results = await Promise.all(
+      batches(hosts, this.cfg.batchSize).map((b) =>
         pruneHosts.executeWithOptions(
           {
             ...HOST_STEP,
-            summary: `keep ${this.cfg.retention.keep} releases on ${b.length} hosts`,
+            summary: `check ${b.length} hosts, keep ${this.cfg.retention.keep} releases`,
           },
-          [{ transport: this.transport, hosts: b, keep: this.cfg.retention.keep, protect }],
+          [
+            {
+              transport: this.transport,
+              hosts: b,
+              keep: this.cfg.retention.keep,
+              protect,
+              mark,
+            },
+          ],
         ),
       ),
     );
+    const out = new Map<string, TidyResult | { error: string }>();
+    for (const r of results) {
+      for (const { host, result } of r.ok) out.set(host, result);
+      for (const f of r.failed) out.set(f.host, { error: `${f.error} [${f.code}]` });
+    }
+    return out;
   }
 
   // --- steps ---------------------------------------------------------------------
@@ -329,6 +414,8 @@ class DeployRun {
   /** Flips hosts to the new release; any host that fails stops the rollout. */
   private async switchHosts(hosts: HostRef[], label: string) {
     if (hosts.length === 0) return;
+    for (const h of hosts) this.state.set(h.name, 'switching');
+    this.details();
     const results = await Promise.all(
       batches(hosts, this.cfg.batchSize).map((b) =>
         flipHosts.executeWithOptions(
@@ -351,6 +438,7 @@ class DeployRun {
       }
       for (const f of r.failed) {
         // It may or may not have switched: unwinding it is safe either way.
+        this.state.set(f.host, 'switch_failed');
         this.switched.push(byName.get(f.host)!);
         failed.push(f);
       }
@@ -500,26 +588,47 @@ class DeployRun {
         ? err.outcome
         : 'rolled_back';
     const why = cancelled ? this.abortSummary() : describe(err);
-    if (this.switched.length === 0)
+    if (this.switched.length === 0) {
+      await this.tidyAfterUnwind();
       return this.end(
         outcome === 'rolled_back' ? 'failed' : outcome,
         `${why}; no host was switched`,
       );
-    await CancellationScope.nonCancellable(() => this.rollBackSwitched());
+    }
+    await CancellationScope.nonCancellable(() => this.rollBackSwitched(why));
+    await this.tidyAfterUnwind({ revision: this.input.revision, as: 'reject', reason: why });
     const failed = [...this.state].filter(([, s]) => s === 'rollback_failed').map(([h]) => h);
     const note = failed.length > 0 ? `; could NOT roll back ${failed.join(', ')}` : '';
     return this.end(outcome, `${why}; rolled back ${this.rolledBack.length} host(s)${note}`);
   }
 
-  /** Unwinds the compensation stack: every switched host back to its previous release. */
-  private async rollBackSwitched() {
+  /**
+   * Retention after a deploy that did not go live, and the rejected mark on
+   * every host that took the release (rejected releases are never a plain
+   * rollback's target). Best effort: a host that cannot be reached now is
+   * tidied by the next deploy.
+   */
+  private async tidyAfterUnwind(mark?: { revision: string; as: 'reject'; reason: string }) {
+    if (!this.staged || !patched(HOST_CHECKS_PATCH)) return;
+    await CancellationScope.nonCancellable(() => this.tidy(mark)).catch(() => undefined);
+  }
+
+  /**
+   * Unwinds the compensation stack: every switched host back to its previous
+   * release (or, for an adopted host, its old link), marking this deploy's
+   * release rejected on it in the same step.
+   */
+  private async rollBackSwitched(why: string) {
     this.compensating = true;
     this.paused = false;
     const stack = [...this.switched].reverse();
-    const targets: { host: HostRef; revision: string }[] = [];
+    const reject = { revision: this.input.revision, reason: why };
+    const targets: FlipTarget[] = [];
     for (const host of stack) {
       const prev = this.previous.get(host.name);
-      if (prev) targets.push({ host, revision: prev });
+      const link = this.adoptedLinks.get(host.name);
+      if (prev) targets.push({ host, revision: prev, reject });
+      else if (link) targets.push({ host, revision: link, link, reject });
       else this.state.set(host.name, 'rollback_failed'); // first release on this host: nothing to return to
     }
     const results = await Promise.all(
@@ -593,6 +702,7 @@ class DeployRun {
       summary,
       rolledBack: this.rolledBack,
       unavailable: [...this.state].filter(([, s]) => s === 'unavailable').map(([h]) => h),
+      broken: [...this.broken],
       verdicts: this.verdicts,
       actions: this.actions,
       timings: this.timings,

@@ -31,7 +31,10 @@ export type HostState =
   | 'pending'
   | 'staged'
   | 'unavailable' // could not be staged; left on the old release by policy
+  | 'switching' // a flip is under way
   | 'switched'
+  | 'switch_failed' // the flip failed: it may or may not have switched
+  | 'broken' // current was not the new release at the final check
   | 'rolled_back'
   | 'rollback_failed';
 
@@ -106,6 +109,8 @@ export interface DeployOutcome {
   rolledBack: string[];
   /** Hosts left on the old release by policy (could not be staged). */
   unavailable: string[];
+  /** Hosts that broke during the deploy: "<host> <what the final check found>". */
+  broken: string[];
   verdicts: VerdictRecord[];
   actions: OperatorAction[];
   timings: Partial<Record<Phase, number>>;

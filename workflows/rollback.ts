@@ -5,6 +5,7 @@
 import {
   CancellationScope,
   condition,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -15,10 +16,13 @@ import type { ClusterConfig } from '../src/config/schema.js';
 import { grantedSignal, leaveClusterQueue, supersededSignal } from './cluster-queue.js';
 import type { HostRef, Outcome } from './model.js';
 import { batches, transportSpec } from './plan.js';
-import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js';
+import { DeployOutcome as OutcomeKey, DeployPhase, DeployRevision } from './search-attributes.js';
 import { HOST_STEP, QUICK } from './timeouts.js';
 
 const { inspectHosts, flipHosts } = proxyActivities<Activities>(HOST_STEP);
+
+/** Rollbacks recorded before the revision attribute named their targets replay without it. */
+const ROLLBACK_TARGETS_PATCH = 'rollback-revision-attribute';
 const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
 
 export interface RollbackInput {
@@ -35,8 +39,8 @@ export interface RollbackOutcome {
   outcome: Outcome;
   cluster: string;
   summary: string;
-  /** host -> revision it was switched to. */
-  switched: Record<string, string>;
+  /** host -> the release it left and the one it was switched to. */
+  switched: Record<string, { from: string | null; to: string }>;
 }
 
 export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
@@ -47,12 +51,17 @@ export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
   const end = (
     outcome: Outcome,
     summary: string,
-    switched: Record<string, string> = {},
+    switched: Record<string, { from: string | null; to: string }> = {},
   ): RollbackOutcome => {
+    // The history lists where the fleet went, not "(previous)".
+    const targets = [...new Set(Object.values(switched).map((m) => m.to))];
     if (withSearchAttributes)
       upsertSearchAttributes([
         { key: DeployPhase, value: outcome },
         { key: OutcomeKey, value: outcome },
+        ...(targets.length > 0 && patched(ROLLBACK_TARGETS_PATCH)
+          ? [{ key: DeployRevision, value: targets.join(',') }]
+          : []),
       ]);
     return { outcome, cluster: input.cluster, summary, switched };
   };
@@ -71,7 +80,8 @@ export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
   });
   await condition(() => granted);
   try {
-    // Where each host goes: the named release, or the newest one before current.
+    // Where each host goes: the named release, or the one live before current
+    // that no judge or operator rejected (from the host's switch log).
     const inspected = (
       await Promise.all(
         batches(hosts, cfg.batchSize).map((b) =>
@@ -88,8 +98,11 @@ export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
     const plan: { host: HostRef; revision: string; from: string | null }[] = [];
     const missing: string[] = [];
     for (const { host, result } of inspected) {
-      const target = input.to ?? result.releases.find((r) => r !== result.current);
-      if (!target || !result.releases.includes(target)) missing.push(host);
+      const target = input.to ?? ('revision' in result.rollback ? result.rollback.revision : null);
+      if (!target || !result.releases.includes(target))
+        missing.push(
+          `${host} (${input.to ? `${input.to} is not retained` : 'none' in result.rollback ? result.rollback.none : 'no target'})`,
+        );
       else
         plan.push({
           host: hosts.find((h) => h.name === host)!,
@@ -98,36 +111,46 @@ export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
         });
     }
     if (missing.length > 0)
-      return end(
-        'failed',
-        `no host was switched: ${input.to ? `release ${input.to} is not retained` : 'there is no previous release'} on ${missing.join(', ')}`,
-      );
+      return end('failed', `no host was switched: no rollback target on ${missing.join(', ')}`);
 
-    const switched: Record<string, string> = {};
+    const why = `rolled back by ${input.operator}: ${input.reason}`;
+    const switched: Record<string, { from: string | null; to: string }> = {};
     const failures: string[] = [];
     const results = await Promise.all(
       batches(plan, cfg.batchSize).map((b) =>
         flipHosts.executeWithOptions({ ...HOST_STEP, summary: `roll back ${b.length} hosts` }, [
-          { transport, targets: b.map(({ host, revision }) => ({ host, revision })) },
+          {
+            transport,
+            targets: b.map(({ host, revision, from }) => ({
+              host,
+              revision,
+              // The release left behind is rejected: a later plain rollback skips it.
+              reject: from && from !== revision ? { revision: from, reason: why } : undefined,
+              // A release named with --to is the operator's choice: clear any old rejection.
+              accept: input.to !== undefined,
+            })),
+          },
         ]),
       ),
     );
     for (const r of results) {
-      for (const { host } of r.ok)
-        switched[host] = plan.find((p) => p.host.name === host)!.revision;
+      for (const { host } of r.ok) {
+        const p = plan.find((x) => x.host.name === host)!;
+        switched[host] = { from: p.from, to: p.revision };
+      }
       failures.push(...r.failed.map((f) => f.error));
     }
     if (failures.length === 0)
       return end(
         'done',
-        `rolled back ${Object.keys(switched).length} hosts (${describeTargets(switched)}) by ${input.operator}: ${input.reason}`,
+        `rolled back ${Object.keys(switched).length} hosts (${describeMoves(switched)}) by ${input.operator}: ${input.reason}`,
         switched,
       );
 
     // Half a rollback is worse than none: put the switched hosts back.
     const undo = plan
       .filter((p) => switched[p.host.name] && p.from)
-      .map((p) => ({ host: p.host, revision: p.from! }));
+      .map((p) => ({ host: p.host, revision: p.from!, accept: true }));
     await CancellationScope.nonCancellable(() =>
       Promise.all(
         batches(undo, cfg.batchSize).map((b) =>
@@ -147,8 +170,12 @@ export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
   }
 }
 
-function describeTargets(switched: Record<string, string>): string {
+/** "8 from v3 to v2, 1 from v4 to v2". */
+function describeMoves(switched: Record<string, { from: string | null; to: string }>): string {
   const counts = new Map<string, number>();
-  for (const rev of Object.values(switched)) counts.set(rev, (counts.get(rev) ?? 0) + 1);
-  return [...counts].map(([rev, n]) => `${n} to ${rev}`).join(', ');
+  for (const { from, to } of Object.values(switched)) {
+    const key = `from ${from ?? '(none)'} to ${to}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([move, n]) => `${n} ${move}`).join(', ');
 }

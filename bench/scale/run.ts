@@ -110,7 +110,14 @@ try {
       Promise.resolve({
         ok: hosts.map((h) => ({
           host: h.name,
-          result: { current: current.get(h.name) ?? 'v1', releases: ['v1'] },
+          result: {
+            current: current.get(h.name) ?? 'v1',
+            currentKind: 'release' as const,
+            currentLink: `releases/${current.get(h.name) ?? 'v1'}`,
+            releases: ['v1'],
+            rejected: [],
+            rollback: { none: 'bench' },
+          },
         })),
         failed: [],
       }),
@@ -118,7 +125,7 @@ try {
       Promise.resolve({
         ok: hosts.map((h) => ({
           host: h.name,
-          result: { previous: 'v1', alreadyStaged: false, bytesSent: 0 },
+          result: { previous: 'v1', adoptedLink: null, alreadyStaged: false, bytesSent: 0 },
         })),
         failed: [],
       }),
@@ -133,7 +140,18 @@ try {
       }),
     pruneHosts: ({ hosts }) =>
       Promise.resolve({
-        ok: hosts.map((h) => ({ host: h.name, result: { removed: [] } })),
+        ok: hosts.map((h) => {
+          const cur = current.get(h.name) ?? 'v1';
+          return {
+            host: h.name,
+            result: {
+              current: cur,
+              currentKind: 'release' as const,
+              currentLink: `releases/${cur}`,
+              removed: [],
+            },
+          };
+        }),
         failed: [],
       }),
     sampleHosts: ({ hosts }) => {

@@ -1,7 +1,7 @@
 // The cluster configuration file: its schema (zod), defaults in one place,
 // and errors that name the field and the fix.
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 import {
   isSafeAbsolutePath,
   isSafeAddress,
@@ -26,6 +26,13 @@ export const DEFAULTS = {
   probeTimeout: '10s',
 } as const;
 
+/**
+ * The most readings one phase (baseline, a soak, the watch) may take. It
+ * bounds a deploy's history: durations whose ratio to lookEvery asks for
+ * more are refused rather than recorded as thousands of events.
+ */
+export const MAX_READINGS_PER_PHASE = 120;
+
 const segment = (what: string) =>
   z.string().refine(isSafeSegment, { message: `${what} is not a safe name: ${SEGMENT_RULE}` });
 
@@ -41,6 +48,10 @@ const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
       code: 'custom',
       message: `"${v}" is not a duration: write e.g. "90s", "5m" or 60`,
     });
+    return z.NEVER;
+  }
+  if (ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" must be longer than zero` });
     return z.NEVER;
   }
   return ms;
@@ -177,6 +188,20 @@ export const clusterConfigSchema = z
       .object({ keep: z.number().int().min(2, 'keep at least 2 releases (live and rollback)') })
       .default({ keep: DEFAULTS.keep }),
     maxUnavailable: z.number().int().min(0).default(DEFAULTS.maxUnavailable),
+    /** Create a host's deploy root when it does not exist (default: refuse the host). */
+    createRoot: z.boolean().default(false),
+    /**
+     * Take over hosts whose current phased does not manage (a symlink outside
+     * releases/, or to a missing or unmarked tree); a rollback returns them to
+     * that link. Default: refuse them before anything switches.
+     */
+    adopt: z.boolean().default(false),
+    /**
+     * Symlinks in the release source that point outside it (absolute or
+     * climbing out with ".."): refuse the source (default), or copy what they
+     * point at on the worker (rsync --copy-unsafe-links).
+     */
+    unsafeSymlinks: z.enum(['refuse', 'copy']).default('refuse'),
     onInconclusive: z.enum(['pause', 'rollback', 'proceed']).default(DEFAULTS.onInconclusive),
     judge: z
       .object({
@@ -225,6 +250,9 @@ export const clusterConfigSchema = z
             message: `no probe produces series ${ref}: add a probe for it or use one of: ${[...produced].join(', ') || '(no probes configured)'}`,
           });
     });
+    checkHostIdentities(c, ctx);
+    checkSizes(c, ctx);
+    checkReadings(c, ctx);
     if (c.maxUnavailable >= c.hosts.length)
       ctx.addIssue({
         code: 'custom',
@@ -238,6 +266,82 @@ export const clusterConfigSchema = z
         message: 'transport ssh needs an ssh section (user, identityFile, knownHostsFile)',
       });
   });
+
+type Ctx = z.core.$RefinementCtx;
+type Parsed = {
+  transport: 'local' | 'ssh';
+  ssh?: { port: number };
+  hosts: { name: string; address: string; port?: number; root: string }[];
+  canary: { size: number | string };
+  holdback?: number | string;
+  durations: Record<'baseline' | 'soak' | 'watch' | 'lookEvery', number>;
+  metrics: unknown[];
+};
+
+/** Two entries for one machine (or one directory) would be deployed and counted twice. */
+function checkHostIdentities(c: Parsed, ctx: Ctx) {
+  const seen = new Map<string, number>();
+  c.hosts.forEach((h, i) => {
+    const key =
+      c.transport === 'local'
+        ? h.root.replace(/\/+$/, '')
+        : `${h.address}:${h.port ?? c.ssh?.port ?? 22}`;
+    const first = seen.get(key);
+    if (first === undefined) return void seen.set(key, i);
+    ctx.addIssue({
+      code: 'custom',
+      path: ['hosts', i, c.transport === 'local' ? 'root' : 'address'],
+      message:
+        c.transport === 'local'
+          ? `same root ${h.root} as hosts[${first}]: every local host needs its own directory`
+          : `same address and port ${key} as hosts[${first}]: one machine listed twice; remove one or give each host its own address`,
+    });
+  });
+}
+
+/** Host count from a size, as the plan resolves it (without clamping). */
+function count(size: number | string, total: number): number {
+  return typeof size === 'number'
+    ? size
+    : Math.max(1, Math.ceil((Number(size.slice(0, -1)) / 100) * total));
+}
+
+/** The canary needs control hosts beside it; a holdback needs hosts to switch before it. */
+function checkSizes(c: Parsed, ctx: Ctx) {
+  const total = c.hosts.length;
+  const canary = count(c.canary.size, total);
+  // A single host with nothing to judge is a plain switch; anything else needs controls.
+  const judged = total > 1 || c.metrics.length > 0;
+  if (canary >= total && judged)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['canary', 'size'],
+      message: `${canary} canary host(s) of ${total} leaves no control host to compare with: use at most ${Math.max(1, total - 1)}`,
+    });
+  if (c.holdback === undefined || canary >= total) return;
+  const holdback = count(c.holdback, total);
+  const most = total - canary - 1;
+  if (holdback > most)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['holdback'],
+      message: `${holdback} held-back host(s) with ${canary} canary host(s) of ${total} leaves no host for the waves: use at most ${most}${most === 0 ? ' (remove holdback, or add hosts)' : ''}`,
+    });
+}
+
+/** Bounded looks: each phase takes at most MAX_READINGS_PER_PHASE readings. */
+function checkReadings(c: Parsed, ctx: Ctx) {
+  const every = c.durations.lookEvery;
+  for (const phase of ['baseline', 'soak', 'watch'] as const) {
+    const readings = Math.ceil(c.durations[phase] / every);
+    if (readings > MAX_READINGS_PER_PHASE)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['durations', phase],
+        message: `${formatDuration(c.durations[phase])} with a reading every ${formatDuration(every)} is ${readings} readings, more than the ${MAX_READINGS_PER_PHASE} a phase may take: raise lookEvery to at least ${formatDuration(Math.ceil(c.durations[phase] / MAX_READINGS_PER_PHASE / 1000) * 1000)} or shorten ${phase}`,
+      });
+  }
+}
 
 export type ClusterConfig = z.output<typeof clusterConfigSchema>;
 export type ProbeConfig = ClusterConfig['probes'][number];

@@ -13,7 +13,24 @@ export interface TreeSummary {
   bytes: number;
 }
 
-export async function treeChecksum(root: string): Promise<TreeSummary> {
+export interface TreeOptions {
+  /** Symlinks that leave the tree are copied as what they point at, so they are allowed. */
+  copyUnsafeLinks?: boolean;
+}
+
+/** A symlink that rsync would call unsafe: absolute, or climbing above the tree's top. */
+export function leavesTree(relPath: string, target: string): boolean {
+  if (path.posix.isAbsolute(target)) return true;
+  const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(relPath), target));
+  return resolved === '..' || resolved.startsWith('../');
+}
+
+/** Hashes a release tree, after checkSource has accepted it. */
+export async function treeChecksum(
+  root: string,
+  { copyUnsafeLinks = false }: TreeOptions = {},
+): Promise<TreeSummary> {
+  await checkSource(root, { copyUnsafeLinks });
   const hash = createHash('sha256');
   let files = 0;
   let bytes = 0;
@@ -40,6 +57,52 @@ export async function treeChecksum(root: string): Promise<TreeSummary> {
   return { checksum: hash.digest('hex').slice(0, 32), files, bytes };
 }
 
+/**
+ * Refuses a source tree that must never be shipped (without reading file
+ * contents, so the CLI can check before it starts a deploy): an empty tree,
+ * devices, sockets and FIFOs, and, unless they are to be copied, symlinks
+ * that point outside the tree, like `static/leak -> /etc/shadow`.
+ */
+export async function checkSource(
+  root: string,
+  { copyUnsafeLinks = false }: TreeOptions = {},
+): Promise<void> {
+  let entries = 0;
+  const unsafe: string[] = [];
+  const special: string[] = [];
+  async function walk(rel: string): Promise<void> {
+    for (const e of await readdir(path.join(root, rel), { withFileTypes: true })) {
+      const relPath = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(relPath);
+      else if (e.isSymbolicLink()) {
+        entries++;
+        const target = await readlink(path.join(root, relPath));
+        if (!copyUnsafeLinks && leavesTree(relPath, target)) unsafe.push(`${relPath} -> ${target}`);
+      } else if (e.isFile()) entries++;
+      else special.push(relPath);
+    }
+  }
+  await walk('');
+  const list = (xs: string[]) =>
+    xs.slice(0, 5).join(', ') + (xs.length > 5 ? ` (and ${xs.length - 5} more)` : '');
+  if (entries === 0)
+    throw sourceInvalid(`the release source ${root} is empty`, 'build the release into it first');
+  if (special.length > 0)
+    throw sourceInvalid(
+      `the release source ${root} holds files that are not regular files, directories or symlinks (devices, sockets or FIFOs): ${list(special)}`,
+      'remove them from the build output',
+    );
+  if (unsafe.length > 0)
+    throw sourceInvalid(
+      `the release source ${root} has symlinks that point outside it: ${list(unsafe)}`,
+      'make them relative links inside the release, or set unsafeSymlinks: copy in the cluster file to ship what they point at',
+    );
+}
+
+function sourceInvalid(problem: string, fix: string): PhasedError {
+  return new PhasedError({ code: 'SOURCE_INVALID', problem, fix });
+}
+
 /** Paths, sizes and mtimes of a tree: cheap to compute, changes when the tree does. */
 async function fingerprint(root: string): Promise<string> {
   const parts: string[] = [];
@@ -61,9 +124,9 @@ async function fingerprint(root: string): Promise<string> {
  * treeChecksum with a cache keyed by the tree's fingerprint, so the batches of
  * one deploy hash the source once. Errors name the missing source.
  */
-export function cachedTreeChecksum(): (dir: string) => Promise<TreeSummary> {
+export function cachedTreeChecksum(): (dir: string, options?: TreeOptions) => Promise<TreeSummary> {
   const cache = new Map<string, { print: string; summary: TreeSummary }>();
-  return async (dir) => {
+  return async (dir, options = {}) => {
     let print: string;
     try {
       const st = await lstat(dir);
@@ -77,10 +140,11 @@ export function cachedTreeChecksum(): (dir: string) => Promise<TreeSummary> {
         cause,
       });
     }
-    const hit = cache.get(dir);
+    const key = `${options.copyUnsafeLinks ? 'copy' : 'refuse'} ${dir}`;
+    const hit = cache.get(key);
     if (hit?.print === print) return hit.summary;
-    const summary = await treeChecksum(dir);
-    cache.set(dir, { print, summary });
+    const summary = await treeChecksum(dir, options);
+    cache.set(key, { print, summary });
     return summary;
   };
 }

@@ -6,14 +6,15 @@ import type { RemoteProcess } from '../transport/process.js';
 import { failureReasons } from '../transport/reasons.js';
 import type { ExecResult, Host, HostTransport } from '../transport/types.js';
 import type { TreeSummary } from './checksum.js';
+import {
+  isRestorableLink,
+  parseHostState,
+  releaseOfLink,
+  unmanagedCurrent,
+  type HostState,
+} from './host-state.js';
 import { assertRevision, releaseDir } from './layout.js';
-import { ARMED_FLIP, FLIP, INSPECT, MARK_COMPLETE, PREPARE, REMOVE, script } from './scripts.js';
-import type { ReleaseInfo } from './retention.js';
-
-export interface HostReleases {
-  current: string | null;
-  releases: (ReleaseInfo & { checksum: string })[];
-}
+import { ARMED_FLIP, FLIP, INSPECT, MARK_COMPLETE, PREPARE, TIDY, script } from './scripts.js';
 
 function hostError(
   host: Host,
@@ -83,22 +84,9 @@ async function runScript(
   throw scriptFailure(host, name, result);
 }
 
-export async function inspectHost(t: HostTransport, host: Host): Promise<HostReleases> {
-  return parseInspect(await runScript(t, host, INSPECT, 'inspect', [host.root]));
-}
-
-function parseInspect(out: string): HostReleases & { freeKiB: number } {
-  let current: string | null = null;
-  let freeKiB = NaN;
-  const releases: HostReleases['releases'] = [];
-  for (const line of out.split('\n')) {
-    const [kind, rev, stagedAt, checksum] = line.trim().split(' ');
-    if (kind === 'current') current = rev ? rev : null;
-    if (kind === 'free') freeKiB = Number(rev);
-    if (kind === 'release' && rev)
-      releases.push({ revision: rev, stagedAt: Number(stagedAt), checksum: checksum ?? '' });
-  }
-  return { current, releases, freeKiB };
+/** One round trip: current, releases, rejections, the switch log; removes stray flip links. */
+export async function inspectHost(t: HostTransport, host: Host): Promise<HostState> {
+  return parseHostState(await runScript(t, host, INSPECT, 'inspect', [host.root]), host.root);
 }
 
 export interface StageOptions {
@@ -106,6 +94,16 @@ export interface StageOptions {
   source: string;
   tree: TreeSummary;
   timeoutMs?: number;
+  /** Copy what source symlinks that leave the tree point at (the source was checked for them). */
+  copyUnsafeLinks?: boolean;
+  /** Create a deploy root that does not exist (otherwise: ROOT_MISSING). */
+  createRoot?: boolean;
+  /**
+   * Take over a host whose current phased does not manage (a symlink
+   * outside releases/, or to a missing or unmarked tree): its link is
+   * returned as the rollback target. Without it such a host is refused.
+   */
+  adopt?: boolean;
 }
 
 export interface StageResult {
@@ -115,19 +113,47 @@ export interface StageResult {
   basis: string | null;
   /** The live release before this deploy (the rollback target). */
   current: string | null;
+  /** For an adopted host: current's link text before this deploy (the rollback target). */
+  adoptedLink: string | null;
 }
 
 export async function stageRelease(
   t: HostTransport,
   host: Host,
-  { revision, source, tree, timeoutMs }: StageOptions,
+  {
+    revision,
+    source,
+    tree,
+    timeoutMs,
+    createRoot = false,
+    adopt = false,
+    copyUnsafeLinks = false,
+  }: StageOptions,
 ): Promise<StageResult> {
   assertRevision(revision);
   // One round trip before the copy: what is there and how much room.
-  const state = parseInspect(await runScript(t, host, PREPARE, 'prepare', [host.root]));
+  const state = parseHostState(
+    await runScript(t, host, PREPARE, 'prepare', [host.root, createRoot ? '1' : '0']),
+    host.root,
+  );
+  if (!state.rootExists)
+    throw hostError(
+      host,
+      'ROOT_MISSING',
+      `the deploy root ${host.root} does not exist`,
+      "check the host's root in the cluster file, or set createRoot: true to let phased create it",
+      false,
+    );
+  const adoptedLink = adoptable(host, state, adopt);
   const existing = state.releases.find((r) => r.revision === revision);
   if (existing?.checksum === tree.checksum)
-    return { alreadyStaged: true, bytesSent: 0, basis: null, current: state.current };
+    return {
+      alreadyStaged: true,
+      bytesSent: 0,
+      basis: null,
+      current: state.current,
+      adoptedLink,
+    };
   // A complete release is never written into: it may be live, or the
   // rollback target. (A partial one has no marker and is resumed.)
   if (existing || state.current === revision) {
@@ -162,6 +188,7 @@ export async function stageRelease(
       source,
       dest: releaseDir(host.root, revision),
       linkDest: basis ? releaseDir(host.root, basis) : undefined,
+      copyUnsafeLinks,
       timeoutMs,
     }));
   } catch (cause) {
@@ -182,18 +209,74 @@ export async function stageRelease(
     );
   }
   await runScript(t, host, MARK_COMPLETE, 'mark', [host.root, revision, tree.checksum]);
-  return { alreadyStaged: false, bytesSent, basis, current: state.current };
+  return { alreadyStaged: false, bytesSent, basis, current: state.current, adoptedLink };
 }
 
-/** Points current at `revision` atomically; returns the revision it pointed at before. */
+/**
+ * A host whose current phased does not manage is refused before anything
+ * is copied, unless the cluster adopts such hosts; then its link is the
+ * rollback target. A real directory cannot be adopted: no rename(2) can
+ * replace it with a symlink, so current would be missing for a moment.
+ */
+function adoptable(host: Host, state: HostState, adopt: boolean): string | null {
+  const why = unmanagedCurrent(state);
+  if (why === null) return null;
+  const link = state.currentLink;
+  if (adopt && link !== null && isRestorableLink(link)) return link;
+  const fix =
+    state.currentKind === 'not_symlink'
+      ? `move ${host.root}/current into ${host.root}/releases/<name> and replace it with a symlink (ln -s releases/<name> current), or deploy to another root`
+      : adopt
+        ? `point current at a safe absolute path or into releases/, or remove it`
+        : `point current into releases/ by hand, or set adopt: true in the cluster file to take the host over (a rollback then returns it to ${link})`;
+  throw hostError(host, 'HOST_NOT_MANAGED', `${why}; nothing was switched`, fix, false);
+}
+
+export interface FlipOptions {
+  /** Restore this link text instead of releases/<revision> (a rollback of an adopted host). */
+  link?: string;
+  /** Mark this release rejected on the host after the switch (with why). */
+  reject?: { revision: string; reason: string };
+  /** Clear the target's rejected mark (an operator named it explicitly). */
+  accept?: boolean;
+}
+
+function flipParams(host: Host, revision: string, o: FlipOptions): string[] {
+  if (o.link === undefined) assertRevision(revision);
+  else if (!isRestorableLink(o.link))
+    throw hostError(
+      host,
+      'REVISION_INVALID',
+      `cannot restore current to ${JSON.stringify(o.link.slice(0, 200))}`,
+      'only releases/<revision> or a safe absolute path can be restored',
+      false,
+    );
+  if (o.reject) assertRevision(o.reject.revision);
+  return [
+    host.root,
+    o.link === undefined ? revision : '-',
+    o.link ?? '',
+    o.reject?.revision ?? '',
+    o.reject?.reason.replace(/\s+/g, ' ').slice(0, 500) ?? '',
+    o.accept ? '1' : '0',
+  ];
+}
+
+/** The release an old link named, or null (none, or not a release). */
+const previousRelease = (host: Host, out: string) => {
+  const text = out.trim();
+  return text === '' ? null : releaseOfLink(text, host.root);
+};
+
+/** Points current at `revision` atomically; returns the release it pointed at before. */
 export async function flipRelease(
   t: HostTransport,
   host: Host,
   revision: string,
+  options: FlipOptions = {},
 ): Promise<string | null> {
-  assertRevision(revision);
-  const previous = (await runScript(t, host, FLIP, 'flip', [host.root, revision])).trim();
-  return previous === '' ? null : previous;
+  const params = flipParams(host, revision, options);
+  return previousRelease(host, await runScript(t, host, FLIP, 'flip', params));
 }
 
 /** How a remote program ended, or code null if it has not within `ms` (a hung host). */
@@ -208,7 +291,7 @@ function settled(proc: RemoteProcess, ms: number): Promise<ExecResult> {
   return Promise.race([proc.done, deadline]).finally(() => clearTimeout(timer));
 }
 
-export interface FlipTarget {
+export interface FlipTarget extends FlipOptions {
   host: Host;
   revision: string;
 }
@@ -229,15 +312,15 @@ export async function flipTogether(
   targets: readonly FlipTarget[],
   armTimeoutMs = 30_000,
 ): Promise<Map<string, FlipOutcome>> {
-  targets.forEach((x) => assertRevision(x.revision));
+  const params = new Map(targets.map((x) => [x.host.name, flipParams(x.host, x.revision, x)]));
   const outcomes = new Map<string, FlipOutcome>();
   const armed: { target: FlipTarget; proc: RemoteProcess }[] = [];
   await Promise.all(
     targets.map(async (target) => {
-      const { host, revision } = target;
+      const { host } = target;
       let proc: RemoteProcess;
       try {
-        proc = await t.start(host, script(ARMED_FLIP, 'flip', host.root, revision));
+        proc = await t.start(host, script(ARMED_FLIP, 'flip', ...params.get(host.name)!));
       } catch (cause) {
         outcomes.set(host.name, { error: notRun(host, 'flip', cause) });
         return;
@@ -272,11 +355,36 @@ export async function flipTogether(
         outcomes.set(target.host.name, { error: scriptFailure(target.host, 'flip', result) });
         return;
       }
-      const previous = result.stdout.split('\n')[1]?.trim() ?? '';
-      outcomes.set(target.host.name, { previous: previous === '' ? null : previous });
+      const previous = result.stdout.split('\n')[1] ?? '';
+      outcomes.set(target.host.name, { previous: previousRelease(target.host, previous) });
     }),
   );
   return outcomes;
+}
+
+export interface TidyOptions {
+  /** Releases to delete (never the live one). */
+  remove: readonly string[];
+  /** Mark a release rejected (its deploy rolled back or was aborted), or clear its mark (it went live). */
+  mark?: { revision: string; as: 'reject' | 'accept'; reason: string };
+}
+
+/** Marks and retention in one round trip. */
+export async function tidyHost(
+  t: HostTransport,
+  host: Host,
+  { remove, mark }: TidyOptions,
+): Promise<void> {
+  if (remove.length === 0 && !mark) return;
+  remove.forEach(assertRevision);
+  if (mark) assertRevision(mark.revision);
+  await runScript(t, host, TIDY, 'tidy', [
+    host.root,
+    mark?.as ?? '-',
+    mark?.revision ?? '-',
+    mark?.reason.replace(/\s+/g, ' ').slice(0, 500) ?? '',
+    ...remove,
+  ]);
 }
 
 export async function removeReleases(
@@ -284,7 +392,5 @@ export async function removeReleases(
   host: Host,
   revisions: readonly string[],
 ): Promise<void> {
-  if (revisions.length === 0) return;
-  revisions.forEach(assertRevision);
-  await runScript(t, host, REMOVE, 'remove', [host.root, ...revisions]);
+  await tidyHost(t, host, { remove: revisions });
 }

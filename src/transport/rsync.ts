@@ -12,14 +12,17 @@ export function rsyncArgs({
   dest,
   linkDest,
   remoteShell,
+  copyUnsafeLinks,
 }: {
   source: string;
   /** "host:/path" for remote copies, a local path otherwise. */
   dest: string;
   linkDest?: string;
   remoteShell?: string;
+  copyUnsafeLinks?: boolean;
 }): string[] {
   const args = ['-a', '--checksum', '--delete', '--partial', '--stats', '--no-inc-recursive'];
+  if (copyUnsafeLinks) args.push('--copy-unsafe-links');
   if (linkDest) args.push(`--link-dest=${linkDest}`);
   if (remoteShell) args.push('-e', remoteShell);
   // Trailing slash: copy the contents of source into dest. "--" ends options.

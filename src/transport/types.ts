@@ -33,6 +33,8 @@ export interface SyncOptions {
   dest: string;
   /** An existing directory on the host whose unchanged files are hard-linked instead of sent. */
   linkDest?: string;
+  /** Copy what symlinks pointing outside the source point at (rsync --copy-unsafe-links). */
+  copyUnsafeLinks?: boolean;
   timeoutMs?: number;
 }
 

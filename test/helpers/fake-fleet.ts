@@ -10,10 +10,34 @@ import type { ClusterConfig } from '../../src/config/schema.js';
 import { parseClusterConfig } from '../../src/config/load.js';
 import { queueDeps } from '../../src/worker.js';
 import type { JudgeVerdict } from '../../src/judge/types.js';
+import {
+  rollbackTarget,
+  type HostState,
+  type SwitchRecord,
+} from '../../src/releases/host-state.js';
 
 export interface FakeHost {
   current: string | null;
   releases: string[];
+  /** Releases marked rejected on this host. */
+  rejected: Set<string>;
+  /** The host's switch log, as the flip scripts write it. */
+  switches: SwitchRecord[];
+}
+
+/** What an inspection of a fake host reports, in the real parser's terms. */
+export function fakeHostState(h: FakeHost): HostState {
+  return {
+    current: h.current,
+    currentKind: h.current === null ? 'none' : 'release',
+    currentLink: h.current === null ? null : `releases/${h.current}`,
+    releases: h.releases.map((revision, i) => ({ revision, stagedAt: i, checksum: 'x' })),
+    rejected: [...h.rejected],
+    switches: h.switches,
+    strays: [],
+    freeKiB: NaN,
+    rootExists: true,
+  };
 }
 
 export interface FleetEvent {
@@ -38,7 +62,13 @@ export class FakeFleet {
   private seq = 0;
 
   constructor(names: string[], current: string | null = 'v1') {
-    for (const n of names) this.hosts.set(n, { current, releases: current ? [current] : [] });
+    for (const n of names)
+      this.hosts.set(n, {
+        current,
+        releases: current ? [current] : [],
+        rejected: new Set(),
+        switches: [],
+      });
   }
 
   /** Current release of every host. */
@@ -66,13 +96,20 @@ export class FakeFleet {
         Promise.resolve({ hostname: 'fake', pid: 0, node: 'v0', identity: 'fake' }),
       inspectHosts: ({ hosts }) =>
         Promise.resolve({
-          ok: hosts.map((h) => ({
-            host: h.name,
-            result: {
-              current: host(h.name).current,
-              releases: [...host(h.name).releases].reverse(),
-            },
-          })),
+          ok: hosts.map((h) => {
+            const state = fakeHostState(host(h.name));
+            return {
+              host: h.name,
+              result: {
+                current: state.current,
+                currentKind: state.currentKind,
+                currentLink: state.currentLink,
+                releases: [...host(h.name).releases].reverse(),
+                rejected: state.rejected,
+                rollback: rollbackTarget(state, h.root),
+              },
+            };
+          }),
           failed: [],
         }),
       stageHosts: ({ hosts, revision }) => {
@@ -88,7 +125,12 @@ export class FakeFleet {
           this.events.push({ kind: 'stage', host: h.name, revision, seq: this.seq++ });
           ok.push({
             host: h.name,
-            result: { previous: fh.current, alreadyStaged: false, bytesSent: 0 },
+            result: {
+              previous: fh.current,
+              adoptedLink: null,
+              alreadyStaged: false,
+              bytesSent: 0,
+            },
           });
         }
         return Promise.resolve({ ok, failed });
@@ -96,7 +138,7 @@ export class FakeFleet {
       flipHosts: ({ targets }) => {
         const ok = [];
         const failed = [];
-        for (const { host: h, revision } of targets) {
+        for (const { host: h, revision, reject, accept } of targets) {
           const fh = host(h.name);
           if (this.failFlip.has(`${h.name}@${revision}`)) {
             failed.push({
@@ -110,14 +152,36 @@ export class FakeFleet {
             throw new Error(`invariant broken: flip ${h.name} to unstaged ${revision}`);
           const previous = fh.current;
           fh.current = revision;
+          fh.switches.push({
+            at: this.seq,
+            to: `releases/${revision}`,
+            from: previous && `releases/${previous}`,
+          });
+          if (reject) fh.rejected.add(reject.revision);
+          if (accept) fh.rejected.delete(revision);
           this.events.push({ kind: 'flip', host: h.name, revision, seq: this.seq++ });
           ok.push({ host: h.name, result: { previous } });
         }
         return Promise.resolve({ ok, failed });
       },
-      pruneHosts: ({ hosts }) =>
+      pruneHosts: ({ hosts, mark }) =>
         Promise.resolve({
-          ok: hosts.map((h) => ({ host: h.name, result: { removed: [] } })),
+          ok: hosts.map((h) => {
+            const fh = host(h.name);
+            if (mark?.as === 'reject' && fh.releases.includes(mark.revision))
+              fh.rejected.add(mark.revision);
+            if (mark?.as === 'accept') fh.rejected.delete(mark.revision);
+            const state = fakeHostState(fh);
+            return {
+              host: h.name,
+              result: {
+                current: state.current,
+                currentKind: state.currentKind,
+                currentLink: state.currentLink,
+                removed: [],
+              },
+            };
+          }),
           failed: [],
         }),
       sampleHosts: ({ hosts, series }) =>

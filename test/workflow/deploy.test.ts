@@ -19,6 +19,7 @@ import {
 import type { DeployStatus } from '../../workflows/model.js';
 import { queueWorkflowId } from '../../workflows/cluster-queue.js';
 import { FakeFleet, testConfig } from '../helpers/fake-fleet.js';
+import { rollback } from '../../workflows/rollback.js';
 import { eventually } from '../../src/poll.js';
 import { uniqueId } from '../helpers/temporal.js';
 
@@ -436,5 +437,133 @@ describe('one deploy per cluster (invariant 5)', () => {
     expect(outcomes[1]!.summary).toBe('superseded: v4 was requested after it');
     expect(fleet.events.some((e) => e.revision === 'v3')).toBe(false);
     expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v4'));
+  });
+});
+
+function startRollback(taskQueue: string, config: ClusterConfig, to?: string) {
+  return env.client.workflow.start(rollback, {
+    taskQueue,
+    workflowTaskTimeout: '2 hours',
+    workflowId: uniqueId(`rollback-${config.cluster}`),
+    args: [
+      {
+        cluster: config.cluster,
+        config,
+        to,
+        operator: 'alice',
+        reason: 'test',
+        requestedAt: Date.now(),
+      },
+    ],
+  });
+}
+
+describe('rollback goes back, never forward (invariant 8)', () => {
+  it('done, then rolled back: a plain rollback lands on the release before the done one, not the rejected build', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const [good, bad, back] = await withWorker(fleet, async (tq) => {
+      const good = await (await start(tq, config, 'v2', 1000)).result();
+      fleet.script = (look) => (look.phase === 'canary' ? 'regression' : 'pass');
+      const bad = await (await start(tq, config, 'v3', 2000)).result();
+      return [good, bad, await (await startRollback(tq, config)).result()];
+    });
+    expect([good.outcome, bad.outcome, back.outcome]).toEqual(['done', 'rolled_back', 'done']);
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
+    // The rejected build is marked on every host that took it, switched or only staged.
+    for (const h of fleet.hosts.values()) expect(h.rejected.has('v3')).toBe(true);
+    expect(Object.values(back.switched)).toEqual(HOSTS.map(() => ({ from: 'v2', to: 'v1' })));
+    expect(back.summary).toContain('8 from v2 to v1');
+    expect(fleet.events.filter((e) => e.kind === 'flip' && e.revision === 'v3')).toHaveLength(2);
+  });
+
+  it('two plain rollbacks in a row go further back each time, then refuse', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const outcomes = await withWorker(fleet, async (tq) => {
+      await (await start(tq, config, 'v2', 1000)).result();
+      await (await start(tq, config, 'v3', 2000)).result();
+      const first = await (await startRollback(tq, config)).result();
+      const afterFirst = fleet.currents();
+      const second = await (await startRollback(tq, config)).result();
+      const afterSecond = fleet.currents();
+      const third = await (await startRollback(tq, config)).result();
+      return { first, second, third, afterFirst, afterSecond };
+    });
+    expect(Object.values(outcomes.afterFirst)).toEqual(HOSTS.map(() => 'v2'));
+    expect(Object.values(outcomes.afterSecond)).toEqual(HOSTS.map(() => 'v1'));
+    expect(outcomes.third.outcome).toBe('failed');
+    expect(outcomes.third.summary).toContain('no host was switched: no rollback target on web-1');
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
+  });
+
+  it('after an abort in the watch, a plain rollback skips the aborted build', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const outcomes = await withWorker(fleet, async (tq) => {
+      const good = await (await start(tq, config, 'v2', 1000)).result();
+      const h = await start(tq, config, 'v3', 2000);
+      await env.sleep('3 minutes');
+      await untilStatus(h, (s) => s.phase === 'watching', 'the watch');
+      await h.executeUpdate(abortUpdate, { args: [who] });
+      const aborted = await h.result();
+      return [good, aborted, await (await startRollback(tq, config)).result()];
+    });
+    expect(outcomes.map((o) => o.outcome)).toEqual(['done', 'aborted', 'done']);
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
+  });
+
+  it("rollback --to a rejected release is the operator's explicit choice, and clears the mark", async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const back = await withWorker(fleet, async (tq) => {
+      await (await start(tq, config, 'v2', 1000)).result();
+      fleet.script = (look) => (look.phase === 'canary' ? 'regression' : 'pass');
+      await (await start(tq, config, 'v3', 2000)).result();
+      return (await startRollback(tq, config, 'v3')).result();
+    });
+    expect(back.outcome).toBe('done');
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v3'));
+    for (const h of fleet.hosts.values()) {
+      expect(h.rejected.has('v3')).toBe(false);
+      expect(h.rejected.has('v2')).toBe(true); // left by the operator's rollback
+    }
+  });
+});
+
+describe('a host that breaks mid-deploy is never reported live (invariant 9)', () => {
+  it('within maxUnavailable: done, with the broken host named and not counted live', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS, { maxUnavailable: 1 });
+    fleet.script = (look) => {
+      // During the watch, someone points a canary's current elsewhere by hand.
+      if (look.phase === 'watch' && look.index === 1)
+        fleet.hosts.get(look.canary[0]!)!.current = null;
+      return 'pass';
+    };
+    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    expect(outcome.outcome).toBe('done');
+    expect(outcome.broken).toHaveLength(1);
+    expect(outcome.broken[0]).toMatch(/^web-\d has no current/);
+    expect(outcome.summary).toMatch(/v2 is live on 7 hosts; broken during the deploy: web-\d/);
+  });
+
+  it('beyond maxUnavailable: rolled back, and the summary names the host', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    let victim = '';
+    fleet.script = (look) => {
+      if (look.phase === 'watch' && look.index === 1) {
+        victim = look.canary[0]!;
+        fleet.hosts.get(victim)!.current = null;
+      }
+      return 'pass';
+    };
+    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    expect(outcome.outcome).toBe('rolled_back');
+    expect(outcome.summary).toContain(`1 host(s) broke during the deploy`);
+    expect(outcome.summary).toContain(`${victim} has no current`);
+    // Every host back on v1, the broken one included (its flip back restored a current).
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
   });
 });

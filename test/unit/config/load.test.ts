@@ -107,3 +107,92 @@ describe('cluster configuration', () => {
     );
   });
 });
+
+describe('inputs that must be refused (each names the field and the fix)', () => {
+  const hosts = (n: number, extra: (i: number) => Record<string, unknown> = () => ({})) =>
+    Array.from({ length: n }, (_, i) => ({
+      name: `web-${i + 1}`,
+      root: `/srv/w${i}`,
+      ...extra(i),
+    }));
+  const base = { cluster: 'web', hosts: hosts(4) };
+
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      'canary as large as the fleet',
+      { canary: { size: 4 } },
+      'canary.size: 4 canary host(s) of 4 leaves no control host',
+    ],
+    ['canary larger than the fleet', { canary: { size: 9 } }, 'use at most 3'],
+    ['canary of 100%', { canary: { size: '100%' } }, 'canary.size: 4 canary host(s) of 4'],
+    [
+      'holdback larger than the fleet',
+      { canary: { size: 1 }, holdback: 9 },
+      'holdback: 9 held-back host(s) with 1 canary host(s) of 4 leaves no host for the waves: use at most 2',
+    ],
+    ['holdback leaving no wave', { canary: { size: 2 }, holdback: 2 }, 'use at most 1'],
+    [
+      'zero lookEvery',
+      { durations: { lookEvery: '0s' } },
+      'durations.lookEvery: "0s" must be longer than zero',
+    ],
+    ['zero soak', { durations: { soak: 0 } }, 'durations.soak: "0" must be longer than zero'],
+    ['negative duration', { durations: { watch: -5 } }, 'durations.watch: "-5" is not a duration'],
+    [
+      'absurd look count',
+      { durations: { watch: '1h', lookEvery: '1s' } },
+      'durations.watch: 1h with a reading every 1s is 3600 readings, more than the 120 a phase may take: raise lookEvery to at least 30s',
+    ],
+    [
+      'duplicate roots (local)',
+      { hosts: hosts(3, () => ({ root: '/srv/same' })) },
+      'hosts[1].root: same root /srv/same as hosts[0]',
+    ],
+    [
+      'duplicate roots with a trailing slash',
+      {
+        hosts: [
+          { name: 'a', root: '/srv/x' },
+          { name: 'b', root: '/srv/x/' },
+          { name: 'c', root: '/srv/y' },
+        ],
+      },
+      'hosts[1].root: same root',
+    ],
+    [
+      'duplicate addresses (ssh)',
+      {
+        transport: 'ssh',
+        ssh: { user: 'deploy' },
+        hosts: hosts(3, (i) => ({ address: i < 2 ? '10.0.0.1' : '10.0.0.2', root: '/srv/app' })),
+      },
+      'hosts[1].address: same address and port 10.0.0.1:22 as hosts[0]',
+    ],
+    [
+      'duplicate names',
+      { hosts: [...hosts(3), { name: 'web-1', root: '/srv/other' }] },
+      'hosts[3].name: duplicate host name web-1',
+    ],
+    ['unknown unsafeSymlinks policy', { unsafeSymlinks: 'follow' }, 'unsafeSymlinks'],
+  ])('%s', (_what, overrides, message) => {
+    expect(problems({ ...base, ...overrides })).toContain(message);
+  });
+
+  it('accepts what those rules leave: distinct ports on one address, the same root over ssh, one host with nothing to judge', () => {
+    expect(() =>
+      parseClusterConfig({
+        cluster: 'web',
+        transport: 'ssh',
+        ssh: { user: 'deploy' },
+        hosts: hosts(3, (i) => ({ address: '10.0.0.1', port: 2200 + i, root: '/srv/app' })),
+      }),
+    ).not.toThrow();
+    expect(() => parseClusterConfig(minimal)).not.toThrow();
+    expect(parseClusterConfig({ ...base, holdback: 1, canary: { size: 2 } }).holdback).toBe(1);
+    expect(parseClusterConfig(base)).toMatchObject({
+      createRoot: false,
+      adopt: false,
+      unsafeSymlinks: 'refuse',
+    });
+  });
+});
