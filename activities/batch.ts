@@ -15,6 +15,21 @@ export interface BatchResult<R> {
   failed: HostFailure[];
 }
 
+/** How often a batch heartbeats while its hosts work (well inside the 20 s heartbeat timeout). */
+export const HEARTBEAT_MS = 5_000;
+
+/** Runs `fn` heartbeating every HEARTBEAT_MS (with the last heartbeat's details, so progress is kept). */
+export async function whileBeating<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const details: unknown = ctx.info.heartbeatDetails;
+  const beat = setInterval(() => ctx.heartbeat(details), HEARTBEAT_MS);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
 /** Hosts finished by an earlier attempt of this activity, from its last heartbeat. */
 function resumed<R>(): Map<string, R> {
   const details: unknown = Context.current().info.heartbeatDetails;
@@ -54,6 +69,11 @@ export async function forEachHost<H extends { name: string }, R>(
   const done = resumed<R>();
   const failed: HostFailure[] = [];
   const queue = hosts.filter((h) => !done.has(h.name));
+  // A heartbeat every few seconds even while one host's step runs long (a
+  // big rsync), so a dead worker is noticed within the heartbeat timeout
+  // (20 s) and not after the step's whole deadline. The SDK throttles them.
+  const ctx = Context.current();
+  const beat = setInterval(() => ctx.heartbeat({ done: Object.fromEntries(done) }), HEARTBEAT_MS);
   const worker = async () => {
     for (let h = queue.shift(); h; h = queue.shift()) {
       try {
@@ -69,7 +89,11 @@ export async function forEachHost<H extends { name: string }, R>(
       Context.current().heartbeat({ done: Object.fromEntries(done) });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+  } finally {
+    clearInterval(beat);
+  }
   return {
     ok: hosts
       .filter((h) => done.has(h.name))

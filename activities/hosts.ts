@@ -15,7 +15,7 @@ import {
 import { releasesToRemove } from '../src/releases/retention.js';
 import type { HostTransport } from '../src/transport/types.js';
 import type { HostRef } from '../workflows/model.js';
-import { finishedHosts, forEachHost } from './batch.js';
+import { finishedHosts, forEachHost, whileBeating } from './batch.js';
 
 /** How to reach hosts: paths and names only; keys are loaded by the worker. */
 export type TransportSpec =
@@ -100,7 +100,9 @@ export function createHostActivities(deps: HostDeps) {
       policy = {},
     }: HostsInput & { revision: string; source: string; policy?: StagePolicy }) {
       const copyUnsafeLinks = policy.unsafeSymlinks === 'copy';
-      const tree = await asActivityFailure(() => deps.treeChecksum(source, { copyUnsafeLinks }));
+      const tree = await asActivityFailure(() =>
+        whileBeating(() => deps.treeChecksum(source, { copyUnsafeLinks })),
+      );
       const t = deps.transport(transport);
       return forEachHost(
         hosts,
@@ -139,9 +141,11 @@ export function createHostActivities(deps: HostDeps) {
       const t = deps.transport(transport);
       const byName = new Map(targets.map((x) => [x.host.name, x]));
       const finished = finishedHosts();
-      const together = await flipTogether(
-        t,
-        targets.filter((x) => !finished.has(x.host.name)),
+      const together = await whileBeating(() =>
+        flipTogether(
+          t,
+          targets.filter((x) => !finished.has(x.host.name)),
+        ),
       );
       return forEachHost(
         targets.map((x) => x.host),

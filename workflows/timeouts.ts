@@ -8,10 +8,14 @@ export const QUICK: ActivityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5 },
 };
 
-/** Copying a release to a batch of hosts: long, heartbeating per host. */
+/**
+ * Copying a release to a batch of hosts: long, heartbeating every 5 s. A
+ * worker that dies is noticed after 20 s without a heartbeat, and another
+ * worker resumes the batch from the hosts it had finished.
+ */
 export const STAGING: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '20 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
@@ -20,10 +24,10 @@ export const STAGING: ActivityOptions = {
   },
 };
 
-/** Flipping symlinks, inspecting and pruning: quick per host, heartbeating. */
+/** Flipping symlinks, inspecting and pruning: quick per host, heartbeating every 5 s. */
 export const HOST_STEP: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,

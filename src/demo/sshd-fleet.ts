@@ -8,6 +8,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -67,6 +68,55 @@ export function ensureLoginUser(name: string): boolean {
     ]);
     return true;
   }
+}
+
+/** Pids of the live (non-zombie) processes owned by `uid`, from /proc. */
+function processesOf(uid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      const owner = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+      const state = /^State:\s+(\S)/m.exec(status)?.[1];
+      if (Number(owner) === uid && state !== 'Z') pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+/**
+ * Removes a throwaway login user made by ensureLoginUser. userdel refuses
+ * while a process of the user lives, and an sshd session can outlive the
+ * client's close by a moment, so: close the user's connections first (the
+ * caller), then end what is left of the user's sessions (every process of
+ * a throwaway user is one the test started) and wait until none is left.
+ */
+export async function removeLoginUser(name: string): Promise<void> {
+  let uid: number;
+  try {
+    uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
+  } catch {
+    return; // already gone
+  }
+  if (!Number.isInteger(uid) || uid === 0) throw new Error(`refusing to remove user ${name}`);
+  await eventually(
+    () => {
+      const left = processesOf(uid);
+      for (const pid of left) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // Gone already.
+        }
+      }
+      return Promise.resolve(left.length === 0);
+    },
+    { what: `the processes of ${name} to end`, timeoutMs: 15_000, intervalMs: 100 },
+  );
+  execFileSync('userdel', [name]);
 }
 
 function keygen(file: string) {

@@ -133,7 +133,11 @@ export async function stageRelease(
   assertRevision(revision);
   // One round trip before the copy: what is there and how much room.
   const state = parseHostState(
-    await runScript(t, host, PREPARE, 'prepare', [host.root, createRoot ? '1' : '0']),
+    await runScript(t, host, PREPARE, 'prepare', [
+      host.root,
+      createRoot ? '1' : '0',
+      adopt ? '1' : '0',
+    ]),
     host.root,
   );
   if (!state.rootExists)

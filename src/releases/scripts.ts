@@ -43,18 +43,31 @@ true
 `;
 
 /**
- * $1 = root, $2 = 1 to create a missing root. Everything staging needs
- * before the copy, in one round trip: "noroot" if the root does not exist
- * (and may not be created), else the INSPECT lines, then "free <available
- * KiB>" for the filesystem of releases/ (created if missing).
+ * $1 = root, $2 = 1 to create a missing root, $3 = 1 when the cluster adopts
+ * hand-made currents. Everything staging needs before the copy, in one
+ * round trip: "noroot" if the root does not exist (and may not be created),
+ * else the INSPECT lines, then "free <available KiB>" for the filesystem of
+ * releases/. It creates releases/ only on a host staging will go on with
+ * (current absent or a live link into releases/, or adopted), so a refused
+ * host is left exactly as it was.
  */
 export const PREPARE = `
 if [ ! -d "$1" ]; then
   if [ "$2" = 1 ]; then mkdir -p -- "$1" || exit 1; else echo noroot; exit 0; fi
 fi
 ${INSPECT}
-mkdir -p -- "$root/releases"
-echo "free $(df -Pk -- "$root/releases" | awk 'NR==2 {print $4}')"
+managed=1
+if [ -L "$root/current" ]; then
+  case "$(readlink -- "$root/current")" in
+    releases/*|"$root"/releases/*) [ -e "$root/current" ] || managed=0 ;;
+    *) managed=0 ;;
+  esac
+elif [ -e "$root/current" ]; then
+  managed=0
+fi
+if [ "$managed" = 1 ] || [ "$3" = 1 ]; then mkdir -p -- "$root/releases"; fi
+space="$root/releases"; [ -d "$space" ] || space=$root
+echo "free $(df -Pk -- "$space" | awk 'NR==2 {print $4}')"
 `;
 
 /**

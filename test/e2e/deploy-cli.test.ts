@@ -87,6 +87,8 @@ describe('phased deploy', () => {
     writeFileSync(blocker, 'a file where a directory should be');
     const doc = {
       ...fleet.configDoc,
+      // The root cannot be created (a file stands where its parent should be).
+      createRoot: true,
       hosts: [
         ...(fleet.configDoc.hosts as object[]),
         { name: 'web-9', root: path.join(blocker, 'root') },
@@ -126,7 +128,8 @@ describe('phased deploy', () => {
     fleet.startTraffic();
     const config = writeConfig(fleet, {
       ...fleet.configDoc,
-      durations: { baseline: '1s', soak: '10m', watch: '2s', lookEvery: '1s' },
+      // A soak that only an abort ends (120 readings: the most a phase may take).
+      durations: { baseline: '1s', soak: '10m', watch: '5s', lookEvery: '5s' },
     });
     const cluster = fleet.config.cluster;
     await withWorker({}, async (tq) => {

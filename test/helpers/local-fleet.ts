@@ -56,8 +56,10 @@ export async function createLocalFleet(
       ...(existing ? { address: existing[i]!.address, port: existing[i]!.port } : {}),
       tags: { zone: `z${i % 2}` },
     })),
-    canary: { size: 2 },
-    holdback: 3,
+    // Two canaries and three held back on the usual 8 hosts; as many as a
+    // smaller fleet can hold (the config refuses sizes that leave no controls).
+    canary: { size: Math.min(2, Math.max(1, names.length - 1)) },
+    ...(names.length >= 4 ? { holdback: Math.min(3, names.length - 3) } : {}),
     durations: { baseline: '2s', soak: '3s', watch: '2s', lookEvery: '1s', probeTimeout: '5s' },
     probes: [
       {

@@ -149,9 +149,15 @@ describe('deploys on local hosts with the real activities', () => {
         ).result();
         expect(outcome).toMatchObject({
           outcome: 'done',
-          switched: { 'web-1': 'v1', 'web-4': 'v1' },
+          switched: { 'web-1': { from: 'v2', to: 'v1' }, 'web-4': { from: 'v2', to: 'v1' } },
         });
-        expect(outcome.summary).toBe('rolled back 4 hosts (4 to v1) by erin: bad data');
+        expect(outcome.summary).toBe('rolled back 4 hosts (4 from v2 to v1) by erin: bad data');
+        // v2 is now rejected on every host: a second plain rollback cannot go forward onto it.
+        const again = await (
+          await startRollback(pc, { config: fleet.config, operator: 'erin', reason: 'again' })
+        ).result();
+        expect(again.outcome).toBe('failed');
+        expect(again.summary).toContain('no host was switched: no rollback target on web-1 (');
         const missing = await (
           await startRollback(pc, {
             config: fleet.config,
@@ -162,7 +168,7 @@ describe('deploys on local hosts with the real activities', () => {
         ).result();
         expect(missing.outcome).toBe('failed');
         expect(missing.summary).toContain(
-          'release v9 is not retained on web-1, web-2, web-3, web-4',
+          'no rollback target on web-1 (v9 is not retained), web-2 (v9 is not retained)',
         );
       } finally {
         await pc.close();

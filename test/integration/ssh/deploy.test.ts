@@ -106,7 +106,8 @@ describe('deploys over SSH on 5 sshd hosts', () => {
   });
 
   it('abort during the watch: every switched host goes back', async () => {
-    const fleet = await sshFleet({ watch: '10m' });
+    // A watch that only the abort ends (120 readings: the most a phase may take).
+    const fleet = await sshFleet({ watch: '2m' });
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     fleet.startTraffic();
     await withWorker({}, async (tq) => {

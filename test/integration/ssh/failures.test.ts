@@ -21,7 +21,12 @@ import { SshTransport } from '../../../src/transport/ssh.js';
 import type { Host } from '../../../src/transport/types.js';
 import { startCutProxy, type CutProxy } from '../../helpers/cut-proxy.js';
 import { phasedError } from '../../helpers/errors.js';
-import { ensureLoginUser, startSshdFleet, type SshdFleet } from '../../../src/demo/sshd-fleet.js';
+import {
+  ensureLoginUser,
+  removeLoginUser,
+  startSshdFleet,
+  type SshdFleet,
+} from '../../../src/demo/sshd-fleet.js';
 import { testDir } from '../../helpers/tmp.js';
 
 let fleet: SshdFleet;
@@ -60,6 +65,7 @@ describe('a host that dies in the middle of an rsync', () => {
     transports.push(t);
     const root = path.join(sshd.root, 'mid-rsync');
     const host: Host = { name: 'web-7', address: proxy.address, port: proxy.port, root };
+    mkdirSync(root);
 
     const v1 = path.join(await testDir(), 'v1');
     mkdirSync(v1);
@@ -104,21 +110,24 @@ describe('a host that dies in the middle of an rsync', () => {
 // logs in as itself and takes away its own write access.
 const isRoot = process.getuid?.() === 0;
 const deployUser = isRoot ? 'phased-noperm' : os.userInfo().username;
-let createdUser = false;
+let userTransport: SshTransport | undefined;
 
 describe('a deploy user without write access to the deploy root', () => {
   beforeAll(() => {
-    if (isRoot) createdUser = ensureLoginUser(deployUser);
+    if (isRoot) ensureLoginUser(deployUser);
   });
 
-  afterAll(() => {
-    if (createdUser) execFileSync('userdel', [deployUser]);
+  // The user's connection closes first, then its sessions are waited out,
+  // then the user goes (even one a crashed earlier run left behind).
+  afterAll(async () => {
+    await userTransport?.close();
+    if (isRoot) await removeLoginUser(deployUser);
   });
 
   it('given a root the user cannot write, then staging and flipping fail with a permission fix and current stays', async () => {
     const sshd = fleet.hosts[1]!;
     const t = new SshTransport({ ...fleet.transportOptions(sshd), user: deployUser });
-    transports.push(t);
+    userTransport = t;
     const root = path.join(sshd.root, 'locked');
     const host: Host = { name: 'web-8', address: sshd.address, port: sshd.port, root };
     mkdirSync(path.join(root, 'releases/v1'), { recursive: true });

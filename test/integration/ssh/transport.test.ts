@@ -116,7 +116,8 @@ describe('SSH transport on real sshd hosts', () => {
       port: h.port,
       root: path.join(h.root, 'together'),
     }));
-    for (const h of hosts) await stageRelease(t, h, { revision: 'r9', source: src, tree });
+    for (const h of hosts)
+      await stageRelease(t, h, { revision: 'r9', source: src, tree, createRoot: true });
     const outcomes = await flipTogether(
       t,
       hosts.map((host) => ({ host, revision: 'r9' })),
