@@ -92,6 +92,18 @@ if [ -z "$3" ] && { [ ! -f "$root/releases/.$rev.phased" ] || [ ! -d "$root/rele
   echo "release $rev is not completely staged on this host (no completion marker)" >&2
   exit 3
 fi
+prev=$(readlink -- "$root/current" 2>/dev/null || true)
+`;
+
+// Already pointing there (a retried flip, or a rollback of a host whose
+// forward flip failed): nothing to switch, nothing to write, so it succeeds
+// even on a host that has since become read-only.
+const FLIP_NOOP = `
+if [ -L "$root/current" ] && [ "$prev" = "$link" ]; then
+  if [ -n "$4" ] && [ -d "$root/releases/$4" ]; then printf '%s\\n' "$5" > "$root/releases/.$4.rejected" 2>/dev/null || true; fi
+  echo "$prev"
+  exit 0
+fi
 `;
 
 // After the rename: log the switch, record a rejection, print the old link.
@@ -115,7 +127,7 @@ echo "$prev"
 export const FLIP = `
 set -e
 ${FLIP_CHECK}
-prev=$(readlink -- "$root/current" 2>/dev/null || true)
+${FLIP_NOOP}
 tmp="$root/.current.$$.tmp"
 ln -sfn -- "$link" "$tmp"
 mv -T -- "$tmp" "$root/current"
@@ -132,6 +144,11 @@ ${FLIP_RECORD}
  */
 export const ARMED_FLIP = `
 ${FLIP_CHECK}
+if [ -L "$root/current" ] && [ "$prev" = "$link" ]; then
+  echo armed
+  if ! read -r go || [ "$go" != go ]; then exit 4; fi
+  ${FLIP_NOOP}
+fi
 tmp="$root/.current.$$.tmp"
 ln -sfn -- "$link" "$tmp" || exit 1
 echo armed
