@@ -1,6 +1,7 @@
 // Whole deploys over SSH on five real sshd hosts: the worker reaches every
 // host through the SSH transport (ssh2 for commands and probes, rsync over
 // OpenSSH for staging).
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPhasedClient, startDeploy } from '../../../src/client.js';
@@ -22,7 +23,11 @@ afterAll(async () => {
 });
 
 /** A fleet on the sshd hosts, in a fresh directory of each host for this test. */
-async function sshFleet(durations: Record<string, string> = {}, maxUnavailable = 0) {
+async function sshFleet(
+  durations: Record<string, string> = {},
+  maxUnavailable = 0,
+  more: Record<string, unknown> = {},
+) {
   const id = uniqueId('web');
   return createLocalFleet(
     id,
@@ -34,6 +39,7 @@ async function sshFleet(durations: Record<string, string> = {}, maxUnavailable =
       holdback: 2,
       maxUnavailable,
       judge: { minControlHosts: 2 },
+      ...more,
       durations: {
         baseline: '2s',
         soak: '3s',
@@ -90,6 +96,40 @@ describe('deploys over SSH on 5 sshd hosts', () => {
     expect(outcome.outcome).toBe('done');
     expect(outcome.verdicts[0]).toMatchObject({ phase: 'canary', verdict: 'pass' });
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-2'));
+  });
+
+  it('a canary root deleted over SSH mid-soak: never reported live, named under maxUnavailable', async () => {
+    // The canary's data vanishes with its root: proceed past that inconclusive look.
+    const fleet = await sshFleet({ soak: '4s' }, 1, { onInconclusive: 'proceed' });
+    await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
+    fleet.startTraffic();
+    const { outcome, victim } = await withWorker({}, async (tq) => {
+      const pc = await client(tq);
+      try {
+        const h = await startDeploy(pc, {
+          config: fleet.config,
+          revision: 'good-2',
+          source: fleet.release('good-2', 0.01),
+          operator: 'ci',
+        });
+        const s = await eventually(
+          async () => {
+            const st = await h.query(statusQuery);
+            return st.phase === 'canary' && st.hostCounts.switched === 1 ? st : undefined;
+          },
+          { what: 'the canary soak', timeoutMs: 60_000, intervalMs: 100 },
+        );
+        const victim = s.canaries[0]!;
+        rmSync(fleet.roots[victim]!, { recursive: true, force: true });
+        return { outcome: await h.result(), victim };
+      } finally {
+        await pc.close();
+      }
+    });
+    expect(outcome.outcome).toBe('done');
+    expect(outcome.broken).toEqual([`${victim} has no current (deploy root removed?)`]);
+    expect(outcome.summary).toContain('good-2 is live on 4 hosts; broken during the deploy');
+    expect(fleet.currents()[victim]).toBeNull();
   });
 
   it('canary regression: the canary is rolled back, the others never switch', async () => {
