@@ -38,7 +38,8 @@ import { assertRevision } from './releases/layout.js';
 import { checkSource } from './releases/checksum.js';
 import { connectClient, ensureSearchAttributes } from './temporal/connect.js';
 import { installRuntime, startPhasedWorker } from './worker.js';
-import type { OperatorCommand } from '../workflows/model.js';
+import { isUnreachable, OutageNotes } from './cli/outage.js';
+import type { DeployOutcome, OperatorCommand } from '../workflows/model.js';
 import { statusQuery } from '../workflows/deploy.js';
 
 function operatorName(flag: string | undefined): string {
@@ -185,33 +186,47 @@ program
     },
   );
 
-/** Prints each change of a running deploy's status until it ends, then returns its outcome. */
+/**
+ * Prints each change of a running deploy's status until it ends, then
+ * returns its outcome. Rides out Temporal outages of any length: the deploy
+ * resumes with the server, so the follower waits too, noting it on stderr.
+ */
 async function follow(handle: Awaited<ReturnType<typeof startDeploy>>, quiet: boolean | undefined) {
-  const result = handle.result();
-  let finished = false;
-  void result.then(
-    () => (finished = true),
-    () => (finished = true),
-  );
+  const notes = new OutageNotes(handle.workflowId);
+  let outcome: DeployOutcome | undefined;
+  let failure: { err: unknown } | undefined;
+  const waitForResult = (): void =>
+    void handle.result().then(
+      (o) => void (outcome = o),
+      async (err: unknown) => {
+        if (!isUnreachable(err)) return void (failure = { err });
+        notes.down();
+        await delay(2000);
+        waitForResult();
+      },
+    );
+  waitForResult();
   let last = '';
   let verdicts = 0;
-  while (!finished) {
+  while (outcome === undefined && failure === undefined) {
     try {
       const s = await handle.query(statusQuery);
+      notes.up();
       const line = statusLine(s);
       if (!quiet && line !== last) console.log(`  ${line}`);
       last = line;
-      const st = s as { verdicts: { phase: string; look: number; reason: string }[] };
       if (!quiet)
-        for (const v of st.verdicts.slice(verdicts))
+        for (const v of s.verdicts.slice(verdicts))
           console.log(`  verdict ${v.phase} look ${v.look}: ${v.reason}`);
-      verdicts = st.verdicts.length;
-    } catch {
-      // The deploy may be between workflow tasks; the next poll will tell.
+      verdicts = s.verdicts.length;
+    } catch (err) {
+      // Between workflow tasks a query can fail; an unreachable server is noted.
+      if (isUnreachable(err)) notes.down();
     }
-    await Promise.race([result.catch(() => undefined), delay(1000)]);
+    if (outcome === undefined && failure === undefined) await delay(1000);
   }
-  return result;
+  if (failure) throw failure.err;
+  return outcome!;
 }
 
 program
@@ -467,12 +482,21 @@ program
   .action(async () => {
     const server = existingServer();
     await registerSearchAttributes(server);
-    const worker = await startPhasedWorker(server);
+    // A workflow bundle built ahead (npm run build, a container image) saves the bundling at start.
+    const bundle = process.env.PHASED_WORKFLOW_BUNDLE;
+    const worker = await startPhasedWorker(
+      server,
+      bundle ? { workflowBundle: { codePath: bundle } } : {},
+    );
     console.log(
       `phased: worker on task queue ${server.settings.taskQueue}, ${describeServer(server)}`,
     );
+    // The first SIGINT or SIGTERM drains the worker once: running activities
+    // finish or are handed on, then it exits 0. A second signal ends it at once.
     await untilInterrupted();
+    console.log('phased: draining the worker');
     await worker.stop();
+    console.log('phased: worker stopped');
   });
 
 installRuntime();

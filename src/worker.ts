@@ -52,10 +52,15 @@ const quietBundlerLogger = {
   log: () => undefined,
 };
 
-/** Keeps the SDK's own logging at PHASED_LOG_LEVEL (default WARN); call once, first. */
+/**
+ * Keeps the SDK's own logging at PHASED_LOG_LEVEL (default WARN); call once,
+ * first. phased handles its own signals: the runtime's default handlers
+ * would shut every worker down a second time beside phased's own stop (an
+ * IllegalStateError on exit) and swallow a client command's first Ctrl-C.
+ */
 export function installRuntime(level = (process.env.PHASED_LOG_LEVEL ?? 'WARN') as LogLevel) {
   try {
-    Runtime.install({ logger: new DefaultLogger(level) });
+    Runtime.install({ logger: new DefaultLogger(level), shutdownSignals: [] });
   } catch {
     // Already installed in this process (e.g. a test file reusing a fork): keep it.
   }
@@ -218,13 +223,18 @@ export async function startPhasedWorker(
     ...options,
   });
   const running = worker.run();
+  let stopping: Promise<void> | undefined;
   return {
-    async stop() {
-      worker.shutdown();
-      await running;
-      await closeTransports();
-      await connection.close();
-      await clientConnection.close();
+    /** Drains the worker once (later calls wait for the same drain). */
+    stop() {
+      stopping ??= (async () => {
+        worker.shutdown();
+        await running;
+        await closeTransports();
+        await connection.close();
+        await clientConnection.close();
+      })();
+      return stopping;
     },
   };
 }

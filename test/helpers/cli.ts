@@ -18,6 +18,8 @@ export interface RunningPhased {
   /** Resolves once stdout contains `text`. */
   waitFor(text: string, timeoutMs: number): Promise<void>;
   signal(sig: NodeJS.Signals): void;
+  /** What it has written to stderr so far. */
+  stderr(): string;
   exited: Promise<CliResult>;
 }
 
@@ -50,6 +52,7 @@ export function startPhased(args: string[], env: NodeJS.ProcessEnv): RunningPhas
         { what: `"${text}" from phased`, timeoutMs, intervalMs: 200 },
       ).then(() => undefined),
     signal: (sig) => child.kill(sig),
+    stderr: () => stderr,
     exited,
   };
 }
