@@ -40,7 +40,8 @@ import { connectClient, ensureSearchAttributes } from './temporal/connect.js';
 import { installRuntime, startPhasedWorker } from './worker.js';
 import { isUnreachable, OutageNotes } from './cli/outage.js';
 import type { DeployOutcome, OperatorCommand } from '../workflows/model.js';
-import { statusQuery } from '../workflows/deploy.js';
+import { statusQuery, type deploy } from '../workflows/deploy.js';
+import type { WorkflowHandle } from '@temporalio/client';
 
 function operatorName(flag: string | undefined): string {
   return flag ?? process.env.PHASED_OPERATOR ?? process.env.USER ?? os.userInfo().username;
@@ -191,7 +192,7 @@ program
  * returns its outcome. Rides out Temporal outages of any length: the deploy
  * resumes with the server, so the follower waits too, noting it on stderr.
  */
-async function follow(handle: Awaited<ReturnType<typeof startDeploy>>, quiet: boolean | undefined) {
+async function follow(handle: WorkflowHandle<typeof deploy>, quiet: boolean | undefined) {
   const notes = new OutageNotes(handle.workflowId);
   let outcome: DeployOutcome | undefined;
   let failure: { err: unknown } | undefined;
@@ -236,30 +237,46 @@ program
   )
   .argument('[cluster]', 'cluster name')
   .option('--workflow <id>', 'a specific deploy')
+  .option(
+    '--watch',
+    'follow the deploy until it ends (through Temporal outages), then exit with its outcome',
+  )
   .option('--json', 'machine-readable output')
-  .action(async (cluster: string | undefined, opts: { workflow?: string; json?: boolean }) => {
-    await withClient(async (pc) => {
-      if (!cluster && !opts.workflow) {
-        const rows = await runningDeploys(pc);
-        print(opts.json, rows, rows.length ? historyTable(rows) : 'no deploy is running');
-        return;
-      }
-      const queue = cluster ? await clusterQueueState(pc, cluster) : null;
-      const id =
-        opts.workflow ?? (queue?.holder?.kind === 'deploy' ? queue.holder.workflowId : undefined);
-      const status = id ? await deployStatus(pc, id) : null;
-      const waiting = queue?.waiting ?? [];
-      const text = [
-        status && id ? statusBlock(id, status) : `no deploy is running on cluster ${cluster}`,
-        ...waiting.map((w) => `  waiting: ${w.kind} ${w.revision} (${w.workflowId})`),
-      ].join('\n');
-      print(
-        opts.json,
-        { cluster: cluster ?? status?.cluster ?? null, workflowId: id ?? null, status, waiting },
-        text,
-      );
-    });
-  });
+  .action(
+    async (
+      cluster: string | undefined,
+      opts: { workflow?: string; watch?: boolean; json?: boolean },
+    ) => {
+      await withClient(async (pc) => {
+        if (!cluster && !opts.workflow) {
+          const rows = await runningDeploys(pc);
+          print(opts.json, rows, rows.length ? historyTable(rows) : 'no deploy is running');
+          return;
+        }
+        const queue = cluster ? await clusterQueueState(pc, cluster) : null;
+        const id =
+          opts.workflow ?? (queue?.holder?.kind === 'deploy' ? queue.holder.workflowId : undefined);
+        if (opts.watch && id) {
+          const handle = pc.client.workflow.getHandle<typeof deploy>(id);
+          const outcome = await follow(handle, opts.json);
+          print(opts.json, { workflowId: id, ...outcome }, outcomeBlock(outcome));
+          process.exitCode = EXIT_CODES[outcome.outcome];
+          return;
+        }
+        const status = id ? await deployStatus(pc, id) : null;
+        const waiting = queue?.waiting ?? [];
+        const text = [
+          status && id ? statusBlock(id, status) : `no deploy is running on cluster ${cluster}`,
+          ...waiting.map((w) => `  waiting: ${w.kind} ${w.revision} (${w.workflowId})`),
+        ].join('\n');
+        print(
+          opts.json,
+          { cluster: cluster ?? status?.cluster ?? null, workflowId: id ?? null, status, waiting },
+          text,
+        );
+      });
+    },
+  );
 
 for (const command of [
   'pause',

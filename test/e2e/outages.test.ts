@@ -1,7 +1,7 @@
 // phased's processes under outages, as an operator runs them: a worker
 // stopped mid-deploy drains once and exits 0 while another finishes the
-// deploy, and `deploy --wait` follows a deploy through a Temporal outage,
-// saying so, instead of dying with an SDK stack.
+// deploy, and `deploy --wait` and `status --watch` follow a deploy through a
+// Temporal outage, saying so, instead of dying with an SDK stack.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -99,6 +99,8 @@ describe('phased under outages', () => {
       await worker.waitFor('phased: worker on task queue', 60_000);
       const deploy = deployWait(fleet, config, e);
       await deploy.waitFor(': canary [', 60_000);
+      const watch = startPhased(['status', fleet.config.cluster, '--watch'], e);
+      await watch.waitFor(': canary [', 60_000);
 
       await server.stop();
       server = undefined;
@@ -117,6 +119,13 @@ describe('phased under outages', () => {
       expect(done.stderr).not.toMatch(/ServiceError|at .*\.js:\d+/);
       expect(done.code).toBe(0);
       expect(done.stdout).toContain('good-2 is live on 8 hosts');
+      const watched = await watch.exited;
+      expect(watched.stderr).toMatch(
+        /phased: Temporal unreachable for \d+ s, still following deploy-/,
+      );
+      expect(watched.stderr).not.toMatch(/ServiceError|at .*\.js:\d+/);
+      expect(watched.code).toBe(0);
+      expect(watched.stdout).toContain('good-2 is live on 8 hosts');
       worker.signal('SIGTERM');
       expect((await worker.exited).code).toBe(0);
     } finally {
