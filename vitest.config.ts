@@ -5,7 +5,9 @@
 //   e2e          the `phased` command as a user runs it
 // One global setup per run bundles the workflows once and starts one dev
 // server on dynamic ports (test/setup/global.ts). Temporal's native bridge
-// needs the forks pool, not worker threads.
+// needs the forks pool, not worker threads. Two test files run at once: most
+// of the integration and end-to-end time is spent waiting on soaks, watches
+// and server restarts, not on the CPU.
 import { defineConfig } from 'vitest/config';
 
 const tier = (name: string, timeoutMs: number) => ({
@@ -16,6 +18,7 @@ const tier = (name: string, timeoutMs: number) => ({
 export default defineConfig({
   test: {
     pool: 'forks',
+    maxWorkers: 2,
     globalSetup: ['test/setup/global.ts'],
     setupFiles: ['test/setup/quiet-sdk.ts'],
     hookTimeout: 60_000,

@@ -82,19 +82,21 @@ export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
   try {
     // Where each host goes: the named release, or the one live before current
     // that no judge or operator rejected (from the host's switch log).
-    const inspected = (
-      await Promise.all(
-        batches(hosts, cfg.batchSize).map((b) =>
-          inspectHosts.executeWithOptions({ ...HOST_STEP, summary: `inspect ${b.length} hosts` }, [
-            { transport, hosts: b },
-          ]),
-        ),
-      )
-    ).flatMap((r) => {
-      if (r.failed.length > 0)
-        throw new Error(`cannot inspect ${r.failed.map((f) => f.error).join('; ')}`);
-      return r.ok;
-    });
+    const batchResults = await Promise.all(
+      batches(hosts, cfg.batchSize).map((b) =>
+        inspectHosts.executeWithOptions({ ...HOST_STEP, summary: `inspect ${b.length} hosts` }, [
+          { transport, hosts: b },
+        ]),
+      ),
+    );
+    // A host that cannot be inspected cannot be rolled back safely: switch none.
+    const unreachable = batchResults.flatMap((r) => r.failed);
+    if (unreachable.length > 0)
+      return end(
+        'failed',
+        `no host was switched: cannot inspect ${unreachable.map((f) => `${f.error} [${f.code}]`).join('; ')}`,
+      );
+    const inspected = batchResults.flatMap((r) => r.ok);
     const plan: { host: HostRef; revision: string; from: string | null }[] = [];
     const missing: string[] = [];
     for (const { host, result } of inspected) {

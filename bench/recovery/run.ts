@@ -8,13 +8,13 @@
 // lands inside the step.
 //
 //   npx tsx bench/recovery/run.ts
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { parseClusterConfig } from '../../src/config/load.js';
-import { startDevServer } from '../../src/devserver.js';
+import { benchServer } from '../server.js';
 import { projectRoot } from '../../src/paths.js';
 import { eventually } from '../../src/poll.js';
 import { treeChecksum } from '../../src/releases/checksum.js';
@@ -27,21 +27,7 @@ import { abortUpdate, deploy, statusQuery } from '../../workflows/deploy.js';
 const DELAY_MS = 2000;
 const HOSTS = 8;
 installRuntime('ERROR');
-const dir = mkdtempSync(path.join(os.tmpdir(), 'phased-recovery-'));
-const bundle = path.join(dir, 'workflows.js');
-execFileSync(process.execPath, [
-  '--import',
-  'tsx',
-  path.join(projectRoot, 'bench/scale/bundle.ts'),
-  bundle,
-]);
-const server = await startDevServer({
-  port: 0,
-  uiPort: null,
-  dbFile: null,
-  logFile: path.join(dir, 'server.log'),
-  env: { ...process.env, TEMPORAL_ADDRESS: '' },
-});
+const { dir, bundlePath: bundle, server } = await benchServer('recovery');
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection });
 const taskQueue = 'recovery';

@@ -5,8 +5,7 @@
 // soak 60 s, watch 5 min, a look every 30 s), compressed to seconds.
 //
 //   npx tsx bench/scale/run.ts
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -16,7 +15,7 @@ import type { Activities } from '../../activities/index.js';
 import { createMetricActivities } from '../../activities/metrics.js';
 import { createQueueActivities } from '../../activities/queue.js';
 import { parseClusterConfig } from '../../src/config/load.js';
-import { startDevServer } from '../../src/devserver.js';
+import { benchServer } from '../server.js';
 import { projectRoot } from '../../src/paths.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { createPhasedWorker, installRuntime, queueDeps } from '../../src/worker.js';
@@ -29,23 +28,7 @@ const COUNTERS = 6;
 const GAUGES = 6;
 
 installRuntime('ERROR');
-const dir = mkdtempSync(path.join(os.tmpdir(), 'phased-scale-'));
-// Bundle in a child process, as a build step would: the worker measured
-// here loads prebuilt workflow code and never runs webpack.
-const bundlePath = path.join(dir, 'workflows.js');
-execFileSync(process.execPath, [
-  '--import',
-  'tsx',
-  path.join(projectRoot, 'bench/scale/bundle.ts'),
-  bundlePath,
-]);
-const server = await startDevServer({
-  port: 0,
-  uiPort: null,
-  dbFile: null,
-  logFile: path.join(dir, 'server.log'),
-  env: { ...process.env, TEMPORAL_ADDRESS: '' },
-});
+const { dir, bundlePath, server } = await benchServer('scale');
 let peakRss = process.memoryUsage().rss;
 const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
 

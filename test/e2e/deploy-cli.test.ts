@@ -1,7 +1,7 @@
 // The `phased` command as CI and operators use it, against a real worker on
 // local hosts: exit codes and --json for each outcome, operator commands,
 // and configuration errors.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -266,5 +266,70 @@ describe('phased deploy', () => {
     const help = await runPhased(['deploy', '--help'], process.env);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--revision <rev>');
+  });
+
+  it('exits 2 before any workflow exists for inputs that must be refused, and changes nothing', async () => {
+    const fleet = await createLocalFleet(uniqueId('web'), 4);
+    await preinstall(fleet, 'v1', fleet.release('v1', 0));
+    // The bad configurations below overwrite writeConfig's file, one case at a time.
+    const good = path.join(fleet.dir, 'good.yaml');
+    writeFileSync(good, stringify(fleet.configDoc));
+    const deploy = (config: string, revision: string, source: string) =>
+      runPhased(
+        [
+          'deploy',
+          '--cluster',
+          fleet.config.cluster,
+          '--revision',
+          revision,
+          '--source',
+          source,
+          '--config',
+          config,
+        ],
+        process.env,
+      );
+    const empty = path.join(fleet.dir, 'empty-build');
+    mkdirSync(empty);
+    const leaky = fleet.release('leaky', 0);
+    symlinkSync('/etc/shadow', path.join(leaky, 'leak'));
+    const cases: [string, () => Promise<{ code: number | null; stderr: string }>, string][] = [
+      [
+        'canary as large as the fleet',
+        () =>
+          deploy(
+            writeConfig(fleet, { ...fleet.configDoc, canary: { size: 4 } }),
+            'v2',
+            fleet.release('v2', 0),
+          ),
+        'canary.size: 4 canary host(s) of 4 leaves no control host',
+      ],
+      [
+        'lookEvery of zero',
+        () =>
+          deploy(
+            writeConfig(fleet, { ...fleet.configDoc, durations: { lookEvery: 0 } }),
+            'v2',
+            fleet.release('v2', 0),
+          ),
+        'durations.lookEvery: "0" must be longer than zero',
+      ],
+      ['an empty source', () => deploy(good, 'v2', empty), '[SOURCE_INVALID]'],
+      ['a symlink leaving the source', () => deploy(good, 'v2', leaky), 'leak -> /etc/shadow'],
+      [
+        'a 10,000-character revision',
+        () => deploy(good, 'r'.repeat(10_000), fleet.release('v2', 0)),
+        `revision "${'r'.repeat(64)}"... is not a safe name (10000 characters)`,
+      ],
+    ];
+    for (const [what, run, message] of cases) {
+      const r = await run();
+      expect(r.code, what).toBe(2);
+      expect(r.stderr, what).toContain(message);
+      expect(r.stderr.length, what).toBeLessThan(1000);
+    }
+    expect(Object.values(fleet.currents())).toEqual(['v1', 'v1', 'v1', 'v1']);
+    for (const root of Object.values(fleet.roots))
+      expect(readdirSync(path.join(root, 'releases')).sort()).toEqual(['.v1.phased', 'v1']);
   });
 });

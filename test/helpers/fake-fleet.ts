@@ -25,6 +25,12 @@ export interface FakeHost {
   switches: SwitchRecord[];
 }
 
+const currentOf = ({ current, currentKind, currentLink }: HostState) => ({
+  current,
+  currentKind,
+  currentLink,
+});
+
 /** What an inspection of a fake host reports, in the real parser's terms. */
 export function fakeHostState(h: FakeHost): HostState {
   return {
@@ -101,9 +107,7 @@ export class FakeFleet {
             return {
               host: h.name,
               result: {
-                current: state.current,
-                currentKind: state.currentKind,
-                currentLink: state.currentLink,
+                ...currentOf(state),
                 releases: [...host(h.name).releases].reverse(),
                 rejected: state.rejected,
                 rollback: rollbackTarget(state, h.root),
@@ -171,16 +175,7 @@ export class FakeFleet {
             if (mark?.as === 'reject' && fh.releases.includes(mark.revision))
               fh.rejected.add(mark.revision);
             if (mark?.as === 'accept') fh.rejected.delete(mark.revision);
-            const state = fakeHostState(fh);
-            return {
-              host: h.name,
-              result: {
-                current: state.current,
-                currentKind: state.currentKind,
-                currentLink: state.currentLink,
-                removed: [],
-              },
-            };
+            return { host: h.name, result: { ...currentOf(fakeHostState(fh)), removed: [] } };
           }),
           failed: [],
         }),

@@ -3,7 +3,7 @@
 // turns read-only, a current replaced by a directory. Each ends in a correct,
 // explained outcome, and no broken host is ever reported live (invariant 9).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createPhasedClient, startDeploy } from '../../src/client.js';
@@ -164,9 +164,13 @@ describe('hosts changed by hand mid-deploy (invariant 9)', () => {
     });
   }
 
-  it('a rolled-back deploy marks its release rejected on the hosts (read from disk)', async () => {
-    const fleet = await createLocalFleet(uniqueId('web'), 8, { onInconclusive: 'proceed' });
-    await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
+  it('a rolled-back deploy marks its release rejected on the hosts and prunes beyond retention.keep', async () => {
+    const fleet = await createLocalFleet(uniqueId('web'), 8, {
+      onInconclusive: 'proceed',
+      retention: { keep: 2 },
+    });
+    for (const rev of ['old-1', 'old-2', 'old-3', 'good-1'])
+      await preinstall(fleet, rev, fleet.release(rev, 0.01));
     fleet.startTraffic();
     await withWorker({}, async (taskQueue) => {
       const { address } = sharedServer();
@@ -189,9 +193,16 @@ describe('hosts changed by hand mid-deploy (invariant 9)', () => {
     });
     for (const root of Object.values(fleet.roots)) {
       expect(readlinkSync(path.join(root, 'current'))).toBe('releases/good-1');
+      expect(readFileSync(path.join(root, 'releases/.bad.rejected'), 'utf8')).toContain(
+        'canary regression',
+      );
+      // Kept: the live release, its rollback target (old-3, live before it) and the
+      // rejected build (newest); the two oldest went, as after a successful deploy.
       expect(
-        execFileSync('cat', [path.join(root, 'releases/.bad.rejected')], { encoding: 'utf8' }),
-      ).toContain('canary regression');
+        readdirSync(path.join(root, 'releases'))
+          .filter((f) => !f.startsWith('.'))
+          .sort(),
+      ).toEqual(['bad', 'good-1', 'old-3']);
     }
   });
 });

@@ -4,7 +4,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPhasedClient, startDeploy } from '../../../src/client.js';
+import { createPhasedClient, startDeploy, startRollback } from '../../../src/client.js';
 import { existingServer } from '../../../src/devserver.js';
 import { abortUpdate, statusQuery } from '../../../workflows/deploy.js';
 import { createLocalFleet, preinstall, type LocalFleet } from '../../helpers/local-fleet.js';
@@ -87,17 +87,6 @@ async function deployToEnd(fleet: LocalFleet, revision: string, errorRate: numbe
 }
 
 describe('deploys over SSH on 5 sshd hosts', () => {
-  it('happy path: a good release goes live on every host', async () => {
-    const fleet = await sshFleet();
-    await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
-    fleet.startTraffic();
-    const outcome = await deployToEnd(fleet, 'good-2', 0.01);
-    expect(outcome.summary).toBe('good-2 is live on 5 hosts');
-    expect(outcome.outcome).toBe('done');
-    expect(outcome.verdicts[0]).toMatchObject({ phase: 'canary', verdict: 'pass' });
-    expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-2'));
-  });
-
   it('a canary root deleted over SSH mid-soak: never reported live, named under maxUnavailable', async () => {
     // The canary's data vanishes with its root: proceed past that inconclusive look.
     const fleet = await sshFleet({ soak: '4s' }, 1, { onInconclusive: 'proceed' });
@@ -132,16 +121,50 @@ describe('deploys over SSH on 5 sshd hosts', () => {
     expect(fleet.currents()[victim]).toBeNull();
   });
 
-  it('canary regression: the canary is rolled back, the others never switch', async () => {
+  it('a good release goes live, a bad one is rolled back on its canary, and a plain rollback then goes back before the good one, never forward', async () => {
     const fleet = await sshFleet();
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     fleet.startTraffic();
-    const outcome = await deployToEnd(fleet, 'bad', 0.2);
-    expect(outcome.outcome).toBe('rolled_back');
-    expect(outcome.rolledBack).toHaveLength(1);
-    expect(outcome.verdicts[0]!.metrics[0]).toMatch(
+    // One worker for the whole story: the cluster's queue lives on its task queue.
+    const { good, bad, back, again } = await withWorker({}, async (tq) => {
+      const pc = await client(tq);
+      try {
+        const deploy = async (revision: string, errorRate: number) =>
+          (
+            await startDeploy(pc, {
+              config: fleet.config,
+              revision,
+              source: fleet.release(revision, errorRate),
+              operator: 'ci',
+            })
+          ).result();
+        const rollback = async () =>
+          (
+            await startRollback(pc, { config: fleet.config, operator: 'erin', reason: 'test' })
+          ).result();
+        const good = await deploy('good-2', 0.01);
+        const bad = await deploy('bad', 0.2);
+        return { good, bad, back: await rollback(), again: await rollback() };
+      } finally {
+        await pc.close();
+      }
+    });
+    expect(good.summary).toBe('good-2 is live on 5 hosts');
+    expect(good.outcome).toBe('done');
+    expect(good.verdicts[0]).toMatchObject({ phase: 'canary', verdict: 'pass' });
+
+    expect(bad.outcome).toBe('rolled_back');
+    expect(bad.rolledBack).toHaveLength(1);
+    expect(bad.verdicts[0]!.metrics[0]).toMatch(
       /^http_5xx: canary \d+% vs control [\d.]+% .* -> regression$/,
     );
+
+    expect(back.outcome).toBe('done');
+    expect(Object.values(back.switched)).toEqual(
+      fleet.config.hosts.map(() => ({ from: 'good-2', to: 'good-1' })),
+    );
+    expect(again.outcome).toBe('failed');
+    expect(again.summary).toContain('no host was switched: no rollback target on');
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-1'));
   });
 

@@ -130,9 +130,12 @@ describe('a deploy user without write access to the deploy root', () => {
     userTransport = t;
     const root = path.join(sshd.root, 'locked');
     const host: Host = { name: 'web-8', address: sshd.address, port: sshd.port, root };
-    mkdirSync(path.join(root, 'releases/v1'), { recursive: true });
-    writeFileSync(path.join(root, 'releases/v1/index.html'), 'v1');
-    writeFileSync(path.join(root, 'releases/.v1.phased'), 'v1 x\n');
+    // v1 is live and v0 is a complete older release (the flip below tries to go back to it).
+    for (const rev of ['v0', 'v1']) {
+      mkdirSync(path.join(root, 'releases', rev), { recursive: true });
+      writeFileSync(path.join(root, 'releases', rev, 'index.html'), rev);
+      writeFileSync(path.join(root, `releases/.${rev}.phased`), `${rev} x\n`);
+    }
     execFileSync('ln', ['-s', 'releases/v1', path.join(root, 'current')]);
     // Readable and searchable by everyone, writable by nobody but root.
     chmodSync(root, 0o555);
@@ -155,7 +158,7 @@ describe('a deploy user without write access to the deploy root', () => {
     });
     expect(existsSync(path.join(root, 'releases/v2'))).toBe(false);
 
-    const flip = await phasedError(flipRelease(t, host, 'v1'));
+    const flip = await phasedError(flipRelease(t, host, 'v0'));
     expect(flip).toMatchObject({ code: 'HOST_COMMAND_FAILED', retryable: false });
     expect(flip.problem).toMatch(/^web-8: flip exited 1: .*[Pp]ermission denied/);
     expect(readlinkSync(path.join(root, 'current'))).toBe('releases/v1');
