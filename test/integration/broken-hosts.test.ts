@@ -3,7 +3,8 @@
 // turns read-only, a current replaced by a directory. Each ends in a correct,
 // explained outcome, and no broken host is ever reported live (invariant 9).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { parseClusterConfig } from '../../src/config/load.js';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createPhasedClient, startDeploy } from '../../src/client.js';
@@ -204,5 +205,47 @@ describe('hosts changed by hand mid-deploy (invariant 9)', () => {
           .sort(),
       ).toEqual(['bad', 'good-1', 'old-3']);
     }
+  });
+
+  it('hand-made currents: refused before anything switches, or adopted and restored exactly by the rollback', async () => {
+    const fleet = await createLocalFleet(uniqueId('web'), 8, { onInconclusive: 'proceed' });
+    await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
+    // A hotfix put live by hand on every host, outside releases/ (the fleet's
+    // build directory, so its traffic fails 1% like the others).
+    const hotfix = fleet.release('hotfix', 0.01);
+    for (const root of Object.values(fleet.roots)) {
+      rmSync(path.join(root, 'current'));
+      symlinkSync(hotfix, path.join(root, 'current'));
+    }
+    fleet.startTraffic();
+    const adopting = parseClusterConfig({ ...fleet.configDoc, adopt: true });
+    const [refused, adopted] = await withWorker({}, async (taskQueue) => {
+      const { address } = sharedServer();
+      const pc = await createPhasedClient(
+        existingServer({ ...process.env, TEMPORAL_ADDRESS: address, PHASED_TASK_QUEUE: taskQueue }),
+      );
+      try {
+        const deploy = async (config: typeof adopting, revision: string, rate: number) =>
+          (
+            await startDeploy(pc, {
+              config,
+              revision,
+              source: fleet.release(revision, rate),
+              operator: 'ci',
+            })
+          ).result();
+        return [await deploy(fleet.config, 'good-2', 0.01), await deploy(adopting, 'bad', 0.3)];
+      } finally {
+        await pc.close();
+      }
+    });
+    expect(refused.outcome).toBe('failed');
+    expect(refused.summary).toContain(`current points outside releases/, at ${hotfix}`);
+    expect(refused.summary).toContain('[HOST_NOT_MANAGED]');
+    expect(refused.summary).toContain('no host was switched');
+    expect(adopted.outcome).toBe('rolled_back');
+    expect(adopted.rolledBack).toHaveLength(2);
+    for (const root of Object.values(fleet.roots))
+      expect(readlinkSync(path.join(root, 'current'))).toBe(hotfix);
   });
 });
