@@ -33,7 +33,7 @@ import type { ClusterConfig } from './config/schema.js';
 import { demoReport } from './demo/report.js';
 import { DEMO_BAD_ERROR_RATE, DEMO_RATE, DemoInterrupted, runDemo } from './demo/run.js';
 import { existingServer, startOrConnect, type TemporalServer } from './devserver.js';
-import { PhasedError } from './errors.js';
+import { describeCause, PhasedError } from './errors.js';
 import { assertRevision } from './releases/layout.js';
 import { checkSource } from './releases/checksum.js';
 import { connectClient, ensureSearchAttributes } from './temporal/connect.js';
@@ -520,8 +520,17 @@ installRuntime();
 try {
   await program.parseAsync();
 } catch (err) {
-  if (err instanceof PhasedError) {
-    console.error(`phased: error [${err.code}]: ${err.problem}\n  fix: ${err.fix}`);
+  // A server that goes away between connecting and a call is an error to
+  // read, not an SDK stack (following a running deploy rides it out instead).
+  const shown = isUnreachable(err)
+    ? new PhasedError({
+        code: 'TEMPORAL_UNREACHABLE',
+        problem: `Temporal stopped answering: ${describeCause(err)}`,
+        fix: 'check that the Temporal server is up (phased server, or TEMPORAL_ADDRESS) and run the command again',
+      })
+    : err;
+  if (shown instanceof PhasedError) {
+    console.error(`phased: error [${shown.code}]: ${shown.problem}\n  fix: ${shown.fix}`);
     process.exitCode = EXIT_ERROR;
   } else {
     throw err;

@@ -19,7 +19,7 @@ export function isUnreachable(err: unknown): boolean {
 /** Tracks one outage and writes a note at most every `everyMs`. */
 export class OutageNotes {
   private since: number | null = null;
-  private lastNote = 0;
+  private lastNote = -Infinity;
 
   constructor(
     private readonly what: string,
@@ -42,6 +42,6 @@ export class OutageNotes {
     const secs = Math.round((now - this.since) / 1000);
     this.write(`phased: Temporal is back after ${secs} s; following ${this.what}`);
     this.since = null;
-    this.lastNote = 0;
+    this.lastNote = -Infinity;
   }
 }

@@ -2,13 +2,13 @@
 // stopped mid-deploy drains once and exits 0 while another finishes the
 // deploy, and `deploy --wait` and `status --watch` follow a deploy through a
 // Temporal outage, saying so, instead of dying with an SDK stack.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startDevServer, type TemporalServer } from '../../src/devserver.js';
 import { eventually } from '../../src/poll.js';
-import { freePort } from '../../src/temporal/ports.js';
+import { isPortFree } from '../../src/temporal/ports.js';
 import { startPhased, type RunningPhased } from '../helpers/cli.js';
 import { createLocalFleet, preinstall, type LocalFleet } from '../helpers/local-fleet.js';
 import { sharedServer, uniqueId } from '../helpers/temporal.js';
@@ -48,6 +48,15 @@ function deployWait(fleet: LocalFleet, config: string, e: NodeJS.ProcessEnv): Ru
   );
 }
 
+/** A free port the kernel never hands out for port 0 or outgoing connections. */
+async function portBelowEphemeralRange(ip: string): Promise<number> {
+  const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+  const below = Math.min(Number(low), 32768);
+  for (let port = below - 1 - Math.floor(Math.random() * 2000); port > 10_000; port--)
+    if (await isPortFree(ip, port)) return port;
+  throw new Error(`no free port below ${below} on ${ip}`);
+}
+
 describe('phased under outages', () => {
   it('SIGTERM to one of two workers mid-deploy: it drains once and exits 0, the other finishes the deploy', async () => {
     const fleet = await createLocalFleet(uniqueId('web'));
@@ -79,8 +88,13 @@ describe('phased under outages', () => {
 
   it('deploy --wait follows a deploy through a Temporal outage and notes it, without a stack', async () => {
     const dir = await testDir();
+    // The server comes back on the same address. A port below the kernel's
+    // ephemeral range means nothing else in the run (which binds port 0 or
+    // connects out) can take it while the server is down.
+    const ip = '127.0.0.1';
     const options = {
-      port: await freePort('127.0.0.1'),
+      ip,
+      port: await portBelowEphemeralRange(ip),
       uiPort: null,
       dbFile: path.join(dir, 'temporal.sqlite'),
       logFile: path.join(dir, 'server.log'),
