@@ -168,7 +168,7 @@ describe('deploys over SSH on 5 sshd hosts', () => {
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-1'));
   });
 
-  it('abort during the watch: every switched host goes back', async () => {
+  it('abort during the watch: every switched host goes back, and a plain rollback never goes forward onto the aborted build', async () => {
     // A watch that only the abort ends (120 readings: the most a phase may take).
     const fleet = await sshFleet({ watch: '2m' });
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
@@ -192,6 +192,13 @@ describe('deploys over SSH on 5 sshd hosts', () => {
         const outcome = await h.result();
         expect(outcome.outcome).toBe('aborted');
         expect(outcome.rolledBack).toHaveLength(3);
+        // good-1 was the first release: nothing earlier to go back to, and
+        // good-2 (aborted, newer on disk) is never a target.
+        const back = await (
+          await startRollback(pc, { config: fleet.config, operator: 'heidi', reason: 'test' })
+        ).result();
+        expect(back.outcome).toBe('failed');
+        expect(back.summary).toContain('no host was switched');
       } finally {
         await pc.close();
       }
