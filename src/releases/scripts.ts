@@ -101,6 +101,7 @@ prev=$(readlink -- "$root/current" 2>/dev/null || true)
 const FLIP_NOOP = `
 if [ -L "$root/current" ] && [ "$prev" = "$link" ]; then
   if [ -n "$4" ] && [ -d "$root/releases/$4" ]; then printf '%s\\n' "$5" > "$root/releases/.$4.rejected" 2>/dev/null || true; fi
+  if [ "$6" = 1 ]; then rm -f -- "$root/releases/.$rev.rejected" 2>/dev/null || true; fi
   echo "$prev"
   exit 0
 fi

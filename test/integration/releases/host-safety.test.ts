@@ -77,6 +77,17 @@ describe('the switch log and rejected marks on a real host', () => {
     expect(existsSync(path.join(host.root, 'releases/v3'))).toBe(false);
   });
 
+  it('a flip to the release already live writes nothing, but an explicit --to still clears its mark', async () => {
+    const { host, deploy } = await setup();
+    await deploy('v1');
+    await tidyHost(t, host, { remove: [], mark: { revision: 'v1', as: 'reject', reason: 'x' } });
+    const log = () => readFileSync(path.join(host.root, 'switches.log'), 'utf8');
+    const before = log();
+    expect(await flipRelease(t, host, 'v1', { accept: true })).toBe('v1');
+    expect(log()).toBe(before);
+    expect((await inspectHost(t, host)).rejected).toEqual([]);
+  });
+
   it('the log keeps its last 100 switches', async () => {
     const { host, deploy } = await setup();
     await deploy('a');
