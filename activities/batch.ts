@@ -18,11 +18,15 @@ export interface BatchResult<R> {
 /** How often a batch heartbeats while its hosts work (well inside the 20 s heartbeat timeout). */
 export const HEARTBEAT_MS = 5_000;
 
-/** Runs `fn` heartbeating every HEARTBEAT_MS (with the last heartbeat's details, so progress is kept). */
-export async function whileBeating<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` heartbeating every HEARTBEAT_MS, so a dead worker is noticed
+ * within the heartbeat timeout even while one step runs long (a big rsync).
+ * The details default to the last heartbeat's, so progress is kept.
+ */
+export async function whileBeating<T>(fn: () => Promise<T>, details?: () => unknown): Promise<T> {
   const ctx = Context.current();
-  const details: unknown = ctx.info.heartbeatDetails;
-  const beat = setInterval(() => ctx.heartbeat(details), HEARTBEAT_MS);
+  const kept: unknown = ctx.info.heartbeatDetails;
+  const beat = setInterval(() => ctx.heartbeat(details ? details() : kept), HEARTBEAT_MS);
   try {
     return await fn();
   } finally {
@@ -69,11 +73,6 @@ export async function forEachHost<H extends { name: string }, R>(
   const done = resumed<R>();
   const failed: HostFailure[] = [];
   const queue = hosts.filter((h) => !done.has(h.name));
-  // A heartbeat every few seconds even while one host's step runs long (a
-  // big rsync), so a dead worker is noticed within the heartbeat timeout
-  // (20 s) and not after the step's whole deadline. The SDK throttles them.
-  const ctx = Context.current();
-  const beat = setInterval(() => ctx.heartbeat({ done: Object.fromEntries(done) }), HEARTBEAT_MS);
   const worker = async () => {
     for (let h = queue.shift(); h; h = queue.shift()) {
       try {
@@ -89,11 +88,10 @@ export async function forEachHost<H extends { name: string }, R>(
       Context.current().heartbeat({ done: Object.fromEntries(done) });
     }
   };
-  try {
-    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
-  } finally {
-    clearInterval(beat);
-  }
+  await whileBeating(
+    () => Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker)),
+    () => ({ done: Object.fromEntries(done) }),
+  );
   return {
     ok: hosts
       .filter((h) => done.has(h.name))
