@@ -661,8 +661,8 @@ class DeployRun {
   private series(): string[] {
     const out: string[] = [];
     for (const m of this.cfg.metrics) {
-      for (const s of [m.series, m.kind === 'counter' ? m.exposure : m.per])
-        if (s !== undefined && !out.includes(s)) out.push(s);
+      const second = m.kind === 'counter' ? m.exposure : m.kind === 'gauge' ? m.per : undefined;
+      for (const s of [m.series, second]) if (s !== undefined && !out.includes(s)) out.push(s);
     }
     return out;
   }

@@ -1,6 +1,7 @@
 // The cluster configuration file: its schema (zod), defaults in one place,
 // and errors that name the field and the fix.
 import { z } from 'zod';
+import { DEFAULT_TRAFFIC_DROP } from '../judge/types.js';
 import { formatDuration, parseDuration } from './duration.js';
 import {
   isSafeAbsolutePath,
@@ -142,6 +143,16 @@ const metric = z.discriminatedUnion('kind', [
     series: seriesName,
     per: seriesName.optional(),
   }),
+  // Served requests per host: losing `tolerance` of them (default half) is a
+  // regression. Derived from the counters' exposure series when not declared.
+  z.object({
+    name: seriesName,
+    kind: z.literal('traffic'),
+    series: seriesName,
+    worse: z.literal('lower').default('lower'),
+    tolerance: z.number().gt(0).lt(1).default(DEFAULT_TRAFFIC_DROP),
+    critical: z.boolean().default(true),
+  }),
 ]);
 
 export const clusterConfigSchema = z
@@ -240,7 +251,11 @@ export const clusterConfigSchema = z
       names.add(m.name);
       const refs: [string, string | undefined][] = [
         ['series', m.series],
-        [m.kind === 'counter' ? 'exposure' : 'per', m.kind === 'counter' ? m.exposure : m.per],
+        m.kind === 'counter'
+          ? ['exposure', m.exposure]
+          : m.kind === 'gauge'
+            ? ['per', m.per]
+            : ['series', undefined],
       ];
       for (const [field, ref] of refs)
         if (ref !== undefined && !produced.has(ref))

@@ -12,6 +12,7 @@ import type {
   MetricSpec,
   MetricVerdict,
 } from './types.js';
+import { classifyTraffic } from './traffic.js';
 import { counterWindow, gaugeWindow } from './windows.js';
 
 export interface MetricContext {
@@ -27,7 +28,14 @@ export interface MetricContext {
 export const DEFAULT_MIN_EXPOSURE = { perRequest: 1000, perSecond: 30 };
 
 export function classifyMetric(metric: MetricSpec, ctx: MetricContext): MetricVerdict {
-  return metric.kind === 'counter' ? classifyCounter(metric, ctx) : classifyGauge(metric, ctx);
+  switch (metric.kind) {
+    case 'counter':
+      return classifyCounter(metric, ctx);
+    case 'gauge':
+      return classifyGauge(metric, ctx);
+    case 'traffic':
+      return classifyTraffic(metric, ctx);
+  }
 }
 
 const toleratedRatio = (m: MetricSpec) =>

@@ -4,10 +4,12 @@
 // breaking the replay of running deploys.
 import { classifyMetric } from './classify-metric.js';
 import { classifyOverall } from './classify-overall.js';
-import { DEFAULT_LIMITS, type JudgeInput, type JudgeVerdict } from './types.js';
+import { withTrafficMetrics } from './traffic.js';
+import { DEFAULT_LIMITS, type JudgeInput, type JudgeVerdict, type MetricSpec } from './types.js';
 
 export { alphaForLook, type LookPlan, type LookPhase } from './alpha.js';
 export * from './types.js';
+export { withTrafficMetrics } from './traffic.js';
 
 export function judge(input: JudgeInput): JudgeVerdict {
   const columns = new Map(input.series.map((name, i) => [name, i]));
@@ -20,16 +22,34 @@ export function judge(input: JudgeInput): JudgeVerdict {
   const limits = { ...DEFAULT_LIMITS };
   for (const [k, v] of Object.entries(input.limits ?? {}))
     if (v !== undefined) limits[k as keyof typeof limits] = v;
-  // Bonferroni across the look's metrics.
-  const threshold = input.metrics.length === 0 ? 0 : input.alpha / input.metrics.length;
-  const verdicts = input.metrics.map((metric) =>
+  const metrics = withTrafficMetrics(input.metrics);
+  const thresholds = metricThresholds(metrics, input.alpha);
+  const verdicts = metrics.map((metric, i) =>
     classifyMetric(metric, {
       column,
       canary: input.canary,
       control: input.control,
-      threshold,
+      threshold: thresholds[i]!,
       limits,
     }),
   );
   return classifyOverall(verdicts, input.alpha);
+}
+
+/**
+ * Share of a look's alpha for the traffic metrics when there are others: a
+ * host that lost half its traffic is an effect so large that a small share
+ * finds it (p far below 1e-10), so most of the budget goes where power is
+ * scarce (error rates, latency).
+ */
+export const TRAFFIC_ALPHA_SHARE = 0.1;
+
+/** Each metric's p-value threshold: Bonferroni within the traffic and the other metrics. */
+export function metricThresholds(metrics: readonly MetricSpec[], alpha: number): number[] {
+  const traffic = metrics.filter((m) => m.kind === 'traffic').length;
+  const others = metrics.length - traffic;
+  const trafficAlpha = others === 0 ? alpha : traffic === 0 ? 0 : alpha * TRAFFIC_ALPHA_SHARE;
+  return metrics.map((m) =>
+    m.kind === 'traffic' ? trafficAlpha / traffic : (alpha - trafficAlpha) / others,
+  );
 }

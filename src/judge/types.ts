@@ -57,7 +57,23 @@ export interface GaugeMetric extends MetricBase {
   per?: string;
 }
 
-export type MetricSpec = CounterMetric | GaugeMetric;
+/**
+ * The rate of a cumulative counter of served work (requests), judged per
+ * switched host: a host whose rate drops against the control, relative to its
+ * own baseline, by `tolerance` or more (0.5 = half its traffic) lost traffic.
+ * A host that stops answering probes counts the same way. Always `worse:
+ * 'lower'`. When no traffic metric is declared, the judge derives one from
+ * every counter metric's exposure series (see trafficMetricsOf).
+ */
+export interface TrafficMetric extends MetricBase {
+  kind: 'traffic';
+  series: string;
+}
+
+export type MetricSpec = CounterMetric | GaugeMetric | TrafficMetric;
+
+/** Default share of its traffic a host may lose before the loss is a regression. */
+export const DEFAULT_TRAFFIC_DROP = 0.5;
 
 export interface DataLimits {
   /** Fewest canary hosts with usable data in both windows. */
@@ -87,7 +103,7 @@ export interface JudgeInput {
 
 /** The numbers behind one metric's verdict. */
 export interface MetricEvidence {
-  test: 'rate-ratio-did' | 'rank-did' | 'none';
+  test: 'rate-ratio-did' | 'rank-did' | 'traffic-per-host' | 'none';
   /** Canary and control values in the window since the switch (rate or mean level). */
   canaryAfter: number | null;
   controlAfter: number | null;

@@ -69,7 +69,7 @@ function fleet(
 
 const input = (
   f: Pick<JudgeInput, 'canary' | 'control'>,
-  metrics = [errors, latency],
+  metrics: MetricSpec[] = [errors, latency],
 ): JudgeInput => ({
   series,
   metrics,
@@ -81,9 +81,9 @@ describe('judge', () => {
   it('passes a canary that behaves like the fleet, explaining each metric', () => {
     const v = judge(input(fleet(0.01)));
     expect(v.verdict).toBe('pass');
-    expect(v.metrics.map((m) => m.verdict)).toEqual(['pass', 'pass']);
+    expect(v.metrics.map((m) => m.verdict)).toEqual(['pass', 'pass', 'pass']);
     expect(v.metrics[0]!.reason).toMatch(
-      /^http_5xx: canary 1% vs control 1\.\d% \(x[01]\.\d\d vs own baselines, tolerated x1\.20\), p=[\d.e-]+ >= 0\.00025 -> pass$/,
+      /^http_5xx: canary 1% vs control 1\.\d% \(x[01]\.\d\d vs own baselines, tolerated x1\.20\), p=[\d.e-]+ >= 0\.00022 -> pass$/,
     );
   });
 
@@ -93,17 +93,17 @@ describe('judge', () => {
     const m = v.metrics[0]!;
     expect(m.verdict).toBe('regression');
     expect(m.reason).toMatch(
-      /^http_5xx: canary 2\.1% vs control 1\.\d% \(x2\.\d vs own baselines, tolerated x1\.20\), p=[\d.]+e-\d+ < 0\.00025 -> regression$/,
+      /^http_5xx: canary 2\.1% vs control 1\.\d% \(x2\.\d vs own baselines, tolerated x1\.20\), p=[\d.]+e-\d+ < 0\.00022 -> regression$/,
     );
     expect(m.evidence).toMatchObject({
       test: 'rate-ratio-did',
       canaryAfter: 0.021,
       toleratedRatio: 1.2,
-      threshold: 0.00025,
       canaryHosts: 5,
       controlHosts: 40,
     });
-    expect(m.evidence.pValue!).toBeLessThan(0.00025);
+    expect(m.evidence.threshold).toBeCloseTo(0.000225, 12);
+    expect(m.evidence.pValue!).toBeLessThan(0.000225);
     expect(m.evidence.ratio!).toBeGreaterThan(1.9);
   });
 
@@ -126,9 +126,9 @@ describe('judge', () => {
 
   it('asks a human when only one non-critical metric regressed', () => {
     const v = judge(input(fleet(0.01, 150)));
-    expect(v.metrics.map((m) => m.verdict)).toEqual(['pass', 'regression']);
+    expect(v.metrics.map((m) => m.verdict)).toEqual(['pass', 'regression', 'pass']);
     expect(v.metrics[1]!.reason).toMatch(
-      /^latency_ms: canary 15\d vs control [\d.]+ \(x1\.\d+ vs own baselines, tolerated x1\.05\), rank p=[\d.e-]+ < 0\.00025 -> regression$/,
+      /^latency_ms: canary 15\d vs control [\d.]+ \(x1\.\d+ vs own baselines, tolerated x1\.05\), rank p=[\d.e-]+ < 0\.00022 -> regression$/,
     );
     expect(v.verdict).toBe('inconclusive');
     expect(v.reason).toContain('one non-critical metric regressed (latency_ms)');
@@ -149,9 +149,9 @@ describe('judge', () => {
     );
   });
 
-  it('is inconclusive when probes failed on too many canary hosts', () => {
+  it("is inconclusive when a metric's probe failed on too many canary hosts", () => {
     const f = fleet(0.05);
-    for (const h of f.canary.slice(0, 2)) for (const s of h.after) s.v = [null, null, null];
+    for (const h of f.canary.slice(0, 2)) for (const s of h.after) s.v = [null, s.v[1]!, null];
     const v = judge(input(f));
     expect(v.verdict).toBe('inconclusive');
     expect(v.metrics[0]!.reason).toBe(
@@ -180,5 +180,105 @@ describe('judge', () => {
     expect(() => judge(input(fleet(0.01), [{ ...errors, series: 'nope' }]))).toThrow(
       'metric series nope is not among the sampled series',
     );
+  });
+
+  describe('traffic', () => {
+    /** Readings every 10 s: `rps` requests/s at 1% errors, before (60 s) and after (60 s). */
+    function served(name: string, rps: { before: number; after: number }, i = 0): HostSeries {
+      const snaps = (t0: number, r0: number, rate: number) =>
+        Array.from({ length: 7 }, (_, k) => {
+          // Hosts differ a little from one 10 s interval to the next.
+          const r = r0 + Math.round(rate * 10 * k * (1 + ((i + k) % 3) * 0.01));
+          return { t: t0 + k * 10_000, v: [Math.round(r / 100), r, 100] as (number | null)[] };
+        });
+      const before = snaps(0, 0, rps.before);
+      const r0 = before[6]!.v[1]!;
+      return { host: name, before, after: snaps(60_000, r0, rps.after) };
+    }
+    const fleetOf = (canaryAfter: number[], controlAfter = 100) => ({
+      canary: canaryAfter.map((after, i) => served(`c${i}`, { before: 100, after }, i)),
+      control: Array.from({ length: 20 }, (_, i) =>
+        served(`h${i}`, { before: 100 + i, after: (controlAfter * (100 + i)) / 100 }, i),
+      ),
+    });
+    const traffic = (v: ReturnType<typeof judge>) =>
+      v.metrics.find((m) => m.metric === 'http_requests')!;
+
+    it('judges the exposure series as traffic when no traffic metric is declared', () => {
+      const v = judge(input(fleetOf([100, 100, 100, 100, 100])));
+      expect(v.verdict).toBe('pass');
+      expect(traffic(v).verdict).toBe('pass');
+      expect(traffic(v).reason).toMatch(
+        /^http_requests: canary 10\d\/s vs control 1\d\d\/s \(own baseline 10\d\/s\), lowest host x[01]\.\d\d vs own baseline, tolerated a drop to x0\.50 -> pass$/,
+      );
+    });
+
+    it('rolls back when one of five canaries serves nothing, naming it', () => {
+      const v = judge(input(fleetOf([100, 100, 0, 100, 100])));
+      expect(v.verdict).toBe('regression');
+      expect(v.reason).toBe('critical metric regressed: http_requests');
+      expect(traffic(v).reason).toMatch(
+        /^http_requests: canary 8[\d.]+\/s vs control 1\d\d\/s \(own baseline 10\d\/s\) -> regression: traffic lost on 1 of 5 switched hosts \(c2 0\/s, x0\.00\d* of its baseline vs control, p=/,
+      );
+      expect(traffic(v).evidence.detail.lostHosts).toBe(1);
+    });
+
+    it('rolls back when every canary serves nothing', () => {
+      const v = judge(input(fleetOf([0, 0, 0, 0, 0])));
+      expect(v.verdict).toBe('regression');
+      expect(traffic(v).reason).toContain('canary 0/s vs control');
+      expect(traffic(v).reason).toContain('traffic lost on 5 of 5 switched hosts');
+    });
+
+    it('rolls back when one canary serves a third of its traffic', () => {
+      const v = judge(input(fleetOf([100, 100, 100, 33, 100])));
+      expect(v.verdict).toBe('regression');
+      expect(traffic(v).reason).toContain(
+        'traffic lost on 1 of 5 switched hosts (c3 33/s, x0.33 of its baseline vs control',
+      );
+    });
+
+    it('counts a canary that stopped answering probes as lost, not as missing data', () => {
+      const f = fleetOf([100, 100, 100, 100, 100]);
+      for (const s of f.canary[1]!.after.slice(2)) s.v = [null, null, null];
+      const v = judge(input(f));
+      expect(v.verdict).toBe('regression');
+      expect(traffic(v).reason).toContain(
+        'traffic lost on 1 of 5 switched hosts (c1 stopped answering probes)',
+      );
+    });
+
+    it('follows the fleet: a drop everywhere (time of day) is not a loss', () => {
+      expect(traffic(judge(input(fleetOf([60, 61, 59, 60, 60], 60)))).verdict).toBe('pass');
+    });
+
+    it('tolerates a drop smaller than the tolerance (x0.7 of its baseline)', () => {
+      expect(traffic(judge(input(fleetOf([100, 70, 100, 100, 100])))).verdict).toBe('pass');
+    });
+
+    it('cannot decide when the control stopped answering', () => {
+      const f = fleetOf([0, 0, 0, 0, 0]);
+      for (const h of f.control.slice(0, 10)) for (const s of h.after) s.v = [null, null, null];
+      const t = traffic(judge(input(f)));
+      expect(t.verdict).toBe('inconclusive');
+      expect(t.reason).toBe(
+        'http_requests: inconclusive: 10 of 20 control hosts have traffic readings, needs 15',
+      );
+    });
+
+    it('uses a declared traffic metric instead of deriving one', () => {
+      const declared: MetricSpec = {
+        name: 'served',
+        kind: 'traffic',
+        series: 'http_requests',
+        worse: 'lower',
+        tolerance: 0.2,
+        critical: true,
+      };
+      const v = judge(input(fleetOf([100, 50, 100, 100, 100]), [errors, declared]));
+      expect(v.metrics.map((m) => m.metric)).toEqual(['http_5xx', 'served']);
+      expect(v.verdict).toBe('regression');
+      expect(v.metrics[1]!.reason).toContain('tolerated a drop to x0.80');
+    });
   });
 });

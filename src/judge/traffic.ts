@@ -1,0 +1,192 @@
+// Traffic loss: the most common bad release crashes on start or stops
+// answering, and then it has no errors and no latency to judge. So every
+// switched host's served rate is judged on its own, against its own baseline
+// and the control's change: a host that lost `tolerance` of its traffic or
+// more, or stopped answering probes while the control answers, is a critical
+// regression. Zero is data here, not missing data.
+import { tUpperTail } from '../stats/distributions.js';
+import type { MetricContext } from './classify-metric.js';
+import { formatLevel, formatP, formatRatio } from './format.js';
+import {
+  DEFAULT_TRAFFIC_DROP,
+  type HostSeries,
+  type MetricEvidence,
+  type MetricSpec,
+  type MetricVerdict,
+  type Snapshot,
+  type TrafficMetric,
+} from './types.js';
+import { counterWindow } from './windows.js';
+
+/**
+ * The metrics a look judges: as configured, plus (when none of kind traffic
+ * is declared) one traffic metric per distinct exposure series of the counter
+ * metrics, since requests are what a release that does not serve loses.
+ */
+export function withTrafficMetrics(metrics: readonly MetricSpec[]): MetricSpec[] {
+  if (metrics.some((m) => m.kind === 'traffic')) return [...metrics];
+  const names = new Set(metrics.map((m) => m.name));
+  const derived: TrafficMetric[] = [];
+  for (const m of metrics) {
+    if (m.kind !== 'counter' || m.exposure === undefined) continue;
+    if (derived.some((d) => d.series === m.exposure)) continue;
+    const name = names.has(m.exposure) ? `${m.exposure}_traffic` : m.exposure;
+    derived.push({
+      name,
+      kind: 'traffic',
+      series: m.exposure,
+      worse: 'lower',
+      tolerance: DEFAULT_TRAFFIC_DROP,
+      critical: true,
+    });
+  }
+  return [...metrics, ...derived];
+}
+
+/** Continuity: keeps the log rate of a host that served nothing finite. */
+const HALF = 0.5;
+/** Trailing readings that must all fail before a host counts as not answering. */
+const SILENT_READINGS = 2;
+
+interface Rate {
+  count: number;
+  seconds: number;
+}
+
+const rateOf = (snaps: readonly Snapshot[], col: number): Rate | null => {
+  const w = counterWindow(snaps, col, undefined);
+  return w && w.exposure > 0 ? { count: w.count, seconds: w.exposure } : null;
+};
+const logRate = (r: Rate) => Math.log((r.count + HALF) / r.seconds);
+
+/** True when the host's last readings since the switch all lack the series. */
+function stoppedAnswering(h: HostSeries, col: number): boolean {
+  const tail = h.after.slice(-SILENT_READINGS);
+  return tail.length > 0 && tail.every((s) => s.v[col] == null);
+}
+
+type HostResult =
+  | { host: string; kind: 'silent' }
+  | { host: string; kind: 'missing' }
+  | {
+      host: string;
+      kind: 'judged';
+      before: Rate;
+      after: Rate;
+      /** Host's change relative to the control's change (1 = same). */
+      ratio: number;
+      pValue: number;
+    };
+
+export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVerdict {
+  const col = ctx.column(m.series);
+  const tolerated = 1 - m.tolerance;
+  const evidence: MetricEvidence = {
+    test: 'traffic-per-host',
+    canaryAfter: null,
+    controlAfter: null,
+    canaryBefore: null,
+    controlBefore: null,
+    ratio: null,
+    toleratedRatio: tolerated,
+    pValue: null,
+    threshold: ctx.threshold,
+    canaryHosts: 0,
+    controlHosts: 0,
+    detail: {},
+  };
+  const verdict = (v: MetricVerdict['verdict'], reason: string): MetricVerdict => ({
+    metric: m.name,
+    verdict: v,
+    critical: m.critical,
+    reason: `${m.name}: ${reason}`,
+    evidence,
+  });
+
+  // The control says how the whole fleet's traffic moved and how much hosts
+  // wander around that on their own.
+  const control: { before: Rate; after: Rate }[] = [];
+  for (const h of ctx.control) {
+    const before = rateOf(h.before, col);
+    const after = rateOf(h.after, col);
+    if (before && after) control.push({ before, after });
+  }
+  evidence.controlHosts = control.length;
+  const controlMissing = ctx.control.length === 0 ? 1 : 1 - control.length / ctx.control.length;
+  if (control.length < ctx.limits.minControlHosts || controlMissing > ctx.limits.maxMissingFraction)
+    return verdict(
+      'inconclusive',
+      `inconclusive: ${control.length} of ${ctx.control.length} control hosts have traffic readings, needs ${Math.max(ctx.limits.minControlHosts, Math.ceil(ctx.control.length * (1 - ctx.limits.maxMissingFraction)))}`,
+    );
+  const sum = (xs: Rate[]) => ({
+    count: xs.reduce((s, r) => s + r.count, 0),
+    seconds: xs.reduce((s, r) => s + r.seconds, 0),
+  });
+  const controlChange =
+    logRate(sum(control.map((c) => c.after))) - logRate(sum(control.map((c) => c.before)));
+  const drifts = control.map((c) => logRate(c.after) - logRate(c.before) - controlChange);
+  const df = Math.max(1, drifts.length - 1);
+  const spread2 = drifts.length > 1 ? drifts.reduce((s, d) => s + d * d, 0) / df : 0;
+
+  const hostThreshold = ctx.threshold / Math.max(1, ctx.canary.length);
+  const results: HostResult[] = ctx.canary.map((h) => {
+    const before = rateOf(h.before, col);
+    if (!before) return { host: h.host, kind: 'missing' };
+    if (stoppedAnswering(h, col)) return { host: h.host, kind: 'silent' };
+    const after = rateOf(h.after, col);
+    if (!after) return { host: h.host, kind: 'missing' };
+    const logRatio = logRate(after) - logRate(before) - controlChange;
+    const se = Math.sqrt(spread2 + 1 / (after.count + HALF) + 1 / (before.count + HALF));
+    const pValue = tUpperTail((Math.log(tolerated) - logRatio) / se, df);
+    return { host: h.host, kind: 'judged', before, after, ratio: Math.exp(logRatio), pValue };
+  });
+
+  const judged = results.flatMap((r) => (r.kind === 'judged' ? [r] : []));
+  const silent = results.filter((r) => r.kind === 'silent');
+  const lost = judged.filter((r) => r.pValue < hostThreshold);
+  const missing = results.filter((r) => r.kind === 'missing');
+  const perHost = (rs: Rate[]) =>
+    rs.length === 0 ? 0 : rs.reduce((s, r) => s + r.count / r.seconds, 0) / rs.length;
+  // Hosts that stopped answering serve nothing as far as anyone can tell.
+  const canaryAfter =
+    (perHost(judged.map((r) => r.after)) * judged.length) /
+    Math.max(1, judged.length + silent.length);
+  Object.assign(evidence, {
+    canaryAfter,
+    controlAfter: perHost(control.map((c) => c.after)),
+    canaryBefore: perHost(judged.map((r) => r.before)),
+    controlBefore: perHost(control.map((c) => c.before)),
+    ratio: judged.length ? Math.min(...judged.map((r) => r.ratio)) : null,
+    pValue: judged.length ? Math.min(...judged.map((r) => r.pValue)) : null,
+    threshold: hostThreshold,
+    canaryHosts: judged.length + silent.length,
+    detail: { lostHosts: lost.length, silentHosts: silent.length, spread: Math.sqrt(spread2) },
+  });
+  const rates =
+    `canary ${formatLevel(canaryAfter)}/s vs control ${formatLevel(evidence.controlAfter!)}/s ` +
+    `(own baseline ${formatLevel(evidence.canaryBefore!)}/s)`;
+
+  if (lost.length + silent.length > 0) {
+    const named = [
+      ...silent.map((r) => `${r.host} stopped answering probes`),
+      ...lost.map(
+        (r) =>
+          `${r.host} ${formatLevel(r.after.count / r.after.seconds)}/s, ${formatRatio(r.ratio)} of its baseline vs control, p=${formatP(r.pValue)}`,
+      ),
+    ];
+    return verdict(
+      'regression',
+      `${rates} -> regression: traffic lost on ${lost.length + silent.length} of ${ctx.canary.length} switched hosts (${named.join('; ')}), tolerated a drop to ${formatRatio(tolerated)}`,
+    );
+  }
+  const canaryMissing = ctx.canary.length === 0 ? 1 : missing.length / ctx.canary.length;
+  if (judged.length < ctx.limits.minCanaryHosts || canaryMissing > ctx.limits.maxMissingFraction)
+    return verdict(
+      'inconclusive',
+      `inconclusive: no baseline or traffic readings on ${missing.length} of ${ctx.canary.length} switched hosts (${missing.map((r) => r.host).join(', ')})`,
+    );
+  return verdict(
+    'pass',
+    `${rates}, lowest host ${formatRatio(evidence.ratio!)} vs own baseline, tolerated a drop to ${formatRatio(tolerated)} -> pass`,
+  );
+}
