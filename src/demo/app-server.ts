@@ -16,6 +16,12 @@ export interface Behaviour {
   errorRate: number;
   /** Time each request takes. */
   latencyMs: number;
+  /**
+   * 'fails': the build's web server does not come up. The host then answers
+   * nothing, metrics included (it resets every connection), as a host whose
+   * server crashed on start would.
+   */
+  startup?: 'fails';
 }
 
 export interface AppServer {
@@ -75,12 +81,16 @@ export async function startAppServer({
 
   const server = http.createServer((req, res) => {
     void (async () => {
+      const live = await release();
+      if (live?.behaviour.startup === 'fails') {
+        req.socket.destroy();
+        return;
+      }
       if (req.url === '/metrics') {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics());
         return;
       }
       const started = performance.now();
-      const live = await release();
       if (!live) {
         res.writeHead(503).end('no release is live on this host\n');
         return;

@@ -64,12 +64,14 @@ export function demoReport(result: DemoResult, uiUrl: string | undefined, namesp
     '',
     ...deployLines('deploy 2 (bad)', result.bad),
     '',
+    ...deployLines('deploy 3 (crash: its web server does not start)', result.crash),
+    '',
     `hosts: ${[...byRelease].map(([rev, hosts]) => `${rev} on ${hosts.join(', ')}`).join('; ')}`,
     ...trafficSummary(result.traffic),
   ];
   if (uiUrl) {
     lines.push('', `Temporal UI: ${uiUrl}/namespaces/${namespace}/workflows`);
-    for (const d of [result.good, result.bad])
+    for (const d of [result.good, result.bad, result.crash])
       lines.push(`  ${uiUrl}/namespaces/${namespace}/workflows/${d.workflowId}`);
   }
   return lines.join('\n');

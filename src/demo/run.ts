@@ -68,6 +68,8 @@ export interface DemoResult {
   hosts: string[];
   good: DeployReport;
   bad: DeployReport;
+  /** A build whose web server does not start. */
+  crash: DeployReport;
   traffic: Response[];
   /** Release live on each host at the end. */
   currents: Record<string, string | null>;
@@ -347,12 +349,15 @@ async function demo(options: DemoOptions, stops: (() => Promise<void>)[]): Promi
     bad,
     `${Math.round((options.badErrorRate ?? DEMO_BAD_ERROR_RATE) * 100)}% more requests fail`,
   );
+  const crash = writeBuild(builds, { revision: 'crash', ...BASE, startup: 'fails' });
+  const crashReport = await deploy('crash', crash, 'its web server does not start');
   await traffic.stop();
   return {
     transport: useSsh ? 'ssh' : 'local',
     hosts: hosts.map((h) => h.name),
     good: goodReport,
     bad: badReport,
+    crash: crashReport,
     traffic: traffic.record,
     currents: currents(),
   };

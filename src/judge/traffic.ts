@@ -65,6 +65,26 @@ function stoppedAnswering(h: HostSeries, col: number): boolean {
   return tail.length > 0 && tail.every((s) => s.v[col] == null);
 }
 
+/** Each host's log change from the first half of its baseline to the second, around the fleet's. */
+function baselineHalves(hosts: readonly HostSeries[], col: number): number[] {
+  const pairs: { first: Rate; second: Rate }[] = [];
+  for (const h of hosts) {
+    if (h.before.length < 3) continue;
+    const mid = h.before.length >> 1;
+    const first = rateOf(h.before.slice(0, mid + 1), col);
+    const second = rateOf(h.before.slice(mid), col);
+    if (first && second) pairs.push({ first, second });
+  }
+  if (pairs.length < 2) return [];
+  const total = (rs: Rate[]) => ({
+    count: rs.reduce((s, r) => s + r.count, 0),
+    seconds: rs.reduce((s, r) => s + r.seconds, 0),
+  });
+  const fleet =
+    logRate(total(pairs.map((p) => p.second))) - logRate(total(pairs.map((p) => p.first)));
+  return pairs.map((p) => logRate(p.second) - logRate(p.first) - fleet);
+}
+
 type HostResult =
   | { host: string; kind: 'silent' }
   | { host: string; kind: 'missing' }
@@ -76,6 +96,10 @@ type HostResult =
       /** Host's change relative to the control's change (1 = same). */
       ratio: number;
       pValue: number;
+      /** Whether a host serving nothing would have been significant. */
+      couldCatch: boolean;
+      /** Requests expected at the tolerated drop. */
+      expected: number;
     };
 
 export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVerdict {
@@ -124,9 +148,14 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
   });
   const controlChange =
     logRate(sum(control.map((c) => c.after))) - logRate(sum(control.map((c) => c.before)));
+  // How far a host's traffic wanders from the fleet's on its own: from the
+  // control across the switch, and from every host across the two halves of
+  // its baseline, so a small holdback still gives a usable estimate.
   const drifts = control.map((c) => logRate(c.after) - logRate(c.before) - controlChange);
-  const df = Math.max(1, drifts.length - 1);
-  const spread2 = drifts.length > 1 ? drifts.reduce((s, d) => s + d * d, 0) / df : 0;
+  const halves = baselineHalves([...ctx.canary, ...ctx.control], col);
+  const ss = [...drifts, ...halves].reduce((s, d) => s + d * d, 0);
+  const df = Math.max(1, drifts.length - 1 + Math.max(0, halves.length - 1));
+  const spread2 = drifts.length + halves.length > 1 ? ss / df : 0;
 
   const hostThreshold = ctx.threshold / Math.max(1, ctx.canary.length);
   const results: HostResult[] = ctx.canary.map((h) => {
@@ -136,9 +165,29 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
     const after = rateOf(h.after, col);
     if (!after) return { host: h.host, kind: 'missing' };
     const logRatio = logRate(after) - logRate(before) - controlChange;
-    const se = Math.sqrt(spread2 + 1 / (after.count + HALF) + 1 / (before.count + HALF));
-    const pValue = tUpperTail((Math.log(tolerated) - logRatio) / se, df);
-    return { host: h.host, kind: 'judged', before, after, ratio: Math.exp(logRatio), pValue };
+    // The count's variance as the null expects it (a host at the tolerated
+    // drop), not as observed: a host that served nothing has no variance of
+    // its own to speak of, and must not look uncertain for it.
+    const expected =
+      tolerated * (before.count / before.seconds) * Math.exp(controlChange) * after.seconds;
+    const se = Math.sqrt(spread2 + 1 / (expected + HALF) + 1 / (before.count + HALF));
+    const pOf = (lr: number) => tUpperTail((Math.log(tolerated) - lr) / se, df);
+    const pValue = pOf(logRatio);
+    // Enough data: the window must be long enough that a host serving nothing
+    // would have been caught; otherwise a pass means nothing.
+    const silentLogRatio =
+      logRate({ count: 0, seconds: after.seconds }) - logRate(before) - controlChange;
+    const couldCatch = pOf(silentLogRatio) < hostThreshold;
+    return {
+      host: h.host,
+      kind: 'judged',
+      before,
+      after,
+      ratio: Math.exp(logRatio),
+      pValue,
+      couldCatch,
+      expected,
+    };
   });
 
   const judged = results.flatMap((r) => (r.kind === 'judged' ? [r] : []));
@@ -184,6 +233,12 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
     return verdict(
       'inconclusive',
       `inconclusive: no baseline or traffic readings on ${missing.length} of ${ctx.canary.length} switched hosts (${missing.map((r) => r.host).join(', ')})`,
+    );
+  const blind = judged.filter((r) => !r.couldCatch);
+  if (blind.length > 0)
+    return verdict(
+      'inconclusive',
+      `inconclusive: too little traffic to tell a dead host: ${blind.length} of ${ctx.canary.length} switched hosts expected ${formatLevel(Math.min(...blind.map((r) => r.expected)))} requests or fewer at the tolerated drop; judge a longer window or busier hosts`,
     );
   return verdict(
     'pass',

@@ -2,7 +2,8 @@
 // local directories without OpenSSH), web servers serving from current,
 // traffic, the worker with the real activities, the deploy workflow on the
 // shared Temporal server, and the judge. A good build goes live everywhere;
-// a bad one is caught in the canary and rolled back on its own.
+// a bad one is caught in the canary and rolled back on its own, and so is one
+// whose web server does not start.
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { existingServer } from '../../src/devserver.js';
 import { runDemo, type DemoResult } from '../../src/demo/run.js';
@@ -25,7 +26,7 @@ beforeAll(async () => {
     workflowBundle: { codePath: inject('workflowBundlePath') },
     log: () => {},
   });
-}, 240_000);
+}, 300_000);
 
 describe('the demo: a good build goes live, a bad one is rolled back on its own', () => {
   it('reaches the hosts over SSH when OpenSSH server is installed', () => {
@@ -61,9 +62,13 @@ describe('the demo: a good build goes live, a bad one is rolled back on its own'
   it('no request failed because of a flip: every failure is a deliberate one, and bad errors only came from canaries', () => {
     const record = result.traffic;
     expect(record.length).toBeGreaterThan(8 * 50 * 60);
-    // Every request got an answer from a release: no refused or reset connection, no 503.
-    expect(record.filter((r) => r.status === 0 || r.release === null)).toEqual([]);
-    expect(new Set(record.map((r) => r.status))).toEqual(new Set([200, 500]));
+    // Every request got an answer from a release (no refused or reset
+    // connection, no 503), except on the canaries of the build that does not start.
+    const crashCanaries = new Set(result.crash.outcome.rolledBack);
+    const unanswered = record.filter((r) => r.status === 0 || r.release === null);
+    expect(unanswered.filter((r) => !crashCanaries.has(r.host))).toEqual([]);
+    expect(unanswered.length).toBeGreaterThan(0);
+    expect(new Set(record.map((r) => r.status))).toEqual(new Set([0, 200, 500]));
     // Only the bad build answers more than the 2% base rate of 500s...
     const rate = (release: string) => {
       const rs = record.filter((r) => r.release === release);
@@ -75,5 +80,20 @@ describe('the demo: a good build goes live, a bad one is rolled back on its own'
     // ...and only on the canaries, while they ran it.
     const badHosts = new Set(record.filter((r) => r.release === 'bad').map((r) => r.host));
     expect([...badHosts].sort()).toEqual([...result.bad.outcome.rolledBack].sort());
+  });
+
+  it('a build whose web server does not start is rolled back at the canary look: traffic lost, not missing data', () => {
+    const { outcome } = result.crash;
+    expect(outcome.outcome).toBe('rolled_back');
+    expect(outcome.rolledBack).toHaveLength(2);
+    const canary = outcome.verdicts.find((v) => v.phase === 'canary')!;
+    expect(canary.verdict).toBe('regression');
+    const traffic = canary.metrics.find((m) => m.startsWith('http_requests:'))!;
+    expect(traffic).toMatch(
+      /^http_requests: canary 0\/s vs control [\d.]+\/s \(own baseline [\d.]+\/s\) -> regression: traffic lost on 2 of 2 switched hosts/,
+    );
+    for (const host of outcome.rolledBack) expect(traffic).toContain(host);
+    // Back on good: the crash canaries serve again.
+    expect(result.crash.currents).toEqual(result.good.currents);
   });
 });

@@ -5,7 +5,8 @@
 import type { Client } from '@temporalio/client';
 import type { Activities } from '../../activities/index.js';
 import { createQueueActivities } from '../../activities/queue.js';
-import type { JudgeLookInput } from '../../activities/metrics.js';
+import { createMetricActivities, type JudgeLookInput } from '../../activities/metrics.js';
+import { snapshotsQuery } from '../../workflows/deploy.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import { parseClusterConfig } from '../../src/config/load.js';
 import { queueDeps } from '../../src/worker.js';
@@ -55,6 +56,19 @@ export interface FleetEvent {
 
 export type Script = (look: JudgeLookInput & { index: number }) => JudgeVerdict['verdict'];
 
+/**
+ * What a release does to the traffic a host serves: requests per second and
+ * error share, or 'silent' for a host whose probes stop answering (its web
+ * server, which serves the metrics too, did not start).
+ */
+export type Serving = (
+  host: string,
+  release: string | null,
+) => { rps: number; errorRate: number } | 'silent';
+
+/** Seconds of traffic between two readings of a traffic-serving fake fleet. */
+export const FAKE_READING_SECONDS = 30;
+
 export class FakeFleet {
   readonly hosts = new Map<string, FakeHost>();
   readonly events: FleetEvent[] = [];
@@ -65,6 +79,14 @@ export class FakeFleet {
   /** Hosts whose next flips to a given revision fail: "host@revision". */
   failFlip = new Set<string>();
   script: Script = () => 'pass';
+  /**
+   * When set, sampling returns cumulative `requests` and `errors` counters
+   * that follow it (one reading per FAKE_READING_SECONDS), and looks are
+   * decided by phased's real judge instead of the script.
+   */
+  serving: Serving | null = null;
+  private readonly served = new Map<string, { requests: number; errors: number }>();
+  private readingsTaken = 0;
   private seq = 0;
 
   constructor(names: string[], current: string | null = 'v1') {
@@ -96,6 +118,14 @@ export class FakeFleet {
       if (!h) throw new Error(`no fake host ${name}`);
       return h;
     };
+    const realJudge = createMetricActivities({
+      transport: () => {
+        throw new Error('the fake fleet samples without a transport');
+      },
+      hostsOf: () => Promise.resolve(new Map()),
+      fetchSnapshots: ({ workflowId, readings, hosts }) =>
+        client.workflow.getHandle(workflowId).query(snapshotsQuery, { readings, hosts }),
+    });
     return {
       ...queue,
       describeWorker: () =>
@@ -179,9 +209,35 @@ export class FakeFleet {
           }),
           failed: [],
         }),
-      sampleHosts: ({ hosts, series }) =>
-        Promise.resolve({ t: 0, v: hosts.map(() => series.map(() => 1)), k: null, errors: [] }),
+      sampleHosts: ({ hosts, series }) => {
+        const serving = this.serving;
+        if (!serving)
+          return Promise.resolve({
+            t: 0,
+            v: hosts.map(() => series.map(() => 1)),
+            k: null,
+            errors: [],
+          });
+        const t = ++this.readingsTaken * FAKE_READING_SECONDS * 1000;
+        const v = hosts.map((name) => {
+          const s = this.served.get(name) ?? { requests: 0, errors: 0 };
+          this.served.set(name, s);
+          const now = serving(name, host(name).current);
+          if (now === 'silent') return series.map(() => null);
+          // Hosts differ a little: a deterministic wobble of up to 3%.
+          const wobble = 1 + ((name.length + this.readingsTaken) % 4) * 0.01;
+          const requests = Math.round(now.rps * FAKE_READING_SECONDS * wobble);
+          s.requests += requests;
+          s.errors += Math.round(requests * now.errorRate);
+          return series.map((x) => (x === 'requests' ? s.requests : x === 'errors' ? s.errors : 1));
+        });
+        return Promise.resolve({ t, v, k: null, errors: [] });
+      },
       judgeLook: (input) => {
+        if (this.serving) {
+          this.judged.push({ ...input, index: this.judged.length });
+          return realJudge.judgeLook(input);
+        }
         const look = { ...input, index: this.judged.length };
         this.judged.push(look);
         const verdict = this.script(look);
@@ -230,6 +286,28 @@ export function testConfig(
     durations: { baseline: '60s', soak: '60s', watch: '120s', lookEvery: '30s' },
     probes: [{ type: 'loadavg' }],
     metrics: [{ name: 'load', kind: 'gauge', series: 'load1', tolerance: 0.1, critical: true }],
+    ...overrides,
+  });
+}
+
+/** A fleet serving `requests` with `errors`, judged by errors per request (and so traffic). */
+export function servingConfig(
+  cluster: string,
+  names: string[],
+  overrides: Record<string, unknown> = {},
+): ClusterConfig {
+  return testConfig(cluster, names, {
+    probes: [{ type: 'command', argv: ['true'], series: ['requests', 'errors'] }],
+    metrics: [
+      {
+        name: 'errors',
+        kind: 'counter',
+        series: 'errors',
+        exposure: 'requests',
+        tolerance: 0.2,
+        critical: true,
+      },
+    ],
     ...overrides,
   });
 }

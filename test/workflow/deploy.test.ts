@@ -18,7 +18,7 @@ import {
 } from '../../workflows/deploy.js';
 import type { DeployStatus } from '../../workflows/model.js';
 import { queueWorkflowId } from '../../workflows/cluster-queue.js';
-import { FakeFleet, testConfig } from '../helpers/fake-fleet.js';
+import { FakeFleet, servingConfig, testConfig } from '../helpers/fake-fleet.js';
 import { rollback } from '../../workflows/rollback.js';
 import { eventually } from '../../src/poll.js';
 import { uniqueId } from '../helpers/temporal.js';
@@ -565,5 +565,70 @@ describe('a host that breaks mid-deploy is never reported live (invariant 9)', (
     expect(outcome.summary).toContain(`${victim} has no current`);
     // Every host back on v1, the broken one included (its flip back restored a current).
     expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
+  });
+});
+
+describe('a canary that loses its traffic is a regression (real judge)', () => {
+  const FLEET = Array.from({ length: 20 }, (_, i) => `web-${i + 1}`);
+  const good = { rps: 100, errorRate: 0.01 };
+
+  async function deployWith(serving: FakeFleet['serving'], canary = 5) {
+    const fleet = new FakeFleet(FLEET);
+    fleet.serving = serving;
+    const config = servingConfig(uniqueId('c'), FLEET, { canary: { size: canary } });
+    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    return { fleet, outcome };
+  }
+
+  it('a release whose web server does not start: rolled back at the first look, every canary named', async () => {
+    const { fleet, outcome } = await deployWith((_, release) =>
+      release === 'v2' ? 'silent' : good,
+    );
+    expect(outcome.outcome).toBe('rolled_back');
+    expect(fleet.judged).toHaveLength(1);
+    const canaries = fleet.judged[0]!.canary;
+    expect(outcome.verdicts[0]!.verdict).toBe('regression');
+    const line = outcome.verdicts[0]!.metrics.find((m) => m.startsWith('requests:'))!;
+    expect(line).toContain('-> regression: traffic lost on 5 of 5 switched hosts');
+    for (const c of canaries) expect(line).toContain(`${c} stopped answering probes`);
+    expect(Object.values(fleet.currents())).toEqual(FLEET.map(() => 'v1'));
+  });
+
+  it('one of five canaries serving nothing: rolled back, that host named', async () => {
+    let dead = '';
+    const { fleet, outcome } = await deployWith((host, release) => {
+      if (release !== 'v2') return good;
+      dead ||= host;
+      return host === dead ? { rps: 0, errorRate: 0 } : good;
+    });
+    expect(outcome.outcome).toBe('rolled_back');
+    expect(fleet.judged).toHaveLength(1);
+    const line = outcome.verdicts[0]!.metrics.find((m) => m.startsWith('requests:'))!;
+    expect(line).toMatch(
+      new RegExp(`-> regression: traffic lost on 1 of 5 switched hosts \\(${dead} 0/s, x0\\.00`),
+    );
+  });
+
+  it('one canary at a third of its traffic: rolled back', async () => {
+    let slow = '';
+    const { outcome } = await deployWith((host, release) => {
+      if (release !== 'v2') return good;
+      slow ||= host;
+      return host === slow ? { rps: 33, errorRate: 0.01 } : good;
+    });
+    expect(outcome.outcome).toBe('rolled_back');
+    const line = outcome.verdicts[0]!.metrics.find((m) => m.startsWith('requests:'))!;
+    expect(line).toContain(`traffic lost on 1 of 5 switched hosts (${slow} 3`);
+  });
+
+  it('a release that serves like the old one goes live, every look passing on traffic and errors', async () => {
+    const { outcome } = await deployWith(() => good);
+    expect(outcome.outcome).toBe('done');
+    expect(outcome.verdicts.map((v) => `${v.phase} ${v.verdict}`)).toEqual([
+      'canary pass',
+      ...Array.from({ length: 4 }, () => 'watch pass'),
+    ]);
+    for (const v of outcome.verdicts)
+      expect(v.metrics.find((m) => m.startsWith('requests:'))).toMatch(/-> pass$/);
   });
 });

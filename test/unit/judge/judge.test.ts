@@ -266,6 +266,29 @@ describe('judge', () => {
       );
     });
 
+    it('is inconclusive, not a pass, when traffic is too thin to tell a dead host', () => {
+      const thin = (name: string, rps: number): HostSeries => ({
+        host: name,
+        before: [
+          { t: 0, v: [0, 0, 100] },
+          { t: 60_000, v: [0, Math.round(rps * 60), 100] },
+        ],
+        after: [
+          { t: 60_000, v: [0, Math.round(rps * 60), 100] },
+          { t: 70_000, v: [0, Math.round(rps * 70), 100] },
+        ],
+      });
+      const f = {
+        canary: [thin('c0', 0.05)],
+        control: Array.from({ length: 10 }, (_, i) => thin(`h${i}`, 0.05)),
+      };
+      const t = traffic(judge(input(f)));
+      expect(t.verdict).toBe('inconclusive');
+      expect(t.reason).toMatch(
+        /^http_requests: inconclusive: too little traffic to tell a dead host: 1 of 1 switched hosts expected [\d.]+ requests or fewer at the tolerated drop/,
+      );
+    });
+
     it('uses a declared traffic metric instead of deriving one', () => {
       const declared: MetricSpec = {
         name: 'served',
