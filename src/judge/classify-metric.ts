@@ -2,6 +2,7 @@
 // enough data, run the metric kind's test, and explain the result in one line.
 import { mannWhitneyGreater, smallestAttainableP } from '../stats/mann-whitney.js';
 import { rateRatioDid, type RateCell } from '../stats/rate-ratio.js';
+import { pooledTGreater } from '../stats/t-test.js';
 import { formatLevel, formatP, formatRate, formatRatio } from './format.js';
 import type {
   CounterMetric,
@@ -201,14 +202,9 @@ function classifyGauge(m: GaugeMetric, ctx: MetricContext): MetricVerdict {
   const missing = missingDataReason({ canary: canary.length, control: control.length }, ctx);
   if (missing) return inconclusive(m, missing, base);
 
-  const floor = smallestAttainableP(canary.length, control.length);
-  if (floor >= ctx.threshold) {
-    return inconclusive(
-      m,
-      `${canary.length} canary and ${control.length} control hosts cannot reach p < ${formatP(ctx.threshold)} with a rank test (best p=${formatP(floor)}); add hosts or canaries`,
-      base,
-    );
-  }
+  // Ranks need enough hosts to reach the threshold; below that, a t-test on
+  // the same per-host changes can (see stats/t-test.ts).
+  const useRanks = smallestAttainableP(canary.length, control.length) < ctx.threshold;
 
   // Each host's change against its own baseline, on a log scale; a small
   // offset keeps gauges that can read zero (load, CPU) finite.
@@ -219,26 +215,30 @@ function classifyGauge(m: GaugeMetric, ctx: MetricContext): MetricVerdict {
   const canaryChanges = canary.map(change);
   const controlChanges = control.map(change);
   // Shift the canary by the tolerated change: only a change beyond it counts.
-  const test = mannWhitneyGreater(
-    canaryChanges.map((c) => sign * (c - Math.log(tol))),
-    controlChanges.map((c) => sign * c),
-  );
+  const shifted = canaryChanges.map((c) => sign * (c - Math.log(tol)));
+  const controls = controlChanges.map((c) => sign * c);
+  const test = useRanks
+    ? { ...mannWhitneyGreater(shifted, controls), name: 'rank' }
+    : { ...pooledTGreater(shifted, controls), name: 't-test' };
   const ratio = Math.exp(median(canaryChanges) - median(controlChanges));
   const evidence: MetricEvidence = {
     ...base,
-    test: 'rank-did',
+    test: useRanks ? 'rank-did' : 't-did',
     canaryAfter: mean(canary.map((l) => l.after)),
     controlAfter: mean(control.map((l) => l.after)),
     canaryBefore: mean(canary.map((l) => l.before)),
     controlBefore: mean(control.map((l) => l.before)),
     ratio,
     pValue: test.pValue,
-    detail: { u: test.u, exact: test.method === 'exact' ? 1 : 0 },
+    detail:
+      'u' in test
+        ? { u: test.u, exact: test.method === 'exact' ? 1 : 0 }
+        : { t: test.t, degreesOfFreedom: test.degreesOfFreedom },
   };
   const verdict = test.pValue < ctx.threshold ? 'regression' : 'pass';
   const reason =
     `${m.name}: canary ${formatLevel(evidence.canaryAfter!)} vs control ${formatLevel(evidence.controlAfter!)} ` +
     `(${formatRatio(ratio)} vs own baselines, tolerated ${formatRatio(tol)}), ` +
-    `rank p=${formatP(test.pValue)} ${verdict === 'regression' ? '<' : '>='} ${formatP(ctx.threshold)} -> ${verdict}`;
+    `${test.name} p=${formatP(test.pValue)} ${verdict === 'regression' ? '<' : '>='} ${formatP(ctx.threshold)} -> ${verdict}`;
   return { metric: m.name, verdict, critical: m.critical, reason, evidence };
 }

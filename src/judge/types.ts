@@ -103,7 +103,7 @@ export interface JudgeInput {
 
 /** The numbers behind one metric's verdict. */
 export interface MetricEvidence {
-  test: 'rate-ratio-did' | 'rank-did' | 'traffic-per-host' | 'none';
+  test: 'rate-ratio-did' | 'rank-did' | 't-did' | 'traffic-per-host' | 'none';
   /** Canary and control values in the window since the switch (rate or mean level). */
   canaryAfter: number | null;
   controlAfter: number | null;

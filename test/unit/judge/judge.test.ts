@@ -159,14 +159,21 @@ describe('judge', () => {
     );
   });
 
-  it('says when a fleet is too small for a rank test at this alpha', () => {
-    const f = fleet(0.01);
-    const v = judge(
-      input({ canary: f.canary.slice(0, 1), control: f.control.slice(0, 7) }, [latency]),
-    );
-    expect(v.metrics[0]!.verdict).toBe('inconclusive');
-    expect(v.metrics[0]!.reason).toContain(
-      'cannot reach p < 0.0005 with a rank test (best p=0.13)',
+  it('uses a t-test on the per-host changes where ranks cannot reach the threshold (1 canary, 7 controls)', () => {
+    const small = (canaryLatency: number) => {
+      const f = fleet(0.01, canaryLatency);
+      return judge(
+        input({ canary: f.canary.slice(0, 1), control: f.control.slice(0, 7) }, [latency]),
+      ).metrics[0]!;
+    };
+    const same = small(100);
+    expect(same.verdict).toBe('pass');
+    expect(same.evidence.test).toBe('t-did');
+    expect(same.reason).toMatch(/, t-test p=[\d.e-]+ >= 0\.0005 -> pass$/);
+    const slow = small(300);
+    expect(slow.verdict).toBe('regression');
+    expect(slow.reason).toMatch(
+      /^latency_ms: canary 300 vs control [\d.]+ \(x[23]\.\d vs own baselines, tolerated x1\.05\), t-test p=[\d.e-]+ < 0\.0005 -> regression$/,
     );
   });
 
