@@ -140,6 +140,7 @@ export function createMetricActivities(deps: MetricDeps) {
         control: input.control.map(series),
         alpha: alphaForLook(input.plan, input.phase),
         limits: input.limits,
+        requireEnoughData: input.phase === 'canary',
       });
     },
   };

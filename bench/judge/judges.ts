@@ -87,6 +87,7 @@ function phasedJudge(name: string, errorTolerance: number): BenchJudge {
           canary: look.treated.map(series),
           control: look.control.map(series),
           alpha: alphaForLook(plan, look.phase),
+          requireEnoughData: look.phase === 'canary',
         }).verdict;
       };
     },

@@ -1,6 +1,7 @@
 // Classifies one metric from its per-host windows: check that there is
 // enough data, run the metric kind's test, and explain the result in one line.
 import { mannWhitneyGreater, smallestAttainableP } from '../stats/mann-whitney.js';
+import { normalUpperQuantile } from '../stats/distributions.js';
 import { rateRatioDid, type RateCell } from '../stats/rate-ratio.js';
 import { pooledTGreater } from '../stats/t-test.js';
 import { formatLevel, formatP, formatRate, formatRatio } from './format.js';
@@ -22,6 +23,8 @@ export interface MetricContext {
   control: readonly HostSeries[];
   /** The p-value a regression must fall below (this look's alpha / metrics). */
   threshold: number;
+  /** A pass needs enough expected events to have been able to see a regression (eventsToPass). */
+  requireEnoughData?: boolean;
   limits: DataLimits;
 }
 
@@ -105,6 +108,29 @@ function counterCells(m: CounterMetric, ctx: MetricContext, hosts: readonly Host
   return cells;
 }
 
+/**
+ * The rule for a pass that means something: at the control's rate times the
+ * tolerated ratio, the canary's window must be expected to hold enough events
+ * that an effect twice the tolerated one (x2.4 when +20% is tolerated) would
+ * reach the threshold at least half the time:
+ *   expected events >= dispersion * (z(threshold) / ln 2)^2.
+ * Counting only the canary's own window makes this a lower bound.
+ */
+export function eventsToPass(threshold: number, dispersion = 1): number {
+  return dispersion * (normalUpperQuantile(threshold) / Math.LN2) ** 2;
+}
+
+function notEnoughToPass(
+  r: ReturnType<typeof rateRatioDid>,
+  tol: number,
+  threshold: number,
+): string | undefined {
+  const expected = r.control.rateAfter * tol * r.treated.exposure;
+  const needed = eventsToPass(threshold, r.dispersion);
+  if (expected >= needed) return undefined;
+  return `not enough data to pass: the canary's window expected ${formatLevel(expected)} events at the tolerated rate, a pass needs ${Math.ceil(needed)} (so that x2 beyond the tolerance would reach p < ${formatP(threshold)} half the time): about ${formatLevel(needed / Math.max(expected, 1e-9))} times this window's traffic or time`;
+}
+
 function classifyCounter(m: CounterMetric, ctx: MetricContext): MetricVerdict {
   const canary = counterCells(m, ctx, ctx.canary);
   const control = counterCells(m, ctx, ctx.control);
@@ -150,6 +176,10 @@ function classifyCounter(m: CounterMetric, ctx: MetricContext): MetricVerdict {
     },
   };
   const verdict = pValue < ctx.threshold ? 'regression' : 'pass';
+  if (verdict === 'pass' && ctx.requireEnoughData) {
+    const short = notEnoughToPass(r, tol, ctx.threshold);
+    if (short) return inconclusive(m, short, evidence);
+  }
   // A share of the exposure (errors per request) reads as a percentage; more
   // than one event per unit (milliseconds per request) does not.
   const asShare = perRequest && Math.max(r.treated.rateAfter, r.control.rateAfter) <= 1;

@@ -31,6 +31,7 @@ export function judge(input: JudgeInput): JudgeVerdict {
       control: input.control,
       threshold: thresholds[i]!,
       limits,
+      requireEnoughData: input.requireEnoughData ?? false,
     }),
   );
   return classifyOverall(verdicts, input.alpha);

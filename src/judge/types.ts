@@ -99,6 +99,13 @@ export interface JudgeInput {
   /** False-rollback budget of this look, across all its metrics (see alphaForLook). */
   alpha: number;
   limits?: Partial<DataLimits>;
+  /**
+   * A counter passes only with enough expected events to have seen the
+   * regression it tolerates (eventsToPass); otherwise it is inconclusive.
+   * Set for the looks that gate the rollout (canary, waves); watch looks
+   * accumulate their window, so an early thin one waits for the next.
+   */
+  requireEnoughData?: boolean;
 }
 
 /** The numbers behind one metric's verdict. */

@@ -149,6 +149,28 @@ describe('judge', () => {
     );
   });
 
+  it('with requireEnoughData, passes only when the window could have shown x2 beyond the tolerance', () => {
+    // 10,000 requests at 1% per host: 500 errors on 5 canaries, plenty.
+    const busy = judge({ ...input(fleet(0.01)), requireEnoughData: true });
+    expect(busy.metrics[0]!.verdict).toBe('pass');
+    // The same traffic at 0.02% errors: about 12 expected errors at +20% on the canaries.
+    const thin = (h: HostSeries): HostSeries => ({
+      ...h,
+      before: h.before.map((s) => ({ ...s, v: [Math.round(s.v[0]! / 50), s.v[1]!, s.v[2]!] })),
+      after: h.after.map((s) => ({ ...s, v: [Math.round(s.v[0]! / 50), s.v[1]!, s.v[2]!] })),
+    });
+    const f = fleet(0.01);
+    const v = judge({
+      ...input({ canary: f.canary.map(thin), control: f.control.map(thin) }),
+      requireEnoughData: true,
+    });
+    expect(v.metrics[0]!.verdict).toBe('inconclusive');
+    expect(v.metrics[0]!.reason).toMatch(
+      /^http_5xx: inconclusive: not enough data to pass: the canary's window expected 1\d\.?\d* events at the tolerated rate, a pass needs \d+ \(so that x2 beyond the tolerance would reach p < 0\.00022 half the time\): about [\d.]+ times this window's traffic or time$/,
+    );
+    expect(v.verdict).toBe('inconclusive');
+  });
+
   it("is inconclusive when a metric's probe failed on too many canary hosts", () => {
     const f = fleet(0.05);
     for (const h of f.canary.slice(0, 2)) for (const s of h.after) s.v = [null, s.v[1]!, null];
