@@ -29,6 +29,7 @@ import {
   statusLine,
 } from './cli/format.js';
 import { loadClusterConfig } from './config/load.js';
+import { formatPlan, planDeploy } from './config/plan.js';
 import type { ClusterConfig } from './config/schema.js';
 import { demoReport } from './demo/report.js';
 import { DEMO_BAD_ERROR_RATE, DEMO_RATE, DemoInterrupted, runDemo } from './demo/run.js';
@@ -186,6 +187,23 @@ program
       });
     },
   );
+
+program
+  .command('plan')
+  .description(
+    'Print what a deploy of this cluster would do, without Temporal: canaries, waves, holdback, readings, each look with its alpha, and what every metric needs to decide.',
+  )
+  .requiredOption('--cluster <name>', 'cluster to plan')
+  .option(
+    '--config <file>',
+    'cluster configuration (default: $PHASED_CONFIG_DIR/<cluster>.yaml or clusters/<cluster>.yaml)',
+  )
+  .option('--json', 'machine-readable output')
+  .action((opts: { cluster: string; config?: string; json?: boolean }) => {
+    // A configuration whose looks could never decide is refused by the load itself.
+    const config = loadConfigFor(opts.cluster, opts.config);
+    print(opts.json, planDeploy(config), formatPlan(config).join('\n'));
+  });
 
 /**
  * Prints each change of a running deploy's status until it ends, then

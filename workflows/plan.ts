@@ -92,7 +92,11 @@ export function planRollout({
   const canaries = ordered.slice(0, nCanary);
   const rest = ordered.slice(nCanary);
   const nHoldback = Math.min(
-    holdbackSize === undefined ? nCanary : resolveSize(holdbackSize, total),
+    holdbackSize === undefined
+      ? nCanary
+      : holdbackSize === 0
+        ? 0 // no watch controls (older configurations never held 0: replays are unchanged)
+        : resolveSize(holdbackSize, total),
     Math.max(0, rest.length - 1),
   );
   // Hold back hosts spread across tags too: take them from the end of the order.

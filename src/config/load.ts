@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { PhasedError } from '../errors.js';
+import { defaultHoldback } from './plan.js';
 import { clusterConfigSchema, type ClusterConfig } from './schema.js';
 
 /** "hosts[2].root" from a zod issue path. */
@@ -19,7 +20,10 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 /** Validates an already parsed document; throws CONFIG_INVALID listing every bad field. */
 export function parseClusterConfig(doc: unknown, source = 'configuration'): ClusterConfig {
   const result = clusterConfigSchema.safeParse(doc);
-  if (result.success) return result.data;
+  // The default holdback depends on the fleet and the judge: written into the
+  // configuration the deploy records, so its plan is explicit in its input.
+  if (result.success)
+    return { ...result.data, holdback: result.data.holdback ?? defaultHoldback(result.data) };
   const lines = formatIssues(result.error.issues);
   throw new PhasedError({
     code: 'CONFIG_INVALID',

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { DEFAULT_TRAFFIC_DROP } from '../judge/types.js';
 import { formatDuration, parseDuration } from './duration.js';
+import { undecidableLooks } from './plan.js';
 import {
   isSafeAbsolutePath,
   isSafeAddress,
@@ -179,7 +180,8 @@ export const clusterConfigSchema = z
       .array(size)
       .min(1)
       .default([...DEFAULTS.waves]),
-    holdback: size.optional(),
+    /** Hosts kept on the old release as watch controls; 0: a watch without comparison. */
+    holdback: z.union([z.literal(0), size]).optional(),
     durations: z
       .object({
         baseline: duration.default(parseDuration(DEFAULTS.baseline)!),
@@ -268,6 +270,9 @@ export const clusterConfigSchema = z
     checkHostIdentities(c, ctx);
     checkSizes(c, ctx);
     checkReadings(c, ctx);
+    // Only a fleet whose sizes make sense has looks worth checking.
+    if (count(c.canary.size, c.hosts.length) < c.hosts.length)
+      for (const issue of undecidableLooks(c)) ctx.addIssue({ code: 'custom', ...issue });
     if (c.maxUnavailable >= c.hosts.length)
       ctx.addIssue({
         code: 'custom',

@@ -145,9 +145,10 @@ describe('deploy workflow', () => {
     // Canaries spread across zones (hosts alternate z0/z1 by index).
     const zones = canary.canary.map((h) => HOSTS.indexOf(h) % 2);
     expect(new Set(zones).size).toBe(2);
-    // The watch compares the switched fleet with the hosts held back.
-    expect(fleet.judged[1]!.control).toHaveLength(2);
-    expect(fleet.judged[1]!.canary).toHaveLength(6);
+    // The watch compares the switched fleet with the hosts held back: by
+    // default as many as the canary, and at least the judge's 3 controls.
+    expect(fleet.judged[1]!.control).toHaveLength(3);
+    expect(fleet.judged[1]!.canary).toHaveLength(5);
     expect(outcome.verdicts).toHaveLength(5);
   });
 
@@ -174,7 +175,7 @@ describe('deploy workflow', () => {
     expect(outcome.outcome).toBe('rolled_back');
     expect(outcome.summary).toContain('watch regression');
     expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
-    expect(outcome.rolledBack).toHaveLength(6); // the held-back 2 were never switched
+    expect(outcome.rolledBack).toHaveLength(5); // the held-back 3 were never switched
     expectOnlyOldOrNew(fleet, 'v1', 'v2');
   });
 
@@ -299,7 +300,7 @@ describe('deploy workflow', () => {
       (s: DeployStatus) => s.phase === 'canary' && s.hostCounts.switched === 2,
       2,
     ],
-    ['watching', '3 minutes', (s: DeployStatus) => s.phase === 'watching', 6],
+    ['watching', '3 minutes', (s: DeployStatus) => s.phase === 'watching', 5],
   ] as const)(
     'abort during %s rolls back every switched host (invariant 7)',
     async (_phase, wait, ready, switched) => {

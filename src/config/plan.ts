@@ -1,0 +1,244 @@
+// What a cluster configuration will do at deploy time, worked out before any
+// deploy starts: how many hosts each look compares, the alpha each look gets,
+// what each metric's test can reach with those host counts, and how much
+// traffic a pass needs. A configuration whose looks could never decide is
+// refused when it is loaded (see undecidableLooks); `phased plan` prints the
+// rest.
+import { alphaForLook } from '../judge/alpha.js';
+import { eventsToPass } from '../judge/classify-metric.js';
+import { metricThresholds } from '../judge/index.js';
+import { withTrafficMetrics } from '../judge/traffic.js';
+import { DEFAULT_LIMITS, type MetricSpec } from '../judge/types.js';
+import { smallestAttainableP } from '../stats/mann-whitney.js';
+import { formatP } from '../judge/format.js';
+import { formatDuration } from './duration.js';
+import { lookCounts, planRollout, resolveSize } from '../../workflows/plan.js';
+import type { ClusterConfig } from './schema.js';
+
+/** The fields planning reads (a parsed configuration, before or after defaults are resolved). */
+export type PlanInput = Pick<
+  ClusterConfig,
+  'hosts' | 'canary' | 'waves' | 'holdback' | 'durations' | 'judge' | 'metrics'
+>;
+
+const limitsOf = (c: PlanInput) => ({
+  minCanaryHosts: c.judge.minCanaryHosts ?? DEFAULT_LIMITS.minCanaryHosts,
+  minControlHosts: c.judge.minControlHosts ?? DEFAULT_LIMITS.minControlHosts,
+});
+
+/**
+ * The holdback when none is configured: as many hosts as the canary, and at
+ * least as many as the judge needs as controls, leaving one host for the
+ * waves. Without metrics nothing is judged and it stays the canary size.
+ */
+export function defaultHoldback(c: PlanInput): number {
+  const total = c.hosts.length;
+  const canary = Math.min(resolveSize(c.canary.size, total), Math.max(1, total - 1));
+  if (c.metrics.length === 0) return canary;
+  const wanted = Math.max(canary, limitsOf(c).minControlHosts);
+  return Math.max(0, Math.min(wanted, total - canary - 1));
+}
+
+export interface PlannedMetric {
+  name: string;
+  kind: MetricSpec['kind'];
+  /** The test this look would run. */
+  test: string;
+  /** The p-value a regression must fall below. */
+  threshold: number;
+  /** The smallest p-value the test can reach with these host counts (0: any). */
+  bestP: number;
+  /** For counters: events the treated hosts' window must be expected to hold for a pass. */
+  eventsToPass?: number;
+}
+
+export interface PlannedLook {
+  phase: 'canary' | 'wave' | 'watch';
+  /** How many looks of this kind (watch looks are alike: one line for all). */
+  looks: number;
+  treated: number;
+  control: number;
+  /** This look's share of the deploy's false-rollback budget. */
+  alpha: number;
+  metrics: PlannedMetric[];
+  /** Why this look can never decide, when it cannot. */
+  undecidable?: string;
+}
+
+export interface DeployPlan {
+  hosts: number;
+  canaries: number;
+  waves: number[];
+  holdback: number;
+  readings: { baseline: number; soak: number; watch: number };
+  looks: PlannedLook[];
+}
+
+/** Host counts as the workflow will plan them (names do not matter, only sizes). */
+function rollout(c: PlanInput) {
+  const hosts = c.hosts.map((h) => ({ name: h.name, address: '', root: '/', tags: {} }));
+  return planRollout({
+    hosts,
+    canarySize: c.canary.size,
+    spreadBy: [],
+    waves: c.waves,
+    holdbackSize: c.holdback ?? defaultHoldback(c),
+    seed: 'plan',
+  });
+}
+
+function plannedMetrics(
+  c: PlanInput,
+  treated: number,
+  control: number,
+  alpha: number,
+): PlannedMetric[] {
+  const metrics = withTrafficMetrics(c.metrics);
+  const thresholds = metricThresholds(metrics, alpha);
+  return metrics.map((m, i) => {
+    const threshold = thresholds[i]!;
+    if (m.kind === 'gauge') {
+      const rankFloor = smallestAttainableP(treated, control);
+      const ranks = rankFloor < threshold;
+      return {
+        name: m.name,
+        kind: m.kind,
+        test: ranks ? 'rank test on per-host changes' : 't-test on per-host changes',
+        threshold,
+        bestP: ranks ? rankFloor : 0,
+      };
+    }
+    if (m.kind === 'traffic')
+      return {
+        name: m.name,
+        kind: m.kind,
+        test: 'per-host traffic vs own baseline',
+        threshold,
+        bestP: 0,
+      };
+    return {
+      name: m.name,
+      kind: m.kind,
+      test: 'quasi-Poisson rate ratio',
+      threshold,
+      bestP: 0,
+      eventsToPass: Math.ceil(eventsToPass(threshold)),
+    };
+  });
+}
+
+export function planDeploy(c: PlanInput): DeployPlan {
+  const plan = rollout(c);
+  const total = c.hosts.length;
+  const { minCanaryHosts, minControlHosts } = limitsOf(c);
+  const every = c.durations.lookEvery;
+  const counts = lookCounts(plan, c.durations.watch, every);
+  const budget = { alpha: c.judge.alpha, canaryShare: c.judge.canaryShare, ...counts };
+  const judged = c.metrics.length > 0;
+  const look = (phase: PlannedLook['phase'], looks: number, treated: number): PlannedLook => {
+    const control = phase === 'watch' ? plan.holdback.length : total - treated;
+    const alpha = alphaForLook(budget, phase === 'watch' ? 'watch' : 'canary');
+    const out: PlannedLook = {
+      phase,
+      looks,
+      treated,
+      control,
+      alpha,
+      metrics: judged ? plannedMetrics(c, treated, control, alpha) : [],
+    };
+    if (judged && treated < minCanaryHosts)
+      out.undecidable = `${treated} switched host(s), the judge needs judge.minCanaryHosts=${minCanaryHosts}`;
+    else if (judged && control < minControlHosts)
+      out.undecidable = `${control} control host(s), the judge needs judge.minControlHosts=${minControlHosts}`;
+    return out;
+  };
+  const looks: PlannedLook[] = [look('canary', 1, plan.canaries.length)];
+  let switched = plan.canaries.length;
+  plan.waves.forEach((w, i) => {
+    switched += w.length;
+    if (i < plan.waves.length - 1) looks.push(look('wave', 1, switched));
+  });
+  if (counts.watchLooks > 0) looks.push(look('watch', counts.watchLooks, switched));
+  const readings = (ms: number) => Math.max(1, Math.round(ms / every));
+  return {
+    hosts: total,
+    canaries: plan.canaries.length,
+    waves: plan.waves.map((w) => w.length),
+    holdback: plan.holdback.length,
+    readings: {
+      baseline: readings(c.durations.baseline),
+      soak: readings(c.durations.soak),
+      watch: readings(c.durations.watch),
+    },
+    looks,
+  };
+}
+
+/** Problems that would leave a look undecided on every deploy: field, message with the fix. */
+export function undecidableLooks(c: PlanInput): { path: (string | number)[]; message: string }[] {
+  const plan = planDeploy(c);
+  const { minCanaryHosts, minControlHosts } = limitsOf(c);
+  const lower = 'or lower judge.minControlHosts (weaker evidence)';
+  const out: { path: (string | number)[]; message: string }[] = [];
+  for (const l of plan.looks) {
+    if (!l.undecidable) continue;
+    if (l.treated < minCanaryHosts)
+      out.push({
+        path: ['canary', 'size'],
+        message: `${l.phase} look would judge ${l.treated} switched host(s), but the judge needs judge.minCanaryHosts=${minCanaryHosts}: use a canary of at least ${minCanaryHosts}, or lower judge.minCanaryHosts`,
+      });
+    else if (l.phase === 'canary')
+      out.push({
+        path: ['canary', 'size'],
+        message: `the canary look would compare ${l.treated} canary host(s) with ${l.control} control host(s), but the judge needs judge.minControlHosts=${minControlHosts}, so it could never decide: use a smaller canary, add hosts, ${lower}`,
+      });
+    else if (l.phase === 'wave')
+      out.push({
+        path: ['waves'],
+        message: `a wave look would compare ${l.treated} switched host(s) with ${l.control} still on the old release, but the judge needs judge.minControlHosts=${minControlHosts}, so it could never decide: make the earlier waves smaller, ${lower}`,
+      });
+    else {
+      const room = plan.hosts - plan.canaries - 1;
+      const hold =
+        room >= minControlHosts
+          ? `hold back at least ${minControlHosts} hosts`
+          : `hold back ${minControlHosts} hosts (${plan.hosts} hosts with ${plan.canaries} canary leave room for ${room}), set holdback: 0 for a watch without comparison`;
+      out.push({
+        path: ['holdback'],
+        message: `the watch would compare the switched hosts with ${l.control} held-back host(s), but the judge needs judge.minControlHosts=${minControlHosts}, so every watch look would be inconclusive: ${hold}, ${lower}`,
+      });
+    }
+  }
+  return out;
+}
+
+const pct = (x: number) => `${Number((x * 100).toPrecision(3))}%`;
+
+/** The plan as an operator reads it. */
+export function formatPlan(c: PlanInput, plan = planDeploy(c)): string[] {
+  const d = c.durations;
+  const lines = [
+    `${plan.hosts} hosts: ${plan.canaries} canary, then waves of ${plan.waves.join(', ') || 0}, ${plan.holdback} held back as watch controls`,
+    `readings every ${formatDuration(d.lookEvery)}: baseline ${formatDuration(d.baseline)} (${plan.readings.baseline}), soak ${formatDuration(d.soak)} (${plan.readings.soak}), watch ${formatDuration(d.watch)} (${plan.readings.watch})`,
+    `false-rollback budget: alpha ${c.judge.alpha} per deploy, ${pct(c.judge.canaryShare)} of it to the canary and wave looks`,
+  ];
+  if (c.metrics.length === 0)
+    lines.push('no metrics: every look is a timed wait, nothing is judged');
+  for (const l of plan.looks) {
+    const times = l.looks > 1 ? ` (x${l.looks})` : '';
+    lines.push(
+      `${l.phase} look${times}: ${l.treated} switched vs ${l.control} control, alpha ${formatP(l.alpha)}${l.undecidable ? `: CANNOT DECIDE: ${l.undecidable}` : ''}`,
+    );
+    for (const m of l.metrics) {
+      const best = m.bestP > 0 ? `, best reachable p=${formatP(m.bestP)}` : '';
+      const events =
+        m.eventsToPass !== undefined && l.phase !== 'watch'
+          ? `; a pass needs about ${m.eventsToPass} events expected at the tolerated rate (more with overdispersion)`
+          : '';
+      lines.push(
+        `  ${m.name} (${m.kind}): ${m.test}, regression below p=${formatP(m.threshold)}${best}${events}`,
+      );
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,88 @@
+// `phased plan` as an operator runs it before the first deploy: no Temporal,
+// just the configuration, and a refusal with the fix when a look could never
+// decide.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { runPhased } from '../helpers/cli.js';
+import { testDir } from '../helpers/tmp.js';
+
+async function clusterFile(hosts: number): Promise<string> {
+  const file = path.join(await testDir(), 'web.yaml');
+  await writeFile(
+    file,
+    stringify({
+      cluster: 'web',
+      hosts: Array.from({ length: hosts }, (_, i) => ({
+        name: `web-${i + 1}`,
+        root: `/srv/web-${i + 1}`,
+      })),
+      probes: [
+        {
+          type: 'log-counts',
+          path: '{root}/log/access.log',
+          counts: [
+            { series: 'requests', pattern: '^' },
+            { series: 'http_5xx', pattern: ' 5[0-9][0-9] ' },
+          ],
+        },
+      ],
+      metrics: [
+        {
+          name: 'http_5xx',
+          kind: 'counter',
+          series: 'http_5xx',
+          exposure: 'requests',
+          tolerance: 0.2,
+          critical: true,
+        },
+      ],
+    }),
+  );
+  return file;
+}
+
+// No server is needed: TEMPORAL_ADDRESS points nowhere on purpose.
+const env = { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' };
+
+describe('phased plan', () => {
+  it('prints the rollout, each look and what its metrics need, and exits 0', async () => {
+    const r = await runPhased(['plan', '--cluster', 'web', '--config', await clusterFile(8)], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toEqual(
+      expect.arrayContaining([
+        '8 hosts: 1 canary, then waves of 4, 3 held back as watch controls',
+        'canary look: 1 switched vs 7 control, alpha 0.0008',
+        '  requests (traffic): per-host traffic vs own baseline, regression below p=8e-5',
+        'watch look (x10): 5 switched vs 3 control, alpha 2e-5',
+      ]),
+    );
+  });
+
+  it('with --json, gives the plan as data', async () => {
+    const r = await runPhased(
+      ['plan', '--cluster', 'web', '--config', await clusterFile(20), '--json'],
+      env,
+    );
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout) as {
+      canaries: number;
+      holdback: number;
+      looks: { phase: string }[];
+    };
+    expect(plan).toMatchObject({ hosts: 20, canaries: 1, holdback: 3 });
+    expect(plan.looks.map((l) => l.phase)).toEqual(['canary', 'watch']);
+  });
+
+  it('refuses a fleet whose watch could never decide, with exit 2 and the fix', async () => {
+    const r = await runPhased(['plan', '--cluster', 'web', '--config', await clusterFile(4)], env);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      'holdback: the watch would compare the switched hosts with 2 held-back host(s)',
+    );
+    expect(r.stderr).toContain('set holdback: 0 for a watch without comparison');
+  });
+});

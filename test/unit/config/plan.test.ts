@@ -1,0 +1,134 @@
+// Planning a configuration before any deploy: every configuration that loads
+// can reach a decision at every look, the defaults do so on fleets of every
+// size, and the README's example is one of them.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parseClusterConfig } from '../../../src/config/load.js';
+import { formatPlan, planDeploy } from '../../../src/config/plan.js';
+import { projectRoot } from '../../../src/paths.js';
+
+/** A fleet of `n` hosts over two zones with the usual metrics: errors per request and a latency gauge. */
+function cluster(n: number, overrides: Record<string, unknown> = {}) {
+  return {
+    cluster: 'web',
+    hosts: Array.from({ length: n }, (_, i) => ({
+      name: `web-${i + 1}`,
+      root: `/srv/web-${i + 1}`,
+      tags: { zone: i % 2 ? 'a' : 'b' },
+    })),
+    probes: [{ type: 'command', argv: ['stats'], series: ['requests', 'errors', 'latency'] }],
+    metrics: [
+      {
+        name: 'errors',
+        kind: 'counter',
+        series: 'errors',
+        exposure: 'requests',
+        tolerance: 0.2,
+        critical: true,
+      },
+      { name: 'latency', kind: 'gauge', series: 'latency', tolerance: 0.05, critical: true },
+    ],
+    ...overrides,
+  };
+}
+
+const problems = (doc: unknown) => {
+  try {
+    parseClusterConfig(doc);
+    return '';
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
+
+describe('every configuration that loads can decide', () => {
+  it.each([8, 20, 40, 100])(
+    'the defaults on %i hosts: every look has enough hosts and every test can reach its threshold',
+    (n) => {
+      const config = parseClusterConfig(cluster(n));
+      const plan = planDeploy(config);
+      expect(plan.looks.map((l) => l.phase)).toEqual(['canary', 'watch']);
+      for (const look of plan.looks) {
+        expect(look.undecidable).toBeUndefined();
+        expect(look.control).toBeGreaterThanOrEqual(3);
+        expect(look.metrics.map((m) => m.name)).toEqual(['errors', 'latency', 'requests']);
+        for (const m of look.metrics) expect(m.bestP).toBeLessThan(m.threshold);
+      }
+      // Held back: the canary size, and never fewer than the 3 controls the judge needs.
+      expect(config.holdback).toBe(Math.max(3, plan.canaries));
+      expect(plan.holdback).toBe(config.holdback);
+    },
+  );
+
+  it('prints the plan an operator reads before deploying (40 hosts)', () => {
+    const lines = formatPlan(parseClusterConfig(cluster(40)));
+    expect(lines).toEqual([
+      '40 hosts: 2 canary, then waves of 35, 3 held back as watch controls',
+      'readings every 30s: baseline 3m (6), soak 1m (2), watch 5m (10)',
+      'false-rollback budget: alpha 0.001 per deploy, 80% of it to the canary and wave looks',
+      'canary look: 2 switched vs 38 control, alpha 0.0008',
+      '  errors (counter): quasi-Poisson rate ratio, regression below p=0.00036; a pass needs about 24 events expected at the tolerated rate (more with overdispersion)',
+      '  latency (gauge): t-test on per-host changes, regression below p=0.00036',
+      '  requests (traffic): per-host traffic vs own baseline, regression below p=8e-5',
+      'watch look (x10): 37 switched vs 3 control, alpha 2e-5',
+      '  errors (counter): quasi-Poisson rate ratio, regression below p=9e-6',
+      '  latency (gauge): t-test on per-host changes, regression below p=9e-6',
+      '  requests (traffic): per-host traffic vs own baseline, regression below p=2e-6',
+    ]);
+  });
+
+  it("loads and plans the README's example configuration", () => {
+    const readme = readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
+    const yaml = /## Deploying[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1]!;
+    const doc = parse(yaml) as { hosts: { name: string; root: string; tags: object }[] };
+    expect(yaml).toContain('# ... and so on to web-40');
+    for (let i = doc.hosts.length + 1; i <= 40; i++)
+      doc.hosts.push({
+        name: `web-${i}`,
+        root: `/srv/web-${i}`,
+        tags: { zone: i % 2 ? 'a' : 'b', rack: `r${i % 4}` },
+      });
+    const plan = planDeploy(parseClusterConfig(doc));
+    expect(plan.looks.every((l) => l.undecidable === undefined)).toBe(true);
+    expect(plan.holdback).toBe(3);
+  });
+
+  it('refuses a holdback below the controls the judge needs, naming the fix', () => {
+    expect(problems(cluster(40, { holdback: 2 }))).toContain(
+      'holdback: the watch would compare the switched hosts with 2 held-back host(s), but the judge needs judge.minControlHosts=3, so every watch look would be inconclusive: hold back at least 3 hosts, or lower judge.minControlHosts (weaker evidence)',
+    );
+    expect(problems(cluster(40, { holdback: 2, judge: { minControlHosts: 2 } }))).toBe('');
+  });
+
+  it('accepts holdback 0: a watch without comparison, nothing judged in it', () => {
+    const plan = planDeploy(parseClusterConfig(cluster(8, { holdback: 0 })));
+    expect(plan.holdback).toBe(0);
+    expect(plan.looks.map((l) => l.phase)).toEqual(['canary']);
+  });
+
+  it('refuses a canary that leaves fewer controls than the judge needs', () => {
+    expect(problems(cluster(6, { canary: { size: 4 } }))).toContain(
+      'canary.size: the canary look would compare 4 canary host(s) with 2 control host(s), but the judge needs judge.minControlHosts=3, so it could never decide: use a smaller canary, add hosts, or lower judge.minControlHosts (weaker evidence)',
+    );
+  });
+
+  it('refuses a fleet too small to hold back the controls the judge needs, and says so', () => {
+    expect(problems(cluster(4))).toContain(
+      'hold back 3 hosts (4 hosts with 1 canary leave room for 2), set holdback: 0 for a watch without comparison, or lower judge.minControlHosts',
+    );
+    expect(problems(cluster(4, { holdback: 0 }))).toBe('');
+  });
+
+  it('refuses an early wave that leaves too few hosts on the old release', () => {
+    expect(problems(cluster(10, { waves: ['90%', '100%'], holdback: 0 }))).toContain(
+      'waves: a wave look would compare 9 switched host(s) with 1 still on the old release',
+    );
+  });
+
+  it('judges nothing and refuses nothing without metrics', () => {
+    const config = parseClusterConfig(cluster(4, { metrics: [] }));
+    expect(planDeploy(config).looks.every((l) => l.metrics.length === 0)).toBe(true);
+  });
+});
