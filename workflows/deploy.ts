@@ -49,6 +49,8 @@ const { stageHosts, flipHosts, inspectHosts, pruneHosts } = proxyActivities<Acti
  * every outcome replay without those steps (Temporal patching).
  */
 export const HOST_CHECKS_PATCH = 'host-checks-and-tidy-after-every-outcome';
+/** Readings on a fixed cadence: a soak of N seconds lasts N plus one reading. */
+export const TIMERS_HOLD_PATCH = 'timers-hold-readings-beside-them';
 const { sampleHosts } = proxyActivities<Activities>(SAMPLING);
 const { judgeLook } = proxyActivities<Activities>(JUDGING);
 const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
@@ -254,13 +256,14 @@ class DeployRun {
     const every = this.cfg.durations.lookEvery;
     const rounds = Math.max(1, Math.round(this.cfg.durations.baseline / every));
     const scope = new CancellationScope();
-    const done = scope.run(async () => {
-      readings.push(await this.takeReading('baseline', this.hosts));
-      for (let i = 0; i < rounds; i++) {
-        await this.holdFor(every, 'baseline reading');
-        readings.push(await this.takeReading('baseline', this.hosts));
-      }
-    });
+    const done = scope.run(() =>
+      this.onCadence(
+        Array.from({ length: rounds }, (_, i) => (i + 1) * every),
+        () => 'baseline reading',
+        async () => void readings.push(await this.takeReading('baseline', this.hosts)),
+        'never',
+      ),
+    );
     return { readings, done, scope };
   }
 
@@ -280,15 +283,14 @@ class DeployRun {
 
   /** Holds the soak (pausable, promotable), sampling as it goes, then judges. */
   private async soakAndJudge(kind: 'canary' | 'wave', treated: HostRef[], look: number) {
-    const after = [await this.takeReading(kind, this.targets())];
-    const every = this.cfg.durations.lookEvery;
-    for (let left = this.cfg.durations.soak; left > 0 && !this.promoted; left -= every) {
-      await this.holdFor(
-        Math.min(every, left),
-        `${kind} soak ${Math.round(this.cfg.durations.soak / 1000)}s`,
-      );
-      after.push(await this.takeReading(kind, this.targets()));
-    }
+    const after: number[] = [];
+    const { soak, lookEvery: every } = this.cfg.durations;
+    await this.onCadence(
+      Array.from({ length: Math.ceil(soak / every) }, (_, i) => Math.min((i + 1) * every, soak)),
+      () => `${kind} soak ${Math.round(soak / 1000)}s`,
+      async () => void after.push(await this.takeReading(kind, this.targets())),
+      'before-hold',
+    );
     if (this.consumePromotion()) return;
     this.setPhase('judging');
     const switchedNames = new Set(treated.map((h) => h.name));
@@ -318,13 +320,16 @@ class DeployRun {
       this.consumePromotion();
       return;
     }
-    const after = [await this.takeReading('watch', this.targets())];
-    for (let look = 1; look <= watchLooks && !this.promoted; look++) {
-      await this.holdFor(every, `watch look ${look}/${watchLooks}`);
-      if (this.promoted) break;
-      after.push(await this.takeReading('watch', this.targets()));
-      await this.judge('watch', look, 'watch', [...after], [...this.switched], holdback);
-    }
+    const after: number[] = [];
+    await this.onCadence(
+      Array.from({ length: watchLooks }, (_, i) => (i + 1) * every),
+      (k) => `watch look ${k}/${watchLooks}`,
+      async (k) => {
+        after.push(await this.takeReading('watch', this.targets()));
+        if (k > 0) await this.judge('watch', k, 'watch', [...after], [...this.switched], holdback);
+      },
+      'after-hold',
+    );
     this.consumePromotion();
   }
 
@@ -555,16 +560,48 @@ class DeployRun {
     this.consumePromotion();
   }
 
-  /** A pausable, promotable timer: paused time does not count. */
-  private async holdFor(ms: number, summary: string) {
+  /**
+   * Runs `tick(0)` now, then `tick(k)` when each of `dues` (ms from now) comes
+   * round, on pausable, promotable timers. With TIMERS_HOLD_PATCH the dues are
+   * fixed from the start, so time spent in a tick (a reading, a judgement)
+   * does not stretch the phase: it lasts its last due plus that last tick.
+   * Before the patch each wait was the gap between dues, after the tick.
+   */
+  private async onCadence(
+    dues: number[],
+    summary: (k: number) => string,
+    tick: (k: number) => Promise<void>,
+    /** Where a promote ends the phase (the baseline is not promotable). */
+    stopOnPromote: 'never' | 'before-hold' | 'after-hold',
+  ) {
+    const fixed = patched(TIMERS_HOLD_PATCH);
+    const start = Date.now();
+    let paused = 0;
+    await tick(0);
+    for (let k = 1; k <= dues.length; k++) {
+      if (stopOnPromote !== 'never' && this.promoted) break;
+      const due = dues[k - 1]!;
+      const wait = fixed ? due - (Date.now() - start - paused) : due - (dues[k - 2] ?? 0);
+      if (wait > 0) paused += await this.holdFor(wait, summary(k));
+      if (stopOnPromote === 'after-hold' && this.promoted) break;
+      await tick(k);
+    }
+  }
+
+  /** A pausable, promotable timer: paused time does not count. Returns the time spent paused. */
+  private async holdFor(ms: number, summary: string): Promise<number> {
     let left = ms;
+    let paused = 0;
     while (left > 0 && !this.promoted) {
       const start = Date.now();
       const interrupted = await condition(() => this.paused || this.promoted, left, { summary });
-      if (!interrupted) return;
+      if (!interrupted) break;
       left -= Date.now() - start;
+      const pausedAt = Date.now();
       await condition(() => !this.paused || this.promoted);
+      paused += Date.now() - pausedAt;
     }
+    return paused;
   }
 
   /** Waits while paused (between phases). */

@@ -45,6 +45,9 @@ export function withTrafficMetrics(metrics: readonly MetricSpec[]): MetricSpec[]
 
 /** Continuity: keeps the log rate of a host that served nothing finite. */
 const HALF = 0.5;
+/** Prior for how far a host's traffic wanders from the fleet's (log scale), and its weight. */
+const PRIOR_SPREAD = 0.1;
+const PRIOR_DF = 10;
 /** Trailing readings that must all fail before a host counts as not answering. */
 const SILENT_READINGS = 2;
 
@@ -153,9 +156,13 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
   // its baseline, so a small holdback still gives a usable estimate.
   const drifts = control.map((c) => logRate(c.after) - logRate(c.before) - controlChange);
   const halves = baselineHalves([...ctx.canary, ...ctx.control], col);
+  // Moderated by a prior (hosts wander about 10% from the fleet, worth ten
+  // hosts of evidence): with three controls an estimate alone has two degrees
+  // of freedom, and a t-test on it could not tell a dead host from a live one.
   const ss = [...drifts, ...halves].reduce((s, d) => s + d * d, 0);
-  const df = Math.max(1, drifts.length - 1 + Math.max(0, halves.length - 1));
-  const spread2 = drifts.length + halves.length > 1 ? ss / df : 0;
+  const observedDf = Math.max(0, drifts.length - 1) + Math.max(0, halves.length - 1);
+  const df = PRIOR_DF + observedDf;
+  const spread2 = (PRIOR_DF * PRIOR_SPREAD ** 2 + ss) / df;
 
   const hostThreshold = ctx.threshold / Math.max(1, ctx.canary.length);
   const results: HostResult[] = ctx.canary.map((h) => {

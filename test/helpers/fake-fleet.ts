@@ -2,6 +2,7 @@
 // workflow-logic tests. It records every stage and flip in order, so tests
 // can check the deploy invariants, and its judge follows a script. The queue
 // activities are the real ones: they talk to the Temporal server under test.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Activities } from '../../activities/index.js';
 import { createQueueActivities } from '../../activities/queue.js';
@@ -85,6 +86,8 @@ export class FakeFleet {
    * decided by phased's real judge instead of the script.
    */
   serving: Serving | null = null;
+  /** Real time each sampling takes (the time-skipping server does not skip it). */
+  readingDelayMs = 0;
   private readonly served = new Map<string, { requests: number; errors: number }>();
   private readingsTaken = 0;
   private seq = 0;
@@ -209,7 +212,8 @@ export class FakeFleet {
           }),
           failed: [],
         }),
-      sampleHosts: ({ hosts, series }) => {
+      sampleHosts: async ({ hosts, series }) => {
+        if (this.readingDelayMs > 0) await delay(this.readingDelayMs);
         const serving = this.serving;
         if (!serving)
           return Promise.resolve({
@@ -231,7 +235,7 @@ export class FakeFleet {
           s.errors += Math.round(requests * now.errorRate);
           return series.map((x) => (x === 'requests' ? s.requests : x === 'errors' ? s.errors : 1));
         });
-        return Promise.resolve({ t, v, k: null, errors: [] });
+        return { t, v, k: null, errors: [] };
       },
       judgeLook: (input) => {
         if (this.serving) {

@@ -56,10 +56,10 @@ export async function createLocalFleet(
       ...(existing ? { address: existing[i]!.address, port: existing[i]!.port } : {}),
       tags: { zone: `z${i % 2}` },
     })),
-    // Two canaries and three held back on the usual 8 hosts; as many as a
-    // smaller fleet can hold (the config refuses sizes that leave no controls).
-    canary: { size: Math.min(2, Math.max(1, names.length - 1)) },
-    ...(names.length >= 4 ? { holdback: Math.min(3, names.length - 3) } : {}),
+    // Two canaries and three held back on the usual 8 hosts. A smaller fleet
+    // (for tests of errors and exit codes) has one canary and asks the judge
+    // for fewer controls: the config refuses looks that could never decide.
+    ...smallFleetSizes(names.length),
     durations: { baseline: '2s', soak: '3s', watch: '2s', lookEvery: '1s', probeTimeout: '5s' },
     probes: [
       {
@@ -138,4 +138,15 @@ export async function preinstall(fleet: LocalFleet, revision: string, source: st
     await stageRelease(t, h, { revision, source, tree });
     await flipRelease(t, h, revision);
   }
+}
+
+function smallFleetSizes(n: number) {
+  if (n >= 8) return { canary: { size: 2 }, holdback: 3 };
+  const controls = Math.max(1, Math.min(3, n - 2));
+  const room = n - 2;
+  return {
+    canary: { size: 1 },
+    holdback: room >= controls ? controls : 0,
+    judge: { minControlHosts: controls },
+  };
 }

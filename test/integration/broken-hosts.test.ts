@@ -1,9 +1,19 @@
 // Hosts changed by hand in the middle of a deploy, on local-transport hosts
-// with the real worker, activities and judge: a deleted root, a root that
-// turns read-only, a current replaced by a directory. Each ends in a correct,
-// explained outcome, and no broken host is ever reported live (invariant 9).
+// with the real worker, activities and judge: a current pointed elsewhere (it
+// serves on, only the final check sees it), a deleted root and a current
+// replaced by a directory (their traffic stops: the judge sees it), a root
+// that turns read-only. Each ends in a correct, explained outcome, and no
+// broken host is ever reported live (invariant 9).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { parseClusterConfig } from '../../src/config/load.js';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -47,32 +57,66 @@ const canary = (s: DeployStatus) => s.canaries[0]!;
 const inCanarySoak = (s: DeployStatus) =>
   s.phase === 'canary' && (s.hostCounts.switched ?? 0) === s.canaries.length;
 
+/**
+ * Points a host's current at a copy of its live release outside releases/ (a
+ * hand-made hotfix link): it serves on, so only the final check can see it.
+ */
+function hotfixLink(root: string) {
+  const copy = path.join(root, 'hotfix');
+  cpSync(path.join(root, 'current/'), copy, { recursive: true });
+  rmSync(path.join(root, 'current'));
+  symlinkSync(copy, path.join(root, 'current'));
+}
+
 const cases: Case[] = [
   {
-    what: 'a canary root deleted mid-soak, within maxUnavailable: done on 7, the host named broken',
-    config: { maxUnavailable: 1, onInconclusive: 'proceed' },
-    when: inCanarySoak,
+    what: 'a canary current pointed by hand outside releases/ in the watch, within maxUnavailable: done on 7, the host named broken',
+    config: {
+      maxUnavailable: 1,
+      durations: { baseline: '2s', soak: '2s', watch: '4s', lookEvery: '1s', probeTimeout: '5s' },
+    },
+    when: (s) => s.phase === 'watching',
     victim: canary,
-    breakHost: (root) => rmSync(root, { recursive: true, force: true }),
+    breakHost: hotfixLink,
     expect: ({ outcome, summary, broken, victim, fleet }) => {
       expect(outcome).toBe('done');
-      expect(broken).toEqual([`${victim} has no current (deploy root removed?)`]);
+      expect(broken).toEqual([
+        `${victim} current is ${fleet.roots[victim]}/hotfix, not releases/good-2`,
+      ]);
       expect(summary).toContain(`good-2 is live on 7 hosts; broken during the deploy: ${victim}`);
-      const live = Object.entries(fleet.currents()).filter(([, c]) => c === 'good-2');
-      expect(live.map(([h]) => h)).not.toContain(victim);
-      expect(live).toHaveLength(7);
+      const links = fleet.config.hosts.map((h) => readlinkSync(path.join(h.root, 'current')));
+      expect(links.filter((l) => l === 'releases/good-2')).toHaveLength(7);
     },
   },
   {
-    what: 'a canary root deleted mid-soak, beyond maxUnavailable: rolled back, the host named',
-    config: { onInconclusive: 'proceed' },
+    what: 'the same beyond maxUnavailable: rolled back, the host named, every host back on its release before the deploy',
+    config: {
+      durations: { baseline: '2s', soak: '2s', watch: '4s', lookEvery: '1s', probeTimeout: '5s' },
+    },
+    when: (s) => s.phase === 'watching',
+    victim: canary,
+    breakHost: hotfixLink,
+    expect: ({ outcome, summary, victim, fleet }) => {
+      expect(outcome).toBe('rolled_back');
+      expect(summary).toContain(`1 host(s) broke during the deploy`);
+      expect(summary).toContain(`${victim} current is ${fleet.roots[victim]}/hotfix`);
+      expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-1'));
+    },
+  },
+  {
+    what: 'a canary root deleted mid-soak: its traffic stops, the judge rolls back at the canary look, the host named',
+    config: {},
     when: inCanarySoak,
     victim: canary,
     breakHost: (root) => rmSync(root, { recursive: true, force: true }),
     expect: ({ outcome, summary, victim, fleet }) => {
       expect(outcome).toBe('rolled_back');
-      expect(summary).toContain(`1 host(s) broke during the deploy`);
-      expect(summary).toContain(`${victim} has no current`);
+      expect(summary).toContain('canary regression: critical metric regressed: http_requests');
+      expect(summary).toMatch(
+        new RegExp(
+          `traffic lost on 1 of 2 switched hosts \\(${victim} stopped answering probes\\)`,
+        ),
+      );
       expect(summary).toContain(`could NOT roll back ${victim}`);
       for (const [h, c] of Object.entries(fleet.currents()))
         expect(c).toBe(h === victim ? null : 'good-1');
@@ -104,9 +148,8 @@ const cases: Case[] = [
     },
   },
   {
-    what: 'a canary current replaced by a directory in the watch: found at the final check, explained',
+    what: 'a canary current replaced by a directory in the watch: it serves nothing, the watch rolls back, the host named',
     config: {
-      onInconclusive: 'proceed',
       durations: { baseline: '2s', soak: '2s', watch: '4s', lookEvery: '1s', probeTimeout: '5s' },
     },
     when: (s) => s.phase === 'watching',
@@ -117,7 +160,10 @@ const cases: Case[] = [
     },
     expect: ({ outcome, summary, victim, fleet }) => {
       expect(outcome).toBe('rolled_back');
-      expect(summary).toContain(`${victim} current is not a symlink, not releases/good-2`);
+      expect(summary).toContain('watch regression: critical metric regressed: http_requests');
+      expect(summary).toMatch(
+        new RegExp(`traffic lost on 1 of 5 switched hosts \\(${victim} [\\d.]+/s, x0\\.`),
+      );
       expect(summary).toContain(`could NOT roll back ${victim}`);
       for (const [h, c] of Object.entries(fleet.currents()))
         expect(c).toBe(h === victim ? null : 'good-1');

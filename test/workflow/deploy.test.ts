@@ -633,3 +633,27 @@ describe('a canary that loses its traffic is a regression (real judge)', () => {
       expect(v.metrics.find((m) => m.startsWith('requests:'))).toMatch(/-> pass$/);
   });
 });
+
+describe('timers hold: readings run on the cadence, not after it', () => {
+  it('a 60 s soak and a 60 s watch with readings that take 3 s each last 60 s plus one reading, not plus every reading', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    fleet.readingDelayMs = 3000;
+    const config = testConfig(uniqueId('c'), HOSTS, {
+      durations: { baseline: '30s', soak: '60s', watch: '60s', lookEvery: '30s' },
+    });
+    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    expect(outcome.outcome).toBe('done');
+    const t = outcome.timings;
+    // Canary: the switch, the reading at the switch, two more 30 s apart; the
+    // judge starts after the last. Stretched timers would take 3 readings
+    // more than 60 s (69 s); on the cadence it is 60 s plus the last (63 s).
+    const canary = t.judging! - t.canary!;
+    expect(canary).toBeGreaterThanOrEqual(63_000);
+    expect(canary).toBeLessThan(66_000);
+    const watch = t.finishing! - t.watching!;
+    expect(watch).toBeGreaterThanOrEqual(63_000);
+    expect(watch).toBeLessThan(66_000);
+    // Every planned reading was still taken: 2 baseline, 3 canary, 3 watch.
+    expect(fleet.judged.map((l) => l.after.length)).toEqual([3, 2, 3]);
+  }, 60_000);
+});

@@ -87,9 +87,8 @@ async function deployToEnd(fleet: LocalFleet, revision: string, errorRate: numbe
 }
 
 describe('deploys over SSH on 5 sshd hosts', () => {
-  it('a canary root deleted over SSH mid-soak: never reported live, named under maxUnavailable', async () => {
-    // The canary's data vanishes with its root: proceed past that inconclusive look.
-    const fleet = await sshFleet({ soak: '4s' }, 1, { onInconclusive: 'proceed' });
+  it('a canary root deleted over SSH mid-soak: never reported live: its traffic stops and the canary look rolls back, the host named', async () => {
+    const fleet = await sshFleet({ soak: '4s' }, 1);
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     fleet.startTraffic();
     const { outcome, victim } = await withWorker({}, async (tq) => {
@@ -115,10 +114,13 @@ describe('deploys over SSH on 5 sshd hosts', () => {
         await pc.close();
       }
     });
-    expect(outcome.outcome).toBe('done');
-    expect(outcome.broken).toEqual([`${victim} has no current (deploy root removed?)`]);
-    expect(outcome.summary).toContain('good-2 is live on 4 hosts; broken during the deploy');
-    expect(fleet.currents()[victim]).toBeNull();
+    expect(outcome.outcome).toBe('rolled_back');
+    expect(outcome.summary).toContain(
+      `traffic lost on 1 of 1 switched hosts (${victim} stopped answering probes)`,
+    );
+    expect(outcome.summary).toContain(`could NOT roll back ${victim}`);
+    for (const [h, c] of Object.entries(fleet.currents()))
+      expect(c).toBe(h === victim ? null : 'good-1');
   });
 
   it('a good release goes live, a bad one is rolled back on its canary, and a plain rollback then goes back before the good one, never forward', async () => {
