@@ -65,7 +65,7 @@ function phasedJudge(name: string, errorTolerance: number): BenchJudge {
   );
   return {
     name,
-    description: `DiD quasi-Poisson rate ratio (errors/request, tolerated +${errorTolerance * 100}%) + DiD rank test (latency, tolerated +5%) vs concurrent controls, alpha 0.001 split over 11 looks (80% to the canary) and 2 metrics`,
+    description: `DiD quasi-Poisson rate ratio (errors/request, tolerated +${errorTolerance * 100}%) + DiD rank test (latency, tolerated +5%) + per-host traffic loss (requests, a drop to half, a tenth of each look's alpha) vs concurrent controls, alpha 0.001 split over the looks (80% to the canary); a canary-look pass needs enough expected errors`,
     forDeploy(p, trace, looks) {
       const snaps = Array.from({ length: trace.hosts }, (_, h) =>
         snapshots(trace, h, p.intervalSec),

@@ -1,6 +1,8 @@
 // Judge benchmark: false-rollback rate over null deploys and detection rate
 // and time per injected regression, for phased's judge and its peers, all on
-// the same simulated traces. Deterministic for a given seed.
+// the same simulated traces, on the standard fleet and on fleets built to
+// stress a judge (low traffic, bursty errors, odd canary hardware, a hot
+// host, a load ramp, near-zero traffic). Deterministic for a given seed.
 //
 //   npx tsx bench/judge/run.ts --seed 1 --null 10000 --per-regression 1000
 import { writeFileSync } from 'node:fs';
@@ -15,6 +17,7 @@ import {
   looksOf,
   NO_REGRESSION,
   simulateDeploy,
+  type FleetParams,
   type Regression,
 } from './simulate.js';
 
@@ -23,26 +26,116 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     null: { type: 'string', default: '10000' },
     'per-regression': { type: 'string', default: '1000' },
-    'baseline-sec': { type: 'string', default: String(DEFAULT_FLEET.baselineSec) },
+    'scenario-null': { type: 'string', default: '2000' },
+    'scenario-per-regression': { type: 'string', default: '300' },
     out: { type: 'string', default: path.join(projectRoot, 'bench/results') },
   },
 });
 const seed = Number(values.seed);
 const nullDeploys = Number(values.null);
 const perRegression = Number(values['per-regression']);
-const baselineSec = Number(values['baseline-sec']);
+const scenarioNull = Number(values['scenario-null']);
+const scenarioPerRegression = Number(values['scenario-per-regression']);
 const command =
   `npx tsx bench/judge/run.ts --seed ${seed} --null ${nullDeploys} --per-regression ${perRegression}` +
-  (baselineSec === DEFAULT_FLEET.baselineSec ? '' : ` --baseline-sec ${baselineSec}`);
+  ` --scenario-null ${scenarioNull} --scenario-per-regression ${scenarioPerRegression}`;
 
-const scenarios: { key: string; regression: Regression; deploys: number }[] = [
-  { key: 'null', regression: NO_REGRESSION, deploys: nullDeploys },
-  { key: 'errors_x1.2', regression: { errors: 1.2, latency: 1 }, deploys: perRegression },
-  { key: 'errors_x1.5', regression: { errors: 1.5, latency: 1 }, deploys: perRegression },
-  { key: 'errors_x2', regression: { errors: 2, latency: 1 }, deploys: perRegression },
-  { key: 'errors_x5', regression: { errors: 5, latency: 1 }, deploys: perRegression },
-  { key: 'latency_+10%', regression: { errors: 1, latency: 1.1 }, deploys: perRegression },
-  { key: 'latency_+50%', regression: { errors: 1, latency: 1.5 }, deploys: perRegression },
+const errors = (x: number, more: Partial<Regression> = {}): Regression => ({
+  errors: x,
+  latency: 1,
+  ...more,
+});
+const dead: Regression = { errors: 1, latency: 1, traffic: 0, canariesAffected: 1 };
+
+/** Regressions injected on every scenario's fleet, by name. */
+interface Scenario {
+  name: string;
+  about: string;
+  params: FleetParams;
+  nullDeploys: number;
+  perRegression: number;
+  regressions: Record<string, Regression>;
+  /** Extra detection figures: "<key>" = share of "<of>" caught within `withinSec` of the canary switch. */
+  within?: { key: string; of: string; withinSec: number }[];
+}
+
+const STANDARD: Scenario = {
+  name: 'standard',
+  about: 'the standard fleet (below)',
+  params: DEFAULT_FLEET,
+  nullDeploys,
+  perRegression,
+  regressions: {
+    'errors_x1.2': errors(1.2),
+    'errors_x1.5': errors(1.5),
+    errors_x2: errors(2),
+    errors_x3: errors(3),
+    errors_x5: errors(5),
+    'latency_+10%': { errors: 1, latency: 1.1 },
+    'latency_+50%': { errors: 1, latency: 1.5 },
+    late_errors_x3: errors(3, { startsAfterFullSec: 180 }),
+    dead_canary: dead,
+    all_canaries_dead: { ...dead, canariesAffected: undefined },
+    canary_third_traffic: { ...dead, traffic: 1 / 3 },
+  },
+  within: [
+    { key: 'errors_x3_20s', of: 'errors_x3', withinSec: 20 },
+    { key: 'errors_x5_10s', of: 'errors_x5', withinSec: 10 },
+  ],
+};
+
+const variant = (
+  name: string,
+  about: string,
+  params: Partial<FleetParams>,
+  regressions: Record<string, Regression>,
+): Scenario => ({
+  name,
+  about,
+  params: { ...DEFAULT_FLEET, ...params },
+  nullDeploys: scenarioNull,
+  perRegression: scenarioPerRegression,
+  regressions,
+});
+
+const SCENARIOS: Scenario[] = [
+  STANDARD,
+  variant(
+    'wide_low_traffic',
+    '250 hosts at 40 req/s, 0.5% errors',
+    { hosts: 250, meanRps: 40, baseErrorRate: 0.005 },
+    { errors_x2: errors(2), dead_canary: dead },
+  ),
+  variant(
+    'bursty_errors',
+    'error counts with 12x the Poisson variance per reading',
+    { errorDispersion: 12 },
+    { errors_x2: errors(2), errors_x5: errors(5) },
+  ),
+  variant(
+    'canary_hardware',
+    'canaries on other hardware: 1.5x the error rate and 1.2x the latency, before and after',
+    { canaryHardware: { errors: 1.5, latency: 1.2 } },
+    { errors_x2: errors(2), 'latency_+10%': { errors: 1, latency: 1.1 } },
+  ),
+  variant(
+    'hot_control_host',
+    'one control host with 5x the error rate and latency of the rest',
+    { hotHost: 5 },
+    { errors_x2: errors(2) },
+  ),
+  variant(
+    'load_ramp',
+    'traffic ramps by up to ±100% over the deploy',
+    { drift: { ...DEFAULT_FLEET.drift, traffic: 1 } },
+    { errors_x2: errors(2), dead_canary: dead },
+  ),
+  variant(
+    'near_zero_traffic',
+    '0.2 req/s per host',
+    { meanRps: 0.2 },
+    { errors_x2: errors(2), dead_canary: dead },
+  ),
 ];
 
 interface Tally {
@@ -54,18 +147,22 @@ interface Tally {
 
 const emptyTally = (): Tally => ({ rollbacks: 0, paused: 0, times: [], canaryCatches: 0 });
 
-const params = { ...DEFAULT_FLEET, baselineSec };
-const tallies = new Map<string, Map<string, Tally>>();
 const started = performance.now();
 let judgeSeconds = 0;
 let phasedLooks = 0;
 
-scenarios.forEach((scenario, index) => {
-  const rng = createRng(seed * 1000 + index);
+/** Every judge over `deploys` traces of one regression; tallies by judge. */
+function runCase(
+  params: FleetParams,
+  regression: Regression,
+  deploys: number,
+  rngSeed: number,
+  label: string,
+) {
+  const rng = createRng(rngSeed);
   const byJudge = new Map<string, Tally>(ALL_JUDGES.map((j) => [j.name, emptyTally()]));
-  tallies.set(scenario.key, byJudge);
-  for (let d = 0; d < scenario.deploys; d++) {
-    const trace = simulateDeploy(params, scenario.regression, rng);
+  for (let d = 0; d < deploys; d++) {
+    const trace = simulateDeploy(params, regression, rng);
     const looks = looksOf(params, trace);
     for (const j of ALL_JUDGES) {
       const t0 = performance.now();
@@ -85,13 +182,13 @@ scenarios.forEach((scenario, index) => {
       if (outcome === 'regression') {
         tally.rollbacks++;
         tally.times.push(at);
-        if (at === params.soakSec) tally.canaryCatches++;
+        if (at <= params.soakSec) tally.canaryCatches++;
       } else if (outcome === 'inconclusive') tally.paused++;
     }
-    if ((d + 1) % 1000 === 0)
-      process.stderr.write(`${scenario.key}: ${d + 1}/${scenario.deploys}\n`);
+    if ((d + 1) % 1000 === 0) process.stderr.write(`${label}: ${d + 1}/${deploys}\n`);
   }
-});
+  return byJudge;
+}
 
 const median = (xs: number[]) => {
   if (xs.length === 0) return null;
@@ -100,31 +197,93 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
+interface Detection {
+  rate: number;
+  medianSeconds: number | null;
+  deploys: number;
+  inCanaryRate: number;
+  /** Share caught before any host beyond the canaries switched. */
+  canaryRate: number;
+  pausedRate: number;
+}
+
+interface ScenarioResult {
+  about: string;
+  falseRollbackRate: number;
+  inconclusiveRate: number;
+  nullDeploys: number;
+  detection: Record<string, Detection>;
+}
+
+const results = new Map<string, Map<string, ScenarioResult>>(); // judge -> scenario -> result
+for (const j of ALL_JUDGES) results.set(j.name, new Map());
+
+SCENARIOS.forEach((sc, si) => {
+  const cases: [string, Regression, number][] = [
+    ['null', NO_REGRESSION, sc.nullDeploys],
+    ...Object.entries(sc.regressions).map(
+      ([k, r]) => [k, r, sc.perRegression] as [string, Regression, number],
+    ),
+  ];
+  const tallies = new Map<string, Map<string, Tally>>();
+  cases.forEach(([key, regression, deploys], ci) =>
+    tallies.set(
+      key,
+      runCase(sc.params, regression, deploys, seed * 100_000 + si * 1000 + ci, `${sc.name}/${key}`),
+    ),
+  );
+  for (const j of ALL_JUDGES) {
+    const nullTally = tallies.get('null')!.get(j.name)!;
+    const detection: Record<string, Detection> = {};
+    for (const [key, , deploys] of cases.slice(1)) {
+      const t = tallies.get(key)!.get(j.name)!;
+      detection[key] = {
+        rate: t.rollbacks / deploys,
+        medianSeconds: median(t.times),
+        deploys,
+        inCanaryRate: t.canaryCatches / deploys,
+        canaryRate: t.canaryCatches / deploys,
+        pausedRate: t.paused / deploys,
+      };
+    }
+    for (const w of sc.within ?? []) {
+      const t = tallies.get(w.of)!.get(j.name)!;
+      const caught = t.times.filter((s) => s <= w.withinSec).length;
+      detection[w.key] = {
+        rate: caught / sc.perRegression,
+        medianSeconds: median(t.times.filter((s) => s <= w.withinSec)),
+        deploys: sc.perRegression,
+        inCanaryRate: caught / sc.perRegression,
+        canaryRate: caught / sc.perRegression,
+        pausedRate: t.paused / sc.perRegression,
+      };
+    }
+    results.get(j.name)!.set(sc.name, {
+      about: sc.about,
+      falseRollbackRate: nullTally.rollbacks / sc.nullDeploys,
+      inconclusiveRate: nullTally.paused / sc.nullDeploys,
+      nullDeploys: sc.nullDeploys,
+      detection,
+    });
+  }
+});
+
 const judges: Record<string, unknown> = {};
 for (const j of ALL_JUDGES) {
-  const nullTally = tallies.get('null')!.get(j.name)!;
-  const detection: Record<string, unknown> = {};
-  for (const s of scenarios.slice(1)) {
-    const t = tallies.get(s.key)!.get(j.name)!;
-    detection[s.key] = {
-      rate: t.rollbacks / s.deploys,
-      medianSeconds: median(t.times),
-      deploys: s.deploys,
-      inCanaryRate: t.canaryCatches / s.deploys,
-      pausedRate: t.paused / s.deploys,
-    };
-  }
+  const standard = results.get(j.name)!.get('standard')!;
   judges[j.name] = {
     description: j.description,
-    falseRollbackRate: nullTally.rollbacks / nullDeploys,
-    falsePauseRate: nullTally.paused / nullDeploys,
+    falseRollbackRate: standard.falseRollbackRate,
+    falsePauseRate: standard.inconclusiveRate,
     nullDeploys,
-    detection,
+    detection: standard.detection,
+    scenarios: Object.fromEntries(results.get(j.name)!),
   };
 }
 
 const date = new Date().toISOString().slice(0, 10);
 const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const params = DEFAULT_FLEET;
 const result = {
   command,
   seed,
@@ -139,70 +298,97 @@ const result = {
 };
 writeFileSync(path.join(values.out, 'judge.json'), JSON.stringify(result, null, 2) + '\n');
 
-// Markdown table.
+// Markdown tables.
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.01 && x > 0 ? 2 : 1)}%`;
+const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+const table = (head: string[], rows: string[][]) => [
+  row(head),
+  row(head.map(() => '---')),
+  ...rows.map(row),
+];
+const std = (name: string) => results.get(name)!.get('standard')!;
+const stdKeys = Object.keys(std('phased').detection);
+
 const lines = [
   '# Judge benchmark',
   '',
   `Command: \`${command}\`  `,
   `Seed: ${seed}. Date: ${date}. Machine: ${machine}. Wall time: ${result.wallSeconds.toFixed(0)} s.`,
   '',
-  `Fleet: ${params.hosts} hosts, ${params.meanRps} req/s mean per host (host factor lognormal sigma ${params.hostRateSigma}), ` +
+  `Standard fleet: ${params.hosts} hosts, ${params.meanRps} req/s mean per host (host factor lognormal sigma ${params.hostRateSigma}), ` +
     `error rate ${params.baseErrorRate * 100}% (host factor lognormal sigma ${params.hostErrorSigma}), error counts ` +
-    `negative binomial with variance ${params.errorDispersion}x the mean, latency ${params.latencyMs} ms (host sigma ${params.hostLatencySigma}, ` +
+    `negative binomial with variance ${params.errorDispersion}x the mean per reading, latency ${params.latencyMs} ms (host sigma ${params.hostLatencySigma}, ` +
     `reading noise ${params.latencyNoise * 100}%, per-host drift sd ${params.hostLatencyDrift * 100}%), fleet-wide drift over the deploy up to ` +
     `±${params.drift.traffic * 100}% traffic, ±${params.drift.errors * 100}% error rate, ±${params.drift.latency * 100}% latency. ` +
-    `Baseline ${params.baselineSec} s, ${params.canaryFraction * 100}% canary, ${params.soakSec} s soak, ${params.watchSec} s watch ` +
-    `looking every ${params.lookEverySec} s (${params.canaryFraction * 100}% of hosts held back as watch controls). Samples every ${params.intervalSec} s.`,
+    `The workflow's default timing (one reading every ${params.intervalSec} s, from the same DEFAULTS): baseline ${params.baselineSec} s, ` +
+    `${params.canaryFraction * 100}% canary, ${params.soakSec} s soak, ${params.watchSec} s watch looking every ${params.lookEverySec} s ` +
+    `(${params.canaryFraction * 100}% of hosts held back as watch controls).`,
   '',
-  'Rates are per deploy. Detection: share of deploys rolled back; median time from the canary switch (60 s = caught by the canary).',
+  'Rates are per deploy. Detection: share of deploys rolled back by the end of the watch (median seconds from the canary switch to the rollback; the canary look is at ' +
+    `${params.soakSec} s). \`late_errors_x3\` starts 180 s after the full switch; \`dead_canary\` is one canary serving nothing; ` +
+    '`errors_x3_20s` and `errors_x5_10s` count only catches within 20 s and 10 s of the canary switch.',
   '',
-  `| judge | false rollbacks (${nullDeploys} null) | ${scenarios
-    .slice(1)
-    .map((s) => s.key)
-    .join(' | ')} |`,
-  `| --- | --- | ${scenarios
-    .slice(1)
-    .map(() => '---')
-    .join(' | ')} |`,
-  ...ALL_JUDGES.map((j) => {
-    const r = judges[j.name] as {
-      falseRollbackRate: number;
-      detection: Record<string, { rate: number; medianSeconds: number | null }>;
-    };
-    const cells = scenarios
-      .slice(1)
-      .map((s) => {
-        const d = r.detection[s.key]!;
-        return `${pct(d.rate)} (${d.medianSeconds === null ? '-' : `${d.medianSeconds} s`})`;
-      })
-      .join(' | ');
-    return `| ${j.name} | ${pct(r.falseRollbackRate)} | ${cells} |`;
-  }),
+  ...table(
+    ['judge', `false rollbacks (${nullDeploys} null)`, ...stdKeys],
+    ALL_JUDGES.map((j) => {
+      const r = std(j.name);
+      return [
+        j.name,
+        pct(r.falseRollbackRate),
+        ...stdKeys.map((k) => {
+          const d = r.detection[k]!;
+          return `${pct(d.rate)} (${d.medianSeconds === null ? '-' : `${d.medianSeconds} s`})`;
+        }),
+      ];
+    }),
+  ),
   '',
-  'Caught within the 60 s canary (before any host beyond the canaries switched):',
+  'Caught at the canary look (before any host beyond the canaries switched):',
   '',
-  `| judge | ${scenarios
-    .slice(1)
-    .map((s) => s.key)
-    .join(' | ')} |`,
-  `| --- | ${scenarios
-    .slice(1)
-    .map(() => '---')
-    .join(' | ')} |`,
-  ...ALL_JUDGES.map((j) => {
-    const r = judges[j.name] as { detection: Record<string, { inCanaryRate: number }> };
-    return `| ${j.name} | ${scenarios
-      .slice(1)
-      .map((s) => pct(r.detection[s.key]!.inCanaryRate))
-      .join(' | ')} |`;
-  }),
+  ...table(
+    ['judge', ...stdKeys],
+    ALL_JUDGES.map((j) => [
+      j.name,
+      ...stdKeys.map((k) => pct(std(j.name).detection[k]!.canaryRate)),
+    ]),
+  ),
   '',
-  `phased also paused (inconclusive) ${pct((judges.phased as { falsePauseRate: number }).falsePauseRate)} of null deploys. ` +
-    `phased's judge took ${result.phasedJudgeMsPerLook.toFixed(2)} ms per look (100 hosts, 2 metrics).`,
+  `phased paused (inconclusive) ${pct(std('phased').inconclusiveRate)} of null deploys on the standard fleet. ` +
+    `phased's judge took ${result.phasedJudgeMsPerLook.toFixed(2)} ms per look.`,
+  '',
+  '## Scenarios',
+  '',
+  `Each with ${scenarioNull} null deploys and ${scenarioPerRegression} per regression; otherwise the standard fleet. ` +
+    'Cells: false rollbacks / inconclusive on null deploys, then per regression: caught at the canary look / by the end of the watch (median seconds).',
+  '',
+];
+for (const sc of SCENARIOS.slice(1)) {
+  const keys = Object.keys(sc.regressions);
+  lines.push(`### ${sc.name}: ${sc.about}`, '');
+  lines.push(
+    ...table(
+      ['judge', 'false rollbacks', 'inconclusive', ...keys],
+      ALL_JUDGES.map((j) => {
+        const r = results.get(j.name)!.get(sc.name)!;
+        return [
+          j.name,
+          pct(r.falseRollbackRate),
+          pct(r.inconclusiveRate),
+          ...keys.map((k) => {
+            const d = r.detection[k]!;
+            return `${pct(d.canaryRate)} / ${pct(d.rate)} (${d.medianSeconds === null ? '-' : `${d.medianSeconds} s`})`;
+          }),
+        ];
+      }),
+    ),
+    '',
+  );
+}
+lines.push(
+  'Not simulated yet: a tail-only latency regression (the simulator produces one mean latency per host and reading; it needs per-request latency histograms).',
   '',
   ...ALL_JUDGES.map((j) => `- **${j.name}**: ${j.description}`),
   '',
-];
+);
 writeFileSync(path.join(values.out, 'judge.md'), lines.join('\n'));
 process.stdout.write(lines.join('\n'));

@@ -6,6 +6,8 @@ import gammaFactory from '@stdlib/random-base-gamma';
 import mt19937 from '@stdlib/random-base-mt19937';
 import normalFactory from '@stdlib/random-base-normal';
 import poissonFactory from '@stdlib/random-base-poisson';
+import { parseDuration } from '../../src/config/duration.js';
+import { DEFAULTS } from '../../src/config/schema.js';
 
 export interface FleetParams {
   hosts: number;
@@ -31,16 +33,30 @@ export interface FleetParams {
   drift: { traffic: number; errors: number; latency: number };
   /** Per-host latency drift over the deploy (sd, relative). */
   hostLatencyDrift: number;
+  /** Canaries run on different hardware: their error rate and latency differ throughout. */
+  canaryHardware?: { errors: number; latency: number };
+  /** One non-canary host far hotter than the rest (error rate and latency multiplier). */
+  hotHost?: number;
 }
+
+const seconds = (d: string) => parseDuration(d)! / 1000;
+
+/**
+ * The workflow's own timing: a deploy reads every host once per `lookEvery`
+ * (src/config/schema.ts DEFAULTS), so one simulated interval is one reading.
+ */
+export const WORKFLOW_CADENCE = {
+  intervalSec: seconds(DEFAULTS.lookEvery),
+  lookEverySec: seconds(DEFAULTS.lookEvery),
+  baselineSec: seconds(DEFAULTS.baseline),
+  soakSec: seconds(DEFAULTS.soak),
+  watchSec: seconds(DEFAULTS.watch),
+};
 
 export const DEFAULT_FLEET: FleetParams = {
   hosts: 100,
   canaryFraction: 0.05,
-  intervalSec: 10,
-  baselineSec: 180,
-  soakSec: 60,
-  watchSec: 300,
-  lookEverySec: 30,
+  ...WORKFLOW_CADENCE,
   meanRps: 100,
   hostRateSigma: 0.3,
   baseErrorRate: 0.01,
@@ -57,6 +73,12 @@ export const DEFAULT_FLEET: FleetParams = {
 export interface Regression {
   errors: number;
   latency: number;
+  /** Multiplier on the requests a switched host serves (0: it does not start). */
+  traffic?: number;
+  /** Only this many canaries are affected (default: every switched host). */
+  canariesAffected?: number;
+  /** The regression starts this long after the full switch (canaries unaffected until then). */
+  startsAfterFullSec?: number;
 }
 
 export const NO_REGRESSION: Regression = { errors: 1, latency: 1 };
@@ -90,6 +112,8 @@ export function createRng(seed: number) {
   };
 }
 
+const all = (n: number) => Array.from({ length: n }, (_, h) => h);
+
 function sampleHosts(rng: Rng, n: number, k: number, exclude: Set<number>): number[] {
   const chosen: number[] = [];
   while (chosen.length < k) {
@@ -121,22 +145,32 @@ export function simulateDeploy(p: FleetParams, regression: Regression, rng: Rng)
   const latency = new Float64Array(n * intervals);
   // Gamma-Poisson mixture = negative binomial with variance `errorDispersion` x mean.
   const phi = p.errorDispersion;
+  const affected = new Set(canary.slice(0, regression.canariesAffected ?? canary.length));
+  const hot = p.hotHost === undefined ? -1 : all(n).find((h) => !isCanary.has(h))!;
+  const regressionFrom =
+    regression.startsAfterFullSec === undefined
+      ? 0
+      : fullAt + regression.startsAfterFullSec / p.intervalSec;
   for (let h = 0; h < n; h++) {
+    const hw = isCanary.has(h) ? p.canaryHardware : undefined;
+    const hotness = h === hot ? p.hotHost! : 1;
     const rate = p.meanRps * lognormal(p.hostRateSigma);
-    const errRate = p.baseErrorRate * lognormal(p.hostErrorSigma);
-    const lat = p.latencyMs * lognormal(p.hostLatencySigma);
+    const errRate = p.baseErrorRate * lognormal(p.hostErrorSigma) * (hw?.errors ?? 1) * hotness;
+    const lat = p.latencyMs * lognormal(p.hostLatencySigma) * (hw?.latency ?? 1) * hotness;
     const hostLatDrift = rng.normal(0, p.hostLatencyDrift);
     const newFrom = isCanary.has(h) ? canaryAt : isHoldback.has(h) ? Infinity : fullAt;
+    const hit = regression.canariesAffected === undefined || affected.has(h);
     for (let i = 0; i < intervals; i++) {
       const f = i / intervals;
-      const onNew = i >= newFrom;
-      const reqMean = rate * p.intervalSec * (1 + dTraffic * f);
-      const req = rng.poisson(reqMean);
-      const errMean = req * errRate * (1 + dErrors * f) * (onNew ? regression.errors : 1);
+      const bad = hit && i >= newFrom && i >= regressionFrom;
+      const reqMean =
+        rate * p.intervalSec * (1 + dTraffic * f) * (bad ? (regression.traffic ?? 1) : 1);
+      const req = reqMean > 0 ? rng.poisson(reqMean) : 0;
+      const errMean = req * errRate * (1 + dErrors * f) * (bad ? regression.errors : 1);
       const shape = errMean / (phi - 1);
       const err = errMean > 0 ? rng.poisson(rng.gamma(shape, shape / errMean)) : 0;
       const latMean =
-        lat * (1 + dLatency * f) * (1 + hostLatDrift * f) * (onNew ? regression.latency : 1);
+        lat * (1 + dLatency * f) * (1 + hostLatDrift * f) * (bad ? regression.latency : 1);
       const j = h * intervals + i;
       requests[j] = req;
       errors[j] = Math.min(err, req);

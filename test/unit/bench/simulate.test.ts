@@ -8,6 +8,8 @@ import {
   NO_REGRESSION,
   simulateDeploy,
 } from '../../../bench/judge/simulate.js';
+import { parseClusterConfig } from '../../../src/config/load.js';
+import { lookCounts, planRollout } from '../../../workflows/plan.js';
 
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const variance = (xs: number[]) => {
@@ -50,5 +52,35 @@ describe('fleet simulator', () => {
     ]);
     expect(looks[0]!.treated).toEqual(trace.canary);
     expect(looks[1]!.control).toEqual(trace.holdback);
+  });
+
+  it("reads and looks on the workflow's own cadence, from the same code", () => {
+    // One default configuration, as phased loads it, for the same 100 hosts.
+    const config = parseClusterConfig({
+      cluster: 'bench',
+      hosts: Array.from({ length: DEFAULT_FLEET.hosts }, (_, i) => ({
+        name: `h${i}`,
+        root: `/srv/h${i}`,
+      })),
+    });
+    const d = config.durations;
+    expect(DEFAULT_FLEET.intervalSec * 1000).toBe(d.lookEvery);
+    expect(DEFAULT_FLEET.lookEverySec * 1000).toBe(d.lookEvery);
+    expect(DEFAULT_FLEET.baselineSec * 1000).toBe(d.baseline);
+    expect(DEFAULT_FLEET.soakSec * 1000).toBe(d.soak);
+    expect(DEFAULT_FLEET.watchSec * 1000).toBe(d.watch);
+    const plan = planRollout({
+      hosts: config.hosts.map((h) => ({ ...h, address: '', tags: {} })),
+      canarySize: config.canary.size,
+      spreadBy: [],
+      waves: config.waves,
+      holdbackSize: config.holdback,
+      seed: 'bench',
+    });
+    const { watchLooks } = lookCounts(plan, d.watch, d.lookEvery);
+    const looks = looksOf(DEFAULT_FLEET, trace);
+    expect(looks.filter((l) => l.phase === 'watch')).toHaveLength(watchLooks);
+    expect(trace.canary).toHaveLength(plan.canaries.length);
+    expect(trace.holdback).toHaveLength(plan.holdback.length);
   });
 });
