@@ -698,8 +698,12 @@ class DeployRun {
   private series(): string[] {
     const out: string[] = [];
     for (const m of this.cfg.metrics) {
-      const second = m.kind === 'counter' ? m.exposure : m.kind === 'gauge' ? m.per : undefined;
-      for (const s of [m.series, second]) if (s !== undefined && !out.includes(s)) out.push(s);
+      // The same columns as metricColumns in src/judge/types.ts (workflow code imports only types).
+      const columns =
+        m.kind === 'quantile'
+          ? [...m.buckets.map(String), '+Inf'].map((le) => `${m.series}@le=${le}`)
+          : [m.series, m.kind === 'counter' ? m.exposure : m.kind === 'gauge' ? m.per : undefined];
+      for (const s of columns) if (s !== undefined && !out.includes(s)) out.push(s);
     }
     return out;
   }

@@ -97,13 +97,15 @@ function plannedMetrics(
   const thresholds = metricThresholds(metrics, alpha);
   return metrics.map((m, i) => {
     const threshold = thresholds[i]!;
-    if (m.kind === 'gauge') {
+    if (m.kind === 'gauge' || m.kind === 'quantile') {
       const rankFloor = smallestAttainableP(treated, control);
       const ranks = rankFloor < threshold;
+      const of =
+        m.kind === 'quantile' ? `per-host p${m.quantile * 100} changes` : 'per-host changes';
       return {
         name: m.name,
         kind: m.kind,
-        test: ranks ? 'rank test on per-host changes' : 't-test on per-host changes',
+        test: ranks ? `rank test on ${of}` : `t-test on ${of}`,
         threshold,
         bestP: ranks ? rankFloor : 0,
       };

@@ -112,6 +112,10 @@ const probe = z.discriminatedUnion('type', [
           series: seriesName,
           metric: z.string().min(1),
           labels: z.record(z.string(), z.string()).optional(),
+          /** A summary's quantile (0.99). */
+          quantile: z.number().gt(0).lt(1).optional(),
+          /** A histogram's buckets, for metrics of kind quantile. */
+          buckets: z.boolean().optional(),
         }),
       )
       .min(1),
@@ -143,6 +147,19 @@ const metric = z.discriminatedUnion('kind', [
     kind: z.literal('gauge'),
     series: seriesName,
     per: seriesName.optional(),
+  }),
+  // A quantile of a histogram the Prometheus probe reads with `buckets: true`.
+  z.object({
+    ...metricBase,
+    kind: z.literal('quantile'),
+    series: seriesName,
+    quantile: z.number().gt(0).lt(1),
+    buckets: z
+      .array(z.number().positive())
+      .min(1)
+      .refine((b) => b.every((x, i) => i === 0 || x > b[i - 1]!), {
+        message: 'list the bucket bounds in ascending order, as the histogram exposes them',
+      }),
   }),
   // Served requests per host: losing `tolerance` of them (default half) is a
   // regression. Derived from the counters' exposure series when not declared.
@@ -242,6 +259,11 @@ export const clusterConfigSchema = z
       else seen.set(h.name, i);
     });
     const produced = new Set(probeSeries(c.probes));
+    const histograms = new Set(
+      c.probes.flatMap((p) =>
+        p.type === 'prometheus' ? p.series.filter((x) => x.buckets).map((x) => x.series) : [],
+      ),
+    );
     const names = new Set<string>();
     c.metrics.forEach((m, i) => {
       if (names.has(m.name))
@@ -259,6 +281,18 @@ export const clusterConfigSchema = z
             ? ['per', m.per]
             : ['series', undefined],
       ];
+      if (m.kind === 'quantile' && produced.has(m.series) && !histograms.has(m.series))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'series'],
+          message: `${m.series} is not a histogram: read it with buckets: true in its prometheus probe`,
+        });
+      if (m.kind !== 'quantile' && histograms.has(m.series))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'kind'],
+          message: `${m.series} is a histogram's buckets: judge it with kind: quantile, or read its _sum and _count as plain series`,
+        });
       for (const [field, ref] of refs)
         if (ref !== undefined && !produced.has(ref))
           ctx.addIssue({

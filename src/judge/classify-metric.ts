@@ -3,6 +3,7 @@
 import { mannWhitneyGreater, smallestAttainableP } from '../stats/mann-whitney.js';
 import { normalUpperQuantile } from '../stats/distributions.js';
 import { rateRatioDid, type RateCell } from '../stats/rate-ratio.js';
+import { histogramQuantile } from '../stats/histogram.js';
 import { pooledTGreater } from '../stats/t-test.js';
 import { formatLevel, formatP, formatRate, formatRatio } from './format.js';
 import type {
@@ -13,7 +14,10 @@ import type {
   MetricEvidence,
   MetricSpec,
   MetricVerdict,
+  QuantileMetric,
+  Snapshot,
 } from './types.js';
+import { metricColumns } from './types.js';
 import { classifyTraffic } from './traffic.js';
 import { counterWindow, gaugeWindow } from './windows.js';
 
@@ -39,6 +43,8 @@ export function classifyMetric(metric: MetricSpec, ctx: MetricContext): MetricVe
       return classifyGauge(metric, ctx);
     case 'traffic':
       return classifyTraffic(metric, ctx);
+    case 'quantile':
+      return classifyGauge(metric, ctx);
   }
 }
 
@@ -225,9 +231,36 @@ const median = (xs: readonly number[]) => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
-function classifyGauge(m: GaugeMetric, ctx: MetricContext): MetricVerdict {
-  const canary = gaugeLevels(m, ctx, ctx.canary);
-  const control = gaugeLevels(m, ctx, ctx.control);
+/** Observations a host's window needs for its quantile to mean something (500 for p99). */
+export const minObservations = (q: number) => Math.ceil(5 / Math.max(1e-6, 1 - q));
+
+/** Each host's quantile before and since the switch, from its bucket increments. */
+function quantileLevels(m: QuantileMetric, ctx: MetricContext, hosts: readonly HostSeries[]) {
+  const cols = metricColumns(m).map(ctx.column);
+  const level = (snaps: readonly Snapshot[]) => {
+    const cumulative: number[] = [];
+    for (const col of cols) {
+      const w = counterWindow(snaps, col, undefined);
+      if (!w) return null;
+      cumulative.push(w.count);
+    }
+    if (cumulative.at(-1)! < minObservations(m.quantile)) return null;
+    return histogramQuantile(m.quantile, m.buckets, cumulative);
+  };
+  const out: GaugeLevels[] = [];
+  for (const h of hosts) {
+    const before = level(h.before);
+    const after = level(h.after);
+    if (before !== null && after !== null) out.push({ before, after });
+  }
+  return out;
+}
+
+function classifyGauge(m: GaugeMetric | QuantileMetric, ctx: MetricContext): MetricVerdict {
+  const levels = (hosts: readonly HostSeries[]) =>
+    m.kind === 'gauge' ? gaugeLevels(m, ctx, hosts) : quantileLevels(m, ctx, hosts);
+  const canary = levels(ctx.canary);
+  const control = levels(ctx.control);
   const base = emptyEvidence(m, ctx, canary.length, control.length);
   const missing = missingDataReason({ canary: canary.length, control: control.length }, ctx);
   if (missing) return inconclusive(m, missing, base);
@@ -266,8 +299,9 @@ function classifyGauge(m: GaugeMetric, ctx: MetricContext): MetricVerdict {
         : { t: test.t, degreesOfFreedom: test.degreesOfFreedom },
   };
   const verdict = test.pValue < ctx.threshold ? 'regression' : 'pass';
+  const q = m.kind === 'quantile' ? `p${formatLevel(m.quantile * 100)} ` : '';
   const reason =
-    `${m.name}: canary ${formatLevel(evidence.canaryAfter!)} vs control ${formatLevel(evidence.controlAfter!)} ` +
+    `${m.name}: canary ${q}${formatLevel(evidence.canaryAfter!)} vs control ${q}${formatLevel(evidence.controlAfter!)} ` +
     `(${formatRatio(ratio)} vs own baselines, tolerated ${formatRatio(tol)}), ` +
     `${test.name} p=${formatP(test.pValue)} ${verdict === 'regression' ? '<' : '>='} ${formatP(ctx.threshold)} -> ${verdict}`;
   return { metric: m.name, verdict, critical: m.critical, reason, evidence };

@@ -70,7 +70,40 @@ export interface TrafficMetric extends MetricBase {
   series: string;
 }
 
-export type MetricSpec = CounterMetric | GaugeMetric | TrafficMetric;
+/**
+ * A quantile (p99 latency) of a histogram, per host and window, from the
+ * increments of its cumulative buckets; judged like a gauge, by per-host
+ * changes against the control's.
+ */
+export interface QuantileMetric extends MetricBase {
+  kind: 'quantile';
+  /** The histogram's series: its buckets are the columns bucketSeries(series, bound). */
+  series: string;
+  /** 0.99 for p99. */
+  quantile: number;
+  /** The histogram's finite bucket bounds, ascending (the +Inf bucket is implied). */
+  buckets: number[];
+}
+
+export type MetricSpec = CounterMetric | GaugeMetric | TrafficMetric | QuantileMetric;
+
+/** The column of one histogram bucket: `latency@le=0.25`, `latency@le=+Inf`. */
+export const bucketSeries = (series: string, le: number | '+Inf') =>
+  `${series}@le=${le === '+Inf' ? '+Inf' : String(le)}`;
+
+/** The columns a metric reads, in order. */
+export function metricColumns(m: MetricSpec): string[] {
+  switch (m.kind) {
+    case 'counter':
+      return m.exposure === undefined ? [m.series] : [m.series, m.exposure];
+    case 'gauge':
+      return m.per === undefined ? [m.series] : [m.series, m.per];
+    case 'traffic':
+      return [m.series];
+    case 'quantile':
+      return [...m.buckets.map((b) => bucketSeries(m.series, b)), bucketSeries(m.series, '+Inf')];
+  }
+}
 
 /** Default share of its traffic a host may lose before the loss is a regression. */
 export const DEFAULT_TRAFFIC_DROP = 0.5;

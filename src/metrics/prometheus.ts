@@ -1,7 +1,8 @@
-// Scrapes a Prometheus text-format endpoint on the host and sums the samples
-// of each wanted series (optionally only those whose labels match). Parsing
-// is done by parse-prometheus-text-format rather than by hand.
-import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+// Scrapes a Prometheus text-format endpoint on the host and reads each wanted
+// series from it: a sum of matching samples, a histogram's buckets, or a
+// summary's quantile (see exposition.ts for the parsing).
+import { bucketSeries } from '../judge/types.js';
+import { parseSamples } from './exposition.js';
 import { ProbeError, type Probe, type ProbeContext } from './types.js';
 
 export interface PrometheusSeries {
@@ -11,6 +12,14 @@ export interface PrometheusSeries {
   metric: string;
   /** Only samples whose labels match every entry (a value may be a /regex/). */
   labels?: Record<string, string>;
+  /** A summary's precomputed quantile (0.99): its value on the one matching sample. */
+  quantile?: number;
+  /**
+   * A histogram's cumulative buckets: one value per bucket bound, named
+   * `<series>@le=<bound>` (and `@le=+Inf`), summed over matching samples. A
+   * metric of kind quantile turns them into a quantile per host and window.
+   */
+  buckets?: boolean;
 }
 
 export interface PrometheusProbeOptions {
@@ -21,7 +30,7 @@ export interface PrometheusProbeOptions {
   series: PrometheusSeries[];
 }
 
-function labelMatches(want: Record<string, string> | undefined, have: Record<string, string> = {}) {
+function labelMatches(want: Record<string, string> | undefined, have: Record<string, string>) {
   if (!want) return true;
   return Object.entries(want).every(([k, v]) => {
     const actual = have[k] ?? '';
@@ -31,29 +40,42 @@ function labelMatches(want: Record<string, string> | undefined, have: Record<str
   });
 }
 
-/** Sums each wanted series over the parsed exposition text; missing series are absent. */
+/** Labels that split one series into parts (buckets, quantiles), unless asked for by name. */
+const PART_LABELS = ['le', 'quantile'];
+
+/**
+ * Each wanted series from the exposition text: the sum of the samples of
+ * that name whose labels match (a counter, a gauge, a histogram's _sum or
+ * _count); a histogram's cumulative buckets (`buckets`), summed per bound
+ * over the matching label sets; or a summary's quantile, from the one
+ * matching sample. Series the text lacks are absent.
+ */
 export function selectSeries(text: string, wanted: readonly PrometheusSeries[]) {
-  const families = parsePrometheusTextFormat(text);
+  const samples = parseSamples(text);
   const values: Record<string, number> = {};
+  const matching = (name: string, w: PrometheusSeries) =>
+    samples.filter((s) => s.name === name && labelMatches(w.labels, s.labels));
   for (const w of wanted) {
-    let total: number | undefined;
-    for (const f of families) {
-      const field =
-        f.name === w.metric
-          ? 'value'
-          : `${f.name}_sum` === w.metric
-            ? 'sum'
-            : `${f.name}_count` === w.metric
-              ? 'count'
-              : undefined;
-      if (!field) continue;
-      for (const sample of f.metrics) {
-        const raw = sample[field];
-        if (raw === undefined || !labelMatches(w.labels, sample.labels)) continue;
-        total = (total ?? 0) + Number(raw);
+    if (w.buckets) {
+      for (const s of matching(`${w.metric}_bucket`, w)) {
+        const le = s.labels.le;
+        if (le === undefined) continue;
+        const key = bucketSeries(w.series, le === '+Inf' ? '+Inf' : Number(le));
+        values[key] = (values[key] ?? 0) + s.value;
       }
+      continue;
     }
-    if (total !== undefined && Number.isFinite(total)) values[w.series] = total;
+    if (w.quantile !== undefined) {
+      const q = matching(w.metric, w).filter((s) => Number(s.labels.quantile) === w.quantile);
+      if (q.length === 1 && Number.isFinite(q[0]!.value)) values[w.series] = q[0]!.value;
+      continue;
+    }
+    const parts = matching(w.metric, w).filter((s) =>
+      PART_LABELS.every((l) => s.labels[l] === undefined || w.labels?.[l] !== undefined),
+    );
+    if (parts.length === 0) continue;
+    const total = parts.reduce((sum, s) => sum + s.value, 0);
+    if (Number.isFinite(total)) values[w.series] = total;
   }
   return values;
 }
@@ -86,7 +108,7 @@ export function prometheusProbe(options: PrometheusProbeOptions): Probe {
         );
       }
       for (const s of options.series)
-        if (!(s.series in values))
+        if (s.buckets ? !(bucketSeries(s.series, '+Inf') in values) : !(s.series in values))
           throw new ProbeError(
             host.name,
             'prometheus',

@@ -132,3 +132,45 @@ describe('every configuration that loads can decide', () => {
     expect(planDeploy(config).looks.every((l) => l.metrics.length === 0)).toBe(true);
   });
 });
+
+describe('quantile metrics', () => {
+  const withHistogram = (metric: Record<string, unknown>, buckets = true) =>
+    cluster(20, {
+      probes: [
+        { type: 'command', argv: ['stats'], series: ['requests', 'errors'] },
+        {
+          type: 'prometheus',
+          port: 9100,
+          series: [{ series: 'latency', metric: 'http_request_duration_seconds', buckets }],
+        },
+      ],
+      metrics: [metric],
+    });
+  const p99 = {
+    name: 'p99',
+    kind: 'quantile',
+    series: 'latency',
+    quantile: 0.99,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1],
+    tolerance: 0.2,
+    critical: true,
+  };
+
+  it('loads a p99 of a histogram the Prometheus probe reads with buckets: true, and plans it', () => {
+    const plan = planDeploy(parseClusterConfig(withHistogram(p99)));
+    expect(plan.looks[0]!.metrics[0]).toMatchObject({ name: 'p99', kind: 'quantile' });
+    expect(plan.looks[0]!.metrics[0]!.test).toContain('per-host p99 changes');
+  });
+
+  it('refuses a quantile of a plain series, a counter on buckets, and unsorted bounds', () => {
+    expect(problems(withHistogram(p99, false))).toContain(
+      'metrics[0].series: latency is not a histogram: read it with buckets: true in its prometheus probe',
+    );
+    expect(
+      problems(withHistogram({ name: 'lat', kind: 'gauge', series: 'latency', tolerance: 0.1 })),
+    ).toContain("metrics[0].kind: latency is a histogram's buckets: judge it with kind: quantile");
+    expect(problems(withHistogram({ ...p99, buckets: [0.5, 0.1] }))).toContain(
+      'list the bucket bounds in ascending order',
+    );
+  });
+});

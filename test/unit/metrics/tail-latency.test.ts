@@ -1,0 +1,162 @@
+// Tail latency from Prometheus exposition text: histogram buckets become one
+// column per bound, a quantile per host and window comes from their
+// increments (checked against hand computations), summaries give their own
+// quantiles, and the judge catches a regression only the tail shows.
+import { describe, expect, it } from 'vitest';
+import { judge, type HostSeries, type MetricSpec } from '../../../src/judge/index.js';
+import { bucketSeries } from '../../../src/judge/types.js';
+import { selectSeries } from '../../../src/metrics/prometheus.js';
+import { histogramQuantile } from '../../../src/stats/histogram.js';
+
+const EXPOSITION = `# HELP http_request_duration_seconds Request latency.
+# TYPE http_request_duration_seconds histogram
+http_request_duration_seconds_bucket{route="/",le="0.05"} 240
+http_request_duration_seconds_bucket{route="/",le="0.1"} 900
+http_request_duration_seconds_bucket{route="/",le="0.5"} 990
+http_request_duration_seconds_bucket{route="/",le="+Inf"} 1000
+http_request_duration_seconds_sum{route="/"} 71.2
+http_request_duration_seconds_count{route="/"} 1000
+http_request_duration_seconds_bucket{route="/api",le="0.05"} 10
+http_request_duration_seconds_bucket{route="/api",le="0.1"} 50
+http_request_duration_seconds_bucket{route="/api",le="0.5"} 95
+http_request_duration_seconds_bucket{route="/api",le="+Inf"} 100
+http_request_duration_seconds_sum{route="/api"} 20.5
+http_request_duration_seconds_count{route="/api"} 100
+# TYPE rpc_duration_seconds summary
+rpc_duration_seconds{quantile="0.5"} 0.047
+rpc_duration_seconds{quantile="0.99"} 0.766
+rpc_duration_seconds_sum 17560.4
+rpc_duration_seconds_count 2693
+`;
+
+describe('histogram buckets and summary quantiles from exposition text', () => {
+  it('sums each bucket over the matching label sets, one column per bound', () => {
+    expect(
+      selectSeries(EXPOSITION, [
+        { series: 'latency', metric: 'http_request_duration_seconds', buckets: true },
+      ]),
+    ).toEqual({
+      'latency@le=0.05': 250,
+      'latency@le=0.1': 950,
+      'latency@le=0.5': 1085,
+      'latency@le=+Inf': 1100,
+    });
+    expect(
+      selectSeries(EXPOSITION, [
+        {
+          series: 'api',
+          metric: 'http_request_duration_seconds',
+          labels: { route: '/api' },
+          buckets: true,
+        },
+      ]),
+    ).toEqual({ 'api@le=0.05': 10, 'api@le=0.1': 50, 'api@le=0.5': 95, 'api@le=+Inf': 100 });
+  });
+
+  it("reads a summary's quantile", () => {
+    expect(
+      selectSeries(EXPOSITION, [{ series: 'p99', metric: 'rpc_duration_seconds', quantile: 0.99 }]),
+    ).toEqual({ p99: 0.766 });
+  });
+
+  it('interpolates a quantile inside its bucket, as histogram_quantile does', () => {
+    const bounds = [0.05, 0.1, 0.5];
+    // Route "/": rank 0.99 * 1000 = 990 is the last of the 0.1-0.5 bucket: 0.5.
+    expect(histogramQuantile(0.99, bounds, [240, 900, 990, 1000])).toBeCloseTo(0.5, 12);
+    // Rank 500 falls in 0.05-0.1 (240 below, 660 inside): 0.05 + 0.05 * 260 / 660.
+    expect(histogramQuantile(0.5, bounds, [240, 900, 990, 1000])).toBeCloseTo(
+      0.05 + (0.05 * 260) / 660,
+      12,
+    );
+    // The first bucket starts at 0: rank 120 of 240 in 0-0.05 is 0.025.
+    expect(histogramQuantile(0.12, bounds, [240, 900, 990, 1000])).toBeCloseTo(0.025, 12);
+    // A rank in the +Inf bucket answers the highest finite bound.
+    expect(histogramQuantile(0.999, bounds, [240, 900, 990, 1000])).toBe(0.5);
+    expect(histogramQuantile(0.5, bounds, [0, 0, 0, 0])).toBeNull();
+  });
+});
+
+describe('the judge on a quantile', () => {
+  const bounds = [0.025, 0.05, 0.1, 0.25, 0.5, 1];
+  const columns = [
+    ...bounds.map((b) => bucketSeries('latency', b)),
+    bucketSeries('latency', '+Inf'),
+  ];
+  const p99: MetricSpec = {
+    name: 'p99_latency',
+    kind: 'quantile',
+    series: 'latency',
+    quantile: 0.99,
+    buckets: bounds,
+    worse: 'higher',
+    tolerance: 0.1,
+    critical: true,
+  };
+  /** 10,000 requests per window: most under 50 ms, a tail that `slowTail` moves from 0.1-0.25 s to 0.5-1 s. */
+  const window = (slowTail: boolean, jitter: number) => {
+    const perBucket = slowTail
+      ? [2000, 6000, 1700, 150, 50, 100, 0]
+      : [2000, 6000, 1700 + jitter, 250 - jitter, 50, 0, 0];
+    let sum = 0;
+    return perBucket.map((n) => (sum += n));
+  };
+  const host = (name: string, slowAfter: boolean, i: number): HostSeries => {
+    const before = window(false, i % 7);
+    const after = window(slowAfter, (i * 3) % 7);
+    return {
+      host: name,
+      before: [
+        { t: 0, v: columns.map(() => 0) },
+        { t: 60_000, v: before },
+      ],
+      after: [
+        { t: 60_000, v: before },
+        { t: 120_000, v: before.map((x, k) => x + after[k]!) },
+      ],
+    };
+  };
+  const fleet = (slow: boolean) => ({
+    series: columns,
+    metrics: [p99],
+    alpha: 0.001,
+    canary: Array.from({ length: 5 }, (_, i) => host(`c${i}`, slow, i)),
+    control: Array.from({ length: 40 }, (_, i) => host(`h${i}`, false, i + 5)),
+  });
+
+  it('passes a canary whose tail is like the control', () => {
+    const m = judge(fleet(false)).metrics[0]!;
+    expect(m.verdict).toBe('pass');
+  });
+
+  it('catches a regression only the tail shows, in p99 terms', () => {
+    const m = judge(fleet(true)).metrics[0]!;
+    expect(m.verdict).toBe('regression');
+    expect(m.reason).toMatch(
+      /^p99_latency: canary p99 0\.\d+ vs control p99 0\.\d+ \(x\d\.\d+ vs own baselines, tolerated x1\.10\), rank p=[\d.e-]+ < 0\.001 -> regression$/,
+    );
+    expect(m.evidence.canaryAfter!).toBeGreaterThanOrEqual(0.5);
+    expect(m.evidence.controlAfter!).toBeLessThan(0.25);
+  });
+});
+
+describe('exposition lines', () => {
+  it('reads escaped label values, special values and timestamps, and names a bad line', async () => {
+    const { parseSamples } = await import('../../../src/metrics/exposition.js');
+    expect(
+      parseSamples(
+        [
+          '# TYPE x gauge',
+          'x{path="/a\\"b\\\\c",msg="line\\nbreak"} +Inf 1700000000000',
+          'y -1.5e3',
+          'z{} NaN',
+        ].join('\n'),
+      ),
+    ).toEqual([
+      { name: 'x', labels: { path: '/a"b\\c', msg: 'line\nbreak' }, value: Infinity },
+      { name: 'y', labels: {}, value: -1500 },
+      { name: 'z', labels: {}, value: NaN },
+    ]);
+    expect(() => parseSamples('ok 1\nbad{le="1" 2')).toThrow('line 2:');
+    expect(() => parseSamples('x one')).toThrow('"one" is not a sample value');
+  });
+});
