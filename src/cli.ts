@@ -409,6 +409,12 @@ program
       Number,
     ),
   )
+  .addOption(
+    new Option(
+      '--bad-tail-ms <ms>',
+      'a tail-only bad build instead: every 10th request takes this much longer, errors unchanged (judged on p95 latency)',
+    ).argParser(Number),
+  )
   .option('--keep-open', 'after the report, keep Temporal and its UI up until Ctrl-C')
   .action(
     async (opts: {
@@ -417,6 +423,7 @@ program
       transport: 'auto' | 'ssh' | 'local';
       badErrorRate: number;
       badLatencyMs?: number;
+      badTailMs?: number;
       keepOpen?: boolean;
     }) => {
       const started = Date.now();
@@ -434,6 +441,7 @@ program
           transport: opts.transport,
           badErrorRate: opts.badErrorRate,
           badLatencyMs: opts.badLatencyMs,
+          badTailMs: opts.badTailMs,
           signal: interrupt.signal,
         });
         console.log(demoReport(result, server.uiUrl, server.namespace));

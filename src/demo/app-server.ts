@@ -16,6 +16,8 @@ export interface Behaviour {
   errorRate: number;
   /** Time each request takes. */
   latencyMs: number;
+  /** Extra time every 10th request takes (a tail-only regression: the mean barely moves). */
+  tailMs?: number;
   /**
    * 'fails': the build's web server does not come up. The host then answers
    * nothing, metrics included (it resets every connection), as a host whose
@@ -31,6 +33,9 @@ export interface AppServer {
 }
 
 export const RELEASE_HEADER = 'x-phased-release';
+
+/** Upper bounds (seconds) of the demo's latency histogram. */
+export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
 export async function startAppServer({
   name,
@@ -51,6 +56,8 @@ export async function startAppServer({
   const behaviours = new Map<string, Behaviour>(); // by release directory: releases are immutable
   const served = new Map<string, number>();
   const totals = { requests: 0, errors: 0, durationMs: 0 };
+  // Cumulative latency histogram, in seconds, as a Prometheus client keeps one.
+  const buckets = DURATION_BUCKETS.map(() => 0);
 
   async function release(): Promise<{ dir: string; behaviour: Behaviour } | null> {
     let dir: string;
@@ -75,6 +82,13 @@ export async function startAppServer({
       `demo_http_errors_total ${totals.errors}`,
       '# TYPE demo_http_duration_ms_sum counter',
       `demo_http_duration_ms_sum ${totals.durationMs}`,
+      '# TYPE demo_http_duration_seconds histogram',
+      ...DURATION_BUCKETS.map(
+        (le, i) => `demo_http_duration_seconds_bucket{le="${le}"} ${buckets[i]}`,
+      ),
+      `demo_http_duration_seconds_bucket{le="+Inf"} ${totals.requests}`,
+      `demo_http_duration_seconds_sum ${totals.durationMs / 1000}`,
+      `demo_http_duration_seconds_count ${totals.requests}`,
       '',
     ].join('\n');
   }
@@ -100,13 +114,17 @@ export async function startAppServer({
       served.set(dir, n + 1);
       // The (n+1)th request fails when it crosses a multiple of 1/errorRate.
       const fail = Math.floor((n + 1) * behaviour.errorRate) > Math.floor(n * behaviour.errorRate);
-      await delay(behaviour.latencyMs);
+      const slow = behaviour.tailMs !== undefined && (n + 1) % 10 === 0;
+      await delay(behaviour.latencyMs + (slow ? behaviour.tailMs! : 0));
       const status = fail ? 500 : 200;
       const body = fail ? 'internal error\n' : await readFile(path.join(dir, 'index.html'));
       res.writeHead(status, { [RELEASE_HEADER]: behaviour.revision }).end(body);
       const ms = Math.round(performance.now() - started);
       totals.requests++;
       totals.durationMs += ms;
+      DURATION_BUCKETS.forEach((le, i) => {
+        if (ms / 1000 <= le) buckets[i]!++;
+      });
       const stamp = new Date().toISOString();
       accessLog.write(
         `${stamp} ${req.method} ${req.url} ${status} ${ms}ms ${behaviour.revision}\n`,

@@ -23,7 +23,7 @@ import { startPhasedWorker } from '../worker.js';
 import { queueWorkflowId } from '../../workflows/cluster-queue.js';
 import { statusQuery, type deploy as deployWorkflow } from '../../workflows/deploy.js';
 import type { DeployOutcome } from '../../workflows/model.js';
-import { startAppServer, type AppServer, type Behaviour } from './app-server.js';
+import { DURATION_BUCKETS, startAppServer, type AppServer, type Behaviour } from './app-server.js';
 import { writeBuild } from './builds.js';
 import { sshdAvailable, startSshdFleet, type SshdFleet } from './sshd-fleet.js';
 import { startTraffic, type Response, type Traffic } from './traffic.js';
@@ -38,6 +38,8 @@ export interface DemoOptions {
   /** The bad build's behaviour. */
   badErrorRate?: number;
   badLatencyMs?: number;
+  /** A tail-only bad build: every 10th request this much slower, errors unchanged; judged on p95. */
+  badTailMs?: number;
   /** Shortened for the demo; the same code paths as the defaults. */
   durations?: { baseline: string; soak: string; watch: string; lookEvery: string };
   /** First octet of the hosts' loopback addresses (127.0.0.x). */
@@ -107,6 +109,8 @@ export function demoConfig(
   metricsPort: number,
   durations: DemoOptions['durations'],
   ssh?: SshdFleet,
+  /** Judge p95 latency too (the tail-only bad build). */
+  tail = false,
 ): ClusterConfig {
   return parseClusterConfig({
     cluster,
@@ -141,6 +145,7 @@ export function demoConfig(
         series: [
           { series: 'served', metric: 'demo_http_requests_total' },
           { series: 'duration_ms', metric: 'demo_http_duration_ms_sum' },
+          { series: 'duration', metric: 'demo_http_duration_seconds', buckets: true },
         ],
       },
     ],
@@ -173,6 +178,20 @@ export function demoConfig(
         tolerance: 0.5,
         minExposure: 300,
       },
+      // p95 from the app's latency histogram: the tail a mean hides.
+      ...(tail
+        ? [
+            {
+              name: 'p95_latency',
+              kind: 'quantile',
+              series: 'duration',
+              quantile: 0.95,
+              buckets: DURATION_BUCKETS,
+              tolerance: 0.5,
+              critical: true,
+            },
+          ]
+        : []),
     ],
   });
 }
@@ -273,14 +292,18 @@ async function demo(options: DemoOptions, stops: (() => Promise<void>)[]): Promi
     metricsPort,
     options.durations,
     ssh,
+    options.badTailMs !== undefined,
   );
   const builds = path.join(dir, 'builds');
   const v1 = writeBuild(builds, { revision: 'v1', ...BASE });
   const good = writeBuild(builds, { revision: 'good', ...BASE });
+  const tail = options.badTailMs;
   const bad = writeBuild(builds, {
     revision: 'bad',
-    errorRate: BASE.errorRate + (options.badErrorRate ?? DEMO_BAD_ERROR_RATE),
+    errorRate:
+      BASE.errorRate + (tail === undefined ? (options.badErrorRate ?? DEMO_BAD_ERROR_RATE) : 0),
     latencyMs: options.badLatencyMs ?? BASE.latencyMs,
+    ...(tail === undefined ? {} : { tailMs: tail }),
   });
 
   // The state an earlier deploy would have left: v1 live everywhere.
@@ -347,7 +370,9 @@ async function demo(options: DemoOptions, stops: (() => Promise<void>)[]): Promi
   const badReport = await deploy(
     'bad',
     bad,
-    `${Math.round((options.badErrorRate ?? DEMO_BAD_ERROR_RATE) * 100)}% more requests fail`,
+    tail === undefined
+      ? `${Math.round((options.badErrorRate ?? DEMO_BAD_ERROR_RATE) * 100)}% more requests fail`
+      : `every 10th request takes ${tail} ms longer`,
   );
   const crash = writeBuild(builds, { revision: 'crash', ...BASE, startup: 'fails' });
   const crashReport = await deploy('crash', crash, 'its web server does not start');
