@@ -27,6 +27,11 @@ function hostError(
   return new PhasedError({ code, problem: `${host.name}: ${problem}`, fix, retryable, cause });
 }
 
+const SSH_UNREACHABLE =
+  /ssh: (connect to host .*: (connection refused|connection timed out|no route to host|network is unreachable)|could not resolve hostname)/i;
+
+/** True when rsync failed because its ssh could not connect (the host is down or unreachable). */
+export const rsyncCouldNotConnect = (message: string) => SSH_UNREACHABLE.test(message);
 // Retrying cannot fix these: someone has to change the host.
 const PERMISSION = /permission denied|read-only file system|operation not permitted/i;
 const permissionFix = (host: Host) => `give the deploy user write access to ${host.root}`;
@@ -197,6 +202,16 @@ export async function stageRelease(
     }));
   } catch (cause) {
     const message = describeCause(cause);
+    // rsync's own ssh could not connect: the host is down, whichever step saw it first.
+    if (rsyncCouldNotConnect(message))
+      throw hostError(
+        host,
+        'HOST_UNREACHABLE',
+        `cannot reach ${host.address} over SSH: rsync could not connect to copy ${revision}: ${message}`,
+        'check that the host is up and reachable; phased retries with backoff',
+        true,
+        cause,
+      );
     const full = /no space left/i.test(message);
     const denied = PERMISSION.test(message);
     throw hostError(
