@@ -216,7 +216,11 @@ async function follow(handle: WorkflowHandle<typeof deploy>, quiet: boolean | un
   let failure: { err: unknown } | undefined;
   const waitForResult = (): void =>
     void handle.result().then(
-      (o) => void (outcome = o),
+      (o) => {
+        // The server answered with the result: an outage, if any, is over.
+        notes.up();
+        outcome = o;
+      },
       async (err: unknown) => {
         if (!isUnreachable(err)) return void (failure = { err });
         notes.down();

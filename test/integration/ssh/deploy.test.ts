@@ -155,7 +155,7 @@ describe('deploys over SSH on 5 sshd hosts', () => {
     expect(good.outcome).toBe('done');
     expect(good.verdicts[0]).toMatchObject({ phase: 'canary', verdict: 'pass' });
 
-    expect(bad.outcome).toBe('rolled_back');
+    expect(bad.outcome, `bad: ${bad.summary}; ${JSON.stringify(bad.verdicts)}`).toBe('rolled_back');
     expect(bad.rolledBack).toHaveLength(1);
     expect(bad.verdicts[0]!.metrics[0]).toMatch(
       /^http_5xx: canary \d+% vs control [\d.]+% .* -> regression$/,
