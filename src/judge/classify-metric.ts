@@ -181,6 +181,9 @@ function classifyCounter(m: CounterMetric, ctx: MetricContext): MetricVerdict {
       canaryExposure: r.treated.exposure,
     },
   };
+  // A test that could not compute its p-value decides nothing: never a pass.
+  if (Number.isNaN(pValue))
+    return inconclusive(m, 'the rate test gave no p-value (degenerate data)', evidence);
   const verdict = pValue < ctx.threshold ? 'regression' : 'pass';
   if (verdict === 'pass' && ctx.requireEnoughData) {
     const short = notEnoughToPass(r, tol, ctx.threshold);
@@ -298,6 +301,8 @@ function classifyGauge(m: GaugeMetric | QuantileMetric, ctx: MetricContext): Met
         ? { u: test.u, exact: test.method === 'exact' ? 1 : 0 }
         : { t: test.t, degreesOfFreedom: test.degreesOfFreedom },
   };
+  if (Number.isNaN(test.pValue))
+    return inconclusive(m, `the ${test.name} gave no p-value (degenerate data)`, evidence);
   const verdict = test.pValue < ctx.threshold ? 'regression' : 'pass';
   const q = m.kind === 'quantile' ? `p${formatLevel(m.quantile * 100)} ` : '';
   const reason =

@@ -197,10 +197,15 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
     };
   });
 
-  const judged = results.flatMap((r) => (r.kind === 'judged' ? [r] : []));
+  // A host whose test gave no p-value is treated as missing, never as a pass.
+  const judged = results.flatMap((r) =>
+    r.kind === 'judged' && !Number.isNaN(r.pValue) ? [r] : [],
+  );
   const silent = results.filter((r) => r.kind === 'silent');
   const lost = judged.filter((r) => r.pValue < hostThreshold);
-  const missing = results.filter((r) => r.kind === 'missing');
+  const missing = results.filter(
+    (r) => r.kind === 'missing' || (r.kind === 'judged' && Number.isNaN(r.pValue)),
+  );
   const perHost = (rs: Rate[]) =>
     rs.length === 0 ? 0 : rs.reduce((s, r) => s + r.count / r.seconds, 0) / rs.length;
   // Hosts that stopped answering serve nothing as far as anyone can tell.
