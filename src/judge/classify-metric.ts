@@ -32,6 +32,12 @@ export interface MetricContext {
   limits: DataLimits;
 }
 
+/**
+ * Weight of the Poisson prior on a rate test's dispersion, in hosts: enough
+ * that five hosts can tell x20 from noise, little beside a hundred.
+ */
+export const DISPERSION_PRIOR_DF = 5;
+
 /** Default least canary exposure: requests for rates per request, seconds otherwise. */
 export const DEFAULT_MIN_EXPOSURE = { perRequest: 1000, perSecond: 30 };
 
@@ -162,6 +168,7 @@ function classifyCounter(m: CounterMetric, ctx: MetricContext): MetricVerdict {
   const r = rateRatioDid(canary, control, {
     nullLogRatio: Math.log(tol),
     alternative: m.worse === 'higher' ? 'greater' : 'less',
+    priorDf: DISPERSION_PRIOR_DF,
   });
   const pValue = r.pValue;
   const evidence: MetricEvidence = {

@@ -66,9 +66,21 @@ function pearsonSum(units: readonly RateCell[]): number {
  * effect does not inflate it); never below 1.
  */
 export function pooledDispersion(...groups: (readonly RateCell[])[]): number {
-  const df = groups.reduce((s, g) => s + Math.max(0, g.length - 1), 0);
-  if (df === 0) return 1;
-  return Math.max(1, groups.reduce((s, g) => s + (g.length > 1 ? pearsonSum(g) : 0), 0) / df);
+  return moderatedDispersion(groups, 0).dispersion;
+}
+
+/**
+ * The pooled dispersion moderated by a prior of Poisson counts (dispersion 1)
+ * worth `priorDf` units: (priorDf + Pearson sum) / (priorDf + units' df),
+ * never below 1, with those degrees of freedom. With a handful of hosts the
+ * estimate alone has two or three degrees of freedom, and a t reference that
+ * heavy-tailed cannot tell x20 from noise; with many hosts the data dominate.
+ */
+export function moderatedDispersion(groups: readonly (readonly RateCell[])[], priorDf: number) {
+  const observed = groups.reduce((s, g) => s + Math.max(0, g.length - 1), 0);
+  const sum = groups.reduce((s, g) => s + (g.length > 1 ? pearsonSum(g) : 0), 0);
+  const df = priorDf + observed;
+  return { dispersion: df === 0 ? 1 : Math.max(1, (priorDf + sum) / df), degreesOfFreedom: df };
 }
 
 export interface RateRatioOptions {
@@ -76,6 +88,8 @@ export interface RateRatioOptions {
   nullLogRatio?: number;
   /** 'greater': is the treated rate up by more than the null? 'less': down by more? */
   alternative?: 'greater' | 'less';
+  /** Weight, in units, of a prior of Poisson counts on the dispersion (see moderatedDispersion). */
+  priorDf?: number;
 }
 
 /**
@@ -86,16 +100,17 @@ export interface RateRatioOptions {
 export function rateRatioDid(
   treated: readonly RateCell[],
   control: readonly RateCell[],
-  { nullLogRatio = 0, alternative = 'greater' }: RateRatioOptions = {},
+  { nullLogRatio = 0, alternative = 'greater', priorDf = 0 }: RateRatioOptions = {},
 ): RateRatioResult {
   if (treated.length === 0 || control.length === 0)
     throw new RangeError('rateRatioDid needs treated and control units');
   const t = pool(treated);
   const c = pool(control);
   const logRatio = logChange(t.eb, t.nb, t.ea, t.na) - logChange(c.eb, c.nb, c.ea, c.na);
-  const dispersion = pooledDispersion(treated, control);
+  const moderated = moderatedDispersion([treated, control], priorDf);
+  const dispersion = moderated.dispersion;
   const standardError = Math.sqrt(dispersion * (poissonVar(t.eb, t.ea) + poissonVar(c.eb, c.ea)));
-  const degreesOfFreedom = Math.max(1, treated.length + control.length - 2);
+  const degreesOfFreedom = Math.max(1, moderated.degreesOfFreedom);
   const sign = alternative === 'greater' ? 1 : -1;
   const pValue = tUpperTail((sign * (logRatio - nullLogRatio)) / standardError, degreesOfFreedom);
   return {

@@ -4,7 +4,12 @@
 // pooled over both groups and floored at 1; t with n - 2 df;
 // p = scipy.stats.t.sf).
 import { describe, expect, it } from 'vitest';
-import { pooledDispersion, rateRatioDid, type RateCell } from '../../../src/stats/rate-ratio.js';
+import {
+  moderatedDispersion,
+  pooledDispersion,
+  rateRatioDid,
+  type RateCell,
+} from '../../../src/stats/rate-ratio.js';
 
 const cell = (eb: number, nb: number, ea: number, na: number): RateCell => ({
   eventsBefore: eb,
@@ -52,5 +57,46 @@ describe('rateRatioDid', () => {
     expect(r.logRatio).toBeCloseTo(0.9435843804002078, 12);
     expect(r.standardError).toBeCloseTo(0.32749703296888893, 12);
     expect(r.pValue / 0.03383709162595866).toBeCloseTo(1, 8);
+  });
+});
+
+describe('rateRatioDid with a moderated dispersion', () => {
+  // One canary, four controls: the estimate alone has 3 degrees of freedom.
+  const canary = [cell(11, 1140, 540, 2700)];
+  const controls = [
+    cell(20, 2000, 29, 2900),
+    cell(19, 1900, 28, 2800),
+    cell(21, 2100, 30, 3000),
+    cell(18, 1800, 27, 2700),
+  ];
+
+  it('adds the prior to the Pearson sum and to the degrees of freedom', () => {
+    // The overdispersed hosts above: Pearson sum 4.687... x 5 df.
+    const t2 = [cell(50, 5000, 140, 5100), cell(40, 4800, 120, 4700)];
+    const c2 = [
+      cell(45, 5000, 70, 5050),
+      cell(60, 6000, 40, 5900),
+      cell(38, 4000, 60, 4100),
+      cell(52, 5500, 30, 5600),
+      cell(41, 4500, 65, 4400),
+    ];
+    const sum = 4.687011496912762 * 5;
+    expect(moderatedDispersion([t2, c2], 0).dispersion).toBeCloseTo(sum / 5, 10);
+    expect(moderatedDispersion([t2, c2], 5)).toEqual({
+      dispersion: expect.closeTo((5 + sum) / 10, 10) as number,
+      degreesOfFreedom: 10,
+    });
+    // Poisson-like hosts stay at the floor of 1.
+    expect(moderatedDispersion([canary, controls], 5).dispersion).toBe(1);
+  });
+
+  it('tells x20 from noise with one canary and four controls, where 3 df could not', () => {
+    const heavy = rateRatioDid(canary, controls, { nullLogRatio: Math.log(1.2) });
+    const moderated = rateRatioDid(canary, controls, { nullLogRatio: Math.log(1.2), priorDf: 5 });
+    expect(heavy.degreesOfFreedom).toBe(3);
+    expect(moderated.degreesOfFreedom).toBe(8);
+    expect(moderated.logRatio).toBe(heavy.logRatio);
+    expect(heavy.pValue).toBeGreaterThan(1e-4);
+    expect(moderated.pValue).toBeLessThan(1e-4);
   });
 });
