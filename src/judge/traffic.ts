@@ -89,7 +89,7 @@ function baselineHalves(hosts: readonly HostSeries[], col: number): number[] {
 }
 
 type HostResult =
-  | { host: string; kind: 'silent' }
+  | { host: string; kind: 'silent'; before: Rate }
   | { host: string; kind: 'missing' }
   | {
       host: string;
@@ -168,7 +168,7 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
   const results: HostResult[] = ctx.canary.map((h) => {
     const before = rateOf(h.before, col);
     if (!before) return { host: h.host, kind: 'missing' };
-    if (stoppedAnswering(h, col)) return { host: h.host, kind: 'silent' };
+    if (stoppedAnswering(h, col)) return { host: h.host, kind: 'silent', before };
     const after = rateOf(h.after, col);
     if (!after) return { host: h.host, kind: 'missing' };
     const logRatio = logRate(after) - logRate(before) - controlChange;
@@ -215,7 +215,7 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
   Object.assign(evidence, {
     canaryAfter,
     controlAfter: perHost(control.map((c) => c.after)),
-    canaryBefore: perHost(judged.map((r) => r.before)),
+    canaryBefore: perHost([...judged, ...silent].map((r) => r.before)),
     controlBefore: perHost(control.map((c) => c.before)),
     ratio: judged.length ? Math.min(...judged.map((r) => r.ratio)) : null,
     pValue: judged.length ? Math.min(...judged.map((r) => r.pValue)) : null,

@@ -277,6 +277,17 @@ describe('judge', () => {
       );
     });
 
+    it('gives the own baseline of canaries that all stopped answering, not 0/s', () => {
+      const f = fleetOf([100, 100, 100, 100, 100]);
+      for (const h of f.canary) for (const s of h.after.slice(2)) s.v = [null, null, null];
+      const t = traffic(judge(input(f)));
+      expect(t.verdict).toBe('regression');
+      expect(t.reason).toMatch(
+        /^http_requests: canary 0\/s vs control 1\d\d\/s \(own baseline 10\d\/s\)/,
+      );
+      expect(t.reason).toContain('traffic lost on 5 of 5 switched hosts');
+    });
+
     it('follows the fleet: a drop everywhere (time of day) is not a loss', () => {
       expect(traffic(judge(input(fleetOf([60, 61, 59, 60, 60], 60)))).verdict).toBe('pass');
     });
