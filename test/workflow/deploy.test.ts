@@ -646,13 +646,14 @@ describe('timers hold: readings run on the cadence, not after it', () => {
     const t = outcome.timings;
     // Canary: the switch, the reading at the switch, two more 30 s apart; the
     // judge starts after the last. Stretched timers would take 3 readings
-    // more than 60 s (69 s); on the cadence it is 60 s plus the last (63 s).
+    // more than 60 s (at least 69 s); on the cadence it is 60 s plus the last
+    // (63 s), with the rest of the margin for a loaded machine's task latency.
     const canary = t.judging! - t.canary!;
     expect(canary).toBeGreaterThanOrEqual(63_000);
-    expect(canary).toBeLessThan(66_000);
+    expect(canary).toBeLessThan(69_000);
     const watch = t.finishing! - t.watching!;
     expect(watch).toBeGreaterThanOrEqual(63_000);
-    expect(watch).toBeLessThan(66_000);
+    expect(watch).toBeLessThan(69_000);
     // Every planned reading was still taken: 2 baseline, 3 canary, 3 watch.
     expect(fleet.judged.map((l) => l.after.length)).toEqual([3, 2, 3]);
   }, 60_000);

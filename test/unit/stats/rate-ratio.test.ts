@@ -18,6 +18,16 @@ const cell = (eb: number, nb: number, ea: number, na: number): RateCell => ({
   exposureAfter: na,
 });
 
+/** Overdispersed hosts: their log changes scatter about 4.7 times the Poisson variance. */
+const t2 = [cell(50, 5000, 140, 5100), cell(40, 4800, 120, 4700)];
+const c2 = [
+  cell(45, 5000, 70, 5050),
+  cell(60, 6000, 40, 5900),
+  cell(38, 4000, 60, 4100),
+  cell(52, 5500, 30, 5600),
+  cell(41, 4500, 65, 4400),
+];
+
 describe('rateRatioDid', () => {
   const treated = [cell(50, 5000, 95, 5100), cell(40, 4800, 88, 4700)];
   const control = [
@@ -44,14 +54,6 @@ describe('rateRatioDid', () => {
   });
 
   it('widens the error by the dispersion of overdispersed hosts', () => {
-    const t2 = [cell(50, 5000, 140, 5100), cell(40, 4800, 120, 4700)];
-    const c2 = [
-      cell(45, 5000, 70, 5050),
-      cell(60, 6000, 40, 5900),
-      cell(38, 4000, 60, 4100),
-      cell(52, 5500, 30, 5600),
-      cell(41, 4500, 65, 4400),
-    ];
     expect(pooledDispersion(t2, c2)).toBeCloseTo(4.687011496912762, 10);
     const r = rateRatioDid(t2, c2, { nullLogRatio: Math.log(1.2) });
     expect(r.logRatio).toBeCloseTo(0.9435843804002078, 12);
@@ -72,14 +74,6 @@ describe('rateRatioDid with a moderated dispersion', () => {
 
   it('adds the prior to the Pearson sum and to the degrees of freedom', () => {
     // The overdispersed hosts above: Pearson sum 4.687... x 5 df.
-    const t2 = [cell(50, 5000, 140, 5100), cell(40, 4800, 120, 4700)];
-    const c2 = [
-      cell(45, 5000, 70, 5050),
-      cell(60, 6000, 40, 5900),
-      cell(38, 4000, 60, 4100),
-      cell(52, 5500, 30, 5600),
-      cell(41, 4500, 65, 4400),
-    ];
     const sum = 4.687011496912762 * 5;
     expect(moderatedDispersion([t2, c2], 0).dispersion).toBeCloseTo(sum / 5, 10);
     expect(moderatedDispersion([t2, c2], 5)).toEqual({
