@@ -4,7 +4,9 @@
 import type { ProbeConfig } from '../src/config/schema.js';
 import {
   alphaForLook,
+  isDecidingLook,
   judge,
+  judgeWatchLook,
   type DataLimits,
   type LookPhase,
   type LookPlan,
@@ -58,10 +60,14 @@ export interface JudgeLookInput {
   /** The deploy's look plan; this look's alpha is its share of the budget. */
   plan: LookPlan;
   phase: LookPhase;
+  /** For a gate: the reading of its soak judged (default: the last, deciding look). */
+  reading?: number;
   limits?: Partial<DataLimits>;
   /** Reading indices of the baseline window and of the window being judged. */
   before: number[];
   after: number[];
+  /** For a watch look: the window of recent readings (a subset of `after`) judged beside it. */
+  recent?: { readings: number[]; label: string };
   canary: string[];
   control: string[];
 }
@@ -129,19 +135,36 @@ export function createMetricActivities(deps: MetricDeps) {
       }
       const nBefore = input.before.length;
       const present = (xs: (Snapshot | null)[]) => xs.filter((s): s is Snapshot => s !== null);
-      const series = (host: string): HostSeries => {
+      /** Each host's baseline and the readings of `window` (indices into input.after). */
+      const series = (window: Set<number> | undefined) => (host: string): HostSeries => {
         const all = snaps[host] ?? [];
-        return { host, before: present(all.slice(0, nBefore)), after: present(all.slice(nBefore)) };
+        const after = all.slice(nBefore).filter((_, i) => !window || window.has(input.after[i]!));
+        return { host, before: present(all.slice(0, nBefore)), after: present(after) };
       };
-      return judge({
+      const lookInput = (window: Set<number> | undefined, alpha: number) => ({
         series: input.series,
         metrics: input.metrics,
-        canary: input.canary.map(series),
-        control: input.control.map(series),
-        alpha: alphaForLook(input.plan, input.phase),
+        canary: input.canary.map(series(window)),
+        control: input.control.map(series(window)),
+        alpha,
         limits: input.limits,
-        requireEnoughData: input.phase === 'canary',
+        requireEnoughData: input.phase === 'canary' && isDecidingLook(input.plan, input.reading),
       });
+      if (input.phase === 'canary')
+        return judge(
+          lookInput(undefined, alphaForLook(input.plan, { phase: 'canary', reading: input.reading })),
+        );
+      const recent = input.recent;
+      return judgeWatchLook(
+        lookInput(undefined, alphaForLook(input.plan, { phase: 'watch' })),
+        recent && {
+          input: lookInput(
+            new Set(recent.readings),
+            alphaForLook(input.plan, { phase: 'watch', window: 'recent' }),
+          ),
+          label: recent.label,
+        },
+      );
     },
   };
 }

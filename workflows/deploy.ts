@@ -51,6 +51,8 @@ const { stageHosts, flipHosts, inspectHosts, pruneHosts } = proxyActivities<Acti
 export const HOST_CHECKS_PATCH = 'host-checks-and-tidy-after-every-outcome';
 /** Readings on a fixed cadence: a soak of N seconds lasts N plus one reading. */
 export const TIMERS_HOLD_PATCH = 'timers-hold-readings-beside-them';
+/** Gates judge every soak reading (early stop); watch looks judge a recent window too. */
+export const SEQUENTIAL_LOOKS_PATCH = 'sequential-looks-and-recent-watch-window';
 const { sampleHosts } = proxyActivities<Activities>(SAMPLING);
 const { judgeLook } = proxyActivities<Activities>(JUDGING);
 const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
@@ -281,21 +283,31 @@ class DeployRun {
     await this.switchHosts(this.plan!.canaries, 'canary');
   }
 
-  /** Holds the soak (pausable, promotable), sampling as it goes, then judges. */
+  /**
+   * Holds the soak (pausable, promotable), sampling as it goes and judging
+   * every reading: an early look can only stop the soak on a regression, the
+   * look at its end decides.
+   */
   private async soakAndJudge(kind: 'canary' | 'wave', treated: HostRef[], look: number) {
     const after: number[] = [];
     const { soak, lookEvery: every } = this.cfg.durations;
+    const readings = Math.ceil(soak / every);
+    const sequential = patched(SEQUENTIAL_LOOKS_PATCH);
+    const switchedNames = new Set(treated.map((h) => h.name));
+    const control = () => this.targets().filter((h) => !switchedNames.has(h.name));
     await this.onCadence(
-      Array.from({ length: Math.ceil(soak / every) }, (_, i) => Math.min((i + 1) * every, soak)),
+      Array.from({ length: readings }, (_, i) => Math.min((i + 1) * every, soak)),
       () => `${kind} soak ${Math.round(soak / 1000)}s`,
-      async () => void after.push(await this.takeReading(kind, this.targets())),
+      async (k) => {
+        after.push(await this.takeReading(kind, this.targets()));
+        if (sequential && k > 0 && k < readings && !this.promoted)
+          await this.judge(kind, look, { phase: 'canary', reading: k }, after, treated, control());
+      },
       'before-hold',
     );
     if (this.consumePromotion()) return;
     this.setPhase('judging');
-    const switchedNames = new Set(treated.map((h) => h.name));
-    const control = this.targets().filter((h) => !switchedNames.has(h.name));
-    await this.judge(kind, look, 'canary', after, treated, control);
+    await this.judge(kind, look, { phase: 'canary' }, after, treated, control());
   }
 
   private async switchWaves() {
@@ -314,19 +326,26 @@ class DeployRun {
     this.setPhase('watching');
     const holdback = this.plan!.holdback;
     const every = this.cfg.durations.lookEvery;
-    const { watchLooks } = lookCounts(this.plan!, this.cfg.durations.watch, every);
+    const { watchLooks } = lookCounts(this.plan!, this.cfg.durations);
     if (watchLooks === 0) {
       await this.holdFor(this.cfg.durations.watch, 'watch (no hosts held back to compare)');
       this.consumePromotion();
       return;
     }
     const after: number[] = [];
+    const recent = this.cfg.durations.soak;
+    const recentReadings = Math.ceil(recent / every);
     await this.onCadence(
       Array.from({ length: watchLooks }, (_, i) => (i + 1) * every),
       (k) => `watch look ${k}/${watchLooks}`,
       async (k) => {
         after.push(await this.takeReading('watch', this.targets()));
-        if (k > 0) await this.judge('watch', k, 'watch', [...after], [...this.switched], holdback);
+        if (k === 0) return;
+        const window =
+          patched(SEQUENTIAL_LOOKS_PATCH) && after.length > recentReadings + 1
+            ? { readings: after.slice(-recentReadings - 1), label: `last ${recent / 1000}s` }
+            : undefined;
+        await this.judge('watch', k, { phase: 'watch', window }, after, this.switched, holdback);
       },
       'after-hold',
     );
@@ -488,23 +507,28 @@ class DeployRun {
     return index;
   }
 
+  /**
+   * One look of the judge. A gate's early look (`reading` before its last)
+   * only acts on a regression; a watch look also judges its recent window.
+   */
   private async judge(
     kind: VerdictRecord['phase'],
     look: number,
-    lookPhase: 'canary' | 'watch',
+    point:
+      | { phase: 'canary'; reading?: number }
+      | { phase: 'watch'; window?: { readings: number[]; label: string } },
     after: number[],
     treated: HostRef[],
     control: HostRef[],
   ) {
-    const { canaryLooks, watchLooks } = lookCounts(
-      this.plan!,
-      this.cfg.durations.watch,
-      this.cfg.durations.lookEvery,
-    );
+    const sequential = patched(SEQUENTIAL_LOOKS_PATCH);
+    const { canaryLooks, soakLooks, watchLooks } = lookCounts(this.plan!, this.cfg.durations);
+    const reading = point.phase === 'canary' ? point.reading : undefined;
+    const early = reading !== undefined;
     const verdict: JudgeVerdict = await judgeLook.executeWithOptions(
       {
         ...JUDGING,
-        summary: `judge ${kind} look ${look}: ${treated.length} vs ${control.length} hosts`,
+        summary: `judge ${kind} look ${look}${early ? ` (reading ${reading}/${soakLooks})` : ''}: ${treated.length} vs ${control.length} hosts`,
       },
       [
         {
@@ -516,23 +540,29 @@ class DeployRun {
             canaryShare: this.cfg.judge.canaryShare,
             canaryLooks,
             watchLooks,
+            ...(sequential ? { soakLooks, recentWindow: true } : {}),
           },
-          phase: lookPhase,
+          phase: point.phase,
+          ...(reading !== undefined ? { reading } : {}),
           limits: {
             minCanaryHosts: this.cfg.judge.minCanaryHosts,
             minControlHosts: this.cfg.judge.minControlHosts,
             maxMissingFraction: this.cfg.judge.maxMissingFraction,
           },
           before: this.baselineReadings,
-          after,
+          after: [...after],
+          ...(point.phase === 'watch' && point.window ? { recent: point.window } : {}),
           canary: treated.map((h) => h.name),
           control: control.map((h) => h.name),
         },
       ],
     );
+    // An early look that does not find a regression leaves the soak running.
+    if (early && verdict.verdict !== 'regression') return;
     const record: VerdictRecord = {
       phase: kind,
       look,
+      ...(early ? { reading } : {}),
       at: Date.now(),
       verdict: verdict.verdict,
       reason: verdict.reason,

@@ -75,6 +75,8 @@ export interface DeployInput {
 export interface VerdictRecord {
   phase: 'canary' | 'wave' | 'watch';
   look: number;
+  /** An early look of a gate: the soak reading it judged (absent for the deciding look). */
+  reading?: number;
   at: number;
   verdict: JudgeVerdict['verdict'];
   reason: string;

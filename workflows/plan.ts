@@ -120,10 +120,22 @@ export function batches<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Judged looks: the canary and every wave but the last, then every watch interval. */
-export function lookCounts(plan: RolloutPlan, watchMs: number, lookEveryMs: number) {
+/**
+ * Judged looks: the canary and every wave but the last (gates), each at
+ * every reading of its soak, then every watch interval.
+ */
+export function lookCounts(
+  plan: RolloutPlan,
+  durations: { watch: number; soak: number; lookEvery: number },
+) {
   return {
     canaryLooks: Math.max(1, plan.waves.length),
-    watchLooks: plan.holdback.length > 0 ? Math.max(1, Math.floor(watchMs / lookEveryMs)) : 0,
+    soakLooks: soakReadings(durations),
+    watchLooks:
+      plan.holdback.length > 0 ? Math.max(1, Math.floor(durations.watch / durations.lookEvery)) : 0,
   };
 }
+
+/** Readings a soak takes after the switch (its last one closes the soak). */
+export const soakReadings = (d: { soak: number; lookEvery: number }) =>
+  Math.max(1, Math.ceil(d.soak / d.lookEvery));

@@ -4,6 +4,7 @@ import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf';
 import {
   alphaForLook,
   judge,
+  judgeWatchLook,
   type HostSeries,
   type MetricSpec,
   type Snapshot,
@@ -72,23 +73,46 @@ function phasedJudge(name: string, errorTolerance: number): BenchJudge {
       );
       const plan = {
         alpha: ALPHA,
-        canaryLooks: looks.filter((l) => l.phase === 'canary').length,
+        canaryLooks: 1,
+        soakLooks: looks.filter((l) => l.phase === 'canary').length,
         watchLooks: looks.filter((l) => l.phase === 'watch').length,
+        recentWindow: true,
       };
       return (look) => {
-        const series = (h: number): HostSeries => ({
-          host: String(h),
-          before: snaps[h]!.slice(0, trace.canaryAt + 1),
-          after: snaps[h]!.slice(look.afterFrom, look.afterTo + 1),
-        });
-        return judge({
+        const series =
+          (from: number) =>
+          (h: number): HostSeries => ({
+            host: String(h),
+            before: snaps[h]!.slice(0, trace.canaryAt + 1),
+            after: snaps[h]!.slice(from, look.afterTo + 1),
+          });
+        const input = (from: number, alpha: number) => ({
           series: ['errors', 'requests', 'latency'],
           metrics,
-          canary: look.treated.map(series),
-          control: look.control.map(series),
-          alpha: alphaForLook(plan, look.phase),
+          canary: look.treated.map(series(from)),
+          control: look.control.map(series(from)),
+          alpha,
           requireEnoughData: look.phase === 'canary',
-        }).verdict;
+        });
+        if (look.phase === 'canary') {
+          const verdict = judge(
+            input(look.afterFrom, alphaForLook(plan, { phase: 'canary', reading: look.reading })),
+          ).verdict;
+          // An early look only stops the soak on a regression (as in the workflow).
+          return look.reading! < plan.soakLooks && verdict !== 'regression' ? 'pass' : verdict;
+        }
+        return judgeWatchLook(
+          input(look.afterFrom, alphaForLook(plan, { phase: 'watch' })),
+          look.recentFrom === undefined
+            ? undefined
+            : {
+                input: input(
+                  look.recentFrom,
+                  alphaForLook(plan, { phase: 'watch', window: 'recent' }),
+                ),
+                label: 'recent',
+              },
+        ).verdict;
       };
     },
   };

@@ -322,7 +322,7 @@ const lines = [
     `±${params.drift.traffic * 100}% traffic, ±${params.drift.errors * 100}% error rate, ±${params.drift.latency * 100}% latency. ` +
     `The workflow's default timing (one reading every ${params.intervalSec} s, from the same DEFAULTS): baseline ${params.baselineSec} s, ` +
     `${params.canaryFraction * 100}% canary, ${params.soakSec} s soak, ${params.watchSec} s watch looking every ${params.lookEverySec} s ` +
-    `(${params.canaryFraction * 100}% of hosts held back as watch controls).`,
+    `(as many hosts held back as watch controls).`,
   '',
   'Rates are per deploy. Detection: share of deploys rolled back by the end of the watch (median seconds from the canary switch to the rollback; the canary look is at ' +
     `${params.soakSec} s). \`late_errors_x3\` starts 180 s after the full switch; \`dead_canary\` is one canary serving nothing; ` +

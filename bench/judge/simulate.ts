@@ -11,7 +11,7 @@ import { DEFAULTS } from '../../src/config/schema.js';
 
 export interface FleetParams {
   hosts: number;
-  /** Canary share of the fleet; the same number of hosts is held back during the watch. */
+  /** Canary share of the fleet; the same number of hosts (at least 3) is held back during the watch. */
   canaryFraction: number;
   intervalSec: number;
   baselineSec: number;
@@ -45,7 +45,8 @@ const seconds = (d: string) => parseDuration(d)! / 1000;
  * The workflow's own timing: a deploy reads every host once per `lookEvery`
  * (src/config/schema.ts DEFAULTS), so one simulated interval is one reading.
  */
-export const WORKFLOW_CADENCE = {
+export const WORKFLOW_DEFAULTS = {
+  canaryFraction: Number(DEFAULTS.canarySize.replace('%', '')) / 100,
   intervalSec: seconds(DEFAULTS.lookEvery),
   lookEverySec: seconds(DEFAULTS.lookEvery),
   baselineSec: seconds(DEFAULTS.baseline),
@@ -55,8 +56,7 @@ export const WORKFLOW_CADENCE = {
 
 export const DEFAULT_FLEET: FleetParams = {
   hosts: 100,
-  canaryFraction: 0.05,
-  ...WORKFLOW_CADENCE,
+  ...WORKFLOW_DEFAULTS,
   meanRps: 100,
   hostRateSigma: 0.3,
   baseErrorRate: 0.01,
@@ -128,9 +128,10 @@ export function simulateDeploy(p: FleetParams, regression: Regression, rng: Rng)
   const canaryAt = p.baselineSec / p.intervalSec;
   const fullAt = canaryAt + p.soakSec / p.intervalSec;
   const intervals = fullAt + p.watchSec / p.intervalSec;
-  const k = Math.max(1, Math.round(n * p.canaryFraction));
+  // As the workflow plans them (resolveSize, defaultHoldback).
+  const k = Math.min(n - 1, Math.max(1, Math.ceil(n * p.canaryFraction - 1e-9)));
   const canary = sampleHosts(rng, n, k, new Set());
-  const holdback = sampleHosts(rng, n, k, new Set(canary));
+  const holdback = sampleHosts(rng, n, Math.min(Math.max(k, 3), n - k - 1), new Set(canary));
   const isCanary = new Set(canary);
   const isHoldback = new Set(holdback);
 
@@ -183,6 +184,8 @@ export function simulateDeploy(p: FleetParams, regression: Regression, rng: Rng)
 /** A judged moment: which hosts are treated and control, and which intervals are "after". */
 export interface Look {
   phase: 'canary' | 'watch';
+  /** For the canary: the soak reading judged, 1-based; the last one decides, earlier ones only stop early. */
+  reading?: number;
   /** Seconds since the canary switch, at which this look decides. */
   atSec: number;
   treated: number[];
@@ -190,23 +193,29 @@ export interface Look {
   /** Baseline intervals [0, canaryAt), after intervals [afterFrom, afterTo). */
   afterFrom: number;
   afterTo: number;
+  /** For the watch: the recent window judged beside it starts at this interval. */
+  recentFrom?: number;
 }
 
+/** The workflow's looks (workflows/deploy.ts): every soak reading, then every watch interval. */
 export function looksOf(p: FleetParams, trace: Trace): Look[] {
   const all = Array.from({ length: trace.hosts }, (_, h) => h);
   const holdback = new Set(trace.holdback);
   const canary = new Set(trace.canary);
-  const looks: Look[] = [
-    {
+  const step = p.lookEverySec / p.intervalSec;
+  const soakLooks = Math.max(1, Math.ceil(p.soakSec / p.lookEverySec));
+  const looks: Look[] = [];
+  for (let k = 1; k <= soakLooks; k++)
+    looks.push({
       phase: 'canary',
-      atSec: p.soakSec,
+      reading: k,
+      atSec: Math.min(k * p.lookEverySec, p.soakSec),
       treated: trace.canary,
       control: all.filter((h) => !canary.has(h)),
       afterFrom: trace.canaryAt,
-      afterTo: trace.fullAt,
-    },
-  ];
-  const step = p.lookEverySec / p.intervalSec;
+      afterTo: Math.min(trace.canaryAt + k * step, trace.fullAt),
+    });
+  const recent = soakLooks * step;
   for (let to = trace.fullAt + step; to <= trace.intervals; to += step) {
     looks.push({
       phase: 'watch',
@@ -215,6 +224,7 @@ export function looksOf(p: FleetParams, trace: Trace): Look[] {
       control: trace.holdback,
       afterFrom: trace.fullAt,
       afterTo: to,
+      ...(to - trace.fullAt > recent ? { recentFrom: to - recent } : {}),
     });
   }
   return looks;

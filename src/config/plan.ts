@@ -58,8 +58,12 @@ export interface PlannedLook {
   looks: number;
   treated: number;
   control: number;
-  /** This look's share of the deploy's false-rollback budget. */
+  /** This look's share of the deploy's false-rollback budget (a gate's deciding look; a watch look's window since the full switch). */
   alpha: number;
+  /** A gate's early looks, one at each earlier reading of its soak: they can only stop it on a regression. */
+  earlyStop?: { looks: number; alpha: number };
+  /** A watch look's second window, the last soak's worth of readings, and its alpha. */
+  recentWindow?: { seconds: number; alpha: number };
   metrics: PlannedMetric[];
   /** Why this look can never decide, when it cannot. */
   undecidable?: string;
@@ -134,8 +138,13 @@ export function planDeploy(c: PlanInput): DeployPlan {
   const total = c.hosts.length;
   const { minCanaryHosts, minControlHosts } = limitsOf(c);
   const every = c.durations.lookEvery;
-  const counts = lookCounts(plan, c.durations.watch, every);
-  const budget = { alpha: c.judge.alpha, canaryShare: c.judge.canaryShare, ...counts };
+  const counts = lookCounts(plan, c.durations);
+  const budget = {
+    alpha: c.judge.alpha,
+    canaryShare: c.judge.canaryShare,
+    ...counts,
+    recentWindow: true,
+  };
   const judged = c.metrics.length > 0;
   const look = (phase: PlannedLook['phase'], looks: number, treated: number): PlannedLook => {
     const control = phase === 'watch' ? plan.holdback.length : total - treated;
@@ -148,6 +157,16 @@ export function planDeploy(c: PlanInput): DeployPlan {
       alpha,
       metrics: judged ? plannedMetrics(c, treated, control, alpha) : [],
     };
+    if (phase !== 'watch' && counts.soakLooks > 1)
+      out.earlyStop = {
+        looks: counts.soakLooks - 1,
+        alpha: alphaForLook(budget, { phase: 'canary', reading: 1 }),
+      };
+    if (phase === 'watch')
+      out.recentWindow = {
+        seconds: Math.round(c.durations.soak / 1000),
+        alpha: alphaForLook(budget, { phase: 'watch', window: 'recent' }),
+      };
     if (judged && treated < minCanaryHosts)
       out.undecidable = `${treated} switched host(s), the judge needs judge.minCanaryHosts=${minCanaryHosts}`;
     else if (judged && control < minControlHosts)
@@ -241,6 +260,14 @@ export function formatPlan(c: PlanInput, plan = planDeploy(c)): string[] {
         `  ${m.name} (${m.kind}): ${m.test}, regression below p=${formatP(m.threshold)}${best}${events}`,
       );
     }
+    if (l.earlyStop)
+      lines.push(
+        `  early stop: a look at each of the ${l.earlyStop.looks} earlier readings, alpha ${formatP(l.earlyStop.alpha)} each, rolls back on a regression only`,
+      );
+    if (l.recentWindow)
+      lines.push(
+        `  each watch look also judges the last ${l.recentWindow.seconds}s on their own, alpha ${formatP(l.recentWindow.alpha)}, for a regression that starts late`,
+      );
   }
   return lines;
 }

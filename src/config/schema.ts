@@ -12,13 +12,13 @@ import {
 } from './validate-names.js';
 
 export const DEFAULTS = {
-  canarySize: '5%',
+  canarySize: '10%',
   spreadBy: ['zone', 'rack'],
   waves: ['100%'],
   baseline: '180s',
   soak: '60s',
   watch: '5m',
-  lookEvery: '30s',
+  lookEvery: '10s',
   keep: 5,
   maxUnavailable: 0,
   onInconclusive: 'pause',

@@ -7,7 +7,13 @@ import { classifyOverall } from './classify-overall.js';
 import { withTrafficMetrics } from './traffic.js';
 import { DEFAULT_LIMITS, type JudgeInput, type JudgeVerdict, type MetricSpec } from './types.js';
 
-export { alphaForLook, type LookPlan, type LookPhase } from './alpha.js';
+export {
+  alphaForLook,
+  isDecidingLook,
+  type LookPlan,
+  type LookPhase,
+  type LookPoint,
+} from './alpha.js';
 export * from './types.js';
 export { withTrafficMetrics } from './traffic.js';
 
@@ -35,6 +41,30 @@ export function judge(input: JudgeInput): JudgeVerdict {
     }),
   );
   return classifyOverall(verdicts, input.alpha);
+}
+
+/**
+ * A watch look judges two windows, each with its share of the look's alpha:
+ * the one since the full switch decides pass or pause; the recent one (the
+ * last soak's worth of readings) can only add a regression, one that started
+ * late and is diluted in the growing window. Its lines say which window.
+ */
+export function judgeWatchLook(
+  sinceSwitch: JudgeInput,
+  recent?: { input: JudgeInput; label: string },
+): JudgeVerdict {
+  const whole = judge(sinceSwitch);
+  if (!recent) return whole;
+  const late = judge(recent.input);
+  const alpha = whole.alpha + late.alpha;
+  if (whole.verdict === 'regression' || late.verdict !== 'regression') return { ...whole, alpha };
+  const label = (line: string) => `${recent.label}: ${line}`;
+  return {
+    verdict: 'regression',
+    reason: label(late.reason),
+    metrics: late.metrics.map((m) => ({ ...m, reason: label(m.reason) })),
+    alpha,
+  };
 }
 
 /**

@@ -44,14 +44,23 @@ describe('fleet simulator', () => {
     expect(mean(ratios)).toBeGreaterThan(3);
   });
 
-  it('plans one canary look and a watch look every 30 s for 5 minutes', () => {
+  it('plans a look at every soak reading, and a watch look every 10 s for 5 minutes', () => {
     const looks = looksOf(DEFAULT_FLEET, trace);
     expect(looks.map((l) => `${l.phase}@${l.atSec}`)).toEqual([
-      'canary@60',
-      ...Array.from({ length: 10 }, (_, k) => `watch@${90 + 30 * k}`),
+      ...Array.from({ length: 6 }, (_, k) => `canary@${10 + 10 * k}`),
+      ...Array.from({ length: 30 }, (_, k) => `watch@${70 + 10 * k}`),
     ]);
     expect(looks[0]!.treated).toEqual(trace.canary);
-    expect(looks[1]!.control).toEqual(trace.holdback);
+    expect(looks.filter((l) => l.phase === 'canary').map((l) => l.reading)).toEqual([
+      1, 2, 3, 4, 5, 6,
+    ]);
+    const watch = looks.filter((l) => l.phase === 'watch');
+    expect(watch[0]!.control).toEqual(trace.holdback);
+    // The recent window (the soak's 6 readings) starts once the watch is longer than it.
+    expect(watch.map((l) => l.recentFrom === undefined)).toEqual(
+      Array.from({ length: 30 }, (_, k) => k < 6),
+    );
+    expect(watch[29]!.recentFrom).toBe(watch[29]!.afterTo - 6);
   });
 
   it("reads and looks on the workflow's own cadence, from the same code", () => {
@@ -77,9 +86,10 @@ describe('fleet simulator', () => {
       holdbackSize: config.holdback,
       seed: 'bench',
     });
-    const { watchLooks } = lookCounts(plan, d.watch, d.lookEvery);
+    const { watchLooks, soakLooks } = lookCounts(plan, d);
     const looks = looksOf(DEFAULT_FLEET, trace);
     expect(looks.filter((l) => l.phase === 'watch')).toHaveLength(watchLooks);
+    expect(looks.filter((l) => l.phase === 'canary')).toHaveLength(soakLooks);
     expect(trace.canary).toHaveLength(plan.canaries.length);
     expect(trace.holdback).toHaveLength(plan.holdback.length);
   });

@@ -23,9 +23,9 @@ describe('cluster configuration', () => {
     const c = parseClusterConfig(minimal);
     expect(c).toMatchObject({
       transport: 'local',
-      canary: { size: '5%', spreadBy: ['zone', 'rack'] },
+      canary: { size: '10%', spreadBy: ['zone', 'rack'] },
       waves: ['100%'],
-      durations: { baseline: 180_000, soak: 60_000, watch: 300_000, lookEvery: 30_000 },
+      durations: { baseline: 180_000, soak: 60_000, watch: 300_000, lookEvery: 10_000 },
       retention: { keep: 5 },
       maxUnavailable: 0,
       onInconclusive: 'pause',

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   judge,
+  judgeWatchLook,
   type HostSeries,
   type JudgeInput,
   type MetricSpec,
@@ -343,5 +344,38 @@ describe('judge', () => {
       expect(v.verdict).toBe('regression');
       expect(v.metrics[1]!.reason).toContain('tolerated a drop to x0.80');
     });
+  });
+});
+
+describe('judgeWatchLook', () => {
+  const recent = (f: Pick<JudgeInput, 'canary' | 'control'>) => ({
+    input: input(f),
+    label: 'last 60s',
+  });
+
+  it('rolls back on a regression only the recent window shows, and says which window', () => {
+    const v = judgeWatchLook(input(fleet(0.01)), recent(fleet(0.03)));
+    expect(v.verdict).toBe('regression');
+    expect(v.reason).toBe('last 60s: critical metric regressed: http_5xx');
+    expect(v.metrics[0]!.reason).toMatch(/^last 60s: http_5xx: canary 3% vs control/);
+    expect(v.alpha).toBeCloseTo(0.001, 15);
+  });
+
+  it('lets the window since the switch decide pass or pause', () => {
+    const pass = judgeWatchLook(input(fleet(0.01)), recent(fleet(0.01)));
+    expect(pass.verdict).toBe('pass');
+    expect(pass.metrics[0]!.reason).toMatch(/^http_5xx: /);
+    // A recent window too thin to decide does not pause a watch the whole window passes.
+    const thin = fleet(0.01);
+    const undecided = judgeWatchLook(
+      input(fleet(0.01)),
+      recent({ canary: thin.canary.map((h) => ({ ...h, after: [] })), control: thin.control }),
+    );
+    expect(undecided.verdict).toBe('pass');
+    // A regression in the whole window stands on its own.
+    expect(judgeWatchLook(input(fleet(0.03)), recent(fleet(0.01))).verdict).toBe('regression');
+    expect(judgeWatchLook(input(fleet(0.03))).reason).toBe(
+      'critical metric regressed: http_5xx',
+    );
   });
 });

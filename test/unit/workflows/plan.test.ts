@@ -78,7 +78,11 @@ describe('spreadOrder and planRollout', () => {
     expect(plan.holdback).toHaveLength(2);
     const all = [...plan.canaries, ...plan.waves.flat(), ...plan.holdback].map((h) => h.name);
     expect(new Set(all).size).toBe(20);
-    expect(lookCounts(plan, 300_000, 30_000)).toEqual({ canaryLooks: 2, watchLooks: 10 });
+    expect(lookCounts(plan, { watch: 300_000, soak: 60_000, lookEvery: 30_000 })).toEqual({
+      canaryLooks: 2,
+      soakLooks: 2,
+      watchLooks: 10,
+    });
   });
 
   it('always leaves a control host while the canary is judged', () => {
@@ -93,7 +97,7 @@ describe('spreadOrder and planRollout', () => {
     expect(plan.canaries).toHaveLength(1);
     expect(plan.waves.flat()).toHaveLength(1);
     expect(plan.holdback).toHaveLength(0);
-    expect(lookCounts(plan, 300_000, 30_000).watchLooks).toBe(0);
+    expect(lookCounts(plan, { watch: 300_000, soak: 60_000, lookEvery: 30_000 }).watchLooks).toBe(0);
   });
 });
 
