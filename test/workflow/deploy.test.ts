@@ -131,8 +131,10 @@ describe('deploy workflow', () => {
     expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v2'));
     expectStagedBeforeAnyFlip(fleet, 'v2', HOSTS);
     expectOnlyOldOrNew(fleet, 'v1', 'v2');
-    // One canary look, then a watch look every 30 s for 2 minutes.
-    expect(fleet.judged.map((j) => j.phase)).toEqual([
+    // A canary look at each of the soak's two readings (the first can only
+    // stop early), then a watch look every 30 s for 2 minutes.
+    expect(fleet.judged.map((j) => `${j.phase}${j.reading ? ` ${j.reading}` : ''}`)).toEqual([
+      'canary 1',
       'canary',
       'watch',
       'watch',
@@ -147,8 +149,11 @@ describe('deploy workflow', () => {
     expect(new Set(zones).size).toBe(2);
     // The watch compares the switched fleet with the hosts held back: by
     // default as many as the canary, and at least the judge's 3 controls.
-    expect(fleet.judged[1]!.control).toHaveLength(3);
-    expect(fleet.judged[1]!.canary).toHaveLength(5);
+    expect(fleet.judged[2]!.control).toHaveLength(3);
+    expect(fleet.judged[2]!.canary).toHaveLength(5);
+    // Watch looks judge the last soak's worth (60 s: 3 readings) on their own once there is more.
+    expect(fleet.judged.slice(2).map((j) => j.recent?.readings.length ?? 0)).toEqual([0, 0, 3, 3]);
+    // Early looks that pass leave no verdict: one per deciding look.
     expect(outcome.verdicts).toHaveLength(5);
   });
 
@@ -218,7 +223,8 @@ describe('deploy workflow', () => {
 
   it('inconclusive pauses and waits for an operator; resume proceeds', async () => {
     const fleet = new FakeFleet(HOSTS);
-    fleet.script = (look) => (look.index === 0 ? 'inconclusive' : 'pass');
+    // The canary's deciding look (an early look's inconclusive only lets the soak go on).
+    fleet.script = (look) => (look.index === 1 ? 'inconclusive' : 'pass');
     const config = testConfig(uniqueId('c'), HOSTS);
     const outcome = await withWorker(fleet, async (tq) => {
       const h = await start(tq, config);
@@ -538,7 +544,7 @@ describe('a host that breaks mid-deploy is never reported live (invariant 9)', (
     const config = testConfig(uniqueId('c'), HOSTS, { maxUnavailable: 1 });
     fleet.script = (look) => {
       // During the watch, someone points a canary's current elsewhere by hand.
-      if (look.phase === 'watch' && look.index === 1)
+      if (look.phase === 'watch' && look.index === 2)
         fleet.hosts.get(look.canary[0]!)!.current = null;
       return 'pass';
     };
@@ -554,7 +560,7 @@ describe('a host that breaks mid-deploy is never reported live (invariant 9)', (
     const config = testConfig(uniqueId('c'), HOSTS);
     let victim = '';
     fleet.script = (look) => {
-      if (look.phase === 'watch' && look.index === 1) {
+      if (look.phase === 'watch' && look.index === 2) {
         victim = look.canary[0]!;
         fleet.hosts.get(victim)!.current = null;
       }
@@ -604,6 +610,9 @@ describe('a canary that loses its traffic is a regression (real judge)', () => {
     });
     expect(outcome.outcome).toBe('rolled_back');
     expect(fleet.judged).toHaveLength(1);
+    // Stopped by the early look at the soak's first reading, not at its end.
+    expect(outcome.verdicts[0]).toMatchObject({ phase: 'canary', reading: 1 });
+    expect(outcome.timings.judging).toBeUndefined();
     const line = outcome.verdicts[0]!.metrics.find((m) => m.startsWith('requests:'))!;
     expect(line).toMatch(
       new RegExp(`-> regression: traffic lost on 1 of 5 switched hosts \\(${dead} 0/s, x0\\.00`),
@@ -620,6 +629,28 @@ describe('a canary that loses its traffic is a regression (real judge)', () => {
     expect(outcome.outcome).toBe('rolled_back');
     const line = outcome.verdicts[0]!.metrics.find((m) => m.startsWith('requests:'))!;
     expect(line).toContain(`traffic lost on 1 of 5 switched hosts (${slow} 3`);
+  });
+
+  it('x5 errors stop the soak at its first reading; x1.5 waits for the look that decides', async () => {
+    const early = await deployWith((_, release) =>
+      release === 'v2' ? { rps: 100, errorRate: 0.05 } : good,
+    );
+    expect(early.outcome.outcome).toBe('rolled_back');
+    expect(early.outcome.verdicts).toHaveLength(1);
+    expect(early.outcome.verdicts[0]).toMatchObject({ phase: 'canary', reading: 1 });
+    expect(early.outcome.verdicts[0]!.metrics[0]).toMatch(
+      /^errors: canary 5(\.\d+)?% vs control 1/,
+    );
+    expect(early.outcome.timings.judging).toBeUndefined();
+
+    const late = await deployWith((_, release) =>
+      release === 'v2' ? { rps: 100, errorRate: 0.015 } : good,
+    );
+    // Not overwhelming at the first reading: the soak runs to its end, where the look decides.
+    expect(late.fleet.judged.map((j) => j.reading ?? 'end')).toEqual(
+      expect.arrayContaining([1, 'end']),
+    );
+    expect(late.outcome.verdicts[0]!.reading).toBeUndefined();
   });
 
   it('a release that serves like the old one goes live, every look passing on traffic and errors', async () => {
@@ -654,7 +685,8 @@ describe('timers hold: readings run on the cadence, not after it', () => {
     const watch = t.finishing! - t.watching!;
     expect(watch).toBeGreaterThanOrEqual(63_000);
     expect(watch).toBeLessThan(69_000);
-    // Every planned reading was still taken: 2 baseline, 3 canary, 3 watch.
-    expect(fleet.judged.map((l) => l.after.length)).toEqual([3, 2, 3]);
+    // Every planned reading was still taken: 2 baseline, 3 canary, 3 watch;
+    // the canary's early look judged the first two.
+    expect(fleet.judged.map((l) => l.after.length)).toEqual([2, 3, 2, 3]);
   }, 60_000);
 });
