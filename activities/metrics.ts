@@ -136,11 +136,13 @@ export function createMetricActivities(deps: MetricDeps) {
       const nBefore = input.before.length;
       const present = (xs: (Snapshot | null)[]) => xs.filter((s): s is Snapshot => s !== null);
       /** Each host's baseline and the readings of `window` (indices into input.after). */
-      const series = (window: Set<number> | undefined) => (host: string): HostSeries => {
-        const all = snaps[host] ?? [];
-        const after = all.slice(nBefore).filter((_, i) => !window || window.has(input.after[i]!));
-        return { host, before: present(all.slice(0, nBefore)), after: present(after) };
-      };
+      const series =
+        (window: Set<number> | undefined) =>
+        (host: string): HostSeries => {
+          const all = snaps[host] ?? [];
+          const after = all.slice(nBefore).filter((_, i) => !window || window.has(input.after[i]!));
+          return { host, before: present(all.slice(0, nBefore)), after: present(after) };
+        };
       const lookInput = (window: Set<number> | undefined, alpha: number) => ({
         series: input.series,
         metrics: input.metrics,
@@ -152,7 +154,10 @@ export function createMetricActivities(deps: MetricDeps) {
       });
       if (input.phase === 'canary')
         return judge(
-          lookInput(undefined, alphaForLook(input.plan, { phase: 'canary', reading: input.reading })),
+          lookInput(
+            undefined,
+            alphaForLook(input.plan, { phase: 'canary', reading: input.reading }),
+          ),
         );
       const recent = input.recent;
       return judgeWatchLook(

@@ -37,6 +37,12 @@ export interface FleetParams {
   canaryHardware?: { errors: number; latency: number };
   /** One non-canary host far hotter than the rest (error rate and latency multiplier). */
   hotHost?: number;
+  /**
+   * Each reading also counts requests into latency buckets (a Prometheus
+   * histogram): per-request latency lognormal around the host's mean with
+   * this sigma, bounds in ms.
+   */
+  histogram?: { bounds: number[]; sigma: number };
 }
 
 const seconds = (d: string) => parseDuration(d)! / 1000;
@@ -79,6 +85,8 @@ export interface Regression {
   canariesAffected?: number;
   /** The regression starts this long after the full switch (canaries unaffected until then). */
   startsAfterFullSec?: number;
+  /** A tail-only regression: this share of requests takes `ms` longer (the rest unchanged). */
+  tail?: { share: number; ms: number };
 }
 
 export const NO_REGRESSION: Regression = { errors: 1, latency: 1 };
@@ -90,6 +98,8 @@ export interface Trace {
   requests: Float64Array;
   errors: Float64Array;
   latency: Float64Array;
+  /** With FleetParams.histogram: per host and interval, requests per bucket (bounds, then +Inf). */
+  buckets?: Float64Array;
   canary: number[];
   holdback: number[];
   /** Interval index at which the canary switched, and at which the rest did. */
@@ -141,6 +151,9 @@ export function simulateDeploy(p: FleetParams, regression: Regression, rng: Rng)
   const dLatency = drift(p.drift.latency);
   const lognormal = (sigma: number) => Math.exp(rng.normal(-sigma * sigma * 0.5, sigma));
 
+  const hist = p.histogram;
+  const nb = hist ? hist.bounds.length + 1 : 0;
+  const buckets = hist ? new Float64Array(n * intervals * nb) : undefined;
   const requests = new Float64Array(n * intervals);
   const errors = new Float64Array(n * intervals);
   const latency = new Float64Array(n * intervals);
@@ -166,19 +179,82 @@ export function simulateDeploy(p: FleetParams, regression: Regression, rng: Rng)
       const bad = hit && i >= newFrom && i >= regressionFrom;
       const reqMean =
         rate * p.intervalSec * (1 + dTraffic * f) * (bad ? (regression.traffic ?? 1) : 1);
-      const req = reqMean > 0 ? rng.poisson(reqMean) : 0;
+      const tail = bad ? regression.tail : undefined;
+      const j0 = h * intervals + i;
+      // Split into buckets by Poisson thinning: the bucket counts are
+      // independent Poissons whose sum is the interval's requests.
+      const req = !buckets
+        ? reqMean > 0
+          ? rng.poisson(reqMean)
+          : 0
+        : drawBuckets(buckets, j0 * nb, hist!, reqMean, lat * (1 + dLatency * f), tail, rng);
       const errMean = req * errRate * (1 + dErrors * f) * (bad ? regression.errors : 1);
       const shape = errMean / (phi - 1);
       const err = errMean > 0 ? rng.poisson(rng.gamma(shape, shape / errMean)) : 0;
       const latMean =
         lat * (1 + dLatency * f) * (1 + hostLatDrift * f) * (bad ? regression.latency : 1);
-      const j = h * intervals + i;
+      const j = j0;
       requests[j] = req;
       errors[j] = Math.min(err, req);
-      latency[j] = latMean * (1 + rng.normal(0, p.latencyNoise));
+      latency[j] =
+        latMean * (1 + rng.normal(0, p.latencyNoise)) + (tail ? tail.share * tail.ms : 0);
     }
   }
-  return { hosts: n, intervals, requests, errors, latency, canary, holdback, canaryAt, fullAt };
+  return {
+    hosts: n,
+    intervals,
+    requests,
+    errors,
+    latency,
+    ...(buckets ? { buckets } : {}),
+    canary,
+    holdback,
+    canaryAt,
+    fullAt,
+  };
+}
+
+/** Standard normal CDF (Abramowitz-Stegun 7.1.26 through erf; 1.5e-7 is plenty here). */
+function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const erf =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-x * x);
+  return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+}
+
+/**
+ * One interval's requests into buckets at `at`: a lognormal latency with the
+ * given mean, and optionally a share of requests `tail.ms` slower.
+ */
+function drawBuckets(
+  out: Float64Array,
+  at: number,
+  hist: { bounds: number[]; sigma: number },
+  reqMean: number,
+  meanMs: number,
+  tail: { share: number; ms: number } | undefined,
+  rng: Rng,
+): number {
+  const mu = Math.log(meanMs) - (hist.sigma * hist.sigma) / 2;
+  const cdf = (ms: number) => (ms <= 0 ? 0 : normalCdf((Math.log(ms) - mu) / hist.sigma));
+  const share = tail?.share ?? 0;
+  const mixture = (b: number) =>
+    (1 - share) * cdf(b) + (share > 0 ? share * cdf(b - tail!.ms) : 0);
+  let below = 0;
+  let total = 0;
+  for (let b = 0; b <= hist.bounds.length; b++) {
+    const upTo = b < hist.bounds.length ? mixture(hist.bounds[b]!) : 1;
+    const mean = reqMean * (upTo - below);
+    const count = mean > 0 ? rng.poisson(mean) : 0;
+    out[at + b] = count;
+    total += count;
+    below = upTo;
+  }
+  return total;
 }
 
 /** A judged moment: which hosts are treated and control, and which intervals are "after". */

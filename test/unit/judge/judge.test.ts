@@ -374,8 +374,6 @@ describe('judgeWatchLook', () => {
     expect(undecided.verdict).toBe('pass');
     // A regression in the whole window stands on its own.
     expect(judgeWatchLook(input(fleet(0.03)), recent(fleet(0.01))).verdict).toBe('regression');
-    expect(judgeWatchLook(input(fleet(0.03))).reason).toBe(
-      'critical metric regressed: http_5xx',
-    );
+    expect(judgeWatchLook(input(fleet(0.03))).reason).toBe('critical metric regressed: http_5xx');
   });
 });

@@ -97,7 +97,9 @@ describe('spreadOrder and planRollout', () => {
     expect(plan.canaries).toHaveLength(1);
     expect(plan.waves.flat()).toHaveLength(1);
     expect(plan.holdback).toHaveLength(0);
-    expect(lookCounts(plan, { watch: 300_000, soak: 60_000, lookEvery: 30_000 }).watchLooks).toBe(0);
+    expect(lookCounts(plan, { watch: 300_000, soak: 60_000, lookEvery: 30_000 }).watchLooks).toBe(
+      0,
+    );
   });
 });
 
