@@ -5,6 +5,7 @@ import {
   alphaForLook,
   judge,
   judgeWatchLook,
+  metricColumns,
   type HostSeries,
   type MetricSpec,
   type Snapshot,
@@ -45,31 +46,63 @@ export const PHASED_METRICS: MetricSpec[] = [
 ];
 export const ALPHA = 0.001;
 
-/** Readings every interval boundary: cumulative counters, the last interval's mean latency. */
-function snapshots(trace: Trace, h: number, intervalSec: number): Snapshot[] {
-  const out: Snapshot[] = [{ t: 0, v: [0, 0, null] }];
+/** On fleets that expose a latency histogram, phased also judges its p99. */
+export const p99Metric = (bounds: number[]): MetricSpec => ({
+  name: 'latency_p99',
+  kind: 'quantile',
+  series: 'latency_hist',
+  quantile: 0.99,
+  buckets: bounds,
+  worse: 'higher',
+  tolerance: 0.2,
+  critical: true,
+});
+
+const columnsOf = (metrics: MetricSpec[]) => [
+  'errors',
+  'requests',
+  'latency',
+  ...metrics.flatMap((m) => (m.kind === 'quantile' ? metricColumns(m) : [])),
+];
+
+/**
+ * Readings every interval boundary: cumulative counters, the last interval's
+ * mean latency, and the cumulative histogram buckets when the fleet has them.
+ */
+function snapshots(trace: Trace, h: number, intervalSec: number, nb: number): Snapshot[] {
+  const out: Snapshot[] = [{ t: 0, v: [0, 0, null, ...Array<number>(nb).fill(0)] }];
   let e = 0;
   let r = 0;
+  const cum = new Array<number>(nb).fill(0);
   for (let i = 0; i < trace.intervals; i++) {
     const j = h * trace.intervals + i;
     e += trace.errors[j]!;
     r += trace.requests[j]!;
-    out.push({ t: (i + 1) * intervalSec * 1000, v: [e, r, trace.latency[j]!] });
+    // Buckets are cumulative in `le` and in time, as a Prometheus histogram is.
+    let upTo = 0;
+    for (let b = 0; b < nb; b++) {
+      upTo += trace.buckets![j * nb + b]!;
+      cum[b]! += upTo;
+    }
+    out.push({ t: (i + 1) * intervalSec * 1000, v: [e, r, trace.latency[j]!, ...cum] });
   }
   return out;
 }
 
 /** phased's judge with the error-rate metric tolerating `errorTolerance`. */
 function phasedJudge(name: string, errorTolerance: number): BenchJudge {
-  const metrics = PHASED_METRICS.map((m) =>
+  const base = PHASED_METRICS.map((m) =>
     m.name === 'errors' ? { ...m, tolerance: errorTolerance } : m,
   );
   return {
     name,
-    description: `DiD quasi-Poisson rate ratio (errors/request, tolerated +${errorTolerance * 100}%) + DiD rank test (latency, tolerated +5%) + per-host traffic loss (requests, a drop to half, a tenth of each look's alpha) vs concurrent controls, alpha 0.001 split over the looks (80% to the canary); a canary-look pass needs enough expected errors`,
+    description: `DiD quasi-Poisson rate ratio (errors/request, tolerated +${errorTolerance * 100}%) + DiD rank test (latency, tolerated +5%) + per-host traffic loss (requests, a drop to half, a tenth of each look's alpha) vs concurrent controls (+ p99 from the buckets, tolerated +20%, on fleets with a latency histogram), alpha 0.001 split over the looks: 80% to the canary, of which a tenth to early-stop looks at every soak reading; each watch look judges the window since the full switch and the last 60 s; a canary pass needs enough expected errors`,
     forDeploy(p, trace, looks) {
+      const metrics = p.histogram ? [...base, p99Metric(p.histogram.bounds)] : base;
+      const nb = p.histogram ? p.histogram.bounds.length + 1 : 0;
+      const series = columnsOf(metrics);
       const snaps = Array.from({ length: trace.hosts }, (_, h) =>
-        snapshots(trace, h, p.intervalSec),
+        snapshots(trace, h, p.intervalSec, nb),
       );
       const plan = {
         alpha: ALPHA,
@@ -79,7 +112,7 @@ function phasedJudge(name: string, errorTolerance: number): BenchJudge {
         recentWindow: true,
       };
       return (look) => {
-        const series =
+        const hostSeries =
           (from: number) =>
           (h: number): HostSeries => ({
             host: String(h),
@@ -87,10 +120,10 @@ function phasedJudge(name: string, errorTolerance: number): BenchJudge {
             after: snaps[h]!.slice(from, look.afterTo + 1),
           });
         const input = (from: number, alpha: number) => ({
-          series: ['errors', 'requests', 'latency'],
+          series,
           metrics,
-          canary: look.treated.map(series(from)),
-          control: look.control.map(series(from)),
+          canary: look.treated.map(hostSeries(from)),
+          control: look.control.map(hostSeries(from)),
           alpha,
           requireEnoughData: look.phase === 'canary',
         });

@@ -5,6 +5,7 @@
 import gammaFactory from '@stdlib/random-base-gamma';
 import mt19937 from '@stdlib/random-base-mt19937';
 import normalFactory from '@stdlib/random-base-normal';
+import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import poissonFactory from '@stdlib/random-base-poisson';
 import { parseDuration } from '../../src/config/duration.js';
 import { DEFAULTS } from '../../src/config/schema.js';
@@ -214,18 +215,6 @@ export function simulateDeploy(p: FleetParams, regression: Regression, rng: Rng)
   };
 }
 
-/** Standard normal CDF (Abramowitz-Stegun 7.1.26 through erf; 1.5e-7 is plenty here). */
-function normalCdf(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const erf =
-    1 -
-    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
-      t *
-      Math.exp(-x * x);
-  return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
-}
-
 /**
  * One interval's requests into buckets at `at`: a lognormal latency with the
  * given mean, and optionally a share of requests `tail.ms` slower.
@@ -240,10 +229,9 @@ function drawBuckets(
   rng: Rng,
 ): number {
   const mu = Math.log(meanMs) - (hist.sigma * hist.sigma) / 2;
-  const cdf = (ms: number) => (ms <= 0 ? 0 : normalCdf((Math.log(ms) - mu) / hist.sigma));
+  const cdf = (ms: number) => (ms <= 0 ? 0 : normalCdf(Math.log(ms), mu, hist.sigma));
   const share = tail?.share ?? 0;
-  const mixture = (b: number) =>
-    (1 - share) * cdf(b) + (share > 0 ? share * cdf(b - tail!.ms) : 0);
+  const mixture = (b: number) => (1 - share) * cdf(b) + (share > 0 ? share * cdf(b - tail!.ms) : 0);
   let below = 0;
   let total = 0;
   for (let b = 0; b <= hist.bounds.length; b++) {
