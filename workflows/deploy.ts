@@ -38,7 +38,15 @@ import {
   type Phase,
   type VerdictRecord,
 } from './model.js';
-import { batches, lookCounts, planRollout, transportSpec, type RolloutPlan } from './plan.js';
+import {
+  batches,
+  lookCounts,
+  planRollout,
+  recentWindowReadings,
+  soakEvery,
+  transportSpec,
+  type RolloutPlan,
+} from './plan.js';
 import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js';
 import { HOST_STEP, JUDGING, QUICK, SAMPLING, STAGING } from './timeouts.js';
 
@@ -290,7 +298,8 @@ class DeployRun {
    */
   private async soakAndJudge(kind: 'canary' | 'wave', treated: HostRef[], look: number) {
     const after: number[] = [];
-    const { soak, lookEvery: every } = this.cfg.durations;
+    const { soak } = this.cfg.durations;
+    const every = soakEvery(this.cfg.durations);
     const readings = Math.ceil(soak / every);
     const sequential = patched(SEQUENTIAL_LOOKS_PATCH);
     const switchedNames = new Set(treated.map((h) => h.name));
@@ -334,7 +343,7 @@ class DeployRun {
     }
     const after: number[] = [];
     const recent = this.cfg.durations.soak;
-    const recentReadings = Math.ceil(recent / every);
+    const recentReadings = recentWindowReadings(this.cfg.durations);
     await this.onCadence(
       Array.from({ length: watchLooks }, (_, i) => (i + 1) * every),
       (k) => `watch look ${k}/${watchLooks}`,

@@ -120,14 +120,29 @@ export function batches<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** The durations planning reads; soakLookEvery is absent from deploys started before it existed. */
+export interface LookDurations {
+  watch: number;
+  soak: number;
+  lookEvery: number;
+  soakLookEvery?: number;
+}
+
+/** The cadence of a soak's readings (and early looks). */
+export const soakEvery = (d: LookDurations) => d.soakLookEvery ?? d.lookEvery;
+
+/** Readings a soak takes after the switch (its last one closes the soak). */
+export const soakReadings = (d: LookDurations) => Math.max(1, Math.ceil(d.soak / soakEvery(d)));
+
+/** Readings in the watch's recent window: a soak's length, at the watch's cadence. */
+export const recentWindowReadings = (d: LookDurations) =>
+  Math.max(1, Math.ceil(d.soak / d.lookEvery));
+
 /**
  * Judged looks: the canary and every wave but the last (gates), each at
  * every reading of its soak, then every watch interval.
  */
-export function lookCounts(
-  plan: RolloutPlan,
-  durations: { watch: number; soak: number; lookEvery: number },
-) {
+export function lookCounts(plan: RolloutPlan, durations: LookDurations) {
   return {
     canaryLooks: Math.max(1, plan.waves.length),
     soakLooks: soakReadings(durations),
@@ -135,7 +150,3 @@ export function lookCounts(
       plan.holdback.length > 0 ? Math.max(1, Math.floor(durations.watch / durations.lookEvery)) : 0,
   };
 }
-
-/** Readings a soak takes after the switch (its last one closes the soak). */
-export const soakReadings = (d: { soak: number; lookEvery: number }) =>
-  Math.max(1, Math.ceil(d.soak / d.lookEvery));

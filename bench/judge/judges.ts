@@ -12,7 +12,7 @@ import {
 } from '../../src/judge/index.js';
 import { tUpperTail } from '../../src/stats/distributions.js';
 import { mannWhitneyGreater } from '../../src/stats/mann-whitney.js';
-import type { FleetParams, Look, Trace } from './simulate.js';
+import { readingsOf, type FleetParams, type Look, type Trace } from './simulate.js';
 
 export type LookVerdict = 'pass' | 'regression' | 'inconclusive';
 
@@ -101,9 +101,13 @@ function phasedJudge(name: string, errorTolerance: number): BenchJudge {
       const metrics = p.histogram ? [...base, p99Metric(p.histogram.bounds)] : base;
       const nb = p.histogram ? p.histogram.bounds.length + 1 : 0;
       const series = columnsOf(metrics);
+      // Only the readings the workflow takes (every lookEvery outside the soak).
+      const read = readingsOf(p, trace);
       const snaps = Array.from({ length: trace.hosts }, (_, h) =>
         snapshots(trace, h, p.intervalSec, nb),
       );
+      const taken = (from: number, to: number, h: number) =>
+        snaps[h]!.slice(from, to + 1).filter((_, i) => read[from + i]);
       const plan = {
         alpha: ALPHA,
         canaryLooks: 1,
@@ -116,8 +120,8 @@ function phasedJudge(name: string, errorTolerance: number): BenchJudge {
           (from: number) =>
           (h: number): HostSeries => ({
             host: String(h),
-            before: snaps[h]!.slice(0, trace.canaryAt + 1),
-            after: snaps[h]!.slice(from, look.afterTo + 1),
+            before: taken(0, trace.canaryAt, h),
+            after: taken(from, look.afterTo, h),
           });
         const input = (from: number, alpha: number) => ({
           series,

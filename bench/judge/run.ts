@@ -101,6 +101,17 @@ const variant = (
 const SCENARIOS: Scenario[] = [
   STANDARD,
   variant(
+    'canary_5pct',
+    'the standard fleet with a 5% canary (the default before judge v2), 5 hosts, and so 5 held back',
+    { canaryFraction: 0.05 },
+    {
+      errors_x2: errors(2),
+      errors_x3: errors(3),
+      late_errors_x3: errors(3, { startsAfterFullSec: 180 }),
+      dead_canary: dead,
+    },
+  ),
+  variant(
     'wide_low_traffic',
     '250 hosts at 40 req/s, 0.5% errors',
     { hosts: 250, meanRps: 40, baseErrorRate: 0.005 },

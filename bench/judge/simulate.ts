@@ -49,12 +49,13 @@ export interface FleetParams {
 const seconds = (d: string) => parseDuration(d)! / 1000;
 
 /**
- * The workflow's own timing: a deploy reads every host once per `lookEvery`
- * (src/config/schema.ts DEFAULTS), so one simulated interval is one reading.
+ * The workflow's own timing (src/config/schema.ts DEFAULTS): one simulated
+ * interval is one soak reading; the baseline and the watch read every
+ * `lookEvery`, a whole number of intervals.
  */
 export const WORKFLOW_DEFAULTS = {
   canaryFraction: Number(DEFAULTS.canarySize.replace('%', '')) / 100,
-  intervalSec: seconds(DEFAULTS.lookEvery),
+  intervalSec: seconds(DEFAULTS.soakLookEvery),
   lookEverySec: seconds(DEFAULTS.lookEvery),
   baselineSec: seconds(DEFAULTS.baseline),
   soakSec: seconds(DEFAULTS.soak),
@@ -261,25 +262,39 @@ export interface Look {
   recentFrom?: number;
 }
 
+/**
+ * Whether the workflow reads the hosts at interval boundary `i`: every
+ * `lookEvery` in the baseline and the watch, every interval in the soak.
+ */
+export function readingsOf(p: FleetParams, trace: Trace): boolean[] {
+  const step = p.lookEverySec / p.intervalSec;
+  return Array.from({ length: trace.intervals + 1 }, (_, i) =>
+    i <= trace.canaryAt
+      ? i % step === 0 || i === trace.canaryAt
+      : i <= trace.fullAt || (i - trace.fullAt) % step === 0,
+  );
+}
+
 /** The workflow's looks (workflows/deploy.ts): every soak reading, then every watch interval. */
 export function looksOf(p: FleetParams, trace: Trace): Look[] {
   const all = Array.from({ length: trace.hosts }, (_, h) => h);
   const holdback = new Set(trace.holdback);
   const canary = new Set(trace.canary);
   const step = p.lookEverySec / p.intervalSec;
-  const soakLooks = Math.max(1, Math.ceil(p.soakSec / p.lookEverySec));
+  const soakLooks = trace.fullAt - trace.canaryAt;
   const looks: Look[] = [];
   for (let k = 1; k <= soakLooks; k++)
     looks.push({
       phase: 'canary',
       reading: k,
-      atSec: Math.min(k * p.lookEverySec, p.soakSec),
+      atSec: k * p.intervalSec,
       treated: trace.canary,
       control: all.filter((h) => !canary.has(h)),
       afterFrom: trace.canaryAt,
-      afterTo: Math.min(trace.canaryAt + k * step, trace.fullAt),
+      afterTo: trace.canaryAt + k,
     });
-  const recent = soakLooks * step;
+  // The recent window: a soak's length at the watch's cadence (recentWindowReadings).
+  const recent = Math.max(1, Math.ceil(p.soakSec / p.lookEverySec)) * step;
   for (let to = trace.fullAt + step; to <= trace.intervals; to += step) {
     looks.push({
       phase: 'watch',

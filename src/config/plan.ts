@@ -188,7 +188,7 @@ export function planDeploy(c: PlanInput): DeployPlan {
     holdback: plan.holdback.length,
     readings: {
       baseline: readings(c.durations.baseline),
-      soak: readings(c.durations.soak),
+      soak: counts.soakLooks,
       watch: readings(c.durations.watch),
     },
     looks,
@@ -240,7 +240,7 @@ export function formatPlan(c: PlanInput, plan = planDeploy(c)): string[] {
   const d = c.durations;
   const lines = [
     `${plan.hosts} hosts: ${plan.canaries} canary, then waves of ${plan.waves.join(', ') || 0}, ${plan.holdback} held back as watch controls`,
-    `readings every ${formatDuration(d.lookEvery)}: baseline ${formatDuration(d.baseline)} (${plan.readings.baseline}), soak ${formatDuration(d.soak)} (${plan.readings.soak}), watch ${formatDuration(d.watch)} (${plan.readings.watch})`,
+    `readings every ${formatDuration(d.lookEvery)} (${formatDuration(d.soakLookEvery)} in a soak): baseline ${formatDuration(d.baseline)} (${plan.readings.baseline}), soak ${formatDuration(d.soak)} (${plan.readings.soak}), watch ${formatDuration(d.watch)} (${plan.readings.watch})`,
     `false-rollback budget: alpha ${c.judge.alpha} per deploy, ${pct(c.judge.canaryShare)} of it to the canary and wave looks`,
   ];
   if (c.metrics.length === 0)

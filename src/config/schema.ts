@@ -18,7 +18,8 @@ export const DEFAULTS = {
   baseline: '180s',
   soak: '60s',
   watch: '5m',
-  lookEvery: '10s',
+  lookEvery: '30s',
+  soakLookEvery: '10s',
   keep: 5,
   maxUnavailable: 0,
   onInconclusive: 'pause',
@@ -205,6 +206,8 @@ export const clusterConfigSchema = z
         soak: duration.default(parseDuration(DEFAULTS.soak)!),
         watch: duration.default(parseDuration(DEFAULTS.watch)!),
         lookEvery: duration.default(parseDuration(DEFAULTS.lookEvery)!),
+        /** Readings, each an early look, during a soak: a gate can stop within seconds. */
+        soakLookEvery: duration.default(parseDuration(DEFAULTS.soakLookEvery)!),
         probeTimeout: duration.default(parseDuration(DEFAULTS.probeTimeout)!),
       })
       .default({
@@ -212,6 +215,7 @@ export const clusterConfigSchema = z
         soak: parseDuration(DEFAULTS.soak)!,
         watch: parseDuration(DEFAULTS.watch)!,
         lookEvery: parseDuration(DEFAULTS.lookEvery)!,
+        soakLookEvery: parseDuration(DEFAULTS.soakLookEvery)!,
         probeTimeout: parseDuration(DEFAULTS.probeTimeout)!,
       }),
     retention: z
@@ -328,7 +332,7 @@ type Parsed = {
   hosts: { name: string; address: string; port?: number; root: string }[];
   canary: { size: number | string };
   holdback?: number | string;
-  durations: Record<'baseline' | 'soak' | 'watch' | 'lookEvery', number>;
+  durations: Record<'baseline' | 'soak' | 'watch' | 'lookEvery' | 'soakLookEvery', number>;
   metrics: unknown[];
 };
 
@@ -385,14 +389,15 @@ function checkSizes(c: Parsed, ctx: Ctx) {
 
 /** Bounded looks: each phase takes at most MAX_READINGS_PER_PHASE readings. */
 function checkReadings(c: Parsed, ctx: Ctx) {
-  const every = c.durations.lookEvery;
   for (const phase of ['baseline', 'soak', 'watch'] as const) {
+    const field = phase === 'soak' ? 'soakLookEvery' : 'lookEvery';
+    const every = c.durations[field];
     const readings = Math.ceil(c.durations[phase] / every);
     if (readings > MAX_READINGS_PER_PHASE)
       ctx.addIssue({
         code: 'custom',
         path: ['durations', phase],
-        message: `${formatDuration(c.durations[phase])} with a reading every ${formatDuration(every)} is ${readings} readings, more than the ${MAX_READINGS_PER_PHASE} a phase may take: raise lookEvery to at least ${formatDuration(Math.ceil(c.durations[phase] / MAX_READINGS_PER_PHASE / 1000) * 1000)} or shorten ${phase}`,
+        message: `${formatDuration(c.durations[phase])} with a reading every ${formatDuration(every)} is ${readings} readings, more than the ${MAX_READINGS_PER_PHASE} a phase may take: raise ${field} to at least ${formatDuration(Math.ceil(c.durations[phase] / MAX_READINGS_PER_PHASE / 1000) * 1000)} or shorten ${phase}`,
       });
   }
 }

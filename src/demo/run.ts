@@ -41,7 +41,13 @@ export interface DemoOptions {
   /** A tail-only bad build: every 10th request this much slower, errors unchanged; judged on p95. */
   badTailMs?: number;
   /** Shortened for the demo; the same code paths as the defaults. */
-  durations?: { baseline: string; soak: string; watch: string; lookEvery: string };
+  durations?: {
+    baseline: string;
+    soak: string;
+    watch: string;
+    lookEvery: string;
+    soakLookEvery?: string;
+  };
   /** First octet of the hosts' loopback addresses (127.0.0.x). */
   firstOctet?: number;
   workflowBundle?: WorkflowBundleOption;
@@ -77,7 +83,13 @@ export interface DemoResult {
   currents: Record<string, string | null>;
 }
 
-export const DEMO_DURATIONS = { baseline: '15s', soak: '15s', watch: '15s', lookEvery: '5s' };
+export const DEMO_DURATIONS = {
+  baseline: '15s',
+  soak: '15s',
+  watch: '15s',
+  lookEvery: '5s',
+  soakLookEvery: '5s',
+};
 // A background error rate of 2% and 50 requests/s per host give the judge
 // enough errors within the short demo windows to tell x6 from x1 on 8 hosts.
 const BASE: Omit<Behaviour, 'revision'> = { errorRate: 0.02, latencyMs: 2 };

@@ -54,9 +54,12 @@ describe('phased plan', () => {
     expect(r.stdout.split('\n')).toEqual(
       expect.arrayContaining([
         '8 hosts: 1 canary, then waves of 4, 3 held back as watch controls',
-        'canary look: 1 switched vs 7 control, alpha 0.0008',
-        '  requests (traffic): per-host traffic vs own baseline, regression below p=8e-5',
-        'watch look (x10): 5 switched vs 3 control, alpha 2e-5',
+        'readings every 30s (10s in a soak): baseline 3m (6), soak 1m (6), watch 5m (10)',
+        'canary look: 1 switched vs 7 control, alpha 0.00072',
+        '  requests (traffic): per-host traffic vs own baseline, regression below p=7.2e-5',
+        '  early stop: a look at each of the 5 earlier readings, alpha 1.6e-5 each, rolls back on a regression only',
+        'watch look (x10): 5 switched vs 3 control, alpha 1e-5',
+        '  each watch look also judges the last 60s on their own, alpha 1e-5, for a regression that starts late',
       ]),
     );
   });
@@ -72,7 +75,7 @@ describe('phased plan', () => {
       holdback: number;
       looks: { phase: string }[];
     };
-    expect(plan).toMatchObject({ hosts: 20, canaries: 1, holdback: 3 });
+    expect(plan).toMatchObject({ hosts: 20, canaries: 2, holdback: 3 });
     expect(plan.looks.map((l) => l.phase)).toEqual(['canary', 'watch']);
   });
 

@@ -5,6 +5,7 @@ import {
   createRng,
   DEFAULT_FLEET,
   looksOf,
+  readingsOf,
   NO_REGRESSION,
   simulateDeploy,
 } from '../../../bench/judge/simulate.js';
@@ -44,11 +45,11 @@ describe('fleet simulator', () => {
     expect(mean(ratios)).toBeGreaterThan(3);
   });
 
-  it('plans a look at every soak reading, and a watch look every 10 s for 5 minutes', () => {
+  it('plans a look at every soak reading, and a watch look every 30 s for 5 minutes', () => {
     const looks = looksOf(DEFAULT_FLEET, trace);
     expect(looks.map((l) => `${l.phase}@${l.atSec}`)).toEqual([
       ...Array.from({ length: 6 }, (_, k) => `canary@${10 + 10 * k}`),
-      ...Array.from({ length: 30 }, (_, k) => `watch@${70 + 10 * k}`),
+      ...Array.from({ length: 10 }, (_, k) => `watch@${90 + 30 * k}`),
     ]);
     expect(looks[0]!.treated).toEqual(trace.canary);
     expect(looks.filter((l) => l.phase === 'canary').map((l) => l.reading)).toEqual([
@@ -56,11 +57,15 @@ describe('fleet simulator', () => {
     ]);
     const watch = looks.filter((l) => l.phase === 'watch');
     expect(watch[0]!.control).toEqual(trace.holdback);
-    // The recent window (the soak's 6 readings) starts once the watch is longer than it.
+    // The recent window (60 s, 2 watch readings) starts once the watch is longer than it.
     expect(watch.map((l) => l.recentFrom === undefined)).toEqual(
-      Array.from({ length: 30 }, (_, k) => k < 6),
+      Array.from({ length: 10 }, (_, k) => k < 2),
     );
-    expect(watch[29]!.recentFrom).toBe(watch[29]!.afterTo - 6);
+    expect(watch[9]!.recentFrom).toBe(watch[9]!.afterTo - 6);
+    // The workflow reads every 30 s outside the soak, every 10 s in it.
+    const read = readingsOf(DEFAULT_FLEET, trace);
+    expect(read.filter(Boolean)).toHaveLength(7 + 6 + 10);
+    expect(read.slice(trace.canaryAt, trace.fullAt + 1).every(Boolean)).toBe(true);
   });
 
   it("reads and looks on the workflow's own cadence, from the same code", () => {
@@ -73,7 +78,7 @@ describe('fleet simulator', () => {
       })),
     });
     const d = config.durations;
-    expect(DEFAULT_FLEET.intervalSec * 1000).toBe(d.lookEvery);
+    expect(DEFAULT_FLEET.intervalSec * 1000).toBe(d.soakLookEvery);
     expect(DEFAULT_FLEET.lookEverySec * 1000).toBe(d.lookEvery);
     expect(DEFAULT_FLEET.baselineSec * 1000).toBe(d.baseline);
     expect(DEFAULT_FLEET.soakSec * 1000).toBe(d.soak);

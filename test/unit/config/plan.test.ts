@@ -66,18 +66,18 @@ describe('every configuration that loads can decide', () => {
     const lines = formatPlan(parseClusterConfig(cluster(40)));
     expect(lines).toEqual([
       '40 hosts: 4 canary, then waves of 32, 4 held back as watch controls',
-      'readings every 10s: baseline 3m (18), soak 1m (6), watch 5m (30)',
+      'readings every 30s (10s in a soak): baseline 3m (6), soak 1m (6), watch 5m (10)',
       'false-rollback budget: alpha 0.001 per deploy, 80% of it to the canary and wave looks',
       'canary look: 4 switched vs 36 control, alpha 0.00072',
       '  errors (counter): quasi-Poisson rate ratio, regression below p=0.00032; a pass needs about 25 events expected at the tolerated rate (more with overdispersion)',
       '  latency (gauge): rank test on per-host changes, regression below p=0.00032, best reachable p=1.1e-5',
       '  requests (traffic): per-host traffic vs own baseline, regression below p=7.2e-5',
       '  early stop: a look at each of the 5 earlier readings, alpha 1.6e-5 each, rolls back on a regression only',
-      'watch look (x30): 36 switched vs 4 control, alpha 3.3e-6',
-      '  errors (counter): quasi-Poisson rate ratio, regression below p=1.5e-6',
-      '  latency (gauge): t-test on per-host changes, regression below p=1.5e-6',
-      '  requests (traffic): per-host traffic vs own baseline, regression below p=3.3e-7',
-      '  each watch look also judges the last 60s on their own, alpha 3.3e-6, for a regression that starts late',
+      'watch look (x10): 36 switched vs 4 control, alpha 1e-5',
+      '  errors (counter): quasi-Poisson rate ratio, regression below p=4.5e-6',
+      '  latency (gauge): t-test on per-host changes, regression below p=4.5e-6',
+      '  requests (traffic): per-host traffic vs own baseline, regression below p=1e-6',
+      '  each watch look also judges the last 60s on their own, alpha 1e-5, for a regression that starts late',
     ]);
   });
 
