@@ -27,6 +27,7 @@ import {
   rollbackBlock,
   statusBlock,
   statusLine,
+  lookLabel,
 } from './cli/format.js';
 import { loadClusterConfig } from './config/load.js';
 import { formatPlan, planDeploy } from './config/plan.js';
@@ -240,7 +241,7 @@ async function follow(handle: WorkflowHandle<typeof deploy>, quiet: boolean | un
       last = line;
       if (!quiet)
         for (const v of s.verdicts.slice(verdicts))
-          console.log(`  verdict ${v.phase} look ${v.look}: ${v.reason}`);
+          console.log(`  verdict ${lookLabel(v)}: ${v.reason}`);
       verdicts = s.verdicts.length;
     } catch (err) {
       // Between workflow tasks a query can fail; an unreachable server is noted.

@@ -1,6 +1,6 @@
 // How the CLI shows deploys to people, and the exit codes CI gates on.
 import type { HistoryRow } from '../client.js';
-import type { DeployOutcome, DeployStatus, Outcome } from '../../workflows/model.js';
+import type { DeployOutcome, DeployStatus, Outcome, VerdictRecord } from '../../workflows/model.js';
 import type { RollbackOutcome } from '../../workflows/rollback.js';
 
 /** Exit codes: distinct per outcome so CI can tell them apart. 2 = bad input or refused command. */
@@ -12,6 +12,10 @@ export const EXIT_CODES: Record<Outcome, number> = {
   superseded: 6,
 };
 export const EXIT_ERROR = 2;
+
+/** "canary look 1", and for a gate's early look the soak reading that stopped it. */
+export const lookLabel = (v: Pick<VerdictRecord, 'phase' | 'look' | 'reading'>): string =>
+  `${v.phase} look ${v.look}${v.reading === undefined ? '' : ` (early stop at soak reading ${v.reading})`}`;
 
 export function statusLine(s: DeployStatus): string {
   const counts = Object.entries(s.hostCounts)
@@ -30,7 +34,7 @@ export function statusBlock(workflowId: string, s: DeployStatus): string {
     );
   if (s.lastVerdict) {
     lines.push(
-      `  last verdict (${s.lastVerdict.phase} look ${s.lastVerdict.look}): ${s.lastVerdict.verdict}: ${s.lastVerdict.reason}`,
+      `  last verdict (${lookLabel(s.lastVerdict)}): ${s.lastVerdict.verdict}: ${s.lastVerdict.reason}`,
     );
     for (const m of s.lastVerdict.metrics) lines.push(`    ${m}`);
   }
@@ -42,7 +46,7 @@ export function statusBlock(workflowId: string, s: DeployStatus): string {
 export function outcomeBlock(o: DeployOutcome): string {
   const lines = [`${o.cluster} <- ${o.revision}: ${o.outcome}: ${o.summary}`];
   for (const v of o.verdicts) {
-    lines.push(`  ${v.phase} look ${v.look}: ${v.verdict}: ${v.reason}`);
+    lines.push(`  ${lookLabel(v)}: ${v.verdict}: ${v.reason}`);
     for (const m of v.metrics) lines.push(`    ${m}`);
   }
   const t = o.timings;

@@ -1,6 +1,7 @@
 // The demo's closing report: what each deploy did and why, where every host
 // ended up, and what the traffic saw.
 import type { VerdictRecord } from '../../workflows/model.js';
+import { lookLabel } from '../cli/format.js';
 import type { DemoResult, DeployReport } from './run.js';
 import type { Response } from './traffic.js';
 
@@ -13,10 +14,7 @@ function timings(t: DeployReport['outcome']['timings']): string {
 }
 
 function verdictLines(v: VerdictRecord): string[] {
-  return [
-    `  ${v.phase} look ${v.look}: ${v.verdict}: ${v.reason}`,
-    ...v.metrics.map((m) => `    ${m}`),
-  ];
+  return [`  ${lookLabel(v)}: ${v.verdict}: ${v.reason}`, ...v.metrics.map((m) => `    ${m}`)];
 }
 
 function deployLines(name: string, d: DeployReport): string[] {

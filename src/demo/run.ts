@@ -10,6 +10,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { WorkflowBundleOption } from '@temporalio/worker';
+import { lookLabel } from '../cli/format.js';
 import { createPhasedClient, startDeploy } from '../client.js';
 import { parseClusterConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
@@ -225,7 +226,7 @@ async function withProgress(
     if (s.phase !== phase) log(`  ${s.revision}: ${(phase = s.phase)}`);
     for (const v of s.verdicts.slice(verdicts))
       if (v.phase !== 'watch' || v.verdict !== 'pass')
-        log(`  ${s.revision}: ${v.phase} look ${v.look}: ${v.verdict}: ${v.reason}`);
+        log(`  ${s.revision}: ${lookLabel(v)}: ${v.verdict}: ${v.reason}`);
     verdicts = s.verdicts.length;
     if (s.paused !== paused && (paused = s.paused))
       log(`  ${s.revision}: PAUSED: ${s.pausedReason ?? ''}`);
