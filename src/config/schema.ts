@@ -206,10 +206,18 @@ export const clusterConfigSchema = z
         soak: duration.default(parseDuration(DEFAULTS.soak)!),
         watch: duration.default(parseDuration(DEFAULTS.watch)!),
         lookEvery: duration.default(parseDuration(DEFAULTS.lookEvery)!),
-        /** Readings, each an early look, during a soak: a gate can stop within seconds. */
-        soakLookEvery: duration.default(parseDuration(DEFAULTS.soakLookEvery)!),
+        /**
+         * Readings, each an early look, during a soak: a gate can stop within
+         * seconds. Default: 10 s, or lookEvery when that is shorter.
+         */
+        soakLookEvery: duration.optional(),
         probeTimeout: duration.default(parseDuration(DEFAULTS.probeTimeout)!),
       })
+      .transform((d) => ({
+        ...d,
+        soakLookEvery:
+          d.soakLookEvery ?? Math.min(parseDuration(DEFAULTS.soakLookEvery)!, d.lookEvery),
+      }))
       .default({
         baseline: parseDuration(DEFAULTS.baseline)!,
         soak: parseDuration(DEFAULTS.soak)!,

@@ -41,6 +41,20 @@ describe('cluster configuration', () => {
     expect(c.hosts[0]).toEqual({ name: 'web-1', address: '127.0.0.1', root: '/srv/web', tags: {} });
   });
 
+  it('reads a soak every 10 s, or every lookEvery when that is shorter, unless told', () => {
+    const durations = (d: object) =>
+      parseClusterConfig({ ...minimal, durations: { baseline: '1m', watch: '1m', ...d } })
+        .durations;
+    expect(durations({ lookEvery: '1s' })).toMatchObject({ lookEvery: 1000, soakLookEvery: 1000 });
+    expect(durations({ lookEvery: '1m' })).toMatchObject({ soakLookEvery: 10_000 });
+    expect(durations({ lookEvery: '1s', soakLookEvery: '2s' })).toMatchObject({
+      soakLookEvery: 2000,
+    });
+    expect(problems({ ...minimal, durations: { soak: '10m', soakLookEvery: '1s' } })).toContain(
+      'raise soakLookEvery',
+    );
+  });
+
   it('names every bad field and how to fix it', () => {
     const p = problems({
       cluster: 'web prod',
