@@ -345,12 +345,12 @@ const lines = [
     `negative binomial with variance ${params.errorDispersion}x the mean per reading, latency ${params.latencyMs} ms (host sigma ${params.hostLatencySigma}, ` +
     `reading noise ${params.latencyNoise * 100}%, per-host drift sd ${params.hostLatencyDrift * 100}%), fleet-wide drift over the deploy up to ` +
     `±${params.drift.traffic * 100}% traffic, ±${params.drift.errors * 100}% error rate, ±${params.drift.latency * 100}% latency. ` +
-    `The workflow's default timing (one reading every ${params.intervalSec} s, from the same DEFAULTS): baseline ${params.baselineSec} s, ` +
-    `${params.canaryFraction * 100}% canary, ${params.soakSec} s soak, ${params.watchSec} s watch looking every ${params.lookEverySec} s ` +
+    `The workflow's default timing and sizes (from the same DEFAULTS): baseline ${params.baselineSec} s read every ${params.lookEverySec} s, ` +
+    `${params.canaryFraction * 100}% canary, ${params.soakSec} s soak read and judged every ${params.intervalSec} s, ${params.watchSec} s watch looking every ${params.lookEverySec} s ` +
     `(as many hosts held back as watch controls).`,
   '',
-  'Rates are per deploy. Detection: share of deploys rolled back by the end of the watch (median seconds from the canary switch to the rollback; the canary look is at ' +
-    `${params.soakSec} s). \`late_errors_x3\` starts 180 s after the full switch; \`dead_canary\` is one canary serving nothing; ` +
+  'Rates are per deploy. Detection: share of deploys rolled back by the end of the watch (median seconds from the canary switch to the rollback; the deciding canary look is at ' +
+    `${params.soakSec} s, its early looks every ${params.intervalSec} s before). \`late_errors_x3\` starts 180 s after the full switch; \`dead_canary\` is one canary serving nothing; ` +
     '`errors_x3_20s` and `errors_x5_10s` count only catches within 20 s and 10 s of the canary switch.',
   '',
   ...table(
