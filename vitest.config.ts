@@ -3,27 +3,33 @@
 //   workflow     real workflow code on Temporal's servers, activities faked
 //   integration  real activities, real dev server, real worker
 //   e2e          the `phased` command as a user runs it
-// One global setup per run bundles the workflows once and starts one dev
-// server on dynamic ports (test/setup/global.ts). Temporal's native bridge
+// The tiers that need Temporal share one global setup that bundles the
+// workflows once and starts one dev server on dynamic ports
+// (test/setup/global.ts); the unit tier starts nothing. Temporal's native bridge
 // needs the forks pool, not worker threads. Two test files run at once: most
 // of the integration and end-to-end time is spent waiting on soaks, watches
 // and server restarts, not on the CPU.
 import { defineConfig } from 'vitest/config';
 
-const tier = (name: string, timeoutMs: number) => ({
+const tier = (name: string, timeoutMs: number, { temporal = true } = {}) => ({
   extends: true as const,
-  test: { name, include: [`test/${name}/**/*.test.ts`], testTimeout: timeoutMs },
+  test: {
+    name,
+    include: [`test/${name}/**/*.test.ts`],
+    testTimeout: timeoutMs,
+    globalSetup: temporal ? ['test/setup/global.ts'] : [],
+    // The SDK's runtime (quieted) is loaded only where the SDK runs.
+    setupFiles: temporal ? ['test/setup/quiet-sdk.ts'] : [],
+  },
 });
 
 export default defineConfig({
   test: {
     pool: 'forks',
     maxWorkers: 2,
-    globalSetup: ['test/setup/global.ts'],
-    setupFiles: ['test/setup/quiet-sdk.ts'],
     hookTimeout: 60_000,
     projects: [
-      tier('unit', 10_000),
+      tier('unit', 10_000, { temporal: false }),
       tier('workflow', 60_000),
       tier('integration', 120_000),
       tier('e2e', 180_000),

@@ -25,7 +25,6 @@ import type { HostFailure } from '../activities/batch.js';
 import type { JudgeVerdict, Snapshot } from '../src/judge/types.js';
 import { grantedSignal, leaveClusterQueue, supersededSignal } from './cluster-queue.js';
 import {
-  isFinal,
   type DeployInput,
   type DeployOutcome,
   type DeployStatus,
@@ -39,7 +38,6 @@ import {
   type VerdictRecord,
 } from './model.js';
 import {
-  batches,
   lookCounts,
   planRollout,
   recentWindowReadings,
@@ -48,6 +46,8 @@ import {
   type RolloutPlan,
 } from './plan.js';
 import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js';
+import { applyCommand, refusal, type ControlState } from './controls.js';
+import { overBatches } from './fan-out.js';
 import { HOST_STEP, JUDGING, QUICK, SAMPLING, STAGING } from './timeouts.js';
 
 const { stageHosts, flipHosts, inspectHosts, pruneHosts } = proxyActivities<Activities>(HOST_STEP);
@@ -195,14 +195,12 @@ class DeployRun {
 
   /** True when every host already runs the revision: nothing to do. */
   private async alreadyLive(): Promise<boolean> {
-    const results = await Promise.all(
-      batches(this.hosts, this.cfg.batchSize).map((b) =>
-        inspectHosts.executeWithOptions({ ...HOST_STEP, summary: `inspect ${b.length} hosts` }, [
-          { transport: this.transport, hosts: b },
-        ]),
-      ),
+    const results = await overBatches(this.hosts, this.cfg.batchSize, (b) =>
+      inspectHosts.executeWithOptions({ ...HOST_STEP, summary: `inspect ${b.length} hosts` }, [
+        { transport: this.transport, hosts: b },
+      ]),
     );
-    const ok = results.flatMap((r) => r.ok);
+    const ok = results.flatMap(({ result }) => result.ok);
     return (
       ok.length === this.hosts.length && ok.every((r) => r.result.current === this.input.revision)
     );
@@ -212,28 +210,26 @@ class DeployRun {
   private async stage() {
     this.setPhase('staging');
     this.staged = true;
-    const results = await Promise.all(
-      batches(this.hosts, this.cfg.batchSize).map((b) =>
-        stageHosts.executeWithOptions(
-          { ...STAGING, summary: `stage ${this.input.revision} on ${b.length} hosts` },
-          [
-            {
-              transport: this.transport,
-              hosts: b,
-              revision: this.input.revision,
-              source: this.input.source,
-              policy: {
-                createRoot: this.cfg.createRoot,
-                adopt: this.cfg.adopt,
-                unsafeSymlinks: this.cfg.unsafeSymlinks,
-              },
+    const results = await overBatches(this.hosts, this.cfg.batchSize, (b) =>
+      stageHosts.executeWithOptions(
+        { ...STAGING, summary: `stage ${this.input.revision} on ${b.length} hosts` },
+        [
+          {
+            transport: this.transport,
+            hosts: b,
+            revision: this.input.revision,
+            source: this.input.source,
+            policy: {
+              createRoot: this.cfg.createRoot,
+              adopt: this.cfg.adopt,
+              unsafeSymlinks: this.cfg.unsafeSymlinks,
             },
-          ],
-        ),
+          },
+        ],
       ),
     );
     const failed: HostFailure[] = [];
-    for (const r of results) {
+    for (const { result: r } of results) {
       for (const { host, result } of r.ok) {
         this.state.set(host, 'staged');
         this.previous.set(host, result.previous);
@@ -415,27 +411,25 @@ class DeployRun {
     const protect = Object.fromEntries(
       hosts.map((h) => [h.name, [this.input.revision, this.previous.get(h.name) ?? null]]),
     );
-    const results = await Promise.all(
-      batches(hosts, this.cfg.batchSize).map((b) =>
-        pruneHosts.executeWithOptions(
+    const results = await overBatches(hosts, this.cfg.batchSize, (b) =>
+      pruneHosts.executeWithOptions(
+        {
+          ...HOST_STEP,
+          summary: `check ${b.length} hosts, keep ${this.cfg.retention.keep} releases`,
+        },
+        [
           {
-            ...HOST_STEP,
-            summary: `check ${b.length} hosts, keep ${this.cfg.retention.keep} releases`,
+            transport: this.transport,
+            hosts: b,
+            keep: this.cfg.retention.keep,
+            protect,
+            mark,
           },
-          [
-            {
-              transport: this.transport,
-              hosts: b,
-              keep: this.cfg.retention.keep,
-              protect,
-              mark,
-            },
-          ],
-        ),
+        ],
       ),
     );
     const out = new Map<string, TidyResult | { error: string }>();
-    for (const r of results) {
+    for (const { result: r } of results) {
       for (const { host, result } of r.ok) out.set(host, result);
       for (const f of r.failed) out.set(f.host, { error: `${f.error} [${f.code}]` });
     }
@@ -449,22 +443,20 @@ class DeployRun {
     if (hosts.length === 0) return;
     for (const h of hosts) this.state.set(h.name, 'switching');
     this.details();
-    const results = await Promise.all(
-      batches(hosts, this.cfg.batchSize).map((b) =>
-        flipHosts.executeWithOptions(
-          { ...HOST_STEP, summary: `switch ${label}: ${b.length} hosts` },
-          [
-            {
-              transport: this.transport,
-              targets: b.map((host) => ({ host, revision: this.input.revision })),
-            },
-          ],
-        ),
+    const results = await overBatches(hosts, this.cfg.batchSize, (b) =>
+      flipHosts.executeWithOptions(
+        { ...HOST_STEP, summary: `switch ${label}: ${b.length} hosts` },
+        [
+          {
+            transport: this.transport,
+            targets: b.map((host) => ({ host, revision: this.input.revision })),
+          },
+        ],
       ),
     );
     const failed: HostFailure[] = [];
     const byName = new Map(hosts.map((h) => [h.name, h]));
-    for (const r of results) {
+    for (const { result: r } of results) {
       for (const { host } of r.ok) {
         this.state.set(host, 'switched');
         this.switched.push(byName.get(host)!);
@@ -490,29 +482,26 @@ class DeployRun {
     this.readings.push(reading);
     if (this.cfg.probes.length === 0) return index;
     const series = this.series();
-    const results = await Promise.all(
-      batches(hosts, this.cfg.batchSize).map((b) =>
-        sampleHosts.executeWithOptions(
-          { ...SAMPLING, summary: `sample ${b.length} hosts (${label} reading ${index})` },
-          [
-            {
-              workflowId: workflowInfo().workflowId,
-              transport: this.transport,
-              hosts: b.map((h) => h.name),
-              probes: this.cfg.probes,
-              series,
-              timeoutMs: this.cfg.durations.probeTimeout,
-            },
-          ],
-        ),
+    const results = await overBatches(hosts, this.cfg.batchSize, (b) =>
+      sampleHosts.executeWithOptions(
+        { ...SAMPLING, summary: `sample ${b.length} hosts (${label} reading ${index})` },
+        [
+          {
+            workflowId: workflowInfo().workflowId,
+            transport: this.transport,
+            hosts: b.map((h) => h.name),
+            probes: this.cfg.probes,
+            series,
+            timeoutMs: this.cfg.durations.probeTimeout,
+          },
+        ],
       ),
     );
-    results.forEach((r, batch) =>
-      batches(hosts, this.cfg.batchSize)[batch]!.forEach((host, i) => {
+    for (const { batch, result: r } of results)
+      batch.forEach((host, i) => {
         const k = r.k?.[i];
         reading.set(host.name, k ? { t: r.t, v: r.v[i]!, k } : { t: r.t, v: r.v[i]! });
-      }),
-    );
+      });
     return index;
   }
 
@@ -707,19 +696,17 @@ class DeployRun {
       else if (link) targets.push({ host, revision: link, link, reject });
       else this.state.set(host.name, 'rollback_failed'); // first release on this host: nothing to return to
     }
-    const results = await Promise.all(
-      batches(targets, this.cfg.batchSize).map((b) =>
-        flipHosts.executeWithOptions(
-          {
-            ...HOST_STEP,
-            retry: { ...HOST_STEP.retry, maximumAttempts: 10 },
-            summary: `roll back ${b.length} hosts`,
-          },
-          [{ transport: this.transport, targets: b }],
-        ),
+    const results = await overBatches(targets, this.cfg.batchSize, (b) =>
+      flipHosts.executeWithOptions(
+        {
+          ...HOST_STEP,
+          retry: { ...HOST_STEP.retry, maximumAttempts: 10 },
+          summary: `roll back ${b.length} hosts`,
+        },
+        [{ transport: this.transport, targets: b }],
       ),
     );
-    for (const r of results) {
+    for (const { result: r } of results) {
       for (const { host } of r.ok) {
         this.state.set(host, 'rolled_back');
         this.rolledBack.push(host);
@@ -830,26 +817,20 @@ class DeployRun {
     throw ApplicationFailure.nonRetryable(message, 'DEPLOY_REJECTED');
   }
 
+  private controls(): ControlState {
+    return {
+      phase: this.phase,
+      paused: this.paused,
+      pausedReason: this.pausedReason,
+      promoted: this.promoted,
+      compensating: this.compensating,
+      aborting: this.abortedBy !== null,
+    };
+  }
+
   private validate(command: OperatorCommand, req: OperatorRequest) {
-    if (!req.operator?.trim()) this.reject(`${command} needs the operator's name`);
-    if (!req.reason?.trim()) this.reject(`${command} needs a reason`);
-    if (isFinal(this.phase))
-      this.reject(`cannot ${command}: the deploy already ended (${this.phase})`);
-    if (this.compensating) this.reject(`cannot ${command}: the deploy is rolling back`);
-    if (command === 'pause' && this.paused)
-      this.reject('cannot pause: the deploy is already paused');
-    if (command === 'resume' && !this.paused)
-      this.reject('cannot resume: the deploy is not paused');
-    if (
-      command === 'promote' &&
-      !['canary', 'judging', 'switching', 'watching'].includes(this.phase) &&
-      !this.paused
-    )
-      this.reject(
-        `cannot promote during ${this.phase}: promote skips a soak or the watch, or answers an inconclusive verdict`,
-      );
-    if (command === 'abort' && this.abortedBy)
-      this.reject('cannot abort: an abort is already under way');
+    const why = refusal(command, req, this.controls());
+    if (why !== undefined) this.reject(why);
   }
 
   private registerHandlers() {
@@ -866,33 +847,26 @@ class DeployRun {
     setHandler(supersededSignal, (s) => {
       if (!this.granted) this.superseded = s;
     });
-    const handle = (command: OperatorCommand, apply: (req: OperatorRequest) => void) => ({
+    const handle = (command: OperatorCommand) => ({
       validator: (req: OperatorRequest) => this.validate(command, req),
       handler: (req: OperatorRequest) => {
         this.record(command, req);
-        apply(req);
+        const next = applyCommand(command, req, this.controls());
+        this.paused = next.paused;
+        this.pausedReason = next.pausedReason;
+        this.promoted = next.promoted;
+        if (command === 'abort') {
+          this.abortedBy = this.actions[this.actions.length - 1]!;
+          this.scope.cancel();
+        }
         this.details();
         return this.status();
       },
     });
-    const pause = handle('pause', (req) => {
-      this.paused = true;
-      this.pausedReason = `paused by ${req.operator}: ${req.reason}`;
-    });
-    const resume = handle('resume', () => {
-      this.paused = false;
-      this.pausedReason = null;
-    });
-    const abort = handle('abort', () => {
-      this.abortedBy = this.actions[this.actions.length - 1]!;
-      this.paused = false;
-      this.scope.cancel();
-    });
-    const promote = handle('promote', () => {
-      this.promoted = true;
-      this.paused = false;
-      this.pausedReason = null;
-    });
+    const pause = handle('pause');
+    const resume = handle('resume');
+    const abort = handle('abort');
+    const promote = handle('promote');
     setHandler(pauseUpdate, pause.handler, { validator: pause.validator });
     setHandler(resumeUpdate, resume.handler, { validator: resume.validator });
     setHandler(abortUpdate, abort.handler, { validator: abort.validator });

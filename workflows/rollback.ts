@@ -15,7 +15,8 @@ import type { Activities } from '../activities/index.js';
 import type { ClusterConfig } from '../src/config/schema.js';
 import { grantedSignal, leaveClusterQueue, supersededSignal } from './cluster-queue.js';
 import type { HostRef, Outcome } from './model.js';
-import { batches, transportSpec } from './plan.js';
+import { overBatches, overHostBatches } from './fan-out.js';
+import { transportSpec } from './plan.js';
 import { DeployOutcome as OutcomeKey, DeployPhase, DeployRevision } from './search-attributes.js';
 import { HOST_STEP, QUICK } from './timeouts.js';
 
@@ -82,21 +83,19 @@ export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
   try {
     // Where each host goes: the named release, or the one live before current
     // that no judge or operator rejected (from the host's switch log).
-    const batchResults = await Promise.all(
-      batches(hosts, cfg.batchSize).map((b) =>
-        inspectHosts.executeWithOptions({ ...HOST_STEP, summary: `inspect ${b.length} hosts` }, [
-          { transport, hosts: b },
-        ]),
-      ),
+    const inspection = await overHostBatches(hosts, cfg.batchSize, (b) =>
+      inspectHosts.executeWithOptions({ ...HOST_STEP, summary: `inspect ${b.length} hosts` }, [
+        { transport, hosts: b },
+      ]),
     );
     // A host that cannot be inspected cannot be rolled back safely: switch none.
-    const unreachable = batchResults.flatMap((r) => r.failed);
+    const unreachable = inspection.failed;
     if (unreachable.length > 0)
       return end(
         'failed',
         `no host was switched: cannot inspect ${unreachable.map((f) => `${f.error} [${f.code}]`).join('; ')}`,
       );
-    const inspected = batchResults.flatMap((r) => r.ok);
+    const inspected = inspection.ok;
     const plan: { host: HostRef; revision: string; from: string | null }[] = [];
     const missing: string[] = [];
     for (const { host, result } of inspected) {
@@ -118,30 +117,26 @@ export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
     const why = `rolled back by ${input.operator}: ${input.reason}`;
     const switched: Record<string, { from: string | null; to: string }> = {};
     const failures: string[] = [];
-    const results = await Promise.all(
-      batches(plan, cfg.batchSize).map((b) =>
-        flipHosts.executeWithOptions({ ...HOST_STEP, summary: `roll back ${b.length} hosts` }, [
-          {
-            transport,
-            targets: b.map(({ host, revision, from }) => ({
-              host,
-              revision,
-              // The release left behind is rejected: a later plain rollback skips it.
-              reject: from && from !== revision ? { revision: from, reason: why } : undefined,
-              // A release named with --to is the operator's choice: clear any old rejection.
-              accept: input.to !== undefined,
-            })),
-          },
-        ]),
-      ),
+    const flipped = await overHostBatches(plan, cfg.batchSize, (b) =>
+      flipHosts.executeWithOptions({ ...HOST_STEP, summary: `roll back ${b.length} hosts` }, [
+        {
+          transport,
+          targets: b.map(({ host, revision, from }) => ({
+            host,
+            revision,
+            // The release left behind is rejected: a later plain rollback skips it.
+            reject: from && from !== revision ? { revision: from, reason: why } : undefined,
+            // A release named with --to is the operator's choice: clear any old rejection.
+            accept: input.to !== undefined,
+          })),
+        },
+      ]),
     );
-    for (const r of results) {
-      for (const { host } of r.ok) {
-        const p = plan.find((x) => x.host.name === host)!;
-        switched[host] = { from: p.from, to: p.revision };
-      }
-      failures.push(...r.failed.map((f) => f.error));
+    for (const { host } of flipped.ok) {
+      const p = plan.find((x) => x.host.name === host)!;
+      switched[host] = { from: p.from, to: p.revision };
     }
+    failures.push(...flipped.failed.map((f) => f.error));
     if (failures.length === 0)
       return end(
         'done',
@@ -154,12 +149,10 @@ export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
       .filter((p) => switched[p.host.name] && p.from)
       .map((p) => ({ host: p.host, revision: p.from!, accept: true }));
     await CancellationScope.nonCancellable(() =>
-      Promise.all(
-        batches(undo, cfg.batchSize).map((b) =>
-          flipHosts.executeWithOptions(
-            { ...HOST_STEP, summary: `undo rollback on ${b.length} hosts` },
-            [{ transport, targets: b }],
-          ),
+      overBatches(undo, cfg.batchSize, (b) =>
+        flipHosts.executeWithOptions(
+          { ...HOST_STEP, summary: `undo rollback on ${b.length} hosts` },
+          [{ transport, targets: b }],
         ),
       ),
     );
