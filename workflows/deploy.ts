@@ -20,7 +20,6 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { TidyResult, TransportSpec } from '../activities/hosts.js';
-import type { FlipOptions } from '../src/releases/ops.js';
 import type { HostFailure } from '../activities/batch.js';
 import type { JudgeVerdict, Snapshot } from '../src/judge/types.js';
 import { grantedSignal, leaveClusterQueue, supersededSignal } from './cluster-queue.js';
@@ -47,7 +46,7 @@ import {
 } from './plan.js';
 import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js';
 import { applyCommand, refusal, type ControlState } from './controls.js';
-import { overBatches } from './fan-out.js';
+import { flipBack, overBatches, type FlipTarget } from './fan-out.js';
 import { HOST_STEP, JUDGING, QUICK, SAMPLING, STAGING } from './timeouts.js';
 
 const { stageHosts, flipHosts, inspectHosts, pruneHosts } = proxyActivities<Activities>(HOST_STEP);
@@ -78,8 +77,6 @@ export const abortUpdate = defineUpdate<DeployStatus, [OperatorRequest]>('abort'
 export const promoteUpdate = defineUpdate<DeployStatus, [OperatorRequest]>('promote');
 /** Fire-and-forget abort for callers that cannot wait (same checks as the update). */
 export const abortSignal = defineSignal<[OperatorRequest]>('abort-signal');
-
-type FlipTarget = { host: HostRef; revision: string } & FlipOptions;
 
 /** Why the rollout stops and unwinds. */
 class Stop extends Error {
@@ -696,23 +693,17 @@ class DeployRun {
       else if (link) targets.push({ host, revision: link, link, reject });
       else this.state.set(host.name, 'rollback_failed'); // first release on this host: nothing to return to
     }
-    const results = await overBatches(targets, this.cfg.batchSize, (b) =>
-      flipHosts.executeWithOptions(
-        {
-          ...HOST_STEP,
-          retry: { ...HOST_STEP.retry, maximumAttempts: 10 },
-          summary: `roll back ${b.length} hosts`,
-        },
-        [{ transport: this.transport, targets: b }],
-      ),
-    );
-    for (const { result: r } of results) {
-      for (const { host } of r.ok) {
-        this.state.set(host, 'rolled_back');
-        this.rolledBack.push(host);
-      }
-      for (const f of r.failed) this.state.set(f.host, 'rollback_failed');
+    const back = await flipBack(targets, {
+      transport: this.transport,
+      batchSize: this.cfg.batchSize,
+      summary: 'roll back',
+      attempts: 10,
+    });
+    for (const { host } of back.ok) {
+      this.state.set(host, 'rolled_back');
+      this.rolledBack.push(host);
     }
+    for (const f of back.failed) this.state.set(f.host, 'rollback_failed');
   }
 
   // --- bookkeeping -------------------------------------------------------------------

@@ -2,8 +2,19 @@
 // batch is the unit a worker heartbeats and resumes). These helpers do the
 // fan-out and merge the batches' results, so each step only says which
 // activity it runs on a batch.
+import { proxyActivities } from '@temporalio/workflow';
 import type { BatchResult } from '../activities/batch.js';
+import type { TransportSpec } from '../activities/hosts.js';
+import type { Activities } from '../activities/index.js';
+import type { FlipOptions } from '../src/releases/ops.js';
+import type { HostRef } from './model.js';
 import { batches } from './plan.js';
+import { HOST_STEP } from './timeouts.js';
+
+const { flipHosts } = proxyActivities<Activities>(HOST_STEP);
+
+/** A host and the release (or adopted link) its current should point at. */
+export type FlipTarget = { host: HostRef; revision: string } & FlipOptions;
 
 /** Runs `step` on every batch of `items` at once; results in batch order, beside their batch. */
 export async function overBatches<T, R>(
@@ -24,4 +35,25 @@ export async function overHostBatches<T, R>(
 ): Promise<BatchResult<R>> {
   const results = await Promise.all(batches(items, size).map(step));
   return { ok: results.flatMap((r) => r.ok), failed: results.flatMap((r) => r.failed) };
+}
+
+/**
+ * Points each target's current back at an earlier release: the deploy's
+ * compensation and the manual rollback (and its undo) go through here.
+ * `attempts` caps the retries of each batch (a compensation retries harder).
+ */
+export function flipBack(
+  targets: readonly FlipTarget[],
+  how: { transport: TransportSpec; batchSize: number; summary: string; attempts?: number },
+): Promise<BatchResult<unknown>> {
+  return overHostBatches(targets, how.batchSize, (b) =>
+    flipHosts.executeWithOptions(
+      {
+        ...HOST_STEP,
+        ...(how.attempts ? { retry: { ...HOST_STEP.retry, maximumAttempts: how.attempts } } : {}),
+        summary: `${how.summary} ${b.length} hosts`,
+      },
+      [{ transport: how.transport, targets: b }],
+    ),
+  );
 }

@@ -15,12 +15,12 @@ import type { Activities } from '../activities/index.js';
 import type { ClusterConfig } from '../src/config/schema.js';
 import { grantedSignal, leaveClusterQueue, supersededSignal } from './cluster-queue.js';
 import type { HostRef, Outcome } from './model.js';
-import { overBatches, overHostBatches } from './fan-out.js';
+import { flipBack, overHostBatches } from './fan-out.js';
 import { transportSpec } from './plan.js';
 import { DeployOutcome as OutcomeKey, DeployPhase, DeployRevision } from './search-attributes.js';
 import { HOST_STEP, QUICK } from './timeouts.js';
 
-const { inspectHosts, flipHosts } = proxyActivities<Activities>(HOST_STEP);
+const { inspectHosts } = proxyActivities<Activities>(HOST_STEP);
 
 /** Rollbacks recorded before the revision attribute named their targets replay without it. */
 const ROLLBACK_TARGETS_PATCH = 'rollback-revision-attribute';
@@ -117,20 +117,16 @@ export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
     const why = `rolled back by ${input.operator}: ${input.reason}`;
     const switched: Record<string, { from: string | null; to: string }> = {};
     const failures: string[] = [];
-    const flipped = await overHostBatches(plan, cfg.batchSize, (b) =>
-      flipHosts.executeWithOptions({ ...HOST_STEP, summary: `roll back ${b.length} hosts` }, [
-        {
-          transport,
-          targets: b.map(({ host, revision, from }) => ({
-            host,
-            revision,
-            // The release left behind is rejected: a later plain rollback skips it.
-            reject: from && from !== revision ? { revision: from, reason: why } : undefined,
-            // A release named with --to is the operator's choice: clear any old rejection.
-            accept: input.to !== undefined,
-          })),
-        },
-      ]),
+    const flipped = await flipBack(
+      plan.map(({ host, revision, from }) => ({
+        host,
+        revision,
+        // The release left behind is rejected: a later plain rollback skips it.
+        reject: from && from !== revision ? { revision: from, reason: why } : undefined,
+        // A release named with --to is the operator's choice: clear any old rejection.
+        accept: input.to !== undefined,
+      })),
+      { transport, batchSize: cfg.batchSize, summary: 'roll back' },
     );
     for (const { host } of flipped.ok) {
       const p = plan.find((x) => x.host.name === host)!;
@@ -149,12 +145,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
       .filter((p) => switched[p.host.name] && p.from)
       .map((p) => ({ host: p.host, revision: p.from!, accept: true }));
     await CancellationScope.nonCancellable(() =>
-      overBatches(undo, cfg.batchSize, (b) =>
-        flipHosts.executeWithOptions(
-          { ...HOST_STEP, summary: `undo rollback on ${b.length} hosts` },
-          [{ transport, targets: b }],
-        ),
-      ),
+      flipBack(undo, { transport, batchSize: cfg.batchSize, summary: 'undo rollback on' }),
     );
     return end(
       'rolled_back',
