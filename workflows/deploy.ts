@@ -47,7 +47,9 @@ import {
 import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js';
 import { applyCommand, refusal, type ControlState } from './controls.js';
 import { flipBack, overBatches, type FlipTarget } from './fan-out.js';
-import { HOST_STEP, JUDGING, QUICK, SAMPLING, STAGING } from './timeouts.js';
+import { deployStatus, detailsText } from './deploy-status.js';
+import { Readings } from './readings.js';
+import { HOST_STEP, JUDGING, QUICK, STAGING } from './timeouts.js';
 
 const { stageHosts, flipHosts, inspectHosts, pruneHosts } = proxyActivities<Activities>(HOST_STEP);
 
@@ -60,7 +62,6 @@ export const HOST_CHECKS_PATCH = 'host-checks-and-tidy-after-every-outcome';
 export const TIMERS_HOLD_PATCH = 'timers-hold-readings-beside-them';
 /** Gates judge every soak reading (early stop); watch looks judge a recent window too. */
 export const SEQUENTIAL_LOOKS_PATCH = 'sequential-looks-and-recent-watch-window';
-const { sampleHosts } = proxyActivities<Activities>(SAMPLING);
 const { judgeLook } = proxyActivities<Activities>(JUDGING);
 const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
 
@@ -114,7 +115,7 @@ class DeployRun {
   private staged = false;
   /** Compensation stack: hosts switched to the new release, in order. */
   private readonly switched: HostRef[] = [];
-  private readonly readings: Map<string, Snapshot>[] = [];
+  private readonly readings: Readings;
   private readonly verdicts: VerdictRecord[] = [];
   private readonly actions: OperatorAction[] = [];
   private readonly timings: Partial<Record<Phase, number>> = {};
@@ -127,6 +128,7 @@ class DeployRun {
   constructor(private readonly input: DeployInput) {
     this.cfg = input.config;
     this.transport = transportSpec(this.cfg);
+    this.readings = new Readings(this.cfg, this.transport);
     this.hosts = this.cfg.hosts.map((h) => ({ ...h }));
     for (const h of this.hosts) this.state.set(h.name, 'pending');
     // Keep current only the attributes the deploy was started with (the
@@ -263,7 +265,7 @@ class DeployRun {
       this.onCadence(
         Array.from({ length: rounds }, (_, i) => (i + 1) * every),
         () => 'baseline reading',
-        async () => void readings.push(await this.takeReading('baseline', this.hosts)),
+        async () => void readings.push(await this.readings.take('baseline', this.hosts)),
         'never',
       ),
     );
@@ -301,7 +303,7 @@ class DeployRun {
       Array.from({ length: readings }, (_, i) => Math.min((i + 1) * every, soak)),
       () => `${kind} soak ${Math.round(soak / 1000)}s`,
       async (k) => {
-        after.push(await this.takeReading(kind, this.targets()));
+        after.push(await this.readings.take(kind, this.targets()));
         if (sequential && k > 0 && k < readings && !this.promoted)
           await this.judge(kind, look, { phase: 'canary', reading: k }, after, treated, control());
       },
@@ -341,7 +343,7 @@ class DeployRun {
       Array.from({ length: watchLooks }, (_, i) => (i + 1) * every),
       (k) => `watch look ${k}/${watchLooks}`,
       async (k) => {
-        after.push(await this.takeReading('watch', this.targets()));
+        after.push(await this.readings.take('watch', this.targets()));
         if (k === 0) return;
         const window =
           patched(SEQUENTIAL_LOOKS_PATCH) && after.length > recentReadings + 1
@@ -472,36 +474,6 @@ class DeployRun {
       );
   }
 
-  /** Samples hosts in batches; returns the reading's index. */
-  private async takeReading(label: string, hosts: HostRef[]): Promise<number> {
-    const index = this.readings.length;
-    const reading = new Map<string, Snapshot>();
-    this.readings.push(reading);
-    if (this.cfg.probes.length === 0) return index;
-    const series = this.series();
-    const results = await overBatches(hosts, this.cfg.batchSize, (b) =>
-      sampleHosts.executeWithOptions(
-        { ...SAMPLING, summary: `sample ${b.length} hosts (${label} reading ${index})` },
-        [
-          {
-            workflowId: workflowInfo().workflowId,
-            transport: this.transport,
-            hosts: b.map((h) => h.name),
-            probes: this.cfg.probes,
-            series,
-            timeoutMs: this.cfg.durations.probeTimeout,
-          },
-        ],
-      ),
-    );
-    for (const { batch, result: r } of results)
-      batch.forEach((host, i) => {
-        const k = r.k?.[i];
-        reading.set(host.name, k ? { t: r.t, v: r.v[i]!, k } : { t: r.t, v: r.v[i]! });
-      });
-    return index;
-  }
-
   /**
    * One look of the judge. A gate's early look (`reading` before its last)
    * only acts on a regression; a watch look also judges its recent window.
@@ -528,7 +500,7 @@ class DeployRun {
       [
         {
           workflowId: workflowInfo().workflowId,
-          series: this.series(),
+          series: this.readings.series,
           metrics: this.cfg.metrics,
           plan: {
             alpha: this.cfg.judge.alpha,
@@ -712,19 +684,6 @@ class DeployRun {
     return this.hosts.filter((h) => this.state.get(h.name) !== 'unavailable');
   }
 
-  private series(): string[] {
-    const out: string[] = [];
-    for (const m of this.cfg.metrics) {
-      // The same columns as metricColumns in src/judge/types.ts (workflow code imports only types).
-      const columns =
-        m.kind === 'quantile'
-          ? [...m.buckets.map(String), '+Inf'].map((le) => `${m.series}@le=${le}`)
-          : [m.series, m.kind === 'counter' ? m.exposure : m.kind === 'gauge' ? m.per : undefined];
-      for (const s of columns) if (s !== undefined && !out.includes(s)) out.push(s);
-    }
-    return out;
-  }
-
   private setPhase(phase: Phase) {
     this.phase = phase;
     this.timings[phase] ??= Date.now();
@@ -733,11 +692,7 @@ class DeployRun {
   }
 
   private details() {
-    const counts = this.status().hostCounts;
-    const parts = Object.entries(counts).map(([s, n]) => `${n} ${s}`);
-    setCurrentDetails(
-      `**${this.phase}**${this.paused ? ' (paused)' : ''} — ${parts.join(', ')}${this.verdicts.length ? `\n\nlast verdict: ${this.verdicts[this.verdicts.length - 1]!.reason}` : ''}`,
-    );
+    setCurrentDetails(detailsText(this.status()));
   }
 
   private abortSummary(): string {
@@ -770,26 +725,18 @@ class DeployRun {
   }
 
   status(): DeployStatus {
-    const hostsByState: Partial<Record<HostState, string[]>> = {};
-    for (const [host, s] of this.state) (hostsByState[s] ??= []).push(host);
-    const hostCounts = Object.fromEntries(
-      Object.entries(hostsByState).map(([s, hs]) => [s, hs.length]),
-    ) as Partial<Record<HostState, number>>;
-    return {
-      cluster: this.input.cluster,
-      revision: this.input.revision,
+    return deployStatus({
+      input: this.input,
       phase: this.phase,
       paused: this.paused,
       pausedReason: this.pausedReason,
-      hostCounts,
-      hostsByState,
-      canaries: this.plan?.canaries.map((h) => h.name) ?? [],
-      lastVerdict: this.verdicts[this.verdicts.length - 1] ?? null,
+      state: this.state,
+      plan: this.plan,
       verdicts: this.verdicts,
       actions: this.actions,
       timings: this.timings,
       outcome: this.outcome,
-    };
+    });
   }
 
   // --- operator controls -------------------------------------------------------------
@@ -827,11 +774,7 @@ class DeployRun {
   private registerHandlers() {
     setHandler(statusQuery, () => this.status());
     setHandler(hostsQuery, () => this.hosts);
-    setHandler(snapshotsQuery, ({ readings, hosts }) => {
-      const out: Record<string, (Snapshot | null)[]> = {};
-      for (const h of hosts) out[h] = readings.map((i) => this.readings[i]?.get(h) ?? null);
-      return out;
-    });
+    setHandler(snapshotsQuery, ({ readings, hosts }) => this.readings.snapshots(readings, hosts));
     setHandler(grantedSignal, () => {
       this.granted = true;
     });

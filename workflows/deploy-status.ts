@@ -1,0 +1,55 @@
+// What a deploy shows of itself: the status query's answer and the summary
+// line Temporal's UI shows on the workflow's page (current details).
+import type { RolloutPlan } from './plan.js';
+import type {
+  DeployInput,
+  DeployOutcome,
+  DeployStatus,
+  HostState,
+  OperatorAction,
+  Phase,
+  VerdictRecord,
+} from './model.js';
+
+export interface StatusSource {
+  input: Pick<DeployInput, 'cluster' | 'revision'>;
+  phase: Phase;
+  paused: boolean;
+  pausedReason: string | null;
+  state: ReadonlyMap<string, HostState>;
+  plan: RolloutPlan | null;
+  verdicts: VerdictRecord[];
+  actions: OperatorAction[];
+  timings: Partial<Record<Phase, number>>;
+  outcome: DeployOutcome | null;
+}
+
+export function deployStatus(s: StatusSource): DeployStatus {
+  const hostsByState: Partial<Record<HostState, string[]>> = {};
+  for (const [host, state] of s.state) (hostsByState[state] ??= []).push(host);
+  const hostCounts = Object.fromEntries(
+    Object.entries(hostsByState).map(([state, hs]) => [state, hs.length]),
+  ) as Partial<Record<HostState, number>>;
+  return {
+    cluster: s.input.cluster,
+    revision: s.input.revision,
+    phase: s.phase,
+    paused: s.paused,
+    pausedReason: s.pausedReason,
+    hostCounts,
+    hostsByState,
+    canaries: s.plan?.canaries.map((h) => h.name) ?? [],
+    lastVerdict: s.verdicts[s.verdicts.length - 1] ?? null,
+    verdicts: s.verdicts,
+    actions: s.actions,
+    timings: s.timings,
+    outcome: s.outcome,
+  };
+}
+
+/** "**canary** (paused) — 2 switched, 6 staged", and the last verdict under it. */
+export function detailsText(status: DeployStatus): string {
+  const parts = Object.entries(status.hostCounts).map(([s, n]) => `${n} ${s}`);
+  const last = status.lastVerdict ? `\n\nlast verdict: ${status.lastVerdict.reason}` : '';
+  return `**${status.phase}**${status.paused ? ' (paused)' : ''} — ${parts.join(', ')}${last}`;
+}
