@@ -47,6 +47,7 @@ import {
 import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js';
 import { applyCommand, refusal, type ControlState } from './controls.js';
 import { flipBack, overBatches, type FlipTarget } from './fan-out.js';
+import { holdFor, onCadence, type Controls } from './cadence.js';
 import { deployStatus, detailsText } from './deploy-status.js';
 import { Readings } from './readings.js';
 import { HOST_STEP, JUDGING, QUICK, STAGING } from './timeouts.js';
@@ -58,8 +59,7 @@ const { stageHosts, flipHosts, inspectHosts, pruneHosts } = proxyActivities<Acti
  * every outcome replay without those steps (Temporal patching).
  */
 export const HOST_CHECKS_PATCH = 'host-checks-and-tidy-after-every-outcome';
-/** Readings on a fixed cadence: a soak of N seconds lasts N plus one reading. */
-export const TIMERS_HOLD_PATCH = 'timers-hold-readings-beside-them';
+export { TIMERS_HOLD_PATCH } from './cadence.js';
 /** Gates judge every soak reading (early stop); watch looks judge a recent window too. */
 export const SEQUENTIAL_LOOKS_PATCH = 'sequential-looks-and-recent-watch-window';
 const { judgeLook } = proxyActivities<Activities>(JUDGING);
@@ -262,7 +262,8 @@ class DeployRun {
     const rounds = Math.max(1, Math.round(this.cfg.durations.baseline / every));
     const scope = new CancellationScope();
     const done = scope.run(() =>
-      this.onCadence(
+      onCadence(
+        this.timerControls,
         Array.from({ length: rounds }, (_, i) => (i + 1) * every),
         () => 'baseline reading',
         async () => void readings.push(await this.readings.take('baseline', this.hosts)),
@@ -299,7 +300,8 @@ class DeployRun {
     const sequential = patched(SEQUENTIAL_LOOKS_PATCH);
     const switchedNames = new Set(treated.map((h) => h.name));
     const control = () => this.targets().filter((h) => !switchedNames.has(h.name));
-    await this.onCadence(
+    await onCadence(
+      this.timerControls,
       Array.from({ length: readings }, (_, i) => Math.min((i + 1) * every, soak)),
       () => `${kind} soak ${Math.round(soak / 1000)}s`,
       async (k) => {
@@ -332,14 +334,19 @@ class DeployRun {
     const every = this.cfg.durations.lookEvery;
     const { watchLooks } = lookCounts(this.plan!, this.cfg.durations);
     if (watchLooks === 0) {
-      await this.holdFor(this.cfg.durations.watch, 'watch (no hosts held back to compare)');
+      await holdFor(
+        this.timerControls,
+        this.cfg.durations.watch,
+        'watch (no hosts held back to compare)',
+      );
       this.consumePromotion();
       return;
     }
     const after: number[] = [];
     const recent = this.cfg.durations.soak;
     const recentReadings = recentWindowReadings(this.cfg.durations);
-    await this.onCadence(
+    await onCadence(
+      this.timerControls,
       Array.from({ length: watchLooks }, (_, i) => (i + 1) * every),
       (k) => `watch look ${k}/${watchLooks}`,
       async (k) => {
@@ -557,49 +564,11 @@ class DeployRun {
     this.consumePromotion();
   }
 
-  /**
-   * Runs `tick(0)` now, then `tick(k)` when each of `dues` (ms from now) comes
-   * round, on pausable, promotable timers. With TIMERS_HOLD_PATCH the dues are
-   * fixed from the start, so time spent in a tick (a reading, a judgement)
-   * does not stretch the phase: it lasts its last due plus that last tick.
-   * Before the patch each wait was the gap between dues, after the tick.
-   */
-  private async onCadence(
-    dues: number[],
-    summary: (k: number) => string,
-    tick: (k: number) => Promise<void>,
-    /** Where a promote ends the phase (the baseline is not promotable). */
-    stopOnPromote: 'never' | 'before-hold' | 'after-hold',
-  ) {
-    const fixed = patched(TIMERS_HOLD_PATCH);
-    const start = Date.now();
-    let paused = 0;
-    await tick(0);
-    for (let k = 1; k <= dues.length; k++) {
-      if (stopOnPromote !== 'never' && this.promoted) break;
-      const due = dues[k - 1]!;
-      const wait = fixed ? due - (Date.now() - start - paused) : due - (dues[k - 2] ?? 0);
-      if (wait > 0) paused += await this.holdFor(wait, summary(k));
-      if (stopOnPromote === 'after-hold' && this.promoted) break;
-      await tick(k);
-    }
-  }
-
-  /** A pausable, promotable timer: paused time does not count. Returns the time spent paused. */
-  private async holdFor(ms: number, summary: string): Promise<number> {
-    let left = ms;
-    let paused = 0;
-    while (left > 0 && !this.promoted) {
-      const start = Date.now();
-      const interrupted = await condition(() => this.paused || this.promoted, left, { summary });
-      if (!interrupted) break;
-      left -= Date.now() - start;
-      const pausedAt = Date.now();
-      await condition(() => !this.paused || this.promoted);
-      paused += Date.now() - pausedAt;
-    }
-    return paused;
-  }
+  /** The operator's say over time, for the cadence's timers. */
+  private readonly timerControls: Controls = {
+    paused: () => this.paused,
+    promoted: () => this.promoted,
+  };
 
   /** Waits while paused (between phases). */
   private async gate() {
