@@ -21,7 +21,7 @@ import {
 import type { Activities } from '../activities/index.js';
 import type { TidyResult, TransportSpec } from '../activities/hosts.js';
 import type { HostFailure } from '../activities/batch.js';
-import type { JudgeVerdict, Snapshot } from '../src/judge/types.js';
+import type { Snapshot } from '../src/judge/types.js';
 import { grantedSignal, leaveClusterQueue, supersededSignal } from './cluster-queue.js';
 import {
   type DeployInput,
@@ -49,8 +49,9 @@ import { applyCommand, refusal, type ControlState } from './controls.js';
 import { flipBack, overBatches, type FlipTarget } from './fan-out.js';
 import { holdFor, onCadence, type Controls } from './cadence.js';
 import { deployStatus, detailsText } from './deploy-status.js';
+import { runLook, SEQUENTIAL_LOOKS_PATCH, type LookPoint } from './judging.js';
 import { Readings } from './readings.js';
-import { HOST_STEP, JUDGING, QUICK, STAGING } from './timeouts.js';
+import { HOST_STEP, QUICK, STAGING } from './timeouts.js';
 
 const { stageHosts, flipHosts, inspectHosts, pruneHosts } = proxyActivities<Activities>(HOST_STEP);
 
@@ -60,9 +61,7 @@ const { stageHosts, flipHosts, inspectHosts, pruneHosts } = proxyActivities<Acti
  */
 export const HOST_CHECKS_PATCH = 'host-checks-and-tidy-after-every-outcome';
 export { TIMERS_HOLD_PATCH } from './cadence.js';
-/** Gates judge every soak reading (early stop); watch looks judge a recent window too. */
-export const SEQUENTIAL_LOOKS_PATCH = 'sequential-looks-and-recent-watch-window';
-const { judgeLook } = proxyActivities<Activities>(JUDGING);
+export { SEQUENTIAL_LOOKS_PATCH } from './judging.js';
 const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
 
 export const statusQuery = defineQuery<DeployStatus>('status');
@@ -488,49 +487,22 @@ class DeployRun {
   private async judge(
     kind: VerdictRecord['phase'],
     look: number,
-    point:
-      | { phase: 'canary'; reading?: number }
-      | { phase: 'watch'; window?: { readings: number[]; label: string } },
+    point: LookPoint,
     after: number[],
     treated: HostRef[],
     control: HostRef[],
   ) {
-    const sequential = patched(SEQUENTIAL_LOOKS_PATCH);
-    const { canaryLooks, soakLooks, watchLooks } = lookCounts(this.plan!, this.cfg.durations);
+    const verdict = await runLook(this.cfg, this.plan!, this.readings.series, {
+      kind,
+      look,
+      point,
+      before: this.baselineReadings,
+      after,
+      treated,
+      control,
+    });
     const reading = point.phase === 'canary' ? point.reading : undefined;
     const early = reading !== undefined;
-    const verdict: JudgeVerdict = await judgeLook.executeWithOptions(
-      {
-        ...JUDGING,
-        summary: `judge ${kind} look ${look}${early ? ` (reading ${reading}/${soakLooks})` : ''}: ${treated.length} vs ${control.length} hosts`,
-      },
-      [
-        {
-          workflowId: workflowInfo().workflowId,
-          series: this.readings.series,
-          metrics: this.cfg.metrics,
-          plan: {
-            alpha: this.cfg.judge.alpha,
-            canaryShare: this.cfg.judge.canaryShare,
-            canaryLooks,
-            watchLooks,
-            ...(sequential ? { soakLooks, recentWindow: true } : {}),
-          },
-          phase: point.phase,
-          ...(reading !== undefined ? { reading } : {}),
-          limits: {
-            minCanaryHosts: this.cfg.judge.minCanaryHosts,
-            minControlHosts: this.cfg.judge.minControlHosts,
-            maxMissingFraction: this.cfg.judge.maxMissingFraction,
-          },
-          before: this.baselineReadings,
-          after: [...after],
-          ...(point.phase === 'watch' && point.window ? { recent: point.window } : {}),
-          canary: treated.map((h) => h.name),
-          control: control.map((h) => h.name),
-        },
-      ],
-    );
     // An early look that does not find a regression leaves the soak running.
     if (early && verdict.verdict !== 'regression') return;
     const record: VerdictRecord = {
