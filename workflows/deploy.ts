@@ -46,7 +46,8 @@ import {
 } from './plan.js';
 import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js';
 import { applyCommand, refusal, type ControlState } from './controls.js';
-import { flipBack, overBatches, type FlipTarget } from './fan-out.js';
+import { describe, rollbackTargets, Stop, stoppedBy } from './compensation.js';
+import { flipBack, overBatches } from './fan-out.js';
 import { holdFor, onCadence, type Controls } from './cadence.js';
 import { deployStatus, detailsText } from './deploy-status.js';
 import { runLook, SEQUENTIAL_LOOKS_PATCH, type LookPoint } from './judging.js';
@@ -77,16 +78,6 @@ export const abortUpdate = defineUpdate<DeployStatus, [OperatorRequest]>('abort'
 export const promoteUpdate = defineUpdate<DeployStatus, [OperatorRequest]>('promote');
 /** Fire-and-forget abort for callers that cannot wait (same checks as the update). */
 export const abortSignal = defineSignal<[OperatorRequest]>('abort-signal');
-
-/** Why the rollout stops and unwinds. */
-class Stop extends Error {
-  constructor(
-    readonly outcome: Outcome,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export async function deploy(input: DeployInput): Promise<DeployOutcome> {
   return new DeployRun(input).run();
@@ -556,13 +547,8 @@ class DeployRun {
   // --- compensation ----------------------------------------------------------------
 
   private async unwind(err: unknown): Promise<DeployOutcome> {
-    const cancelled = isCancellation(err);
-    const outcome: Outcome = cancelled
-      ? 'aborted'
-      : err instanceof Stop
-        ? err.outcome
-        : 'rolled_back';
-    const why = cancelled ? this.abortSummary() : describe(err);
+    const outcome = stoppedBy(err);
+    const why = isCancellation(err) ? this.abortSummary() : describe(err);
     if (this.switched.length === 0) {
       await this.tidyAfterUnwind();
       return this.end(
@@ -596,16 +582,13 @@ class DeployRun {
   private async rollBackSwitched(why: string) {
     this.compensating = true;
     this.paused = false;
-    const stack = [...this.switched].reverse();
-    const reject = { revision: this.input.revision, reason: why };
-    const targets: FlipTarget[] = [];
-    for (const host of stack) {
-      const prev = this.previous.get(host.name);
-      const link = this.adoptedLinks.get(host.name);
-      if (prev) targets.push({ host, revision: prev, reject });
-      else if (link) targets.push({ host, revision: link, link, reject });
-      else this.state.set(host.name, 'rollback_failed'); // first release on this host: nothing to return to
-    }
+    const { targets, nothingToReturnTo } = rollbackTargets(
+      this.switched,
+      this.previous,
+      this.adoptedLinks,
+      { revision: this.input.revision, reason: why },
+    );
+    for (const host of nothingToReturnTo) this.state.set(host, 'rollback_failed');
     const back = await flipBack(targets, {
       transport: this.transport,
       batchSize: this.cfg.batchSize,
@@ -755,13 +738,4 @@ class DeployRun {
       }
     });
   }
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Stop) return err.message;
-  if (err instanceof Error) {
-    const cause = (err as { cause?: unknown }).cause;
-    return cause instanceof Error ? `${err.message}: ${cause.message}` : err.message;
-  }
-  return String(err);
 }

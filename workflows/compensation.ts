@@ -1,0 +1,55 @@
+// What a deploy that stops must undo, worked out without side effects: why
+// it stopped, how that reads, and where each switched host goes back to.
+import { isCancellation } from '@temporalio/workflow';
+import type { FlipTarget } from './fan-out.js';
+import type { HostRef, Outcome } from './model.js';
+
+/** Why the rollout stops and unwinds. */
+export class Stop extends Error {
+  constructor(
+    readonly outcome: Outcome,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The outcome of a rollout that threw: an operator's abort, a Stop, or anything else (rolled back). */
+export function stoppedBy(err: unknown): Outcome {
+  if (isCancellation(err)) return 'aborted';
+  return err instanceof Stop ? err.outcome : 'rolled_back';
+}
+
+/** An error as one line, with its cause. */
+export function describe(err: unknown): string {
+  if (err instanceof Stop) return err.message;
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    return cause instanceof Error ? `${err.message}: ${cause.message}` : err.message;
+  }
+  return String(err);
+}
+
+/**
+ * The compensation stack, last switched first: each host back to its
+ * previous release, or for an adopted host to its old link, this deploy's
+ * release marked rejected in the same step. A host that had no release
+ * before this one has nothing to go back to.
+ */
+export function rollbackTargets(
+  switched: readonly HostRef[],
+  previous: ReadonlyMap<string, string | null>,
+  adoptedLinks: ReadonlyMap<string, string>,
+  reject: { revision: string; reason: string },
+): { targets: FlipTarget[]; nothingToReturnTo: string[] } {
+  const targets: FlipTarget[] = [];
+  const nothingToReturnTo: string[] = [];
+  for (const host of [...switched].reverse()) {
+    const prev = previous.get(host.name);
+    const link = adoptedLinks.get(host.name);
+    if (prev) targets.push({ host, revision: prev, reject });
+    else if (link) targets.push({ host, revision: link, link, reject });
+    else nothingToReturnTo.push(host.name);
+  }
+  return { targets, nothingToReturnTo };
+}
