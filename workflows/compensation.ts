@@ -1,6 +1,7 @@
 // What a deploy that stops must undo, worked out without side effects: why
 // it stopped, how that reads, and where each switched host goes back to.
 import { isCancellation } from '@temporalio/workflow';
+import type { TidyResult } from '../activities/hosts.js';
 import type { FlipTarget } from './fan-out.js';
 import type { HostRef, Outcome } from './model.js';
 
@@ -52,4 +53,19 @@ export function rollbackTargets(
     else nothingToReturnTo.push(host.name);
   }
   return { targets, nothingToReturnTo };
+}
+
+/**
+ * Why a host that should be live on `revision` is not, from the finish's
+ * check of it (null: it is live). Such a host broke during the deploy.
+ */
+export function whyBroken(
+  checked: TidyResult | { error: string } | undefined,
+  revision: string,
+): string | null {
+  if (checked === undefined) return 'could not be checked';
+  if ('error' in checked) return checked.error;
+  if (checked.current === revision) return null;
+  if (checked.currentKind === 'none') return 'has no current (deploy root removed?)';
+  return `current is ${checked.currentLink ?? 'not a symlink'}, not releases/${revision}`;
 }

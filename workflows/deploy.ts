@@ -46,7 +46,7 @@ import {
 } from './plan.js';
 import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js';
 import { applyCommand, refusal, type ControlState } from './controls.js';
-import { describe, rollbackTargets, Stop, stoppedBy } from './compensation.js';
+import { describe, rollbackTargets, Stop, stoppedBy, whyBroken } from './compensation.js';
 import { flipBack, overBatches } from './fan-out.js';
 import { holdFor, onCadence, type Controls } from './cadence.js';
 import { deployStatus, detailsText } from './deploy-status.js';
@@ -374,17 +374,7 @@ class DeployRun {
     });
     const broken: string[] = [];
     for (const h of this.targets()) {
-      const r = checked.get(h.name);
-      const why =
-        r === undefined
-          ? 'could not be checked'
-          : 'error' in r
-            ? r.error
-            : r.current === this.input.revision
-              ? null
-              : r.currentKind === 'none'
-                ? 'has no current (deploy root removed?)'
-                : `current is ${r.currentLink ?? 'not a symlink'}, not releases/${this.input.revision}`;
+      const why = whyBroken(checked.get(h.name), this.input.revision);
       if (why === null) continue;
       this.state.set(h.name, 'broken');
       broken.push(`${h.name} ${why}`);
