@@ -20,7 +20,6 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { TidyResult, TransportSpec } from '../activities/hosts.js';
-import type { HostFailure } from '../activities/batch.js';
 import type { Snapshot } from '../src/judge/types.js';
 import { grantedSignal, leaveClusterQueue, supersededSignal } from './cluster-queue.js';
 import {
@@ -28,7 +27,6 @@ import {
   type DeployOutcome,
   type DeployStatus,
   type HostRef,
-  type HostState,
   type OperatorAction,
   type OperatorCommand,
   type OperatorRequest,
@@ -48,6 +46,7 @@ import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js
 import { applyCommand, refusal, type ControlState } from './controls.js';
 import { describe, rollbackTargets, Stop, stoppedBy, whyBroken } from './compensation.js';
 import { flipBack, overBatches } from './fan-out.js';
+import { FleetState } from './fleet-state.js';
 import { holdFor, onCadence, type Controls } from './cadence.js';
 import { deployStatus, detailsText } from './deploy-status.js';
 import { runLook, SEQUENTIAL_LOOKS_PATCH, type LookPoint } from './judging.js';
@@ -95,22 +94,13 @@ class DeployRun {
   private compensating = false;
   private granted = false;
   private superseded: { by: string; reason: string } | null = null;
-  private readonly state = new Map<string, HostState>();
-  /** The release each host ran before this deploy: where a rollback returns. */
-  private readonly previous = new Map<string, string | null>();
-  /** For adopted hosts (a hand-made current): the link a rollback restores. */
-  private readonly adoptedLinks = new Map<string, string>();
-  /** Hosts that broke during the deploy (found at the final check), with why. */
-  private readonly broken: string[] = [];
+  private readonly fleet: FleetState;
   private staged = false;
-  /** Compensation stack: hosts switched to the new release, in order. */
-  private readonly switched: HostRef[] = [];
   private readonly readings: Readings;
   private readonly verdicts: VerdictRecord[] = [];
   private readonly actions: OperatorAction[] = [];
   private readonly timings: Partial<Record<Phase, number>> = {};
   private plan: RolloutPlan | null = null;
-  private rolledBack: string[] = [];
   private outcome: DeployOutcome | null = null;
   private readonly scope = new CancellationScope();
   private readonly withSearchAttributes: boolean;
@@ -120,7 +110,7 @@ class DeployRun {
     this.transport = transportSpec(this.cfg);
     this.readings = new Readings(this.cfg, this.transport);
     this.hosts = this.cfg.hosts.map((h) => ({ ...h }));
-    for (const h of this.hosts) this.state.set(h.name, 'pending');
+    this.fleet = new FleetState(this.hosts);
     // Keep current only the attributes the deploy was started with (the
     // time-skipping test server cannot register custom ones).
     this.withSearchAttributes = workflowInfo().typedSearchAttributes.getAll().length > 0;
@@ -160,10 +150,10 @@ class DeployRun {
     await this.switchWaves();
     await this.watch();
     await this.finish();
-    const broken = this.broken.length
-      ? `; broken during the deploy: ${this.broken.join('; ')}`
+    const broken = this.fleet.broken.length
+      ? `; broken during the deploy: ${this.fleet.broken.join('; ')}`
       : '';
-    return `${this.input.revision} is live on ${this.switched.length - this.broken.length} hosts${broken}`;
+    return `${this.input.revision} is live on ${this.fleet.switched.length - this.fleet.broken.length} hosts${broken}`;
   }
 
   // --- phases ------------------------------------------------------------------
@@ -217,18 +207,7 @@ class DeployRun {
         ],
       ),
     );
-    const failed: HostFailure[] = [];
-    for (const { result: r } of results) {
-      for (const { host, result } of r.ok) {
-        this.state.set(host, 'staged');
-        this.previous.set(host, result.previous);
-        if (result.adoptedLink) this.adoptedLinks.set(host, result.adoptedLink);
-      }
-      for (const f of r.failed) {
-        this.state.set(f.host, 'unavailable');
-        failed.push(f);
-      }
-    }
+    const failed = results.flatMap(({ result }) => this.fleet.staged(result));
     if (failed.length > this.cfg.maxUnavailable) {
       throw new Stop(
         'failed',
@@ -236,7 +215,7 @@ class DeployRun {
       );
     }
     this.plan = planRollout({
-      hosts: this.targets(),
+      hosts: this.fleet.targets(),
       canarySize: this.cfg.canary.size,
       spreadBy: this.cfg.canary.spreadBy,
       waves: this.cfg.waves,
@@ -289,13 +268,13 @@ class DeployRun {
     const readings = Math.ceil(soak / every);
     const sequential = patched(SEQUENTIAL_LOOKS_PATCH);
     const switchedNames = new Set(treated.map((h) => h.name));
-    const control = () => this.targets().filter((h) => !switchedNames.has(h.name));
+    const control = () => this.fleet.targets().filter((h) => !switchedNames.has(h.name));
     await onCadence(
       this.timerControls,
       Array.from({ length: readings }, (_, i) => Math.min((i + 1) * every, soak)),
       () => `${kind} soak ${Math.round(soak / 1000)}s`,
       async (k) => {
-        after.push(await this.readings.take(kind, this.targets()));
+        after.push(await this.readings.take(kind, this.fleet.targets()));
         if (sequential && k > 0 && k < readings && !this.promoted)
           await this.judge(kind, look, { phase: 'canary', reading: k }, after, treated, control());
       },
@@ -312,7 +291,7 @@ class DeployRun {
       await this.gate();
       this.setPhase('switching');
       await this.switchHosts(waves[i]!, `wave ${i + 1}/${waves.length}`);
-      if (i < waves.length - 1) await this.soakAndJudge('wave', [...this.switched], i + 2);
+      if (i < waves.length - 1) await this.soakAndJudge('wave', [...this.fleet.switched], i + 2);
     }
   }
 
@@ -340,13 +319,20 @@ class DeployRun {
       Array.from({ length: watchLooks }, (_, i) => (i + 1) * every),
       (k) => `watch look ${k}/${watchLooks}`,
       async (k) => {
-        after.push(await this.readings.take('watch', this.targets()));
+        after.push(await this.readings.take('watch', this.fleet.targets()));
         if (k === 0) return;
         const window =
           patched(SEQUENTIAL_LOOKS_PATCH) && after.length > recentReadings + 1
             ? { readings: after.slice(-recentReadings - 1), label: `last ${recent / 1000}s` }
             : undefined;
-        await this.judge('watch', k, { phase: 'watch', window }, after, this.switched, holdback);
+        await this.judge(
+          'watch',
+          k,
+          { phase: 'watch', window },
+          after,
+          this.fleet.switched,
+          holdback,
+        );
       },
       'after-hold',
     );
@@ -373,14 +359,14 @@ class DeployRun {
       reason: 'went live',
     });
     const broken: string[] = [];
-    for (const h of this.targets()) {
+    for (const h of this.fleet.targets()) {
       const why = whyBroken(checked.get(h.name), this.input.revision);
       if (why === null) continue;
-      this.state.set(h.name, 'broken');
+      this.fleet.state.set(h.name, 'broken');
       broken.push(`${h.name} ${why}`);
     }
-    this.broken.push(...broken);
-    const unavailable = this.hosts.length - this.targets().length;
+    this.fleet.broken.push(...broken);
+    const unavailable = this.hosts.length - this.fleet.targets().length;
     if (broken.length + unavailable > this.cfg.maxUnavailable)
       throw new Stop(
         'rolled_back',
@@ -393,9 +379,9 @@ class DeployRun {
    * current points at, the release's accepted or rejected mark, retention.
    */
   private async tidy(mark?: { revision: string; as: 'reject' | 'accept'; reason: string }) {
-    const hosts = this.hosts.filter((h) => this.state.get(h.name) !== 'unavailable');
+    const hosts = this.hosts.filter((h) => this.fleet.state.get(h.name) !== 'unavailable');
     const protect = Object.fromEntries(
-      hosts.map((h) => [h.name, [this.input.revision, this.previous.get(h.name) ?? null]]),
+      hosts.map((h) => [h.name, [this.input.revision, this.fleet.previous.get(h.name) ?? null]]),
     );
     const results = await overBatches(hosts, this.cfg.batchSize, (b) =>
       pruneHosts.executeWithOptions(
@@ -427,7 +413,7 @@ class DeployRun {
   /** Flips hosts to the new release; any host that fails stops the rollout. */
   private async switchHosts(hosts: HostRef[], label: string) {
     if (hosts.length === 0) return;
-    for (const h of hosts) this.state.set(h.name, 'switching');
+    for (const h of hosts) this.fleet.state.set(h.name, 'switching');
     this.details();
     const results = await overBatches(hosts, this.cfg.batchSize, (b) =>
       flipHosts.executeWithOptions(
@@ -440,20 +426,7 @@ class DeployRun {
         ],
       ),
     );
-    const failed: HostFailure[] = [];
-    const byName = new Map(hosts.map((h) => [h.name, h]));
-    for (const { result: r } of results) {
-      for (const { host } of r.ok) {
-        this.state.set(host, 'switched');
-        this.switched.push(byName.get(host)!);
-      }
-      for (const f of r.failed) {
-        // It may or may not have switched: unwinding it is safe either way.
-        this.state.set(f.host, 'switch_failed');
-        this.switched.push(byName.get(f.host)!);
-        failed.push(f);
-      }
-    }
+    const failed = results.flatMap(({ batch, result }) => this.fleet.switchedBatch(batch, result));
     if (failed.length > 0)
       throw new Stop(
         'rolled_back',
@@ -539,7 +512,7 @@ class DeployRun {
   private async unwind(err: unknown): Promise<DeployOutcome> {
     const outcome = stoppedBy(err);
     const why = isCancellation(err) ? this.abortSummary() : describe(err);
-    if (this.switched.length === 0) {
+    if (this.fleet.switched.length === 0) {
       await this.tidyAfterUnwind();
       return this.end(
         outcome === 'rolled_back' ? 'failed' : outcome,
@@ -548,9 +521,9 @@ class DeployRun {
     }
     await CancellationScope.nonCancellable(() => this.rollBackSwitched(why));
     await this.tidyAfterUnwind({ revision: this.input.revision, as: 'reject', reason: why });
-    const failed = [...this.state].filter(([, s]) => s === 'rollback_failed').map(([h]) => h);
+    const failed = this.fleet.hostsIn('rollback_failed');
     const note = failed.length > 0 ? `; could NOT roll back ${failed.join(', ')}` : '';
-    return this.end(outcome, `${why}; rolled back ${this.rolledBack.length} host(s)${note}`);
+    return this.end(outcome, `${why}; rolled back ${this.fleet.rolledBack.length} host(s)${note}`);
   }
 
   /**
@@ -573,30 +546,22 @@ class DeployRun {
     this.compensating = true;
     this.paused = false;
     const { targets, nothingToReturnTo } = rollbackTargets(
-      this.switched,
-      this.previous,
-      this.adoptedLinks,
+      this.fleet.switched,
+      this.fleet.previous,
+      this.fleet.adoptedLinks,
       { revision: this.input.revision, reason: why },
     );
-    for (const host of nothingToReturnTo) this.state.set(host, 'rollback_failed');
+    for (const host of nothingToReturnTo) this.fleet.state.set(host, 'rollback_failed');
     const back = await flipBack(targets, {
       transport: this.transport,
       batchSize: this.cfg.batchSize,
       summary: 'roll back',
       attempts: 10,
     });
-    for (const { host } of back.ok) {
-      this.state.set(host, 'rolled_back');
-      this.rolledBack.push(host);
-    }
-    for (const f of back.failed) this.state.set(f.host, 'rollback_failed');
+    this.fleet.rolledBackBatch(back);
   }
 
   // --- bookkeeping -------------------------------------------------------------------
-
-  private targets(): HostRef[] {
-    return this.hosts.filter((h) => this.state.get(h.name) !== 'unavailable');
-  }
 
   private setPhase(phase: Phase) {
     this.phase = phase;
@@ -627,9 +592,9 @@ class DeployRun {
       cluster: this.input.cluster,
       revision: this.input.revision,
       summary,
-      rolledBack: this.rolledBack,
-      unavailable: [...this.state].filter(([, s]) => s === 'unavailable').map(([h]) => h),
-      broken: [...this.broken],
+      rolledBack: this.fleet.rolledBack,
+      unavailable: this.fleet.hostsIn('unavailable'),
+      broken: [...this.fleet.broken],
       verdicts: this.verdicts,
       actions: this.actions,
       timings: this.timings,
@@ -644,7 +609,7 @@ class DeployRun {
       phase: this.phase,
       paused: this.paused,
       pausedReason: this.pausedReason,
-      state: this.state,
+      state: this.fleet.state,
       plan: this.plan,
       verdicts: this.verdicts,
       actions: this.actions,
