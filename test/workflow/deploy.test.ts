@@ -107,6 +107,8 @@ const untilStatus = (h: Handle, ok: (s: DeployStatus) => boolean, what: string) 
 /** Invariant 1: every host that was flipped had every targeted host staged before the first flip. */
 function expectStagedBeforeAnyFlip(fleet: FakeFleet, revision: string, targets: string[]) {
   const firstFlip = fleet.events.find((e) => e.kind === 'flip' && e.revision === revision);
+  // A check with no flip to check would pass vacuously: that is a broken test.
+  expect(firstFlip, `no host was flipped to ${revision}`).toBeDefined();
   if (!firstFlip) return;
   const stagedBefore = new Set(
     fleet.events
