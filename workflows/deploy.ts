@@ -39,6 +39,7 @@ import {
   planRollout,
   recentWindowReadings,
   soakEvery,
+  soakReadings,
   transportSpec,
   type RolloutPlan,
 } from './plan.js';
@@ -49,7 +50,7 @@ import { flipBack, overBatches } from './fan-out.js';
 import { FleetState } from './fleet-state.js';
 import { holdFor, onCadence, type Controls } from './cadence.js';
 import { deployStatus, detailsText } from './deploy-status.js';
-import { runLook, SEQUENTIAL_LOOKS_PATCH, type LookPoint } from './judging.js';
+import { runLook, SEQUENTIAL_LOOKS_PATCH, type LookAt } from './judging.js';
 import { Readings } from './readings.js';
 import { HOST_STEP, QUICK, STAGING } from './timeouts.js';
 
@@ -265,7 +266,7 @@ class DeployRun {
     const after: number[] = [];
     const { soak } = this.cfg.durations;
     const every = soakEvery(this.cfg.durations);
-    const readings = Math.ceil(soak / every);
+    const readings = soakReadings(this.cfg.durations);
     const sequential = patched(SEQUENTIAL_LOOKS_PATCH);
     const switchedNames = new Set(treated.map((h) => h.name));
     const control = () => this.fleet.targets().filter((h) => !switchedNames.has(h.name));
@@ -441,7 +442,7 @@ class DeployRun {
   private async judge(
     kind: VerdictRecord['phase'],
     look: number,
-    point: LookPoint,
+    point: LookAt,
     after: number[],
     treated: HostRef[],
     control: HostRef[],

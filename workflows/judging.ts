@@ -15,14 +15,14 @@ const { judgeLook } = proxyActivities<Activities>(JUDGING);
 export const SEQUENTIAL_LOOKS_PATCH = 'sequential-looks-and-recent-watch-window';
 
 /** Where a look is: a gate's soak reading (absent: its deciding look), or a watch look and its recent window. */
-export type LookPoint =
+export type LookAt =
   | { phase: 'canary'; reading?: number }
   | { phase: 'watch'; window?: { readings: number[]; label: string } };
 
 export interface LookRequest {
   kind: VerdictRecord['phase'];
   look: number;
-  point: LookPoint;
+  point: LookAt;
   /** Reading indices: the baseline, and the window since the switch. */
   before: number[];
   after: number[];

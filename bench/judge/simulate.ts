@@ -9,6 +9,7 @@ import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import poissonFactory from '@stdlib/random-base-poisson';
 import { parseDuration } from '../../src/config/duration.js';
 import { DEFAULTS } from '../../src/config/schema.js';
+import { recentWindowReadings } from '../../workflows/plan.js';
 
 export interface FleetParams {
   hosts: number;
@@ -293,8 +294,13 @@ export function looksOf(p: FleetParams, trace: Trace): Look[] {
       afterFrom: trace.canaryAt,
       afterTo: trace.canaryAt + k,
     });
-  // The recent window: a soak's length at the watch's cadence (recentWindowReadings).
-  const recent = Math.max(1, Math.ceil(p.soakSec / p.lookEverySec)) * step;
+  // The recent window: a soak's length at the watch's cadence.
+  const recent =
+    recentWindowReadings({
+      soak: p.soakSec * 1000,
+      lookEvery: p.lookEverySec * 1000,
+      watch: p.watchSec * 1000,
+    }) * step;
   for (let to = trace.fullAt + step; to <= trace.intervals; to += step) {
     looks.push({
       phase: 'watch',
