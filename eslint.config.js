@@ -34,13 +34,39 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: ['**/src/**', 'ssh2', '@temporalio/client', '@temporalio/worker'],
-              message: 'Workflow code may import only @temporalio/workflow, workflows/ and types.',
+              regex: '(^|/)src/(?!core/)',
+              message:
+                'Workflow code may import only @temporalio/workflow, workflows/, src/core/ and types.',
+              allowTypeImports: true,
+            },
+            {
+              group: ['ssh2', '@temporalio/client', '@temporalio/worker'],
+              message:
+                'Workflow code may import only @temporalio/workflow, workflows/, src/core/ and types.',
               allowTypeImports: true,
             },
             {
               group: ['**/activities/**'],
               message: 'Import activities as types and call them through proxyActivities.',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // src/core/ is the deterministic floor both workflows and activities stand
+    // on: it imports nothing but itself and types.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\./)',
+              message: 'src/core/ imports only other src/core/ modules (and types).',
               allowTypeImports: true,
             },
           ],

@@ -1,19 +1,8 @@
 // Runs one step on every host of a batch, a few at a time, heartbeating the
 // hosts already done so that a retried activity resumes where it stopped.
 import { Context } from '@temporalio/activity';
+import type { BatchResult, HostFailure } from '../src/core/vocabulary.js';
 import { describeCause, isPhasedError } from '../src/errors.js';
-
-export interface HostFailure {
-  host: string;
-  /** Stable error code (e.g. DISK_FULL) and a message that names the host. */
-  code: string;
-  error: string;
-}
-
-export interface BatchResult<R> {
-  ok: { host: string; result: R }[];
-  failed: HostFailure[];
-}
 
 /** How often a batch heartbeats while its hosts work (well inside the 20 s heartbeat timeout). */
 export const HEARTBEAT_MS = 5_000;

@@ -3,7 +3,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { isPhasedError } from '../src/errors.js';
 import type { TreeSummary } from '../src/releases/checksum.js';
-import { rollbackTarget, type CurrentKind } from '../src/releases/host-state.js';
+import { rollbackTarget } from '../src/releases/host-state.js';
 import {
   flipRelease,
   flipTogether,
@@ -14,20 +14,8 @@ import {
 } from '../src/releases/ops.js';
 import { releasesToRemove } from '../src/releases/retention.js';
 import type { HostTransport } from '../src/transport/types.js';
-import type { HostRef } from '../workflows/model.js';
+import type { Host, TidyResult, TransportSpec } from '../src/core/vocabulary.js';
 import { finishedHosts, forEachHost, whileBeating } from './batch.js';
-
-/** How to reach hosts: paths and names only; keys are loaded by the worker. */
-export type TransportSpec =
-  | { kind: 'local' }
-  | {
-      kind: 'ssh';
-      user?: string;
-      port: number;
-      identityFile?: string;
-      knownHostsFile?: string;
-      acceptUnknownHostKeys: boolean;
-    };
 
 export interface HostDeps {
   transport: (spec: TransportSpec) => HostTransport;
@@ -58,16 +46,9 @@ export interface StagePolicy {
   unsafeSymlinks?: 'refuse' | 'copy';
 }
 
-export interface TidyResult {
-  current: string | null;
-  currentKind: CurrentKind;
-  currentLink: string | null;
-  removed: string[];
-}
-
 export interface HostsInput {
   transport: TransportSpec;
-  hosts: HostRef[];
+  hosts: Host[];
 }
 
 export function createHostActivities(deps: HostDeps) {
@@ -136,7 +117,7 @@ export function createHostActivities(deps: HostDeps) {
       targets,
     }: {
       transport: TransportSpec;
-      targets: ({ host: HostRef; revision: string } & FlipOptions)[];
+      targets: ({ host: Host; revision: string } & FlipOptions)[];
     }) {
       const t = deps.transport(transport);
       const byName = new Map(targets.map((x) => [x.host.name, x]));

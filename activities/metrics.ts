@@ -8,7 +8,6 @@ import {
   judge,
   judgeWatchLook,
   type DataLimits,
-  type LookPhase,
   type LookPlan,
   type HostSeries,
   type JudgeVerdict,
@@ -18,8 +17,9 @@ import {
 import { buildProbe, forHost } from '../src/metrics/from-config.js';
 import { sampleHost } from '../src/metrics/sample.js';
 import type { HostTransport } from '../src/transport/types.js';
-import type { HostRef } from '../workflows/model.js';
-import type { TransportSpec } from './hosts.js';
+import type { LookKind } from '../src/core/vocabulary.js';
+import type { Host } from '../src/core/vocabulary.js';
+import type { TransportSpec } from '../src/core/vocabulary.js';
 
 /**
  * One reading of a batch, compact because thousands cross the history: one
@@ -48,7 +48,7 @@ export interface SnapshotRequest {
 export interface MetricDeps {
   transport: (spec: TransportSpec) => HostTransport;
   /** The hosts of a running deploy by name (a workflow query, cached by the worker). */
-  hostsOf: (workflowId: string) => Promise<Map<string, HostRef>>;
+  hostsOf: (workflowId: string) => Promise<Map<string, Host>>;
   /** Readings of hosts from a running deploy (a workflow query). */
   fetchSnapshots: (req: SnapshotRequest) => Promise<Record<string, (Snapshot | null)[]>>;
 }
@@ -59,7 +59,7 @@ export interface JudgeLookInput {
   metrics: MetricSpec[];
   /** The deploy's look plan; this look's alpha is its share of the budget. */
   plan: LookPlan;
-  phase: LookPhase;
+  phase: LookKind;
   /** For a gate: the reading of its soak judged (default: the last, deciding look). */
   reading?: number;
   limits?: Partial<DataLimits>;
@@ -150,13 +150,13 @@ export function createMetricActivities(deps: MetricDeps) {
         control: input.control.map(series(window)),
         alpha,
         limits: input.limits,
-        requireEnoughData: input.phase === 'canary' && isDecidingLook(input.plan, input.reading),
+        requireEnoughData: input.phase !== 'watch' && isDecidingLook(input.plan, input.reading),
       });
-      if (input.phase === 'canary')
+      if (input.phase !== 'watch')
         return judge(
           lookInput(
             undefined,
-            alphaForLook(input.plan, { phase: 'canary', reading: input.reading }),
+            alphaForLook(input.plan, { phase: input.phase, reading: input.reading }),
           ),
         );
       const recent = input.recent;

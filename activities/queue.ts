@@ -1,6 +1,6 @@
 // Activities that talk to Temporal itself: joining a cluster's queue (which
 // starts the queue workflow if it is not running) and checking a workflow.
-import type { QueueRequest } from '../workflows/cluster-queue.js';
+import type { QueueRequest } from '../src/core/vocabulary.js';
 
 export interface QueueDeps {
   /** signalWithStart the cluster's queue workflow with an enqueue signal. */

@@ -41,7 +41,8 @@ import { checkSource } from './releases/checksum.js';
 import { connectClient, ensureSearchAttributes } from './temporal/connect.js';
 import { installRuntime, startPhasedWorker } from './worker.js';
 import { isUnreachable, OutageNotes } from './cli/outage.js';
-import type { DeployOutcome, OperatorCommand } from '../workflows/model.js';
+import type { DeployOutcome } from '../workflows/model.js';
+import type { OperatorCommand } from '../src/core/vocabulary.js';
 import { statusQuery, type deploy } from '../workflows/deploy.js';
 import type { WorkflowHandle } from '@temporalio/client';
 

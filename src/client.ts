@@ -16,7 +16,8 @@ import {
 } from '../workflows/deploy.js';
 import { rollback } from '../workflows/rollback.js';
 import { queueQuery, queueWorkflowId, type QueueState } from '../workflows/cluster-queue.js';
-import type { DeployStatus, OperatorCommand, OperatorRequest } from '../workflows/model.js';
+import type { DeployStatus } from '../workflows/model.js';
+import type { OperatorCommand, OperatorRequest } from '../src/core/vocabulary.js';
 import {
   DeployCluster,
   DeployOperator,

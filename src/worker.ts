@@ -15,11 +15,12 @@ import {
 } from '@temporalio/worker';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { createActivities, type Activities, type ActivityDeps } from '../activities/index.js';
-import type { HostDeps, TransportSpec } from '../activities/hosts.js';
+import type { HostDeps } from '../activities/hosts.js';
+import type { TransportSpec } from './core/vocabulary.js';
 import type { QueueDeps } from '../activities/queue.js';
 import { clusterQueue, enqueueSignal, queueWorkflowId } from '../workflows/cluster-queue.js';
 import { hostsQuery, snapshotsQuery } from '../workflows/deploy.js';
-import type { HostRef } from '../workflows/model.js';
+import type { Host } from '../src/core/vocabulary.js';
 import type { TemporalServer } from './devserver.js';
 import { cachedTreeChecksum } from './releases/checksum.js';
 import { connectClient, connectWorker } from './temporal/connect.js';
@@ -156,7 +157,7 @@ export function queueDeps(client: Client, taskQueue: string): QueueDeps {
 
 /** Hosts of running deploys, fetched once per deploy by query and kept for the worker's life (bounded). */
 function hostsCache(client: Client) {
-  const cache = new Map<string, Promise<Map<string, HostRef>>>();
+  const cache = new Map<string, Promise<Map<string, Host>>>();
   return (workflowId: string) => {
     let hit = cache.get(workflowId);
     if (!hit) {

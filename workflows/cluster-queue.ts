@@ -16,14 +16,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import type { QueueRequest } from '../src/core/vocabulary.js';
 import { QUICK } from './timeouts.js';
-
-export interface QueueRequest {
-  workflowId: string;
-  kind: 'deploy' | 'rollback';
-  revision: string;
-  requestedAt: number;
-}
 
 export interface QueueState {
   cluster: string;

@@ -1,9 +1,9 @@
 // What a deploy that stops must undo, worked out without side effects: why
 // it stopped, how that reads, and where each switched host goes back to.
 import { isCancellation } from '@temporalio/workflow';
-import type { TidyResult } from '../activities/hosts.js';
+import type { TidyResult } from '../src/core/vocabulary.js';
 import type { FlipTarget } from './fan-out.js';
-import type { HostRef, Outcome } from './model.js';
+import type { Host, Outcome } from '../src/core/vocabulary.js';
 
 /** Why the rollout stops and unwinds. */
 export class Stop extends Error {
@@ -38,7 +38,7 @@ export function describe(err: unknown): string {
  * before this one has nothing to go back to.
  */
 export function rollbackTargets(
-  switched: readonly HostRef[],
+  switched: readonly Host[],
   previous: ReadonlyMap<string, string | null>,
   adoptedLinks: ReadonlyMap<string, string>,
   reject: { revision: string; reason: string },

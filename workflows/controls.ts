@@ -2,7 +2,12 @@
 // and the control state after it. The deploy workflow validates updates and
 // applies them through these; side effects (cancelling the run on abort,
 // recording the action) stay in the workflow.
-import { isFinal, type OperatorCommand, type OperatorRequest, type Phase } from './model.js';
+import {
+  isFinal,
+  type OperatorCommand,
+  type OperatorRequest,
+  type Phase,
+} from '../src/core/vocabulary.js';
 
 export interface ControlState {
   phase: Phase;

@@ -1,15 +1,8 @@
 // What a deploy shows of itself: the status query's answer and the summary
 // line Temporal's UI shows on the workflow's page (current details).
-import type { RolloutPlan } from './plan.js';
-import type {
-  DeployInput,
-  DeployOutcome,
-  DeployStatus,
-  HostState,
-  OperatorAction,
-  Phase,
-  VerdictRecord,
-} from './model.js';
+import type { RolloutPlan } from '../src/core/plan.js';
+import type { DeployInput, DeployOutcome, DeployStatus, VerdictRecord } from './model.js';
+import type { HostState, OperatorAction, Phase } from '../src/core/vocabulary.js';
 
 export interface StatusSource {
   input: Pick<DeployInput, 'cluster' | 'revision'>;

@@ -19,21 +19,25 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { TidyResult, TransportSpec } from '../activities/hosts.js';
 import type { Snapshot } from '../src/judge/types.js';
 import { grantedSignal, leaveClusterQueue, supersededSignal } from './cluster-queue.js';
 import {
   type DeployInput,
   type DeployOutcome,
   type DeployStatus,
-  type HostRef,
+  type VerdictRecord,
+} from './model.js';
+import {
+  type GateKind,
+  type TidyResult,
+  type TransportSpec,
+  type Host,
   type OperatorAction,
   type OperatorCommand,
   type OperatorRequest,
   type Outcome,
   type Phase,
-  type VerdictRecord,
-} from './model.js';
+} from '../src/core/vocabulary.js';
 import {
   lookCounts,
   planRollout,
@@ -42,7 +46,7 @@ import {
   soakReadings,
   transportSpec,
   type RolloutPlan,
-} from './plan.js';
+} from '../src/core/plan.js';
 import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js';
 import { applyCommand, refusal, type ControlState } from './controls.js';
 import { describe, rollbackTargets, Stop, stoppedBy, whyBroken } from './compensation.js';
@@ -67,7 +71,7 @@ const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
 
 export const statusQuery = defineQuery<DeployStatus>('status');
 /** The cluster's hosts by name: sampling activities look them up once per deploy. */
-export const hostsQuery = defineQuery<HostRef[]>('hosts');
+export const hostsQuery = defineQuery<Host[]>('hosts');
 export const snapshotsQuery = defineQuery<
   Record<string, (Snapshot | null)[]>,
   [{ readings: number[]; hosts: string[] }]
@@ -86,7 +90,7 @@ export async function deploy(input: DeployInput): Promise<DeployOutcome> {
 class DeployRun {
   private readonly cfg;
   private readonly transport: TransportSpec;
-  private readonly hosts: HostRef[];
+  private readonly hosts: Host[];
   private phase: Phase = 'queued';
   private paused = false;
   private pausedReason: string | null = null;
@@ -262,7 +266,7 @@ class DeployRun {
    * every reading: an early look can only stop the soak on a regression, the
    * look at its end decides.
    */
-  private async soakAndJudge(kind: 'canary' | 'wave', treated: HostRef[], look: number) {
+  private async soakAndJudge(kind: GateKind, treated: Host[], look: number) {
     const after: number[] = [];
     const { soak } = this.cfg.durations;
     const every = soakEvery(this.cfg.durations);
@@ -277,13 +281,13 @@ class DeployRun {
       async (k) => {
         after.push(await this.readings.take(kind, this.fleet.targets()));
         if (sequential && k > 0 && k < readings && !this.promoted)
-          await this.judge(kind, look, { phase: 'canary', reading: k }, after, treated, control());
+          await this.judge(kind, look, { phase: kind, reading: k }, after, treated, control());
       },
       'before-hold',
     );
     if (this.consumePromotion()) return;
     this.setPhase('judging');
-    await this.judge(kind, look, { phase: 'canary' }, after, treated, control());
+    await this.judge(kind, look, { phase: kind }, after, treated, control());
   }
 
   private async switchWaves() {
@@ -412,7 +416,7 @@ class DeployRun {
   // --- steps ---------------------------------------------------------------------
 
   /** Flips hosts to the new release; any host that fails stops the rollout. */
-  private async switchHosts(hosts: HostRef[], label: string) {
+  private async switchHosts(hosts: Host[], label: string) {
     if (hosts.length === 0) return;
     for (const h of hosts) this.fleet.state.set(h.name, 'switching');
     this.details();
@@ -444,8 +448,8 @@ class DeployRun {
     look: number,
     point: LookAt,
     after: number[],
-    treated: HostRef[],
-    control: HostRef[],
+    treated: Host[],
+    control: Host[],
   ) {
     const verdict = await runLook(this.cfg, this.plan!, this.readings.series, {
       kind,
@@ -456,7 +460,7 @@ class DeployRun {
       treated,
       control,
     });
-    const reading = point.phase === 'canary' ? point.reading : undefined;
+    const reading = point.phase !== 'watch' ? point.reading : undefined;
     const early = reading !== undefined;
     // An early look that does not find a regression leaves the soak running.
     if (early && verdict.verdict !== 'regression') return;

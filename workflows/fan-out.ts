@@ -3,18 +3,18 @@
 // fan-out and merge the batches' results, so each step only says which
 // activity it runs on a batch.
 import { proxyActivities } from '@temporalio/workflow';
-import type { BatchResult } from '../activities/batch.js';
-import type { TransportSpec } from '../activities/hosts.js';
+import type { BatchResult } from '../src/core/vocabulary.js';
+import type { TransportSpec } from '../src/core/vocabulary.js';
 import type { Activities } from '../activities/index.js';
 import type { FlipOptions } from '../src/releases/ops.js';
-import type { HostRef } from './model.js';
-import { batches } from './plan.js';
+import type { Host } from '../src/core/vocabulary.js';
+import { batches } from '../src/core/plan.js';
 import { HOST_STEP } from './timeouts.js';
 
 const { flipHosts } = proxyActivities<Activities>(HOST_STEP);
 
 /** A host and the release (or adopted link) its current should point at. */
-export type FlipTarget = { host: HostRef; revision: string } & FlipOptions;
+export type FlipTarget = { host: Host; revision: string } & FlipOptions;
 
 /** Runs `step` on every batch of `items` at once; results in batch order, beside their batch. */
 export async function overBatches<T, R>(

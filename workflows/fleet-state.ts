@@ -1,7 +1,7 @@
 // Where every host of a deploy stands, and what the compensation needs to
 // undo: the state each step's batch results move hosts into.
-import type { BatchResult, HostFailure } from '../activities/batch.js';
-import type { HostRef, HostState } from './model.js';
+import type { BatchResult, HostFailure } from '../src/core/vocabulary.js';
+import type { Host, HostState } from '../src/core/vocabulary.js';
 
 export class FleetState {
   readonly state = new Map<string, HostState>();
@@ -10,17 +10,17 @@ export class FleetState {
   /** For adopted hosts (a hand-made current): the link a rollback restores. */
   readonly adoptedLinks = new Map<string, string>();
   /** Compensation stack: hosts switched to the new release, in order. */
-  readonly switched: HostRef[] = [];
+  readonly switched: Host[] = [];
   readonly rolledBack: string[] = [];
   /** Hosts that broke during the deploy (found at the final check), with why. */
   readonly broken: string[] = [];
 
-  constructor(readonly hosts: readonly HostRef[]) {
+  constructor(readonly hosts: readonly Host[]) {
     for (const h of hosts) this.state.set(h.name, 'pending');
   }
 
   /** Hosts the deploy still works on: all but those that could not be staged. */
-  targets(): HostRef[] {
+  targets(): Host[] {
     return this.hosts.filter((h) => this.state.get(h.name) !== 'unavailable');
   }
 
@@ -43,7 +43,7 @@ export class FleetState {
    * One batch's switch: every host goes on the compensation stack, a failed
    * one too (it may or may not have switched: unwinding it is safe either way).
    */
-  switchedBatch(hosts: readonly HostRef[], r: BatchResult<unknown>): HostFailure[] {
+  switchedBatch(hosts: readonly Host[], r: BatchResult<unknown>): HostFailure[] {
     const byName = new Map(hosts.map((h) => [h.name, h]));
     for (const { host } of r.ok) {
       this.state.set(host, 'switched');

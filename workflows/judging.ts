@@ -5,8 +5,8 @@ import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { ClusterConfig } from '../src/config/schema.js';
 import type { JudgeVerdict } from '../src/judge/types.js';
-import type { HostRef, VerdictRecord } from './model.js';
-import { lookCounts, type RolloutPlan } from './plan.js';
+import type { GateKind, Host, LookKind } from '../src/core/vocabulary.js';
+import { lookCounts, type RolloutPlan } from '../src/core/plan.js';
 import { JUDGING } from './timeouts.js';
 
 const { judgeLook } = proxyActivities<Activities>(JUDGING);
@@ -16,18 +16,18 @@ export const SEQUENTIAL_LOOKS_PATCH = 'sequential-looks-and-recent-watch-window'
 
 /** Where a look is: a gate's soak reading (absent: its deciding look), or a watch look and its recent window. */
 export type LookAt =
-  | { phase: 'canary'; reading?: number }
+  | { phase: GateKind; reading?: number }
   | { phase: 'watch'; window?: { readings: number[]; label: string } };
 
 export interface LookRequest {
-  kind: VerdictRecord['phase'];
+  kind: LookKind;
   look: number;
   point: LookAt;
   /** Reading indices: the baseline, and the window since the switch. */
   before: number[];
   after: number[];
-  treated: HostRef[];
-  control: HostRef[];
+  treated: Host[];
+  control: Host[];
 }
 
 /** Runs one look and returns the judge's verdict. */
@@ -40,7 +40,7 @@ export function runLook(
   const sequential = patched(SEQUENTIAL_LOOKS_PATCH);
   const { canaryLooks, soakLooks, watchLooks } = lookCounts(plan, cfg.durations);
   const { point } = req;
-  const reading = point.phase === 'canary' ? point.reading : undefined;
+  const reading = point.phase !== 'watch' ? point.reading : undefined;
   return judgeLook.executeWithOptions(
     {
       ...JUDGING,

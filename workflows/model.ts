@@ -1,64 +1,16 @@
-// The deploy vocabulary shared by every layer: phases, outcomes, host states,
-// operator actions, and what the workflow reports. Closed string unions with
-// small predicates.
-import type { JudgeVerdict } from '../src/judge/types.js';
+// What the deploy workflow takes and reports: its input, its status while it
+// runs, its outcome, and the verdict of each look. The words these are made
+// of (phases, outcomes, host states, operator actions) are in
+// src/core/vocabulary.ts.
 import type { ClusterConfig } from '../src/config/schema.js';
-
-export const PHASES = [
-  'queued',
-  'staging',
-  'baseline',
-  'canary',
-  'judging',
-  'switching',
-  'watching',
-  'finishing',
-  'done',
-  'rolled_back',
-  'aborted',
-  'failed',
-  'superseded',
-] as const;
-export type Phase = (typeof PHASES)[number];
-
-/** How a deploy ended. `done` includes "already live". */
-export type Outcome = 'done' | 'rolled_back' | 'aborted' | 'failed' | 'superseded';
-
-export const isFinal = (p: Phase): p is Outcome =>
-  p === 'done' || p === 'rolled_back' || p === 'aborted' || p === 'failed' || p === 'superseded';
-
-export type HostState =
-  | 'pending'
-  | 'staged'
-  | 'unavailable' // could not be staged; left on the old release by policy
-  | 'switching' // a flip is under way
-  | 'switched'
-  | 'switch_failed' // the flip failed: it may or may not have switched
-  | 'broken' // current was not the new release at the final check
-  | 'rolled_back'
-  | 'rollback_failed';
-
-export type OperatorCommand = 'pause' | 'resume' | 'abort' | 'promote';
-
-export interface OperatorRequest {
-  operator: string;
-  reason: string;
-}
-
-export interface OperatorAction extends OperatorRequest {
-  command: OperatorCommand;
-  at: number;
-  phase: Phase;
-}
-
-/** Where a host is reached and where its releases live (no secrets). */
-export interface HostRef {
-  name: string;
-  address: string;
-  port?: number;
-  root: string;
-  tags: Record<string, string>;
-}
+import type {
+  HostState,
+  LookKind,
+  OperatorAction,
+  Outcome,
+  Phase,
+} from '../src/core/vocabulary.js';
+import type { JudgeVerdict } from '../src/judge/types.js';
 
 export interface DeployInput {
   cluster: string;
@@ -73,7 +25,7 @@ export interface DeployInput {
 }
 
 export interface VerdictRecord {
-  phase: 'canary' | 'wave' | 'watch';
+  phase: LookKind;
   look: number;
   /** An early look of a gate: the soak reading it judged (absent for the deciding look). */
   reading?: number;

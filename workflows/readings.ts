@@ -3,12 +3,12 @@
 // it needs with the snapshots query, so per-host data crosses the history
 // once).
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { TransportSpec } from '../activities/hosts.js';
+import type { TransportSpec } from '../src/core/vocabulary.js';
 import type { Activities } from '../activities/index.js';
 import type { ClusterConfig } from '../src/config/schema.js';
 import type { Snapshot } from '../src/judge/types.js';
 import { overBatches } from './fan-out.js';
-import type { HostRef } from './model.js';
+import type { Host } from '../src/core/vocabulary.js';
 import { SAMPLING } from './timeouts.js';
 
 const { sampleHosts } = proxyActivities<Activities>(SAMPLING);
@@ -39,7 +39,7 @@ export class Readings {
   }
 
   /** Samples hosts in batches; returns the reading's index. */
-  async take(label: string, hosts: HostRef[]): Promise<number> {
+  async take(label: string, hosts: Host[]): Promise<number> {
     const index = this.taken.length;
     const reading = new Map<string, Snapshot>();
     this.taken.push(reading);

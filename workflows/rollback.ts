@@ -14,9 +14,9 @@ import {
 import type { Activities } from '../activities/index.js';
 import type { ClusterConfig } from '../src/config/schema.js';
 import { grantedSignal, leaveClusterQueue, supersededSignal } from './cluster-queue.js';
-import type { HostRef, Outcome } from './model.js';
+import type { Host, Outcome } from '../src/core/vocabulary.js';
 import { flipBack, overHostBatches } from './fan-out.js';
-import { transportSpec } from './plan.js';
+import { transportSpec } from '../src/core/plan.js';
 import { DeployOutcome as OutcomeKey, DeployPhase, DeployRevision } from './search-attributes.js';
 import { HOST_STEP, QUICK } from './timeouts.js';
 
@@ -47,7 +47,7 @@ export interface RollbackOutcome {
 export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
   const cfg = input.config;
   const transport = transportSpec(cfg);
-  const hosts: HostRef[] = cfg.hosts.map((h) => ({ ...h }));
+  const hosts: Host[] = cfg.hosts.map((h) => ({ ...h }));
   const withSearchAttributes = workflowInfo().typedSearchAttributes.getAll().length > 0;
   const end = (
     outcome: Outcome,
@@ -96,7 +96,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
         `no host was switched: cannot inspect ${unreachable.map((f) => `${f.error} [${f.code}]`).join('; ')}`,
       );
     const inspected = inspection.ok;
-    const plan: { host: HostRef; revision: string; from: string | null }[] = [];
+    const plan: { host: Host; revision: string; from: string | null }[] = [];
     const missing: string[] = [];
     for (const { host, result } of inspected) {
       const target = input.to ?? ('revision' in result.rollback ? result.rollback.revision : null);

@@ -25,12 +25,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createHostActivities, type TransportSpec } from '../../activities/hosts.js';
+import { createHostActivities } from '../../activities/hosts.js';
+import { type TransportSpec } from '../../src/core/vocabulary.js';
 import { ensureLoginUser, startSshdFleet } from '../../src/demo/sshd-fleet.js';
 import { projectRoot } from '../../src/paths.js';
 import { parseBytesSent } from '../../src/transport/rsync.js';
 import { closeTransports, installRuntime, realHostDeps } from '../../src/worker.js';
-import type { HostRef } from '../../workflows/model.js';
+import type { Host } from '../../src/core/vocabulary.js';
 
 const { values } = parseArgs({
   options: {
@@ -129,7 +130,7 @@ try {
     knownHostsFile: fleet.knownHosts,
     acceptUnknownHostKeys: false,
   };
-  const phasedHosts: HostRef[] = fleet.hosts.map((h) => ({
+  const phasedHosts: Host[] = fleet.hosts.map((h) => ({
     name: h.name,
     address: h.address,
     port: h.port,

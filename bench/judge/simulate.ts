@@ -9,7 +9,7 @@ import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import poissonFactory from '@stdlib/random-base-poisson';
 import { parseDuration } from '../../src/config/duration.js';
 import { DEFAULTS } from '../../src/config/schema.js';
-import { recentWindowReadings } from '../../workflows/plan.js';
+import { recentWindowReadings } from '../../src/core/plan.js';
 
 export interface FleetParams {
   hosts: number;

@@ -1,6 +1,7 @@
 // How the CLI shows deploys to people, and the exit codes CI gates on.
 import type { HistoryRow } from '../client.js';
-import type { DeployOutcome, DeployStatus, Outcome, VerdictRecord } from '../../workflows/model.js';
+import type { DeployOutcome, DeployStatus, VerdictRecord } from '../../workflows/model.js';
+import type { Outcome } from '../../src/core/vocabulary.js';
 import type { RollbackOutcome } from '../../workflows/rollback.js';
 
 /** Exit codes: distinct per outcome so CI can tell them apart. 2 = bad input or refused command. */

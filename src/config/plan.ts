@@ -12,8 +12,9 @@ import { DEFAULT_LIMITS, type MetricSpec } from '../judge/types.js';
 import { smallestAttainableP } from '../stats/mann-whitney.js';
 import { formatP } from '../judge/format.js';
 import { formatDuration } from './duration.js';
-import { lookCounts, planRollout, resolveSize } from '../../workflows/plan.js';
+import { lookCounts, planRollout, resolveSize } from '../core/plan.js';
 import type { ClusterConfig } from './schema.js';
+import type { LookKind } from '../core/vocabulary.js';
 
 /** The fields planning reads (a parsed configuration, before or after defaults are resolved). */
 export type PlanInput = Pick<
@@ -53,7 +54,7 @@ export interface PlannedMetric {
 }
 
 export interface PlannedLook {
-  phase: 'canary' | 'wave' | 'watch';
+  phase: LookKind;
   /** How many looks of this kind (watch looks are alike: one line for all). */
   looks: number;
   treated: number;

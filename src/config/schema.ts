@@ -1,6 +1,7 @@
 // The cluster configuration file: its schema (zod), defaults in one place,
 // and errors that name the field and the fix.
 import { z } from 'zod';
+import type { Host } from '../core/vocabulary.js';
 import { DEFAULT_TRAFFIC_DROP } from '../judge/types.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { undecidableLooks } from './plan.js';
@@ -412,7 +413,10 @@ function checkReadings(c: Parsed, ctx: Ctx) {
 
 export type ClusterConfig = z.output<typeof clusterConfigSchema>;
 export type ProbeConfig = ClusterConfig['probes'][number];
-export type HostConfig = ClusterConfig['hosts'][number];
+
+// A configured host is the vocabulary's Host (one type for a host everywhere).
+type Assignable<T extends U, U> = T;
+export type ConfiguredHost = Assignable<ClusterConfig['hosts'][number], Host>;
 
 /** Series each probe produces, in configuration order. */
 export function probeSeries(probes: readonly ProbeConfig[]): string[] {

@@ -15,6 +15,8 @@
 //   (a small, lasting regression) and the most recent soak's worth of
 //   readings (a regression that starts late, which a growing window dilutes).
 
+import type { LookKind } from '../core/vocabulary.js';
+
 export interface LookPlan {
   /** Deploy-wide false-rollback budget (default 0.001). */
   alpha: number;
@@ -36,11 +38,9 @@ export interface LookPlan {
   recentWindow?: boolean;
 }
 
-export type LookPhase = 'canary' | 'watch';
-
-/** Where in the deploy a look is. */
+/** Where in the deploy a look is. Every gate, the canary's or a wave's, draws on the gates' budget. */
 export interface LookPoint {
-  phase: LookPhase;
+  phase: LookKind;
   /**
    * For a gate: the reading of its soak, 1-based (default: the last, the
    * deciding look). For the watch: 'recent' for the window of recent
@@ -58,19 +58,19 @@ export const EARLY_STOP_SHARE = 0.1;
 /** Share of a watch look's budget for its window of recent readings. */
 export const RECENT_WINDOW_SHARE = 0.5;
 
-function phaseAlpha(plan: LookPlan, phase: LookPhase): number {
+function phaseAlpha(plan: LookPlan, phase: 'gates' | 'watch'): number {
   const share =
     plan.watchLooks === 0
       ? 1
       : plan.canaryLooks === 0
         ? 0
         : (plan.canaryShare ?? DEFAULT_CANARY_SHARE);
-  if (phase === 'canary') return plan.canaryLooks === 0 ? 0 : plan.alpha * share;
+  if (phase === 'gates') return plan.canaryLooks === 0 ? 0 : plan.alpha * share;
   return plan.watchLooks === 0 ? 0 : plan.alpha * (1 - share);
 }
 
 /** The alpha of one look: its share of the deploy's budget. */
-export function alphaForLook(plan: LookPlan, at: LookPhase | LookPoint): number {
+export function alphaForLook(plan: LookPlan, at: LookKind | LookPoint): number {
   const point = typeof at === 'string' ? { phase: at } : at;
   if (point.phase === 'watch') {
     const look = plan.watchLooks === 0 ? 0 : phaseAlpha(plan, 'watch') / plan.watchLooks;
@@ -78,7 +78,7 @@ export function alphaForLook(plan: LookPlan, at: LookPhase | LookPoint): number 
     return look * (point.window === 'recent' ? RECENT_WINDOW_SHARE : 1 - RECENT_WINDOW_SHARE);
   }
   if (plan.canaryLooks === 0) return 0;
-  const gate = phaseAlpha(plan, 'canary') / plan.canaryLooks;
+  const gate = phaseAlpha(plan, 'gates') / plan.canaryLooks;
   const readings = Math.max(1, plan.soakLooks ?? 1);
   if (readings === 1) return gate;
   const reading = point.reading ?? readings;

@@ -7,13 +7,7 @@ import { classifyOverall } from './classify-overall.js';
 import { withTrafficMetrics } from './traffic.js';
 import { DEFAULT_LIMITS, type JudgeInput, type JudgeVerdict, type MetricSpec } from './types.js';
 
-export {
-  alphaForLook,
-  isDecidingLook,
-  type LookPlan,
-  type LookPhase,
-  type LookPoint,
-} from './alpha.js';
+export { alphaForLook, isDecidingLook, type LookPlan, type LookPoint } from './alpha.js';
 export * from './types.js';
 export { withTrafficMetrics } from './traffic.js';
 

@@ -1,7 +1,8 @@
 // Takes one snapshot of a host: every probe, concurrently, into the fixed
 // series order. A probe that fails leaves its series null and says why.
 import type { Snapshot } from '../judge/types.js';
-import type { Host, HostTransport } from '../transport/types.js';
+import type { HostTransport } from '../transport/types.js';
+import type { Host } from '../core/vocabulary.js';
 import { ProbeError, type Probe } from './types.js';
 
 export interface HostSample {

@@ -1,6 +1,7 @@
 // A probe reads some named series from one host. A probe that fails yields a
 // missing reading (nulls), never an exception that would crash a deploy.
-import type { Host, HostTransport } from '../transport/types.js';
+import type { HostTransport } from '../transport/types.js';
+import type { Host } from '../core/vocabulary.js';
 
 export interface ProbeReading {
   values: Record<string, number>;

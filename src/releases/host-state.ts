@@ -3,6 +3,7 @@
 // where does a plain rollback go. Pure, so every case is unit-tested.
 import { isSafeAbsolutePath, isSafeSegment } from '../config/validate-names.js';
 import type { ReleaseInfo } from './retention.js';
+import type { CurrentKind } from '../core/vocabulary.js';
 
 /** One line of the host's switch log (`<root>/switches.log`): current moved from one link to another. */
 export interface SwitchRecord {
@@ -23,7 +24,6 @@ export interface SwitchRecord {
  * - foreign: a symlink outside releases/ (a hand-made hotfix, another tool);
  * - not_symlink: a real directory or file.
  */
-export type CurrentKind = 'none' | 'release' | 'incomplete' | 'missing' | 'foreign' | 'not_symlink';
 
 export interface HostState {
   /** The release current points at, when current is a symlink into releases/. */

@@ -4,7 +4,8 @@
 import { PhasedError, describeCause, isPhasedError, type ErrorCode } from '../errors.js';
 import type { RemoteProcess } from '../transport/process.js';
 import { failureReasons } from '../transport/reasons.js';
-import type { ExecResult, Host, HostTransport } from '../transport/types.js';
+import type { ExecResult, HostTransport } from '../transport/types.js';
+import type { Host } from '../core/vocabulary.js';
 import type { TreeSummary } from './checksum.js';
 import {
   isRestorableLink,

@@ -3,14 +3,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { ProcessChannel, type RemoteProcess } from './process.js';
 import { parseBytesSent, rsyncArgs, rsyncFailure } from './rsync.js';
-import type {
-  ExecOptions,
-  ExecResult,
-  Host,
-  HostTransport,
-  SyncOptions,
-  SyncResult,
-} from './types.js';
+import type { ExecOptions, ExecResult, HostTransport, SyncOptions, SyncResult } from './types.js';
+import type { Host } from '../core/vocabulary.js';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_SYNC_TIMEOUT_MS = 30 * 60_000;

@@ -16,23 +16,11 @@ import { keysFor, knownHostsName, readKnownHosts, type KnownKey } from './known-
 import { ProcessChannel, type RemoteProcess } from './process.js';
 import { parseBytesSent, rsyncArgs, rsyncFailure } from './rsync.js';
 import { shellLine } from './shell-quote.js';
-import type {
-  ExecOptions,
-  ExecResult,
-  Host,
-  HostTransport,
-  SyncOptions,
-  SyncResult,
-} from './types.js';
+import type { ExecOptions, ExecResult, HostTransport, SyncOptions, SyncResult } from './types.js';
+import type { Host, SshSpec } from '../core/vocabulary.js';
 
-export interface SshOptions {
-  user?: string;
-  port: number;
-  /** Private key file; without one, the agent at $SSH_AUTH_SOCK is used. */
-  identityFile?: string;
-  /** Default: ~/.ssh/known_hosts. */
-  knownHostsFile?: string;
-  acceptUnknownHostKeys: boolean;
+/** The cluster's SSH spec, plus what the worker decides (timeouts, where warnings go). */
+export interface SshOptions extends Omit<SshSpec, 'kind'> {
   connectTimeoutMs?: number;
   keepaliveMs?: number;
   warn?: (message: string) => void;

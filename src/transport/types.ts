@@ -1,19 +1,8 @@
 // What phased needs from a way of reaching a host: run a program there with
 // arguments (never a shell line), with a deadline. The local transport runs it
 // on this machine; the SSH transport runs it on a server.
+import type { Host } from '../core/vocabulary.js';
 import type { RemoteProcess } from './process.js';
-
-export interface Host {
-  /** Name shown in verdicts and the UI (validated: letters, digits, . _ -). */
-  name: string;
-  /** Address the host is reached at (DNS name or IP). */
-  address: string;
-  /** SSH port, when it differs from the transport's default. */
-  port?: number;
-  /** Deploy root on the host: releases/ and current live under it. */
-  root: string;
-  tags?: Record<string, string>;
-}
 
 export interface ExecResult {
   stdout: string;

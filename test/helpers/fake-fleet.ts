@@ -9,6 +9,7 @@ import { createQueueActivities } from '../../activities/queue.js';
 import { createMetricActivities, type JudgeLookInput } from '../../activities/metrics.js';
 import { snapshotsQuery } from '../../workflows/deploy.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
+import type { HostFailure } from '../../src/core/vocabulary.js';
 import { parseClusterConfig } from '../../src/config/load.js';
 import { queueDeps } from '../../src/worker.js';
 import type { JudgeVerdict } from '../../src/judge/types.js';
@@ -151,7 +152,7 @@ export class FakeFleet {
         }),
       stageHosts: ({ hosts, revision }) => {
         const ok = [];
-        const failed = [];
+        const failed: HostFailure[] = [];
         for (const h of hosts) {
           if (this.failStage.has(h.name)) {
             failed.push({ host: h.name, code: 'DISK_FULL', error: `${h.name}: disk full (fake)` });
@@ -174,7 +175,7 @@ export class FakeFleet {
       },
       flipHosts: ({ targets }) => {
         const ok = [];
-        const failed = [];
+        const failed: HostFailure[] = [];
         for (const { host: h, revision, reject, accept } of targets) {
           const fh = host(h.name);
           if (this.failFlip.has(`${h.name}@${revision}`)) {

@@ -13,7 +13,7 @@ import { sampleHost } from '../../../src/metrics/sample.js';
 import type { Snapshot } from '../../../src/judge/types.js';
 import { freePort } from '../../../src/temporal/ports.js';
 import { LocalTransport } from '../../../src/transport/local.js';
-import type { Host } from '../../../src/transport/types.js';
+import type { Host } from '../../../src/core/vocabulary.js';
 import { testDir } from '../../helpers/tmp.js';
 
 const transport = new LocalTransport();

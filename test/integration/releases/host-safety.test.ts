@@ -16,7 +16,7 @@ import { checkSource, treeChecksum } from '../../../src/releases/checksum.js';
 import { rollbackTarget } from '../../../src/releases/host-state.js';
 import { flipRelease, inspectHost, stageRelease, tidyHost } from '../../../src/releases/ops.js';
 import { LocalTransport } from '../../../src/transport/local.js';
-import type { Host } from '../../../src/transport/types.js';
+import type { Host } from '../../../src/core/vocabulary.js';
 import { phasedError } from '../../helpers/errors.js';
 import { testDir } from '../../helpers/tmp.js';
 

@@ -22,7 +22,7 @@ import {
 } from '../../../src/releases/ops.js';
 import { ARMED_FLIP, script } from '../../../src/releases/scripts.js';
 import { LocalTransport } from '../../../src/transport/local.js';
-import type { Host } from '../../../src/transport/types.js';
+import type { Host } from '../../../src/core/vocabulary.js';
 import { phasedError } from '../../helpers/errors.js';
 import { testDir } from '../../helpers/tmp.js';
 

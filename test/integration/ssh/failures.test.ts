@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { treeChecksum } from '../../../src/releases/checksum.js';
 import { flipRelease, inspectHost, stageRelease } from '../../../src/releases/ops.js';
 import { SshTransport } from '../../../src/transport/ssh.js';
-import type { Host } from '../../../src/transport/types.js';
+import type { Host } from '../../../src/core/vocabulary.js';
 import { startCutProxy, type CutProxy } from '../../helpers/cut-proxy.js';
 import { phasedError } from '../../helpers/errors.js';
 import {

@@ -10,7 +10,7 @@ import {
   simulateDeploy,
 } from '../../../bench/judge/simulate.js';
 import { parseClusterConfig } from '../../../src/config/load.js';
-import { lookCounts, planRollout } from '../../../workflows/plan.js';
+import { lookCounts, planRollout } from '../../../src/core/plan.js';
 
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const variance = (xs: number[]) => {

@@ -1,10 +1,15 @@
 // Where a deploy's hosts stand as batch results come in, without a server.
 import { describe, expect, it } from 'vitest';
+import type { HostFailure } from '../../../src/core/vocabulary.js';
 import { FleetState } from '../../../workflows/fleet-state.js';
 
 const host = (name: string) => ({ name, address: '127.0.0.1', root: `/srv/${name}`, tags: {} });
 const hosts = ['a', 'b', 'c', 'd'].map(host);
-const failure = (name: string) => ({ host: name, code: 'DISK_FULL', error: `${name}: disk full` });
+const failure = (name: string): HostFailure => ({
+  host: name,
+  code: 'DISK_FULL',
+  error: `${name}: disk full`,
+});
 
 describe('FleetState', () => {
   it('stages: remembers where a rollback returns, and leaves out the hosts that could not take the release', () => {

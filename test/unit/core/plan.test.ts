@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { HostRef } from '../../../workflows/model.js';
+import type { Host } from '../../../src/core/vocabulary.js';
 import {
   batches,
   lookCounts,
   planRollout,
   resolveSize,
   spreadOrder,
-} from '../../../workflows/plan.js';
+} from '../../../src/core/plan.js';
 
-const fleet = (n: number, zones = 2, racks = 2): HostRef[] =>
+const fleet = (n: number, zones = 2, racks = 2): Host[] =>
   Array.from({ length: n }, (_, i) => ({
     name: `web-${i + 1}`,
     address: '127.0.0.1',
@@ -58,9 +58,9 @@ describe('spreadOrder and planRollout', () => {
 
   it('spreads canaries over zones first, then racks', () => {
     const order = spreadOrder(fleet(40), ['zone', 'rack'], 'seed');
-    const firstFour = order.slice(0, 4).map((h) => `${h.tags.zone}/${h.tags.rack}`);
+    const firstFour = order.slice(0, 4).map((h) => `${h.tags!.zone}/${h.tags!.rack}`);
     expect(new Set(firstFour).size).toBe(4); // both zones, both racks in each
-    expect(new Set(order.slice(0, 2).map((h) => h.tags.zone)).size).toBe(2);
+    expect(new Set(order.slice(0, 2).map((h) => h.tags!.zone)).size).toBe(2);
   });
 
   it('switches the rest in cumulative waves and holds back controls for the watch', () => {

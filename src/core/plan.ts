@@ -2,9 +2,8 @@
 // in waves, which hosts are held back as controls during the watch, how the
 // work is batched, and how many looks the judge takes. Deterministic for a
 // given deploy: the same input always gives the same plan.
-import type { TransportSpec } from '../activities/hosts.js';
-import type { ClusterConfig } from '../src/config/schema.js';
-import type { HostRef } from './model.js';
+import type { ClusterConfig } from '../config/schema.js';
+import type { Host, TransportSpec } from './vocabulary.js';
 
 /** How activities reach the cluster's hosts (paths and names only, no secrets). */
 export function transportSpec(cfg: ClusterConfig): TransportSpec {
@@ -33,11 +32,7 @@ export function resolveSize(size: number | string, total: number): number {
  * the first tag's groups, each group itself ordered by the next tags; ties
  * broken by a hash of (seed, name) so different deploys pick different hosts.
  */
-export function spreadOrder(
-  hosts: readonly HostRef[],
-  tags: readonly string[],
-  seed: string,
-): HostRef[] {
+export function spreadOrder(hosts: readonly Host[], tags: readonly string[], seed: string): Host[] {
   const [tag, ...rest] = tags;
   if (tag === undefined)
     return [...hosts].sort(
@@ -45,9 +40,9 @@ export function spreadOrder(
         stableHash(`${seed}/${a.name}`) - stableHash(`${seed}/${b.name}`) ||
         a.name.localeCompare(b.name),
     );
-  const groups = new Map<string, HostRef[]>();
+  const groups = new Map<string, Host[]>();
   for (const h of hosts) {
-    const key = h.tags[tag] ?? '';
+    const key = h.tags?.[tag] ?? '';
     groups.set(key, [...(groups.get(key) ?? []), h]);
   }
   if (groups.size === 1) return spreadOrder(hosts, rest, seed);
@@ -56,18 +51,18 @@ export function spreadOrder(
       ([a], [b]) => stableHash(`${seed}#${a}`) - stableHash(`${seed}#${b}`) || a.localeCompare(b),
     )
     .map(([, g]) => spreadOrder(g, rest, seed));
-  const out: HostRef[] = [];
+  const out: Host[] = [];
   for (let i = 0; out.length < hosts.length; i++)
     for (const g of ordered) if (i < g.length) out.push(g[i]!);
   return out;
 }
 
 export interface RolloutPlan {
-  canaries: HostRef[];
+  canaries: Host[];
   /** Later waves, in order; the last one ends the rollout (holdback excluded). */
-  waves: HostRef[][];
+  waves: Host[][];
   /** Control hosts kept on the old release during the watch, switched at the finish. */
-  holdback: HostRef[];
+  holdback: Host[];
 }
 
 export function planRollout({
@@ -78,7 +73,7 @@ export function planRollout({
   holdbackSize,
   seed,
 }: {
-  hosts: readonly HostRef[];
+  hosts: readonly Host[];
   canarySize: number | string;
   spreadBy: readonly string[];
   waves: readonly (number | string)[];
@@ -102,7 +97,7 @@ export function planRollout({
   // Hold back hosts spread across tags too: take them from the end of the order.
   const holdback = nHoldback > 0 ? rest.slice(rest.length - nHoldback) : [];
   const movable = rest.slice(0, rest.length - nHoldback);
-  const planned: HostRef[][] = [];
+  const planned: Host[][] = [];
   let done = nCanary;
   for (const w of waves) {
     const target = Math.min(total - nHoldback, Math.max(done, resolveSize(w, total)));

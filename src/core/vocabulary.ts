@@ -1,0 +1,119 @@
+// The words every layer of phased shares: hosts and how they are reached,
+// phases and outcomes, host states, operator actions, look kinds, batch
+// results and queue requests. A leaf of the import graph (types only, and
+// the few constant lists the unions derive from), so workflows, activities
+// and the libraries under src/ all import it and it imports none of them.
+import type { ErrorCode } from '../errors.js';
+
+/** A host: where it is reached and where its releases live (no secrets). */
+export interface Host {
+  /** Name shown in verdicts and the UI (validated: letters, digits, . _ -). */
+  name: string;
+  /** Address the host is reached at (DNS name or IP). */
+  address: string;
+  /** SSH port, when it differs from the transport's default. */
+  port?: number;
+  /** Deploy root on the host: releases/ and current live under it. */
+  root: string;
+  /** Labels canaries are spread over (zone, rack). */
+  tags?: Record<string, string>;
+}
+
+/** How to reach a cluster's hosts over SSH: paths and names only; keys are loaded by the worker. */
+export interface SshSpec {
+  kind: 'ssh';
+  user?: string;
+  port: number;
+  /** Private key file; without one, the agent at $SSH_AUTH_SOCK is used. */
+  identityFile?: string;
+  /** Default: ~/.ssh/known_hosts. */
+  knownHostsFile?: string;
+  acceptUnknownHostKeys: boolean;
+}
+
+/** How activities reach a cluster's hosts. */
+export type TransportSpec = { kind: 'local' } | SshSpec;
+
+export const PHASES = [
+  'queued',
+  'staging',
+  'baseline',
+  'canary',
+  'judging',
+  'switching',
+  'watching',
+  'finishing',
+] as const;
+
+/** How a deploy or rollback ended. `done` includes "already live". */
+export const OUTCOMES = ['done', 'rolled_back', 'aborted', 'failed', 'superseded'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** Where a deploy is: a working phase, or the outcome it ended with. */
+export type Phase = (typeof PHASES)[number] | Outcome;
+
+export const isFinal = (p: Phase): p is Outcome => (OUTCOMES as readonly string[]).includes(p);
+
+export type HostState =
+  | 'pending'
+  | 'staged'
+  | 'unavailable' // could not be staged; left on the old release by policy
+  | 'switching' // a flip is under way
+  | 'switched'
+  | 'switch_failed' // the flip failed: it may or may not have switched
+  | 'broken' // current was not the new release at the final check
+  | 'rolled_back'
+  | 'rollback_failed';
+
+export type OperatorCommand = 'pause' | 'resume' | 'abort' | 'promote';
+
+export interface OperatorRequest {
+  operator: string;
+  reason: string;
+}
+
+export interface OperatorAction extends OperatorRequest {
+  command: OperatorCommand;
+  at: number;
+  phase: Phase;
+}
+
+/**
+ * What a look judges: a gate (the canary's soak, or a wave's) or the watch.
+ * Gates share the gate budget of false-rollback risk; watch looks the rest.
+ */
+export type LookKind = 'canary' | 'wave' | 'watch';
+export type GateKind = Exclude<LookKind, 'watch'>;
+
+/** A host a step could not do, with the stable code of why. */
+export interface HostFailure {
+  host: string;
+  code: ErrorCode;
+  /** A message that names the host. */
+  error: string;
+}
+
+/** What a host's `current` is: a link into releases/, or what is wrong with it. */
+export type CurrentKind = 'none' | 'release' | 'incomplete' | 'missing' | 'foreign' | 'not_symlink';
+
+/** A host as the end of a deploy finds it (the workflow checks it is live), and what retention removed. */
+export interface TidyResult {
+  current: string | null;
+  currentKind: CurrentKind;
+  currentLink: string | null;
+  removed: string[];
+}
+
+/** A host step's result over a batch: the hosts that succeeded and those that failed. */
+export interface BatchResult<R> {
+  ok: { host: string; result: R }[];
+  failed: HostFailure[];
+}
+
+/** A deploy or rollback asking for its turn in a cluster's queue. */
+export interface QueueRequest {
+  workflowId: string;
+  kind: 'deploy' | 'rollback';
+  revision: string;
+  requestedAt: number;
+}
