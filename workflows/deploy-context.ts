@@ -1,0 +1,168 @@
+// Everything one deploy knows while it runs, shared by its phases (as Argo
+// Rollouts shares a rollout context between its reconcilers): the input and
+// configuration, where every host stands, the readings and verdicts so far,
+// the operator's say, and the bookkeeping that keeps the Temporal UI and the
+// status query current. The phases in workflows/phases/ act; this holds.
+import {
+  CancellationScope,
+  condition,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ClusterConfig } from '../src/config/schema.js';
+import { transportSpec, type RolloutPlan } from '../src/core/plan.js';
+import type {
+  Host,
+  OperatorAction,
+  Outcome,
+  Phase,
+  TransportSpec,
+} from '../src/core/vocabulary.js';
+import type { Controls } from './cadence.js';
+import type { ControlState } from './controls.js';
+import { deployStatus, detailsText } from './deploy-status.js';
+import { FleetState } from './fleet-state.js';
+import type { DeployInput, DeployOutcome, DeployStatus, VerdictRecord } from './model.js';
+import { Readings } from './readings.js';
+import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js';
+
+export class DeployContext {
+  readonly cfg: ClusterConfig;
+  readonly transport: TransportSpec;
+  readonly hosts: Host[];
+  readonly fleet: FleetState;
+  readonly readings: Readings;
+  readonly verdicts: VerdictRecord[] = [];
+  readonly actions: OperatorAction[] = [];
+  readonly timings: Partial<Record<Phase, number>> = {};
+  /** The rollout runs in this scope: an abort cancels it, and the unwind begins. */
+  readonly scope = new CancellationScope();
+  phase: Phase = 'queued';
+  /** Set once staging has decided which hosts take part. */
+  plan: RolloutPlan | null = null;
+  /** Whether staging began: the unwind then tidies the hosts. */
+  staged = false;
+
+  // The cluster queue's word.
+  granted = false;
+  superseded: { by: string; reason: string } | null = null;
+
+  // The operator's say (changed by updates between the workflow's awaits).
+  paused = false;
+  pausedReason: string | null = null;
+  promoted = false;
+  abortedBy: OperatorAction | null = null;
+  compensating = false;
+
+  private outcome: DeployOutcome | null = null;
+  private readonly withSearchAttributes: boolean;
+
+  constructor(readonly input: DeployInput) {
+    this.cfg = input.config;
+    this.transport = transportSpec(this.cfg);
+    this.readings = new Readings(this.cfg, this.transport);
+    this.hosts = this.cfg.hosts.map((h) => ({ ...h }));
+    this.fleet = new FleetState(this.hosts);
+    // Keep current only the attributes the deploy was started with (the
+    // time-skipping test server cannot register custom ones).
+    this.withSearchAttributes = workflowInfo().typedSearchAttributes.getAll().length > 0;
+  }
+
+  get revision(): string {
+    return this.input.revision;
+  }
+
+  /** The operator's say over time, for the cadence's timers. */
+  readonly timerControls: Controls = {
+    paused: () => this.paused,
+    promoted: () => this.promoted,
+  };
+
+  /** Waits while paused (between phases). */
+  async gate() {
+    if (this.paused) await condition(() => !this.paused);
+  }
+
+  /** Whether the operator promoted past the current hold (and clears it). */
+  consumePromotion(): boolean {
+    const was = this.promoted;
+    this.promoted = false;
+    return was;
+  }
+
+  /** Pauses for a human: resume or promote proceeds, abort rolls back. */
+  async askOperator(reason: string) {
+    this.paused = true;
+    this.pausedReason = reason;
+    this.details();
+    await condition(() => !this.paused || this.promoted);
+    this.consumePromotion();
+  }
+
+  controls(): ControlState {
+    return {
+      phase: this.phase,
+      paused: this.paused,
+      pausedReason: this.pausedReason,
+      promoted: this.promoted,
+      compensating: this.compensating,
+      aborting: this.abortedBy !== null,
+    };
+  }
+
+  setPhase(phase: Phase) {
+    this.phase = phase;
+    this.timings[phase] ??= Date.now();
+    if (this.withSearchAttributes) upsertSearchAttributes([{ key: DeployPhase, value: phase }]);
+    this.details();
+  }
+
+  details() {
+    setCurrentDetails(detailsText(this.status()));
+  }
+
+  abortSummary(): string {
+    const a = this.abortedBy;
+    return a ? `aborted by ${a.operator} during ${a.phase}: ${a.reason}` : 'aborted';
+  }
+
+  end(outcome: Outcome, summary: string): DeployOutcome {
+    this.phase = outcome;
+    this.timings[outcome] = Date.now();
+    if (this.withSearchAttributes)
+      upsertSearchAttributes([
+        { key: DeployPhase, value: outcome },
+        { key: OutcomeKey, value: outcome },
+      ]);
+    this.outcome = {
+      outcome,
+      cluster: this.input.cluster,
+      revision: this.input.revision,
+      summary,
+      rolledBack: this.fleet.rolledBack,
+      unavailable: this.fleet.hostsIn('unavailable'),
+      broken: [...this.fleet.broken],
+      verdicts: this.verdicts,
+      actions: this.actions,
+      timings: this.timings,
+    };
+    this.details();
+    return this.outcome;
+  }
+
+  status(): DeployStatus {
+    return deployStatus({
+      input: this.input,
+      phase: this.phase,
+      paused: this.paused,
+      pausedReason: this.pausedReason,
+      state: this.fleet.state,
+      plan: this.plan,
+      verdicts: this.verdicts,
+      actions: this.actions,
+      timings: this.timings,
+      outcome: this.outcome,
+    });
+  }
+}

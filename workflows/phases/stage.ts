@@ -1,0 +1,99 @@
+// Before anything switches: is there anything to do, copy the release to
+// every host, and take the baseline readings alongside.
+import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../../activities/index.js';
+import { planRollout, type RolloutPlan } from '../../src/core/plan.js';
+import { onCadence } from '../cadence.js';
+import { Stop } from '../compensation.js';
+import type { DeployContext } from '../deploy-context.js';
+import { overBatches } from '../fan-out.js';
+import { HOST_STEP, STAGING } from '../timeouts.js';
+
+const { stageHosts, inspectHosts } = proxyActivities<Activities>(HOST_STEP);
+
+/** True when every host already runs the revision: nothing to do. */
+export async function alreadyLive(ctx: DeployContext): Promise<boolean> {
+  const results = await overBatches(ctx.hosts, ctx.cfg.batchSize, (b) =>
+    inspectHosts.executeWithOptions({ ...HOST_STEP, summary: `inspect ${b.length} hosts` }, [
+      { transport: ctx.transport, hosts: b },
+    ]),
+  );
+  const ok = results.flatMap(({ result }) => result.ok);
+  return ok.length === ctx.hosts.length && ok.every((r) => r.result.current === ctx.revision);
+}
+
+/**
+ * Copies the release to every host; fails the deploy before any flip if too
+ * many cannot take it. The hosts that took it are planned into canaries,
+ * waves and holdback.
+ */
+export async function stage(ctx: DeployContext): Promise<RolloutPlan> {
+  ctx.setPhase('staging');
+  ctx.staged = true;
+  const { cfg } = ctx;
+  const results = await overBatches(ctx.hosts, cfg.batchSize, (b) =>
+    stageHosts.executeWithOptions(
+      { ...STAGING, summary: `stage ${ctx.revision} on ${b.length} hosts` },
+      [
+        {
+          transport: ctx.transport,
+          hosts: b,
+          revision: ctx.revision,
+          source: ctx.input.source,
+          policy: {
+            createRoot: cfg.createRoot,
+            adopt: cfg.adopt,
+            unsafeSymlinks: cfg.unsafeSymlinks,
+          },
+        },
+      ],
+    ),
+  );
+  const failed = results.flatMap(({ result }) => ctx.fleet.staged(result));
+  if (failed.length > cfg.maxUnavailable) {
+    throw new Stop(
+      'failed',
+      `staging failed on ${failed.length} host(s), more than maxUnavailable=${cfg.maxUnavailable}: ${failed.map((f) => `${f.error} [${f.code}]`).join('; ')}`,
+    );
+  }
+  ctx.plan = planRollout({
+    hosts: ctx.fleet.targets(),
+    canarySize: cfg.canary.size,
+    spreadBy: cfg.canary.spreadBy,
+    waves: cfg.waves,
+    holdbackSize: cfg.holdback,
+    seed: workflowInfo().workflowId,
+  });
+  return ctx.plan;
+}
+
+export interface Baseline {
+  readings: number[];
+  done: Promise<void>;
+}
+
+/** Baseline readings run alongside staging: nothing is switched yet. */
+export function startBaseline(ctx: DeployContext): Baseline {
+  const readings: number[] = [];
+  const every = ctx.cfg.durations.lookEvery;
+  const rounds = Math.max(1, Math.round(ctx.cfg.durations.baseline / every));
+  const scope = new CancellationScope();
+  const done = scope.run(() =>
+    onCadence(
+      ctx.timerControls,
+      Array.from({ length: rounds }, (_, i) => (i + 1) * every),
+      () => 'baseline reading',
+      async () => void readings.push(await ctx.readings.take('baseline', ctx.hosts)),
+      'never',
+    ),
+  );
+  return { readings, done };
+}
+
+/** Waits for the baseline's last reading; returns the readings the judge compares against. */
+export async function finishBaseline(ctx: DeployContext, baseline: Baseline): Promise<number[]> {
+  ctx.setPhase('baseline');
+  await baseline.done;
+  await ctx.gate();
+  return baseline.readings;
+}
