@@ -25,6 +25,21 @@ export default tseslint.config(
     // no Node built-ins, no I/O libraries, and activities only as types.
     files: ['workflows/**/*.ts'],
     rules: {
+      // A plain Error thrown from workflow code fails the workflow task, which
+      // Temporal retries forever: the deploy hangs instead of ending.
+      'no-restricted-syntax': [
+        'error',
+        ...['NewExpression', 'CallExpression'].map((node) => ({
+          selector: `${node}[callee.name=/^(Aggregate|Eval|Range|Reference|Syntax|Type|URI)?Error$/]`,
+          message:
+            'Workflow code throws typed failures (ApplicationFailure, or Stop to unwind a deploy), never a plain Error.',
+        })),
+        {
+          selector: 'ClassDeclaration[superClass.name=/Error$/]',
+          message:
+            'Workflow errors extend ApplicationFailure, so Temporal fails the workflow, not its task.',
+        },
+      ],
       'no-restricted-imports': [
         'error',
         {

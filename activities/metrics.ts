@@ -31,6 +31,8 @@ export interface BatchReading {
   v: (number | null)[][];
   /** Counter epochs per host; null when no host reported any. */
   k: ((number | null)[] | null)[] | null;
+  /** Why values are missing, per host and series; null when every probe read. */
+  e?: ((string | null)[] | null)[] | null;
   errors: string[];
 }
 
@@ -111,10 +113,12 @@ export function createMetricActivities(deps: MetricDeps) {
         ),
       );
       const anyEpoch = samples.some((s) => s.snapshot.k !== undefined);
+      const anyFailure = samples.some((s) => s.snapshot.e !== undefined);
       return {
         t: time,
         v: samples.map((s) => s.snapshot.v.map(compactValue)),
         k: anyEpoch ? samples.map((s) => s.snapshot.k ?? null) : null,
+        e: anyFailure ? samples.map((s) => s.snapshot.e ?? null) : null,
         errors: samples.flatMap((s) => s.errors),
       };
     },

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'RELEASE_CONFLICT'
   | 'ROOT_MISSING'
   | 'HOST_NOT_MANAGED'
+  | 'PROBE_FAILED'
   | 'DEPLOY_REJECTED';
 
 export interface PhasedErrorOptions {
@@ -49,6 +50,17 @@ export class PhasedError extends Error {
 
 export function isPhasedError(err: unknown, code?: ErrorCode): err is PhasedError {
   return err instanceof PhasedError && (code === undefined || err.code === code);
+}
+
+/**
+ * The innermost cause's message: what actually went wrong under a wrapper
+ * ("connect ECONNREFUSED 10.0.0.3:9100" under fetch's "fetch failed").
+ */
+export function rootCause(err: unknown): string {
+  let at = err;
+  while (at instanceof Error && at.cause instanceof Error) at = at.cause;
+  if (at instanceof Error && at.name === 'TimeoutError') return 'timed out';
+  return describeCause(at);
 }
 
 /** The message of any thrown value, for quoting a cause in one line. */

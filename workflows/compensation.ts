@@ -1,17 +1,21 @@
 // What a deploy that stops must undo, worked out without side effects: why
 // it stopped, how that reads, and where each switched host goes back to.
-import { isCancellation } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import type { TidyResult } from '../src/core/vocabulary.js';
 import type { FlipTarget } from './fan-out.js';
 import type { Host, Outcome } from '../src/core/vocabulary.js';
 
-/** Why the rollout stops and unwinds. */
-export class Stop extends Error {
+/**
+ * Why the rollout stops and unwinds. A typed, non-retryable failure: the
+ * deploy always catches it, and were one ever to escape it would fail the
+ * workflow rather than its task (which Temporal retries forever).
+ */
+export class Stop extends ApplicationFailure {
   constructor(
     readonly outcome: Outcome,
     message: string,
   ) {
-    super(message);
+    super(message, 'DEPLOY_STOPPED', true);
   }
 }
 

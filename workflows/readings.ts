@@ -61,8 +61,12 @@ export class Readings {
     );
     for (const { batch, result: r } of results)
       batch.forEach((host, i) => {
+        const snapshot: Snapshot = { t: r.t, v: r.v[i]! };
         const k = r.k?.[i];
-        reading.set(host.name, k ? { t: r.t, v: r.v[i]!, k } : { t: r.t, v: r.v[i]! });
+        const e = r.e?.[i];
+        if (k) snapshot.k = k;
+        if (e) snapshot.e = e;
+        reading.set(host.name, snapshot);
       });
     return index;
   }

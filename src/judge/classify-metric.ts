@@ -19,7 +19,7 @@ import type {
 } from './types.js';
 import { metricColumns } from './types.js';
 import { classifyTraffic } from './traffic.js';
-import { counterWindow, gaugeWindow } from './windows.js';
+import { counterWindow, describeMissing, gaugeWindow } from './windows.js';
 
 export interface MetricContext {
   column: (series: string) => number;
@@ -84,41 +84,67 @@ function inconclusive(m: MetricSpec, why: string, evidence: MetricEvidence): Met
   };
 }
 
-/** Data checks shared by both kinds; returns a reason when the data cannot decide. */
+/** Each host's cell for a metric, and the hosts that have none. */
+interface PerHost<T> {
+  cells: T[];
+  missing: HostSeries[];
+}
+
+function perHost<T>(hosts: readonly HostSeries[], cellOf: (h: HostSeries) => T | null) {
+  const out: PerHost<T> = { cells: [], missing: [] };
+  for (const h of hosts) {
+    const cell = cellOf(h);
+    if (cell === null) out.missing.push(h);
+    else out.cells.push(cell);
+  }
+  return out;
+}
+
+/**
+ * Data checks shared by every kind; returns a reason when the data cannot
+ * decide, naming the hosts without data and why, when a probe said.
+ */
 function missingDataReason(
-  usable: { canary: number; control: number },
+  groups: { canary: PerHost<unknown>; control: PerHost<unknown> },
   ctx: MetricContext,
+  cols: readonly number[],
 ): string | undefined {
   const { limits } = ctx;
-  const missing = (have: number, total: number) => (total === 0 ? 1 : 1 - have / total);
-  if (missing(usable.canary, ctx.canary.length) > limits.maxMissingFraction)
-    return `data missing on ${ctx.canary.length - usable.canary} of ${ctx.canary.length} canary hosts (limit ${Math.round(limits.maxMissingFraction * 100)}%)`;
-  if (missing(usable.control, ctx.control.length) > limits.maxMissingFraction)
-    return `data missing on ${ctx.control.length - usable.control} of ${ctx.control.length} control hosts (limit ${Math.round(limits.maxMissingFraction * 100)}%)`;
-  if (usable.canary < limits.minCanaryHosts)
-    return `${usable.canary} canary hosts with data, needs ${limits.minCanaryHosts}`;
-  if (usable.control < limits.minControlHosts)
-    return `${usable.control} control hosts with data, needs ${limits.minControlHosts}`;
+  const limit = `limit ${Math.round(limits.maxMissingFraction * 100)}%`;
+  const groupsInOrder = ['canary', 'control'] as const;
+  for (const group of groupsInOrder) {
+    const { missing } = groups[group];
+    const total = ctx[group].length;
+    if ((total === 0 ? 1 : missing.length / total) > limits.maxMissingFraction)
+      return `data missing on ${missing.length} of ${total} ${group} hosts (${limit})${missing.length > 0 ? `: ${describeMissing(missing, cols)}` : ''}`;
+  }
+  for (const group of groupsInOrder) {
+    const { cells, missing } = groups[group];
+    const needed = group === 'canary' ? limits.minCanaryHosts : limits.minControlHosts;
+    if (cells.length < needed)
+      return `${cells.length} ${group} hosts with data, needs ${needed}${missing.length > 0 ? `; missing: ${describeMissing(missing, cols)}` : ''}`;
+  }
   return undefined;
 }
 
 function counterCells(m: CounterMetric, ctx: MetricContext, hosts: readonly HostSeries[]) {
   const col = ctx.column(m.series);
   const exp = m.exposure === undefined ? undefined : ctx.column(m.exposure);
-  const cells: RateCell[] = [];
-  for (const h of hosts) {
+  return perHost(hosts, (h): RateCell | null => {
     const before = counterWindow(h.before, col, exp);
     const after = counterWindow(h.after, col, exp);
-    if (!before || !after || before.exposure <= 0 || after.exposure <= 0) continue;
-    cells.push({
+    if (!before || !after || before.exposure <= 0 || after.exposure <= 0) return null;
+    return {
       eventsBefore: before.count,
       exposureBefore: before.exposure,
       eventsAfter: after.count,
       exposureAfter: after.exposure,
-    });
-  }
-  return cells;
+    };
+  });
 }
+
+/** The columns a metric reads, for naming why they are missing. */
+const columnsOf = (m: MetricSpec, ctx: MetricContext) => metricColumns(m).map(ctx.column);
 
 /**
  * The rule for a pass that means something: at the control's rate times the
@@ -144,10 +170,16 @@ function notEnoughToPass(
 }
 
 function classifyCounter(m: CounterMetric, ctx: MetricContext): MetricVerdict {
-  const canary = counterCells(m, ctx, ctx.canary);
-  const control = counterCells(m, ctx, ctx.control);
+  const canaryCells = counterCells(m, ctx, ctx.canary);
+  const controlCells = counterCells(m, ctx, ctx.control);
+  const canary = canaryCells.cells;
+  const control = controlCells.cells;
   const base = emptyEvidence(m, ctx, canary.length, control.length);
-  const missing = missingDataReason({ canary: canary.length, control: control.length }, ctx);
+  const missing = missingDataReason(
+    { canary: canaryCells, control: controlCells },
+    ctx,
+    columnsOf(m, ctx),
+  );
   if (missing) return inconclusive(m, missing, base);
 
   const perRequest = m.exposure !== undefined;
@@ -218,8 +250,7 @@ interface GaugeLevels {
 function gaugeLevels(m: GaugeMetric, ctx: MetricContext, hosts: readonly HostSeries[]) {
   const col = ctx.column(m.series);
   const per = m.per === undefined ? undefined : ctx.column(m.per);
-  const out: GaugeLevels[] = [];
-  for (const h of hosts) {
+  return perHost(hosts, (h): GaugeLevels | null => {
     const before = gaugeWindow(h.before, col, per);
     // A level reading describes the interval that ends at it, so the reading
     // taken at the switch still belongs to the old release.
@@ -228,10 +259,8 @@ function gaugeLevels(m: GaugeMetric, ctx: MetricContext, hosts: readonly HostSer
       col,
       per,
     );
-    if (before === null || after === null) continue;
-    out.push({ before, after });
-  }
-  return out;
+    return before === null || after === null ? null : { before, after };
+  });
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -257,22 +286,26 @@ function quantileLevels(m: QuantileMetric, ctx: MetricContext, hosts: readonly H
     if (cumulative.at(-1)! < minObservations(m.quantile)) return null;
     return histogramQuantile(m.quantile, m.buckets, cumulative);
   };
-  const out: GaugeLevels[] = [];
-  for (const h of hosts) {
+  return perHost(hosts, (h): GaugeLevels | null => {
     const before = level(h.before);
     const after = level(h.after);
-    if (before !== null && after !== null) out.push({ before, after });
-  }
-  return out;
+    return before === null || after === null ? null : { before, after };
+  });
 }
 
 function classifyGauge(m: GaugeMetric | QuantileMetric, ctx: MetricContext): MetricVerdict {
   const levels = (hosts: readonly HostSeries[]) =>
     m.kind === 'gauge' ? gaugeLevels(m, ctx, hosts) : quantileLevels(m, ctx, hosts);
-  const canary = levels(ctx.canary);
-  const control = levels(ctx.control);
+  const canaryLevels = levels(ctx.canary);
+  const controlLevels = levels(ctx.control);
+  const canary = canaryLevels.cells;
+  const control = controlLevels.cells;
   const base = emptyEvidence(m, ctx, canary.length, control.length);
-  const missing = missingDataReason({ canary: canary.length, control: control.length }, ctx);
+  const missing = missingDataReason(
+    { canary: canaryLevels, control: controlLevels },
+    ctx,
+    columnsOf(m, ctx),
+  );
   if (missing) return inconclusive(m, missing, base);
 
   // Ranks need enough hosts to reach the threshold; below that, a t-test on

@@ -16,7 +16,7 @@ import {
   type Snapshot,
   type TrafficMetric,
 } from './types.js';
-import { counterWindow } from './windows.js';
+import { counterWindow, describeMissing } from './windows.js';
 
 /**
  * The metrics a look judges: as configured, plus (when none of kind traffic
@@ -244,7 +244,11 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
   if (judged.length < ctx.limits.minCanaryHosts || canaryMissing > ctx.limits.maxMissingFraction)
     return verdict(
       'inconclusive',
-      `inconclusive: no baseline or traffic readings on ${missing.length} of ${ctx.canary.length} switched hosts (${missing.map((r) => r.host).join(', ')})`,
+      `inconclusive: no baseline or traffic readings on ${missing.length} of ${ctx.canary.length} switched hosts (${describeMissing(
+        ctx.canary.filter((h) => missing.some((r) => r.host === h.host)),
+        [col],
+        missing.length,
+      )})`,
     );
   const blind = judged.filter((r) => !r.couldCatch);
   if (blind.length > 0)

@@ -16,6 +16,8 @@ export interface Snapshot {
   t: number;
   v: (number | null)[];
   k?: (number | null)[];
+  /** Why a value is null, per series (a probe's failure), when a probe failed. */
+  e?: (string | null)[];
 }
 
 /** One host's readings before the switch and since the switch. */

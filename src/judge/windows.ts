@@ -1,7 +1,7 @@
 // Preprocessing: turns a host's raw snapshots into one number per window
 // (before the switch, since the switch). Counters become increments, with
 // counter resets handled; a failed reading is skipped, not fatal.
-import type { Snapshot } from './types.js';
+import type { HostSeries, Snapshot } from './types.js';
 
 /**
  * Increment of a cumulative counter between two readings. A reading that is
@@ -76,4 +76,25 @@ export function gaugeWindow(
     n++;
   }
   return n === 0 ? null : sum / n;
+}
+
+/** Why a host has no data for these columns: the latest probe failure its snapshots recorded. */
+export function whyMissing(h: HostSeries, cols: readonly number[]): string | undefined {
+  const snaps = [...h.before, ...h.after];
+  for (let i = snaps.length - 1; i >= 0; i--) {
+    const e = snaps[i]!.e;
+    if (!e) continue;
+    for (const c of cols) if (e[c]) return e[c];
+  }
+  return undefined;
+}
+
+/** The hosts missing data, each with why when a probe said (at most `max`, then a count). */
+export function describeMissing(hosts: readonly HostSeries[], cols: readonly number[], max = 3) {
+  const named = hosts.slice(0, max).map((h) => {
+    const why = whyMissing(h, cols);
+    return why ? `${h.host} (${why})` : h.host;
+  });
+  if (hosts.length > max) named.push(`${hosts.length - max} more`);
+  return named.join(', ');
 }

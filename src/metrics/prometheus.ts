@@ -1,6 +1,7 @@
 // Scrapes a Prometheus text-format endpoint on the host and reads each wanted
 // series from it: a sum of matching samples, a histogram's buckets, or a
 // summary's quantile (see exposition.ts for the parsing).
+import { rootCause } from '../errors.js';
 import { bucketSeries } from '../judge/types.js';
 import { parseSamples } from './exposition.js';
 import { ProbeError, type Probe, type ProbeContext } from './types.js';
@@ -92,7 +93,7 @@ export function prometheusProbe(options: PrometheusProbeOptions): Probe {
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         text = await response.text();
       } catch (cause) {
-        throw new ProbeError(host.name, 'prometheus', `cannot scrape ${url}: ${String(cause)}`, {
+        throw new ProbeError(host.name, 'prometheus', `cannot scrape ${url}: ${rootCause(cause)}`, {
           cause,
         });
       }

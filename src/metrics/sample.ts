@@ -32,17 +32,20 @@ export async function sampleHost({
   const t = now();
   const v: (number | null)[] = series.map(() => null);
   const k: (number | null)[] = series.map(() => null);
+  const e: (string | null)[] = series.map(() => null);
   const errors: string[] = [];
   const readings = await Promise.allSettled(
     probes.map((p) => p.read({ host, transport, timeoutMs })),
   );
-  readings.forEach((r) => {
+  readings.forEach((r, p) => {
     if (r.status === 'rejected') {
-      errors.push(
-        r.reason instanceof ProbeError
-          ? r.reason.message
-          : `probe on ${host.name}: ${String(r.reason)}`,
-      );
+      const err: unknown = r.reason;
+      errors.push(err instanceof ProbeError ? err.problem : `probe on ${host.name}: ${String(err)}`);
+      const why = err instanceof ProbeError ? err.reason : `probe failed: ${String(err)}`;
+      for (const name of probes[p]!.series) {
+        const i = series.indexOf(name);
+        if (i >= 0) e[i] = why;
+      }
       return;
     }
     for (const [name, value] of Object.entries(r.value.values)) {
@@ -54,6 +57,8 @@ export async function sampleHost({
       if (i >= 0) k[i] = epoch;
     }
   });
-  const snapshot: Snapshot = k.some((e) => e !== null) ? { t, v, k } : { t, v };
+  const snapshot: Snapshot = { t, v };
+  if (k.some((x) => x !== null)) snapshot.k = k;
+  if (e.some((x) => x !== null)) snapshot.e = e;
   return { snapshot, errors };
 }

@@ -1,5 +1,6 @@
 // A probe reads some named series from one host. A probe that fails yields a
 // missing reading (nulls), never an exception that would crash a deploy.
+import { PhasedError } from '../errors.js';
 import type { HostTransport } from '../transport/types.js';
 import type { Host } from '../core/vocabulary.js';
 
@@ -22,15 +23,28 @@ export interface Probe {
   read(ctx: ProbeContext): Promise<ProbeReading>;
 }
 
-export class ProbeError extends Error {
-  readonly code = 'PROBE_FAILED';
+/**
+ * A probe that could not read its host. Retryable: the next reading tries
+ * again, and the judge counts the host's data as missing meanwhile, saying
+ * why (`reason`, without the host, which the verdict names).
+ */
+export class ProbeError extends PhasedError {
+  readonly reason: string;
+
   constructor(
     readonly host: string,
     readonly probe: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(`probe ${probe} on ${host}: ${message}`, options);
+    super({
+      code: 'PROBE_FAILED',
+      problem: `probe ${probe} on ${host}: ${message}`,
+      fix: `check that the ${probe} probe works on ${host} (run its command or fetch its endpoint there)`,
+      retryable: true,
+      cause: options?.cause,
+    });
     this.name = 'ProbeError';
+    this.reason = `probe ${probe}: ${message}`;
   }
 }

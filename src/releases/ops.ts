@@ -28,11 +28,6 @@ function hostError(
   return new PhasedError({ code, problem: `${host.name}: ${problem}`, fix, retryable, cause });
 }
 
-const SSH_UNREACHABLE =
-  /ssh: (connect to host .*: (connection refused|connection timed out|no route to host|network is unreachable)|could not resolve hostname)/i;
-
-/** True when rsync failed because its ssh could not connect (the host is down or unreachable). */
-export const rsyncCouldNotConnect = (message: string) => SSH_UNREACHABLE.test(message);
 // Retrying cannot fix these: someone has to change the host.
 const PERMISSION = /permission denied|read-only file system|operation not permitted/i;
 const permissionFix = (host: Host) => `give the deploy user write access to ${host.root}`;
@@ -203,8 +198,9 @@ export async function stageRelease(
     }));
   } catch (cause) {
     const message = describeCause(cause);
+    const code = isPhasedError(cause) ? cause.code : 'HOST_COMMAND_FAILED';
     // rsync's own ssh could not connect: the host is down, whichever step saw it first.
-    if (rsyncCouldNotConnect(message))
+    if (code === 'HOST_UNREACHABLE')
       throw hostError(
         host,
         'HOST_UNREACHABLE',
@@ -213,7 +209,7 @@ export async function stageRelease(
         true,
         cause,
       );
-    const full = /no space left/i.test(message);
+    const full = code === 'DISK_FULL';
     const denied = PERMISSION.test(message);
     throw hostError(
       host,

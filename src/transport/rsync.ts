@@ -5,7 +5,14 @@
 // check (size and mtime) takes a changed file for the basis's when both match,
 // which happens with reproducible builds (fixed mtimes) and with small files
 // rebuilt within the same second.
+import { PhasedError } from '../errors.js';
 import { failureReasons } from './reasons.js';
+
+const SSH_UNREACHABLE =
+  /ssh: (connect to host .*: (connection refused|connection timed out|no route to host|network is unreachable)|could not resolve hostname)/i;
+
+/** True when rsync failed because its ssh could not connect (the host is down or unreachable). */
+export const rsyncCouldNotConnect = (message: string) => SSH_UNREACHABLE.test(message);
 
 export function rsyncArgs({
   source,
@@ -40,14 +47,36 @@ export function parseBytesSent(stats: string): number | undefined {
   return m ? Number(m[1]!.replace(/[,.]/g, '')) : undefined;
 }
 
-/** The error for a failed rsync: what it was copying, how it ended, and rsync's own reasons. */
+/**
+ * The error for a failed rsync: what it was copying, how it ended, and
+ * rsync's own reasons; coded by what retrying can do about it (a host that
+ * cannot be reached may come back, a full disk will not empty itself).
+ */
 export function rsyncFailure(
   hostName: string,
   dest: string,
-  code: number | null,
+  exit: number | null,
   stderr: string,
-): Error {
-  return new Error(
-    `rsync to ${hostName}:${dest} ${code === null ? 'timed out' : `exited ${code}`}: ${failureReasons(stderr)}`,
-  );
+): PhasedError {
+  const reasons = failureReasons(stderr);
+  const problem = `rsync to ${hostName}:${dest} ${exit === null ? 'timed out' : `exited ${exit}`}${reasons ? `: ${reasons}` : ''}`;
+  if (rsyncCouldNotConnect(problem))
+    return new PhasedError({
+      code: 'HOST_UNREACHABLE',
+      problem,
+      fix: 'check that the host is up and reachable over SSH; phased retries with backoff',
+      retryable: true,
+    });
+  if (/no space left/i.test(problem))
+    return new PhasedError({
+      code: 'DISK_FULL',
+      problem,
+      fix: 'free space on the host (or keep fewer releases) and deploy again',
+    });
+  return new PhasedError({
+    code: 'HOST_COMMAND_FAILED',
+    problem,
+    fix: "read rsync's reasons above; a retry resumes the partial copy",
+    retryable: exit !== 1, // 1 is rsync's syntax or usage error: trying again cannot help
+  });
 }

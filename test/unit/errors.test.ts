@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PhasedError, describeCause, isPhasedError } from '../../src/errors.js';
+import { PhasedError, describeCause, isPhasedError, rootCause } from '../../src/errors.js';
 
 describe('PhasedError', () => {
   it('carries a stable code, the problem, the fix and the cause', () => {
@@ -27,5 +27,15 @@ describe('PhasedError', () => {
   it('quotes only the first line of a cause', () => {
     expect(describeCause(new Error('first\nsecond'))).toBe('first');
     expect(describeCause('plain')).toBe('plain');
+  });
+
+  it('finds the cause under wrappers, and names a timeout as one', () => {
+    const refused = new Error('connect ECONNREFUSED 10.0.0.3:9100');
+    expect(rootCause(new TypeError('fetch failed', { cause: refused }))).toBe(
+      'connect ECONNREFUSED 10.0.0.3:9100',
+    );
+    const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    expect(rootCause(timeout)).toBe('timed out');
+    expect(rootCause('plain')).toBe('plain');
   });
 });

@@ -201,5 +201,31 @@ describe('Prometheus scrape', () => {
     });
     expect(s.snapshot.v).toEqual([null]);
     expect(s.errors[0]).toContain(`cannot scrape http://127.0.0.1:${port}/metrics`);
+    // The reason travels with the reading, so a verdict can say why the data is missing.
+    expect(s.snapshot.e).toEqual([
+      expect.stringMatching(/^probe prometheus: cannot scrape http:.*: connect ECONNREFUSED 127.0.0.1:\d+$/),
+    ]);
+  });
+
+  it("marks only the failed probe's series with its reason", async () => {
+    const root = await testDir();
+    const port = await freePort('127.0.0.1');
+    const s = await sampleHost({
+      host: host(root),
+      transport,
+      probes: [
+        prometheusProbe({ port, series: [{ series: 'r', metric: 'http_requests_total' }] }),
+        logLinesProbe({ series: 'n', path: path.join(root, 'missing.log'), pattern: 'x' }),
+        loadavgProbe(),
+      ],
+      series: ['r', 'n', 'load1'],
+      timeoutMs: 2000,
+    });
+    expect(s.snapshot.v[2]).toEqual(expect.any(Number));
+    expect(s.snapshot.e).toEqual([
+      expect.stringMatching(/^probe prometheus: cannot scrape/),
+      expect.stringMatching(/^probe log-lines\(n\): sh exited 1: /),
+      null,
+    ]);
   });
 });

@@ -175,10 +175,20 @@ describe('judge', () => {
   it("is inconclusive when a metric's probe failed on too many canary hosts", () => {
     const f = fleet(0.05);
     for (const h of f.canary.slice(0, 2)) for (const s of h.after) s.v = [null, s.v[1]!, null];
+    // The probe said why on c1 (the judge quotes its latest reason); c0's readings are just gone.
+    f.canary[1]!.after[0]!.e = [
+      'probe errors: connection refused',
+      null,
+      'probe latency: timed out',
+    ];
+    f.canary[1]!.after[1]!.e = ['probe errors: cannot scrape: connection refused', null, null];
     const v = judge(input(f));
     expect(v.verdict).toBe('inconclusive');
     expect(v.metrics[0]!.reason).toBe(
-      'http_5xx: inconclusive: data missing on 2 of 5 canary hosts (limit 25%)',
+      'http_5xx: inconclusive: data missing on 2 of 5 canary hosts (limit 25%): c0, c1 (probe errors: cannot scrape: connection refused)',
+    );
+    expect(v.metrics[1]!.reason).toBe(
+      'latency_ms: inconclusive: data missing on 2 of 5 canary hosts (limit 25%): c0, c1 (probe latency: timed out)',
     );
   });
 
