@@ -40,7 +40,9 @@ export async function sampleHost({
   readings.forEach((r, p) => {
     if (r.status === 'rejected') {
       const err: unknown = r.reason;
-      errors.push(err instanceof ProbeError ? err.problem : `probe on ${host.name}: ${String(err)}`);
+      errors.push(
+        err instanceof ProbeError ? err.problem : `probe on ${host.name}: ${String(err)}`,
+      );
       const why = err instanceof ProbeError ? err.reason : `probe failed: ${String(err)}`;
       for (const name of probes[p]!.series) {
         const i = series.indexOf(name);

@@ -203,7 +203,9 @@ describe('Prometheus scrape', () => {
     expect(s.errors[0]).toContain(`cannot scrape http://127.0.0.1:${port}/metrics`);
     // The reason travels with the reading, so a verdict can say why the data is missing.
     expect(s.snapshot.e).toEqual([
-      expect.stringMatching(/^probe prometheus: cannot scrape http:.*: connect ECONNREFUSED 127.0.0.1:\d+$/),
+      expect.stringMatching(
+        /^probe prometheus: cannot scrape http:.*: connect ECONNREFUSED 127.0.0.1:\d+$/,
+      ),
     ]);
   });
 
