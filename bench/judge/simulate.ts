@@ -8,7 +8,7 @@ import normalFactory from '@stdlib/random-base-normal';
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import poissonFactory from '@stdlib/random-base-poisson';
 import { parseDuration } from '../../src/config/duration.js';
-import { DEFAULTS } from '../../src/config/schema.js';
+import { DEFAULTS } from '../../src/core/defaults.js';
 import { recentWindowReadings } from '../../src/core/plan.js';
 
 export interface FleetParams {
@@ -50,7 +50,7 @@ export interface FleetParams {
 const seconds = (d: string) => parseDuration(d)! / 1000;
 
 /**
- * The workflow's own timing (src/config/schema.ts DEFAULTS): one simulated
+ * The workflow's own timing (src/core/defaults.ts DEFAULTS): one simulated
  * interval is one soak reading; the baseline and the watch read every
  * `lookEvery`, a whole number of intervals.
  */

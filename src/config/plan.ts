@@ -8,7 +8,8 @@ import { alphaForLook } from '../judge/alpha.js';
 import { eventsToPass } from '../judge/classify-metric.js';
 import { metricThresholds } from '../judge/index.js';
 import { withTrafficMetrics } from '../judge/traffic.js';
-import { DEFAULT_LIMITS, type MetricSpec } from '../judge/types.js';
+import type { MetricSpec } from '../judge/types.js';
+import { DEFAULTS } from '../core/defaults.js';
 import { smallestAttainableP } from '../stats/mann-whitney.js';
 import { formatP } from '../judge/format.js';
 import { formatDuration } from './duration.js';
@@ -23,8 +24,8 @@ export type PlanInput = Pick<
 >;
 
 const limitsOf = (c: PlanInput) => ({
-  minCanaryHosts: c.judge.minCanaryHosts ?? DEFAULT_LIMITS.minCanaryHosts,
-  minControlHosts: c.judge.minControlHosts ?? DEFAULT_LIMITS.minControlHosts,
+  minCanaryHosts: c.judge.minCanaryHosts ?? DEFAULTS.judge.minCanaryHosts,
+  minControlHosts: c.judge.minControlHosts ?? DEFAULTS.judge.minControlHosts,
 });
 
 /**

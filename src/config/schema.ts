@@ -2,7 +2,8 @@
 // and errors that name the field and the fix.
 import { z } from 'zod';
 import type { Host } from '../core/vocabulary.js';
-import { DEFAULT_TRAFFIC_DROP } from '../judge/types.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { BUILTIN_SERIES } from '../metrics/builtin-series.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { undecidableLooks } from './plan.js';
 import {
@@ -12,23 +13,7 @@ import {
   SEGMENT_RULE,
 } from './validate-names.js';
 
-export const DEFAULTS = {
-  canarySize: '10%',
-  spreadBy: ['zone', 'rack'],
-  waves: ['100%'],
-  baseline: '180s',
-  soak: '60s',
-  watch: '5m',
-  lookEvery: '30s',
-  soakLookEvery: '10s',
-  keep: 5,
-  maxUnavailable: 0,
-  onInconclusive: 'pause',
-  alpha: 0.001,
-  canaryShare: 0.8,
-  batchSize: 200,
-  probeTimeout: '10s',
-} as const;
+export { DEFAULTS };
 
 /**
  * The most readings one phase (baseline, a soak, the watch) may take. It
@@ -170,7 +155,7 @@ const metric = z.discriminatedUnion('kind', [
     kind: z.literal('traffic'),
     series: seriesName,
     worse: z.literal('lower').default('lower'),
-    tolerance: z.number().gt(0).lt(1).default(DEFAULT_TRAFFIC_DROP),
+    tolerance: z.number().gt(0).lt(1).default(DEFAULTS.trafficDrop),
     critical: z.boolean().default(true),
   }),
 ]);
@@ -194,7 +179,7 @@ export const clusterConfigSchema = z
         size: size.default(DEFAULTS.canarySize),
         spreadBy: z.array(z.string()).default([...DEFAULTS.spreadBy]),
       })
-      .default({ size: DEFAULTS.canarySize, spreadBy: [...DEFAULTS.spreadBy] }),
+      .prefault({}),
     waves: z
       .array(size)
       .min(1)
@@ -219,17 +204,16 @@ export const clusterConfigSchema = z
         soakLookEvery:
           d.soakLookEvery ?? Math.min(parseDuration(DEFAULTS.soakLookEvery)!, d.lookEvery),
       }))
-      .default({
-        baseline: parseDuration(DEFAULTS.baseline)!,
-        soak: parseDuration(DEFAULTS.soak)!,
-        watch: parseDuration(DEFAULTS.watch)!,
-        lookEvery: parseDuration(DEFAULTS.lookEvery)!,
-        soakLookEvery: parseDuration(DEFAULTS.soakLookEvery)!,
-        probeTimeout: parseDuration(DEFAULTS.probeTimeout)!,
-      }),
+      .prefault({}),
     retention: z
-      .object({ keep: z.number().int().min(2, 'keep at least 2 releases (live and rollback)') })
-      .default({ keep: DEFAULTS.keep }),
+      .object({
+        keep: z
+          .number()
+          .int()
+          .min(2, 'keep at least 2 releases (live and rollback)')
+          .default(DEFAULTS.keep),
+      })
+      .prefault({}),
     maxUnavailable: z.number().int().min(0).default(DEFAULTS.maxUnavailable),
     /** Create a host's deploy root when it does not exist (default: refuse the host). */
     createRoot: z.boolean().default(false),
@@ -248,13 +232,13 @@ export const clusterConfigSchema = z
     onInconclusive: z.enum(['pause', 'rollback', 'proceed']).default(DEFAULTS.onInconclusive),
     judge: z
       .object({
-        alpha: z.number().gt(0).lt(0.5).default(DEFAULTS.alpha),
-        canaryShare: z.number().gt(0).lt(1).default(DEFAULTS.canaryShare),
+        alpha: z.number().gt(0).lt(0.5).default(DEFAULTS.judge.alpha),
+        canaryShare: z.number().gt(0).lt(1).default(DEFAULTS.judge.canaryShare),
         minCanaryHosts: z.number().int().min(1).optional(),
         minControlHosts: z.number().int().min(1).optional(),
         maxMissingFraction: z.number().min(0).max(1).optional(),
       })
-      .default({ alpha: DEFAULTS.alpha, canaryShare: DEFAULTS.canaryShare }),
+      .prefault({}),
     probes: z.array(probe).default([]),
     metrics: z.array(metric).default([]),
     batchSize: z.number().int().min(1).max(1000).default(DEFAULTS.batchSize),
@@ -423,9 +407,9 @@ export function probeSeries(probes: readonly ProbeConfig[]): string[] {
   return probes.flatMap((p) => {
     switch (p.type) {
       case 'loadavg':
-        return ['load1', 'load5', 'load15'];
+        return [...BUILTIN_SERIES.loadavg];
       case 'cpu':
-        return ['cpu_busy', 'cpu_total'];
+        return [...BUILTIN_SERIES.cpu];
       case 'log-lines':
         return [p.series];
       case 'log-counts':

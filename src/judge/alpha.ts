@@ -15,6 +15,7 @@
 //   (a small, lasting regression) and the most recent soak's worth of
 //   readings (a regression that starts late, which a growing window dilutes).
 
+import { DEFAULTS } from '../core/defaults.js';
 import type { LookKind } from '../core/vocabulary.js';
 
 export interface LookPlan {
@@ -50,8 +51,6 @@ export interface LookPoint {
   window?: 'since-switch' | 'recent';
 }
 
-export const DEFAULT_CANARY_SHARE = 0.8;
-
 /** Share of a gate's budget spread evenly over its early-stop looks. */
 export const EARLY_STOP_SHARE = 0.1;
 
@@ -64,7 +63,7 @@ function phaseAlpha(plan: LookPlan, phase: 'gates' | 'watch'): number {
       ? 1
       : plan.canaryLooks === 0
         ? 0
-        : (plan.canaryShare ?? DEFAULT_CANARY_SHARE);
+        : (plan.canaryShare ?? DEFAULTS.judge.canaryShare);
   if (phase === 'gates') return plan.canaryLooks === 0 ? 0 : plan.alpha * share;
   return plan.watchLooks === 0 ? 0 : plan.alpha * (1 - share);
 }

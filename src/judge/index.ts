@@ -5,7 +5,8 @@
 import { classifyMetric } from './classify-metric.js';
 import { classifyOverall } from './classify-overall.js';
 import { withTrafficMetrics } from './traffic.js';
-import { DEFAULT_LIMITS, type JudgeInput, type JudgeVerdict, type MetricSpec } from './types.js';
+import { DEFAULTS } from '../core/defaults.js';
+import type { DataLimits, JudgeInput, JudgeVerdict, MetricSpec } from './types.js';
 
 export { alphaForLook, isDecidingLook, type LookPlan, type LookPoint } from './alpha.js';
 export * from './types.js';
@@ -19,7 +20,8 @@ export function judge(input: JudgeInput): JudgeVerdict {
       throw new RangeError(`metric series ${series} is not among the sampled series`);
     return i;
   };
-  const limits = { ...DEFAULT_LIMITS };
+  const { minCanaryHosts, minControlHosts, maxMissingFraction } = DEFAULTS.judge;
+  const limits: DataLimits = { minCanaryHosts, minControlHosts, maxMissingFraction };
   for (const [k, v] of Object.entries(input.limits ?? {}))
     if (v !== undefined) limits[k as keyof typeof limits] = v;
   const metrics = withTrafficMetrics(input.metrics);

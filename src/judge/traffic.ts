@@ -4,11 +4,11 @@
 // and the control's change: a host that lost `tolerance` of its traffic or
 // more, or stopped answering probes while the control answers, is a critical
 // regression. Zero is data here, not missing data.
+import { DEFAULTS } from '../core/defaults.js';
 import { tUpperTail } from '../stats/distributions.js';
 import type { MetricContext } from './classify-metric.js';
 import { formatLevel, formatP, formatRatio } from './format.js';
 import {
-  DEFAULT_TRAFFIC_DROP,
   type HostSeries,
   type MetricEvidence,
   type MetricSpec,
@@ -36,7 +36,7 @@ export function withTrafficMetrics(metrics: readonly MetricSpec[]): MetricSpec[]
       kind: 'traffic',
       series: m.exposure,
       worse: 'lower',
-      tolerance: DEFAULT_TRAFFIC_DROP,
+      tolerance: DEFAULTS.trafficDrop,
       critical: true,
     });
   }

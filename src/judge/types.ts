@@ -107,9 +107,6 @@ export function metricColumns(m: MetricSpec): string[] {
   }
 }
 
-/** Default share of its traffic a host may lose before the loss is a regression. */
-export const DEFAULT_TRAFFIC_DROP = 0.5;
-
 export interface DataLimits {
   /** Fewest canary hosts with usable data in both windows. */
   minCanaryHosts: number;
@@ -118,12 +115,6 @@ export interface DataLimits {
   /** Largest fraction of hosts in either group whose data may be missing. */
   maxMissingFraction: number;
 }
-
-export const DEFAULT_LIMITS: DataLimits = {
-  minCanaryHosts: 1,
-  minControlHosts: 3,
-  maxMissingFraction: 0.25,
-};
 
 export interface JudgeInput {
   /** Names of the snapshot columns, in order. */

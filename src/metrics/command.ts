@@ -1,4 +1,5 @@
 // Probes that run a program on the host and parse what it prints.
+import { BUILTIN_SERIES } from './builtin-series.js';
 import { ProbeError, type Probe, type ProbeContext, type ProbeReading } from './types.js';
 
 export type OutputParser = (stdout: string) => ProbeReading;
@@ -52,7 +53,8 @@ function numbers(line: string | undefined, what: string): number[] {
 /** /proc/loadavg: "0.52 0.58 0.59 1/467 12345". */
 export function parseLoadavg(stdout: string): ProbeReading {
   const [l1, l5, l15] = numbers(stdout.split('\n')[0], 'load averages');
-  return { values: { load1: l1!, load5: l5!, load15: l15! } };
+  const [n1, n5, n15] = BUILTIN_SERIES.loadavg;
+  return { values: { [n1]: l1!, [n5]: l5!, [n15]: l15! } };
 }
 
 /**
@@ -67,7 +69,8 @@ export function parseProcStat(stdout: string): ProbeReading {
     throw new Error(`bad cpu line: ${line}`);
   const total = fields.reduce((s, f) => s + f, 0);
   const idle = fields[3]! + fields[4]!;
-  return { values: { cpu_busy: total - idle, cpu_total: total } };
+  const [busy, all] = BUILTIN_SERIES.cpu;
+  return { values: { [busy]: total - idle, [all]: total } };
 }
 
 /** Lines of "name value" (what a team's own metrics script prints). */
@@ -89,7 +92,7 @@ export const loadavgProbe = (): Probe =>
   commandProbe({
     name: 'loadavg',
     argv: ['cat', '/proc/loadavg'],
-    series: ['load1', 'load5', 'load15'],
+    series: BUILTIN_SERIES.loadavg,
     parse: parseLoadavg,
   });
 
@@ -98,6 +101,6 @@ export const cpuProbe = (): Probe =>
   commandProbe({
     name: 'cpu',
     argv: ['head', '-n', '1', '/proc/stat'],
-    series: ['cpu_busy', 'cpu_total'],
+    series: BUILTIN_SERIES.cpu,
     parse: parseProcStat,
   });

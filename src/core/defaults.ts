@@ -1,0 +1,34 @@
+// Every default phased applies, in one place: the cluster file's (which the
+// schema fills in), the judge's (which a caller of the judge that gives none
+// gets) and the split of the false-rollback budget. Durations are written as
+// a cluster file would say them.
+export const DEFAULTS = {
+  canarySize: '10%',
+  spreadBy: ['zone', 'rack'],
+  waves: ['100%'],
+  baseline: '180s',
+  soak: '60s',
+  watch: '5m',
+  lookEvery: '30s',
+  /** Or lookEvery, when that is shorter. */
+  soakLookEvery: '10s',
+  probeTimeout: '10s',
+  keep: 5,
+  maxUnavailable: 0,
+  onInconclusive: 'pause',
+  batchSize: 200,
+  judge: {
+    /** The deploy's false-rollback budget, spent over all its looks. */
+    alpha: 0.001,
+    /** Share of alpha for the gates when there are watch looks: a gate protects the rest of the fleet. */
+    canaryShare: 0.8,
+    /** Fewest canary hosts with usable data in both windows. */
+    minCanaryHosts: 1,
+    /** Fewest control hosts with usable data in both windows. */
+    minControlHosts: 3,
+    /** Largest fraction of hosts in either group whose data may be missing. */
+    maxMissingFraction: 0.25,
+  },
+  /** Share of its traffic a host may lose before the loss is a regression. */
+  trafficDrop: 0.5,
+} as const;
