@@ -1,6 +1,7 @@
 // What one inspection round trip says about a host, and the decisions taken
 // from it without a network: is `current` something phased manages, and
 // where does a plain rollback go. Pure, so every case is unit-tested.
+import { releaseLink, releasesDir } from './layout.js';
 import { isSafeAbsolutePath, isSafeSegment } from '../config/validate-names.js';
 import type { ReleaseInfo } from './retention.js';
 import type { CurrentKind } from '../core/vocabulary.js';
@@ -49,7 +50,7 @@ export interface HostState {
 export function releaseOfLink(link: string | null, root: string): string | null {
   if (link === null) return null;
   const trimmed = link.replace(/\/+$/, '');
-  for (const prefix of ['releases/', `${root.replace(/\/+$/, '')}/releases/`]) {
+  for (const prefix of [releaseLink(''), `${releasesDir(root.replace(/\/+$/, ''))}/`]) {
     if (trimmed.startsWith(prefix)) {
       const rev = trimmed.slice(prefix.length);
       return isSafeSegment(rev) ? rev : null;
@@ -135,7 +136,11 @@ export function unmanagedCurrent(state: HostState): string | null {
 
 /** Whether a link text may be written back as current by a rollback (no shell or traversal). */
 export function isRestorableLink(link: string): boolean {
-  return isSafeAbsolutePath(link) || (link.startsWith('releases/') && isSafeSegment(link.slice(9)));
+  const relative = releaseLink('');
+  return (
+    isSafeAbsolutePath(link) ||
+    (link.startsWith(relative) && isSafeSegment(link.slice(relative.length)))
+  );
 }
 
 export type RollbackTarget = { revision: string } | { none: string };

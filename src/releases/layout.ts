@@ -1,17 +1,46 @@
-// Every path of the host layout in one place:
-//   <root>/releases/<revision>/        a release tree
-//   <root>/releases/.<revision>.phased completion marker: "<revision> <checksum>"
-//   <root>/releases/.<revision>.rejected  rolled back or aborted (see scripts.ts)
-//   <root>/current -> releases/<revision>
-//   <root>/switches.log                 every switch of current
+// Every path of a host's layout, named in one place, for TypeScript and for
+// the remote scripts alike:
+//   <root>/releases/<revision>/            a release tree
+//   <root>/releases/.<revision>.phased     completion marker: "<revision> <checksum>"
+//   <root>/releases/.<revision>.rejected   rolled back or aborted (the reason inside)
+//   <root>/current -> releases/<revision>  the live release
+//   <root>/.current.<pid>.tmp              a flip's new link, before its rename
+//   <root>/switches.log                    every switch of current
 import { isSafeSegment, SEGMENT_RULE } from '../config/validate-names.js';
 import { PhasedError } from '../errors.js';
 
-export const releasesDir = (root: string) => `${root}/releases`;
-export const releaseDir = (root: string, revision: string) => `${root}/releases/${revision}`;
-export const markerFile = (root: string, revision: string) =>
-  `${root}/releases/.${revision}.phased`;
-export const currentLink = (root: string) => `${root}/current`;
+/** The names under a deploy root (plain words: safe to write into a script). */
+export const LAYOUT = {
+  releases: 'releases',
+  current: 'current',
+  switchLog: 'switches.log',
+  /** Beside each release: .<revision><suffix>. */
+  completeSuffix: '.phased',
+  rejectedSuffix: '.rejected',
+} as const;
+
+export const releasesDir = (root: string) => `${root}/${LAYOUT.releases}`;
+export const releaseDir = (root: string, revision: string) => `${releasesDir(root)}/${revision}`;
+/** The link text current holds for a release (relative, so the root can move). */
+export const releaseLink = (revision: string) => `${LAYOUT.releases}/${revision}`;
+export const currentLink = (root: string) => `${root}/${LAYOUT.current}`;
+
+/**
+ * The same layout for the remote scripts, from the deploy root in $1: shell
+ * variables every script starts with, so no script spells a path itself.
+ * A release's files are "$releases/$rev", "$releases/.$rev$complete" and
+ * "$releases/.$rev$rejected"; current's link text for it is "$releases_name/$rev".
+ */
+export const SHELL_LAYOUT = `
+root=$1
+releases_name=${LAYOUT.releases}
+releases="$root/$releases_name"
+current="$root/${LAYOUT.current}"
+switch_log="$root/${LAYOUT.switchLog}"
+temp_link_prefix="$root/.${LAYOUT.current}."
+complete=${LAYOUT.completeSuffix}
+rejected=${LAYOUT.rejectedSuffix}
+`;
 
 /** Throws a non-retryable error unless `revision` is a safe path segment. */
 export function assertRevision(revision: string): void {

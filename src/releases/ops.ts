@@ -14,7 +14,7 @@ import {
   unmanagedCurrent,
   type HostState,
 } from './host-state.js';
-import { assertRevision, releaseDir } from './layout.js';
+import { assertRevision, currentLink, LAYOUT, releaseDir, releaseLink } from './layout.js';
 import { ARMED_FLIP, FLIP, INSPECT, MARK_COMPLETE, PREPARE, TIDY, script } from './scripts.js';
 
 function hostError(
@@ -241,7 +241,7 @@ function adoptable(host: Host, state: HostState, adopt: boolean): string | null 
   if (adopt && link !== null && isRestorableLink(link)) return link;
   const fix =
     state.currentKind === 'not_symlink'
-      ? `move ${host.root}/current into ${host.root}/releases/<name> and replace it with a symlink (ln -s releases/<name> current), or deploy to another root`
+      ? `move ${currentLink(host.root)} into ${releaseDir(host.root, '<name>')} and replace it with a symlink (ln -s ${releaseLink('<name>')} ${LAYOUT.current}), or deploy to another root`
       : adopt
         ? `point current at a safe absolute path or into releases/, or remove it`
         : `point current into releases/ by hand, or set adopt: true in the cluster file to take the host over (a rollback then returns it to ${link})`;

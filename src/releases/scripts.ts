@@ -3,11 +3,38 @@
 // pasting it into the script, so names cannot inject shell syntax. The same
 // scripts run through the local and the SSH transport.
 //
-// Besides releases/ and current, a host keeps:
-//   releases/.<rev>.phased    completion marker ("<rev> <checksum>")
-//   releases/.<rev>.rejected  the release was rolled back or aborted (reason inside)
-//   switches.log              "<unix seconds> <new link> <old link>" per switch,
-//                             appended right after the rename, trimmed to the last 100
+// Every path comes from src/releases/layout.ts: each script starts with its
+// SHELL_LAYOUT, which names them from the deploy root in $1. The switch log
+// holds "<unix seconds> <new link> <old link>" per switch, appended right
+// after the rename and trimmed to the last 100.
+
+import { SHELL_LAYOUT } from './layout.js';
+
+/** The host's releases, rejections, switch log and strays (after SHELL_LAYOUT). */
+const INSPECT_BODY = `
+if [ -L "$current" ]; then
+  echo "link $(readlink -- "$current")"
+  [ -e "$current" ] || echo dangling
+elif [ -e "$current" ]; then
+  echo notlink
+fi
+for m in "$releases"/.*"$complete"; do
+  [ -f "$m" ] || continue
+  b=\${m##*/}; b=\${b#.}; rev=\${b%"$complete"}
+  [ -d "$releases/$rev" ] || continue
+  echo "release $rev $(stat -c %Y -- "$m") $(cut -d' ' -f2 -- "$m")"
+done
+for m in "$releases"/.*"$rejected"; do
+  [ -f "$m" ] || continue
+  b=\${m##*/}; b=\${b#.}; echo "rejected \${b%"$rejected"}"
+done
+if [ -f "$switch_log" ]; then tail -n 50 -- "$switch_log" | sed 's/^/switch /'; fi
+for s in "$temp_link_prefix"*.tmp; do
+  [ -L "$s" ] || continue
+  rm -f -- "$s" && echo "stray \${s##*/}"
+done
+true
+`;
 
 /**
  * $1 = root. Prints what parseHostState reads: "link <text>" (and "dangling")
@@ -16,31 +43,7 @@
  * for each temporary link of an interrupted flip, which it removes (a flip
  * still waiting on such a link then fails cleanly instead of switching).
  */
-export const INSPECT = `
-root=$1
-if [ -L "$root/current" ]; then
-  echo "link $(readlink -- "$root/current")"
-  [ -e "$root/current" ] || echo dangling
-elif [ -e "$root/current" ]; then
-  echo notlink
-fi
-for m in "$root"/releases/.*.phased; do
-  [ -f "$m" ] || continue
-  b=\${m##*/}; b=\${b#.}; rev=\${b%.phased}
-  [ -d "$root/releases/$rev" ] || continue
-  echo "release $rev $(stat -c %Y -- "$m") $(cut -d' ' -f2 -- "$m")"
-done
-for m in "$root"/releases/.*.rejected; do
-  [ -f "$m" ] || continue
-  b=\${m##*/}; b=\${b#.}; echo "rejected \${b%.rejected}"
-done
-if [ -f "$root/switches.log" ]; then tail -n 50 -- "$root/switches.log" | sed 's/^/switch /'; fi
-for s in "$root"/.current.*.tmp; do
-  [ -L "$s" ] || continue
-  rm -f -- "$s" && echo "stray \${s##*/}"
-done
-true
-`;
+export const INSPECT = `${SHELL_LAYOUT}${INSPECT_BODY}`;
 
 /**
  * $1 = root, $2 = 1 to create a missing root, $3 = 1 when the cluster adopts
@@ -57,16 +60,16 @@ if [ ! -d "$1" ]; then
 fi
 ${INSPECT}
 managed=1
-if [ -L "$root/current" ]; then
-  case "$(readlink -- "$root/current")" in
-    releases/*|"$root"/releases/*) [ -e "$root/current" ] || managed=0 ;;
+if [ -L "$current" ]; then
+  case "$(readlink -- "$current")" in
+    "$releases_name"/*|"$releases"/*) [ -e "$current" ] || managed=0 ;;
     *) managed=0 ;;
   esac
-elif [ -e "$root/current" ]; then
+elif [ -e "$current" ]; then
   managed=0
 fi
-if [ "$managed" = 1 ] || [ "$3" = 1 ]; then mkdir -p -- "$root/releases"; fi
-space="$root/releases"; [ -d "$space" ] || space=$root
+if [ "$managed" = 1 ] || [ "$3" = 1 ]; then mkdir -p -- "$releases"; fi
+space=$releases; [ -d "$space" ] || space=$root
 echo "free $(df -Pk -- "$space" | awk 'NR==2 {print $4}')"
 `;
 
@@ -76,32 +79,34 @@ echo "free $(df -Pk -- "$space" | awk 'NR==2 {print $4}')"
  */
 export const MARK_COMPLETE = `
 set -e
-m="$1/releases/.$2.phased"
+${SHELL_LAYOUT}
+m="$releases/.$2$complete"
 printf '%s %s\\n' "$2" "$3" > "$m.tmp"
 mv -f -- "$m.tmp" "$m"
 `;
 
 // Flip parameters, shared by FLIP and ARMED_FLIP:
-//   $1 root, $2 revision, $3 link text to restore instead of releases/$2
+//   $1 root, $2 revision, $3 link text to restore instead of the release's
 //   (a rollback to a hand-made current that a deploy adopted; no marker
 //   check), $4 a revision to mark rejected after the switch, $5 why,
 //   $6 = 1 to clear $2's rejected mark (an operator named it explicitly).
 const FLIP_CHECK = `
-root=$1; rev=$2; link=\${3:-releases/$2}
-if [ -z "$3" ] && { [ ! -f "$root/releases/.$rev.phased" ] || [ ! -d "$root/releases/$rev" ]; }; then
+${SHELL_LAYOUT}
+rev=$2; link=\${3:-$releases_name/$2}
+if [ -z "$3" ] && { [ ! -f "$releases/.$rev$complete" ] || [ ! -d "$releases/$rev" ]; }; then
   echo "release $rev is not completely staged on this host (no completion marker)" >&2
   exit 3
 fi
-prev=$(readlink -- "$root/current" 2>/dev/null || true)
+prev=$(readlink -- "$current" 2>/dev/null || true)
 `;
 
 // Already pointing there (a retried flip, or a rollback of a host whose
 // forward flip failed): nothing to switch, nothing to write, so it succeeds
 // even on a host that has since become read-only.
 const FLIP_NOOP = `
-if [ -L "$root/current" ] && [ "$prev" = "$link" ]; then
-  if [ -n "$4" ] && [ -d "$root/releases/$4" ]; then printf '%s\\n' "$5" > "$root/releases/.$4.rejected" 2>/dev/null || true; fi
-  if [ "$6" = 1 ]; then rm -f -- "$root/releases/.$rev.rejected" 2>/dev/null || true; fi
+if [ -L "$current" ] && [ "$prev" = "$link" ]; then
+  if [ -n "$4" ] && [ -d "$releases/$4" ]; then printf '%s\\n' "$5" > "$releases/.$4$rejected" 2>/dev/null || true; fi
+  if [ "$6" = 1 ]; then rm -f -- "$releases/.$rev$rejected" 2>/dev/null || true; fi
   echo "$prev"
   exit 0
 fi
@@ -109,29 +114,28 @@ fi
 
 // After the rename: log the switch, record a rejection, print the old link.
 const FLIP_RECORD = `
-log="$root/switches.log"
-printf '%s %s %s\\n' "$(date +%s)" "$link" "\${prev:--}" >> "$log" || true
-if [ "$(wc -l < "$log")" -gt 200 ]; then
-  tail -n 100 -- "$log" > "$log.tmp" && mv -f -- "$log.tmp" "$log" || true
+printf '%s %s %s\\n' "$(date +%s)" "$link" "\${prev:--}" >> "$switch_log" || true
+if [ "$(wc -l < "$switch_log")" -gt 200 ]; then
+  tail -n 100 -- "$switch_log" > "$switch_log.tmp" && mv -f -- "$switch_log.tmp" "$switch_log" || true
 fi
-if [ -n "$4" ] && [ -d "$root/releases/$4" ]; then printf '%s\\n' "$5" > "$root/releases/.$4.rejected" || true; fi
-if [ "$6" = 1 ]; then rm -f -- "$root/releases/.$rev.rejected"; fi
+if [ -n "$4" ] && [ -d "$releases/$4" ]; then printf '%s\\n' "$5" > "$releases/.$4$rejected" || true; fi
+if [ "$6" = 1 ]; then rm -f -- "$releases/.$rev$rejected"; fi
 echo "$prev"
 `;
 
 /**
- * Atomically points current at releases/$2 (or $3): a new symlink under a
- * temporary name, then rename(2) over current (mv -T). Refuses a release
- * without its completion marker. Prints the previous link text (empty if
- * there was none).
+ * Atomically points current at the release $2 (or the link $3): a new
+ * symlink under a temporary name, then rename(2) over current (mv -T).
+ * Refuses a release without its completion marker. Prints the previous
+ * link text (empty if there was none).
  */
 export const FLIP = `
 set -e
 ${FLIP_CHECK}
 ${FLIP_NOOP}
-tmp="$root/.current.$$.tmp"
+tmp="$temp_link_prefix$$.tmp"
 ln -sfn -- "$link" "$tmp"
-mv -T -- "$tmp" "$root/current"
+mv -T -- "$tmp" "$current"
 set +e
 ${FLIP_RECORD}
 `;
@@ -145,17 +149,17 @@ ${FLIP_RECORD}
  */
 export const ARMED_FLIP = `
 ${FLIP_CHECK}
-if [ -L "$root/current" ] && [ "$prev" = "$link" ]; then
+if [ -L "$current" ] && [ "$prev" = "$link" ]; then
   echo armed
   if ! read -r go || [ "$go" != go ]; then exit 4; fi
   ${FLIP_NOOP}
 fi
-tmp="$root/.current.$$.tmp"
+tmp="$temp_link_prefix$$.tmp"
 ln -sfn -- "$link" "$tmp" || exit 1
 echo armed
 if ! read -r go || [ "$go" != go ]; then rm -f -- "$tmp"; exit 4; fi
-prev=$(readlink -- "$root/current" 2>/dev/null || true)
-mv -T -- "$tmp" "$root/current" || { rm -f -- "$tmp"; exit 1; }
+prev=$(readlink -- "$current" 2>/dev/null || true)
+mv -T -- "$tmp" "$current" || { rm -f -- "$tmp"; exit 1; }
 ${FLIP_RECORD}
 `;
 
@@ -167,17 +171,18 @@ ${FLIP_RECORD}
  */
 export const TIDY = `
 set -e
-root=$1; mark=$2; subject=$3; why=$4; shift 4
-if [ -d "$root/releases" ]; then
-  if [ "$mark" = reject ] && [ -d "$root/releases/$subject" ]; then printf '%s\\n' "$why" > "$root/releases/.$subject.rejected"; fi
-  if [ "$mark" = accept ]; then rm -f -- "$root/releases/.$subject.rejected"; fi
+${SHELL_LAYOUT}
+mark=$2; subject=$3; why=$4; shift 4
+if [ -d "$releases" ]; then
+  if [ "$mark" = reject ] && [ -d "$releases/$subject" ]; then printf '%s\\n' "$why" > "$releases/.$subject$rejected"; fi
+  if [ "$mark" = accept ]; then rm -f -- "$releases/.$subject$rejected"; fi
 fi
-cur=$(readlink -- "$root/current" 2>/dev/null || true); cur=\${cur##*/}
+cur=$(readlink -- "$current" 2>/dev/null || true); cur=\${cur##*/}
 for rev in "$@"; do
   [ "$rev" = "$cur" ] && { echo "refusing to delete the live release $rev" >&2; exit 3; }
-  [ -f "$root/releases/.$rev.phased" ] || continue
-  rm -f -- "$root/releases/.$rev.phased" "$root/releases/.$rev.rejected"
-  rm -rf -- "$root/releases/$rev"
+  [ -f "$releases/.$rev$complete" ] || continue
+  rm -f -- "$releases/.$rev$complete" "$releases/.$rev$rejected"
+  rm -rf -- "$releases/$rev"
 done
 `;
 
