@@ -124,7 +124,9 @@ export class DeployContext {
 
   abortSummary(): string {
     const a = this.abortedBy;
-    return a ? `aborted by ${a.operator} during ${a.phase}: ${a.reason}` : 'aborted';
+    return a
+      ? `aborted by ${a.operator} during ${a.phase}: ${a.reason}`
+      : 'cancelled through Temporal, not phased abort (no operator or reason recorded)';
   }
 
   end(outcome: Outcome, summary: string): DeployOutcome {

@@ -76,6 +76,8 @@ export class FakeFleet {
   readonly events: FleetEvent[] = [];
   readonly judged: (JudgeLookInput & { index: number })[] = [];
   failStage = new Set<string>();
+  /** Hosts whose inspection fails (unreachable). */
+  failInspect = new Set<string>();
   /** Clusters whose queue this fleet joined (tests end those queue workflows). */
   readonly clusters = new Set<string>();
   /** Hosts whose next flips to a given revision fail: "host@revision". */
@@ -136,19 +138,27 @@ export class FakeFleet {
         Promise.resolve({ hostname: 'fake', pid: 0, node: 'v0', identity: 'fake' }),
       inspectHosts: ({ hosts }) =>
         Promise.resolve({
-          ok: hosts.map((h) => {
-            const state = fakeHostState(host(h.name));
-            return {
+          ok: hosts
+            .filter((h) => !this.failInspect.has(h.name))
+            .map((h) => {
+              const state = fakeHostState(host(h.name));
+              return {
+                host: h.name,
+                result: {
+                  ...currentOf(state),
+                  releases: [...host(h.name).releases].reverse(),
+                  rejected: state.rejected,
+                  rollback: rollbackTarget(state, h.root),
+                },
+              };
+            }),
+          failed: hosts
+            .filter((h) => this.failInspect.has(h.name))
+            .map((h) => ({
               host: h.name,
-              result: {
-                ...currentOf(state),
-                releases: [...host(h.name).releases].reverse(),
-                rejected: state.rejected,
-                rollback: rollbackTarget(state, h.root),
-              },
-            };
-          }),
-          failed: [],
+              code: 'HOST_UNREACHABLE' as const,
+              error: `${h.name}: cannot reach it over SSH (fake)`,
+            })),
         }),
       stageHosts: ({ hosts, revision }) => {
         const ok = [];

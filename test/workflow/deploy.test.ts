@@ -349,6 +349,26 @@ describe('deploy workflow', () => {
     expect(fleet.events.filter((e) => e.kind === 'flip')).toEqual([]);
   });
 
+  it('cancelled from the client (Temporal UI, temporal workflow cancel): the switched hosts still go back (invariant 7)', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const outcome = await withWorker(fleet, async (tq) => {
+      const h = await start(tq, config);
+      await env.sleep('3 minutes');
+      await untilStatus(h, (s) => s.phase === 'watching', 'the watch');
+      await h.cancel();
+      return h.result();
+    });
+    expect(outcome.outcome).toBe('aborted');
+    expect(outcome.summary).toMatch(
+      /^cancelled through Temporal, not phased abort \(no operator or reason recorded\); rolled back \d host\(s\)$/,
+    );
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
+    expect(outcome.rolledBack.length).toBeGreaterThan(0);
+    for (const h of fleet.hosts.values()) expect(h.rejected.has('v2')).toBe(true);
+    expectOnlyOldOrNew(fleet, 'v1', 'v2');
+  });
+
   it('rejects commands that make no sense, with a clear message', async () => {
     const fleet = new FakeFleet(HOSTS);
     const config = testConfig(uniqueId('c'), HOSTS);
@@ -526,6 +546,59 @@ describe('rollback goes back, never forward (invariant 8)', () => {
     });
     expect(outcomes.map((o) => o.outcome)).toEqual(['done', 'aborted', 'done']);
     expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
+  });
+
+  it('a host that cannot be inspected: the rollback ends failed at once and switches no host', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const back = await withWorker(fleet, async (tq) => {
+      await (await start(tq, config, 'v2', 1000)).result();
+      fleet.failInspect.add('web-3');
+      return (await startRollback(tq, config)).result();
+    });
+    expect(back.outcome).toBe('failed');
+    expect(back.summary).toBe(
+      'no host was switched: cannot inspect web-3: cannot reach it over SSH (fake) [HOST_UNREACHABLE]',
+    );
+    expect(back.switched).toEqual({});
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v2'));
+    expect(fleet.events.filter((e) => e.kind === 'flip' && e.revision === 'v1')).toEqual([]);
+  });
+
+  it('--to a release one host does not keep: failed, and no host is switched', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const back = await withWorker(fleet, async (tq) => {
+      await (await start(tq, config, 'v2', 1000)).result();
+      const h = fleet.hosts.get('web-6')!;
+      h.releases = h.releases.filter((r) => r !== 'v1');
+      return (await startRollback(tq, config, 'v1')).result();
+    });
+    expect(back.outcome).toBe('failed');
+    expect(back.summary).toBe(
+      'no host was switched: no rollback target on web-6 (v1 is not retained)',
+    );
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v2'));
+  });
+
+  it('a flip that fails mid-rollback: the hosts it had switched are put back, none left half-way', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const back = await withWorker(fleet, async (tq) => {
+      await (await start(tq, config, 'v2', 1000)).result();
+      fleet.failFlip.add('web-5@v1');
+      return (await startRollback(tq, config)).result();
+    });
+    expect(back.outcome).toBe('rolled_back');
+    expect(back.summary).toBe(
+      'rollback failed on web-5: flip failed (fake); the 7 switched hosts were put back',
+    );
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v2'));
+    // Each of the other hosts went to v1 and came back to v2, the release the operator left live.
+    for (const name of HOSTS.filter((n) => n !== 'web-5')) {
+      const flips = fleet.events.filter((e) => e.kind === 'flip' && e.host === name);
+      expect(flips.map((e) => e.revision)).toEqual(['v2', 'v1', 'v2']);
+    }
   });
 
   it("rollback --to a rejected release is the operator's explicit choice, and clears the mark", async () => {
