@@ -1,5 +1,6 @@
 // Test tiers are vitest projects, kept apart by directory:
 //   unit         pure logic, no servers
+//   activities   activities in a mocked activity context (heartbeats, retries), real files
 //   workflow     real workflow code on Temporal's servers, activities faked
 //   integration  real activities, real dev server, real worker
 //   e2e          the `phased` command as a user runs it
@@ -30,6 +31,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       tier('unit', 10_000, { temporal: false }),
+      tier('activities', 30_000, { temporal: false }),
       tier('workflow', 60_000),
       tier('integration', 120_000),
       tier('e2e', 180_000),
