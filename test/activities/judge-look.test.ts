@@ -21,7 +21,7 @@ function snapshotsOf(host: string): Snapshot[] {
 describe('judgeLook', () => {
   it('queries a large deploy in chunks, each host once, and judges them all', async () => {
     const asked: SnapshotRequest[] = [];
-    const { judgeLook } = createMetricActivities({
+    const metrics = createMetricActivities({
       transport: () => {
         throw new Error('judging reaches no host');
       },
@@ -36,7 +36,7 @@ describe('judgeLook', () => {
       },
     });
     const verdict = await inActivity(new MockActivityEnvironment(), () =>
-      judgeLook({
+      metrics.judgeLook({
         workflowId: 'deploy-1',
         series: ['requests', 'errors'],
         metrics: [
