@@ -17,13 +17,12 @@ import {
 import { parseClusterConfig } from '../../src/config/load.js';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { createPhasedClient, startDeploy } from '../../src/client.js';
-import { existingServer } from '../../src/devserver.js';
 import { eventually } from '../../src/poll.js';
 import { statusQuery } from '../../workflows/deploy.js';
 import type { DeployStatus } from '../../workflows/model.js';
 import { createLocalFleet, preinstall, type LocalFleet } from '../helpers/local-fleet.js';
-import { sharedServer, uniqueId, withWorker } from '../helpers/temporal.js';
+import { deployToEnd, withDeployer } from '../helpers/deploys.js';
+import { uniqueId } from '../helpers/temporal.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -181,36 +180,19 @@ describe('hosts changed by hand mid-deploy (invariant 9)', () => {
       const fleet = await createLocalFleet(uniqueId('web'), 8, c.config);
       await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
       fleet.startTraffic();
-      await withWorker({}, async (taskQueue) => {
-        const { address } = sharedServer();
-        const pc = await createPhasedClient(
-          existingServer({
-            ...process.env,
-            TEMPORAL_ADDRESS: address,
-            PHASED_TASK_QUEUE: taskQueue,
-          }),
+      await withDeployer(async (d) => {
+        const handle = await d.start(fleet, 'good-2', 0.01);
+        const at = await eventually(
+          async () => {
+            const s = await handle.query(statusQuery);
+            return c.when(s) ? s : undefined;
+          },
+          { what: 'the phase to break a host in', timeoutMs: 60_000, intervalMs: 100 },
         );
-        try {
-          const handle = await startDeploy(pc, {
-            config: fleet.config,
-            revision: 'good-2',
-            source: fleet.release('good-2', 0.01),
-            operator: 'ci',
-          });
-          const at = await eventually(
-            async () => {
-              const s = await handle.query(statusQuery);
-              return c.when(s) ? s : undefined;
-            },
-            { what: 'the phase to break a host in', timeoutMs: 60_000, intervalMs: 100 },
-          );
-          const victim = c.victim(at, fleet);
-          c.breakHost(fleet.roots[victim]!);
-          const o = await handle.result();
-          c.expect({ ...o, victim, fleet });
-        } finally {
-          await pc.close();
-        }
+        const victim = c.victim(at, fleet);
+        c.breakHost(fleet.roots[victim]!);
+        const o = await handle.result();
+        c.expect({ ...o, victim, fleet });
       });
     });
   }
@@ -223,25 +205,7 @@ describe('hosts changed by hand mid-deploy (invariant 9)', () => {
     for (const rev of ['old-1', 'old-2', 'old-3', 'good-1'])
       await preinstall(fleet, rev, fleet.release(rev, 0.01));
     fleet.startTraffic();
-    await withWorker({}, async (taskQueue) => {
-      const { address } = sharedServer();
-      const pc = await createPhasedClient(
-        existingServer({ ...process.env, TEMPORAL_ADDRESS: address, PHASED_TASK_QUEUE: taskQueue }),
-      );
-      try {
-        const o = await (
-          await startDeploy(pc, {
-            config: fleet.config,
-            revision: 'bad',
-            source: fleet.release('bad', 0.3),
-            operator: 'ci',
-          })
-        ).result();
-        expect(o.outcome).toBe('rolled_back');
-      } finally {
-        await pc.close();
-      }
-    });
+    expect((await deployToEnd(fleet, 'bad', 0.3)).outcome).toBe('rolled_back');
     for (const root of Object.values(fleet.roots)) {
       expect(readlinkSync(path.join(root, 'current'))).toBe('releases/good-1');
       expect(readFileSync(path.join(root, 'releases/.bad.rejected'), 'utf8')).toContain(
@@ -269,26 +233,10 @@ describe('hosts changed by hand mid-deploy (invariant 9)', () => {
     }
     fleet.startTraffic();
     const adopting = parseClusterConfig({ ...fleet.configDoc, adopt: true });
-    const [refused, adopted] = await withWorker({}, async (taskQueue) => {
-      const { address } = sharedServer();
-      const pc = await createPhasedClient(
-        existingServer({ ...process.env, TEMPORAL_ADDRESS: address, PHASED_TASK_QUEUE: taskQueue }),
-      );
-      try {
-        const deploy = async (config: typeof adopting, revision: string, rate: number) =>
-          (
-            await startDeploy(pc, {
-              config,
-              revision,
-              source: fleet.release(revision, rate),
-              operator: 'ci',
-            })
-          ).result();
-        return [await deploy(fleet.config, 'good-2', 0.01), await deploy(adopting, 'bad', 0.3)];
-      } finally {
-        await pc.close();
-      }
-    });
+    const [refused, adopted] = await withDeployer(async (d) => [
+      await d.deploy(fleet, 'good-2', 0.01),
+      await d.deploy(fleet, 'bad', 0.3, adopting),
+    ]);
     expect(refused.outcome).toBe('failed');
     expect(refused.summary).toContain(`current points outside releases/, at ${hotfix}`);
     expect(refused.summary).toContain('[HOST_NOT_MANAGED]');

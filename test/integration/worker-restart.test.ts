@@ -1,12 +1,12 @@
 // Durability: the worker running a deploy stops during the canary soak; a new
 // worker (empty cache, so it replays the history) finishes the deploy.
 import { describe, expect, it } from 'vitest';
-import { createPhasedClient, startDeploy } from '../../src/client.js';
-import { existingServer } from '../../src/devserver.js';
+import { startDeploy } from '../../src/client.js';
 import { statusQuery } from '../../workflows/deploy.js';
 import { createLocalFleet, preinstall } from '../helpers/local-fleet.js';
 import { eventually } from '../../src/poll.js';
-import { sharedServer, uniqueId, withWorker } from '../helpers/temporal.js';
+import { phasedClient } from '../helpers/deploys.js';
+import { uniqueId, withWorker } from '../helpers/temporal.js';
 
 describe('worker restart', () => {
   it('given a worker stopped during the soak, when a new worker starts, then the deploy finishes correctly', async () => {
@@ -16,13 +16,7 @@ describe('worker restart', () => {
     await preinstall(fleet, 'v1', fleet.release('v1', 0.01));
     fleet.startTraffic();
     const taskQueue = uniqueId('restart');
-    const pc = await createPhasedClient(
-      existingServer({
-        ...process.env,
-        TEMPORAL_ADDRESS: sharedServer().address,
-        PHASED_TASK_QUEUE: taskQueue,
-      }),
-    );
+    const pc = await phasedClient(taskQueue);
     try {
       const handle = await withWorker({ taskQueue, identity: 'worker-1' }, async () => {
         const h = await startDeploy(pc, {

@@ -4,13 +4,13 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPhasedClient, startDeploy, startRollback } from '../../../src/client.js';
-import { existingServer } from '../../../src/devserver.js';
+import { startDeploy } from '../../../src/client.js';
 import { abortUpdate, statusQuery } from '../../../workflows/deploy.js';
-import { createLocalFleet, preinstall, type LocalFleet } from '../../helpers/local-fleet.js';
+import { createLocalFleet, preinstall } from '../../helpers/local-fleet.js';
 import { eventually } from '../../../src/poll.js';
 import { startSshdFleet, type SshdFleet } from '../../../src/demo/sshd-fleet.js';
-import { sharedServer, uniqueId, withWorker } from '../../helpers/temporal.js';
+import { deployToEnd, phasedClient, withDeployer } from '../../helpers/deploys.js';
+import { uniqueId, withWorker } from '../../helpers/temporal.js';
 
 let sshd: SshdFleet;
 
@@ -58,61 +58,23 @@ async function sshFleet(
   );
 }
 
-async function client(taskQueue: string) {
-  return createPhasedClient(
-    existingServer({
-      ...process.env,
-      TEMPORAL_ADDRESS: sharedServer().address,
-      PHASED_TASK_QUEUE: taskQueue,
-    }),
-  );
-}
-
-/** Deploys `revision` (failing `errorRate` of requests) on a fresh worker and waits for the outcome. */
-async function deployToEnd(fleet: LocalFleet, revision: string, errorRate: number) {
-  return withWorker({}, async (tq) => {
-    const pc = await client(tq);
-    try {
-      const h = await startDeploy(pc, {
-        config: fleet.config,
-        revision,
-        source: fleet.release(revision, errorRate),
-        operator: 'ci',
-      });
-      return await h.result();
-    } finally {
-      await pc.close();
-    }
-  });
-}
-
 describe('deploys over SSH on 5 sshd hosts', () => {
   it('a canary root deleted over SSH mid-soak: never reported live: its traffic stops and the canary look rolls back, the host named', async () => {
     const fleet = await sshFleet({ soak: '4s' }, 1);
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     fleet.startTraffic();
-    const { outcome, victim } = await withWorker({}, async (tq) => {
-      const pc = await client(tq);
-      try {
-        const h = await startDeploy(pc, {
-          config: fleet.config,
-          revision: 'good-2',
-          source: fleet.release('good-2', 0.01),
-          operator: 'ci',
-        });
-        const s = await eventually(
-          async () => {
-            const st = await h.query(statusQuery);
-            return st.phase === 'canary' && st.hostCounts.switched === 1 ? st : undefined;
-          },
-          { what: 'the canary soak', timeoutMs: 60_000, intervalMs: 100 },
-        );
-        const victim = s.canaries[0]!;
-        rmSync(fleet.roots[victim]!, { recursive: true, force: true });
-        return { outcome: await h.result(), victim };
-      } finally {
-        await pc.close();
-      }
+    const { outcome, victim } = await withDeployer(async (d) => {
+      const h = await d.start(fleet, 'good-2', 0.01);
+      const s = await eventually(
+        async () => {
+          const st = await h.query(statusQuery);
+          return st.phase === 'canary' && st.hostCounts.switched === 1 ? st : undefined;
+        },
+        { what: 'the canary soak', timeoutMs: 60_000, intervalMs: 100 },
+      );
+      const victim = s.canaries[0]!;
+      rmSync(fleet.roots[victim]!, { recursive: true, force: true });
+      return { outcome: await h.result(), victim };
     });
     expect(outcome.outcome).toBe('rolled_back');
     expect(outcome.summary).toContain(
@@ -128,28 +90,10 @@ describe('deploys over SSH on 5 sshd hosts', () => {
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     fleet.startTraffic();
     // One worker for the whole story: the cluster's queue lives on its task queue.
-    const { good, bad, back, again } = await withWorker({}, async (tq) => {
-      const pc = await client(tq);
-      try {
-        const deploy = async (revision: string, errorRate: number) =>
-          (
-            await startDeploy(pc, {
-              config: fleet.config,
-              revision,
-              source: fleet.release(revision, errorRate),
-              operator: 'ci',
-            })
-          ).result();
-        const rollback = async () =>
-          (
-            await startRollback(pc, { config: fleet.config, operator: 'erin', reason: 'test' })
-          ).result();
-        const good = await deploy('good-2', 0.01);
-        const bad = await deploy('bad', 0.2);
-        return { good, bad, back: await rollback(), again: await rollback() };
-      } finally {
-        await pc.close();
-      }
+    const { good, bad, back, again } = await withDeployer(async (d) => {
+      const good = await d.deploy(fleet, 'good-2', 0.01);
+      const bad = await d.deploy(fleet, 'bad', 0.2);
+      return { good, bad, back: await d.rollback(fleet), again: await d.rollback(fleet) };
     });
     expect(good.summary).toBe('good-2 is live on 5 hosts');
     expect(good.outcome).toBe('done');
@@ -175,35 +119,23 @@ describe('deploys over SSH on 5 sshd hosts', () => {
     const fleet = await sshFleet({ watch: '2m' });
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     fleet.startTraffic();
-    await withWorker({}, async (tq) => {
-      const pc = await client(tq);
-      try {
-        const h = await startDeploy(pc, {
-          config: fleet.config,
-          revision: 'good-2',
-          source: fleet.release('good-2', 0.01),
-          operator: 'ci',
-        });
-        await eventually(async () => (await h.query(statusQuery)).phase === 'watching', {
-          what: 'the watch',
-          timeoutMs: 60_000,
-        });
-        await h.executeUpdate(abortUpdate, {
-          args: [{ operator: 'heidi', reason: 'customer report' }],
-        });
-        const outcome = await h.result();
-        expect(outcome.outcome).toBe('aborted');
-        expect(outcome.rolledBack).toHaveLength(3);
-        // good-1 was the first release: nothing earlier to go back to, and
-        // good-2 (aborted, newer on disk) is never a target.
-        const back = await (
-          await startRollback(pc, { config: fleet.config, operator: 'heidi', reason: 'test' })
-        ).result();
-        expect(back.outcome).toBe('failed');
-        expect(back.summary).toContain('no host was switched');
-      } finally {
-        await pc.close();
-      }
+    await withDeployer(async (d) => {
+      const h = await d.start(fleet, 'good-2', 0.01);
+      await eventually(async () => (await h.query(statusQuery)).phase === 'watching', {
+        what: 'the watch',
+        timeoutMs: 60_000,
+      });
+      await h.executeUpdate(abortUpdate, {
+        args: [{ operator: 'heidi', reason: 'customer report' }],
+      });
+      const outcome = await h.result();
+      expect(outcome.outcome).toBe('aborted');
+      expect(outcome.rolledBack).toHaveLength(3);
+      // good-1 was the first release: nothing earlier to go back to, and
+      // good-2 (aborted, newer on disk) is never a target.
+      const back = await d.rollback(fleet, { operator: 'heidi' });
+      expect(back.outcome).toBe('failed');
+      expect(back.summary).toContain('no host was switched');
     });
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-1'));
   });
@@ -213,7 +145,7 @@ describe('deploys over SSH on 5 sshd hosts', () => {
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     fleet.startTraffic();
     const taskQueue = uniqueId('ssh-restart');
-    const pc = await client(taskQueue);
+    const pc = await phasedClient(taskQueue);
     try {
       const h = await withWorker({ taskQueue }, async () => {
         const handle = await startDeploy(pc, {
