@@ -3,6 +3,7 @@
 // request never sees half of one release and half of another. It writes an
 // access log and an error log (what phased's log probes read) and exposes
 // Prometheus counters (what its Prometheus probe scrapes).
+import { ACCESS_LOG, accessLogLine } from './access-log.js';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
 import http from 'node:http';
@@ -51,7 +52,7 @@ export async function startAppServer({
   const logs = path.join(root, 'logs');
   mkdirSync(logs, { recursive: true });
   // Appending streams keep file I/O off the request path; lines stay in order.
-  const accessLog = createWriteStream(path.join(logs, 'access.log'), { flags: 'a' });
+  const accessLog = createWriteStream(path.join(root, ACCESS_LOG), { flags: 'a' });
   const errorLog = createWriteStream(path.join(logs, 'error.log'), { flags: 'a' });
   const behaviours = new Map<string, Behaviour>(); // by release directory: releases are immutable
   const served = new Map<string, number>();
@@ -125,9 +126,16 @@ export async function startAppServer({
       DURATION_BUCKETS.forEach((le, i) => {
         if (ms / 1000 <= le) buckets[i]!++;
       });
-      const stamp = new Date().toISOString();
+      const now = new Date();
+      const stamp = now.toISOString();
       accessLog.write(
-        `${stamp} ${req.method} ${req.url} ${status} ${ms}ms ${behaviour.revision}\n`,
+        accessLogLine(
+          now,
+          { method: req.method ?? 'GET', url: req.url ?? '/' },
+          status,
+          ms,
+          behaviour.revision,
+        ),
       );
       if (fail) {
         totals.errors++;

@@ -2,6 +2,7 @@
 // deploys through the real workflow: a good build that goes live everywhere,
 // then a bad one that the canary catches and phased rolls back on its own.
 // `phased demo` runs it; the end-to-end test runs the same function.
+import { accessLogProbe, errorRateMetric } from './access-log.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -139,14 +140,7 @@ export function demoConfig(
     onInconclusive: 'rollback',
     durations: { ...DEMO_DURATIONS, ...durations, probeTimeout: '5s' },
     probes: [
-      {
-        type: 'log-counts',
-        path: '{root}/logs/access.log',
-        counts: [
-          { series: 'http_requests', pattern: '^' },
-          { series: 'http_5xx', pattern: ' 5[0-9][0-9] [0-9]+ms ' },
-        ],
-      },
+      accessLogProbe,
       {
         type: 'log-lines',
         path: '{root}/logs/error.log',
@@ -164,16 +158,8 @@ export function demoConfig(
       },
     ],
     metrics: [
-      {
-        name: 'http_5xx',
-        kind: 'counter',
-        series: 'http_5xx',
-        exposure: 'http_requests',
-        tolerance: 0.2,
-        critical: true,
-        // A 15 s demo soak sees about 1,500 requests on 2 canaries.
-        minExposure: 300,
-      },
+      // A 15 s demo soak sees about 1,500 requests on 2 canaries.
+      { ...errorRateMetric, minExposure: 300 },
       {
         name: 'error_log',
         kind: 'counter',

@@ -7,6 +7,12 @@ import path from 'node:path';
 import { onTestFinished } from 'vitest';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import { parseClusterConfig } from '../../src/config/load.js';
+import {
+  ACCESS_LOG,
+  accessLogLine,
+  accessLogProbe,
+  errorRateMetric,
+} from '../../src/demo/access-log.js';
 import { treeChecksum } from '../../src/releases/checksum.js';
 import { flipRelease, stageRelease } from '../../src/releases/ops.js';
 import { LocalTransport } from '../../src/transport/local.js';
@@ -47,7 +53,8 @@ export async function createLocalFleet(
       ? existing.map((h) => [h.name, h.root])
       : names.map((h) => [h, path.join(dir, 'hosts', h)]),
   );
-  for (const r of Object.values(roots)) mkdirSync(r, { recursive: true });
+  for (const r of Object.values(roots))
+    mkdirSync(path.join(r, path.dirname(ACCESS_LOG)), { recursive: true });
   const configDoc = {
     cluster,
     hosts: names.map((name, i) => ({
@@ -61,26 +68,9 @@ export async function createLocalFleet(
     // for fewer controls: the config refuses looks that could never decide.
     ...smallFleetSizes(names.length),
     durations: { baseline: '2s', soak: '3s', watch: '2s', lookEvery: '1s', probeTimeout: '5s' },
-    probes: [
-      {
-        type: 'log-counts',
-        path: '{root}/access.log',
-        counts: [
-          { series: 'http_requests', pattern: '^' },
-          { series: 'http_5xx', pattern: ' 5[0-9][0-9]$' },
-        ],
-      },
-    ],
-    metrics: [
-      {
-        name: 'http_5xx',
-        kind: 'counter',
-        series: 'http_5xx',
-        exposure: 'http_requests',
-        tolerance: 0.2,
-        critical: true,
-      },
-    ],
+    // The demo's own probe and metric, over the same access log lines.
+    probes: [accessLogProbe],
+    metrics: [errorRateMetric],
     ...overrides,
   };
   const config = parseClusterConfig(configDoc);
@@ -112,12 +102,12 @@ export async function createLocalFleet(
           const live = current(root);
           if (live === null) continue;
           const errors = Math.round(100 * (rates.get(live) ?? 0));
-          const lines = Array.from(
-            { length: 100 },
-            (_, i) => `GET /x ${i < errors ? 500 : 200}\n`,
+          const now = new Date();
+          const lines = Array.from({ length: 100 }, (_, i) =>
+            accessLogLine(now, { method: 'GET', url: '/x' }, i < errors ? 500 : 200, 1, live),
           ).join('');
           try {
-            appendFileSync(path.join(root, 'access.log'), lines);
+            appendFileSync(path.join(root, ACCESS_LOG), lines);
           } catch {
             // A host a test broke (read-only, root removed) serves no traffic.
           }
