@@ -30,6 +30,7 @@ import {
   lookLabel,
 } from './cli/format.js';
 import { loadClusterConfig } from './config/load.js';
+import { clusterFileJsonSchema } from './config/json-schema.js';
 import { formatPlan, planDeploy } from './config/plan.js';
 import type { ClusterConfig } from './config/schema.js';
 import { demoReport } from './demo/report.js';
@@ -375,6 +376,17 @@ program
       });
     },
   );
+
+program
+  .command('config')
+  .description('About cluster files.')
+  .command('schema')
+  .description(
+    'Print the JSON Schema of a cluster file, for editors (YAML language server) and CI checks.',
+  )
+  .action(() => {
+    console.log(JSON.stringify(clusterFileJsonSchema(), null, 2));
+  });
 
 program
   .command('history')

@@ -1,4 +1,6 @@
-// Durations in configuration: "90s", "5m", "1h", "250ms", or a number of seconds.
+// Durations in configuration: "90s", "5m", "1h", "250ms", compounds like
+// "1m30s" or "1h15m" (largest unit first, as Go and Prometheus write them),
+// or a number of seconds.
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
@@ -6,9 +8,19 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 export function parseDuration(value: string | number): number | undefined {
   if (typeof value === 'number')
     return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
-  if (!m) return undefined;
-  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  const text = value.trim();
+  const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
+  let total = 0;
+  let last = Infinity; // each unit smaller than the one before
+  while (part.lastIndex < text.length) {
+    const m = part.exec(text);
+    if (!m) return undefined;
+    const unit = UNIT_MS[m[2] as keyof typeof UNIT_MS];
+    if (unit >= last) return undefined;
+    last = unit;
+    total += Number(m[1]) * unit;
+  }
+  return text === '' ? undefined : total;
 }
 
 export function formatDuration(ms: number): string {

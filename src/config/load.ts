@@ -14,7 +14,16 @@ function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => `${fieldPath(issue.path) || '(top level)'}: ${issue.message}`);
+  return issues.flatMap((issue) => {
+    // An unknown key is reported at its own path ("durations.baselin"), one line each.
+    if (issue.code === 'unrecognized_keys') {
+      const lines = issue.message.split('\n');
+      return issue.keys.map(
+        (key, i) => `${fieldPath([...issue.path, key])}: ${lines[i] ?? 'unknown key'}`,
+      );
+    }
+    return [`${fieldPath(issue.path) || '(top level)'}: ${issue.message}`];
+  });
 }
 
 /** Validates an already parsed document; throws CONFIG_INVALID listing every bad field. */

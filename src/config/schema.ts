@@ -1,6 +1,7 @@
 // The cluster configuration file: its schema (zod), defaults in one place,
 // and errors that name the field and the fix.
 import { z } from 'zod';
+import { strictObject } from './strict.js';
 import type { Host } from '../core/vocabulary.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { BUILTIN_SERIES } from '../metrics/builtin-series.js';
@@ -35,7 +36,7 @@ const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   if (ms === undefined) {
     ctx.addIssue({
       code: 'custom',
-      message: `"${v}" is not a duration: write e.g. "90s", "5m" or 60`,
+      message: `"${v}" is not a duration: write e.g. "90s", "1m30s", "5m" or 60 (seconds)`,
     });
     return z.NEVER;
   }
@@ -52,7 +53,7 @@ const size = z.union([
   z.string().regex(/^(100|\d{1,2}(\.\d+)?)%$/, 'must be a host count (3) or a percentage ("5%")'),
 ]);
 
-const host = z.object({
+const host = strictObject({
   name: segment('host name'),
   address: z
     .string()
@@ -71,9 +72,9 @@ const seriesName = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a series name like http_5xx (letters, digits, _)');
 
 const probe = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('loadavg') }),
-  z.object({ type: z.literal('cpu') }),
-  z.object({
+  strictObject({ type: z.literal('loadavg') }),
+  strictObject({ type: z.literal('cpu') }),
+  strictObject({
     type: z.literal('log-lines'),
     series: seriesName,
     // "{root}/" may start the path: it stands for each host's deploy root.
@@ -82,20 +83,20 @@ const probe = z.discriminatedUnion('type', [
     }),
     pattern: z.string().min(1),
   }),
-  z.object({
+  strictObject({
     type: z.literal('log-counts'),
     path: z.string().refine((v) => isSafeAbsolutePath(v.replace(/^\{root\}\//, '/')), {
       message: "must be an absolute path, or start with {root}/ (the host's deploy root)",
     }),
-    counts: z.array(z.object({ series: seriesName, pattern: z.string().min(1) })).min(1),
+    counts: z.array(strictObject({ series: seriesName, pattern: z.string().min(1) })).min(1),
   }),
-  z.object({
+  strictObject({
     type: z.literal('prometheus'),
     port: z.number().int().min(1).max(65535),
     path: z.string().startsWith('/').default('/metrics'),
     series: z
       .array(
-        z.object({
+        strictObject({
           series: seriesName,
           metric: z.string().min(1),
           labels: z.record(z.string(), z.string()).optional(),
@@ -107,7 +108,7 @@ const probe = z.discriminatedUnion('type', [
       )
       .min(1),
   }),
-  z.object({
+  strictObject({
     type: z.literal('command'),
     argv: z.array(z.string()).min(1),
     series: z.array(seriesName).min(1),
@@ -122,21 +123,21 @@ const metricBase = {
 };
 
 const metric = z.discriminatedUnion('kind', [
-  z.object({
+  strictObject({
     ...metricBase,
     kind: z.literal('counter'),
     series: seriesName,
     exposure: seriesName.optional(),
     minExposure: z.number().min(0).optional(),
   }),
-  z.object({
+  strictObject({
     ...metricBase,
     kind: z.literal('gauge'),
     series: seriesName,
     per: seriesName.optional(),
   }),
   // A quantile of a histogram the Prometheus probe reads with `buckets: true`.
-  z.object({
+  strictObject({
     ...metricBase,
     kind: z.literal('quantile'),
     series: seriesName,
@@ -150,7 +151,7 @@ const metric = z.discriminatedUnion('kind', [
   }),
   // Served requests per host: losing `tolerance` of them (default half) is a
   // regression. Derived from the counters' exposure series when not declared.
-  z.object({
+  strictObject({
     name: seriesName,
     kind: z.literal('traffic'),
     series: seriesName,
@@ -160,163 +161,152 @@ const metric = z.discriminatedUnion('kind', [
   }),
 ]);
 
-export const clusterConfigSchema = z
-  .object({
-    cluster: segment('cluster name'),
-    transport: z.enum(['local', 'ssh']).default('local'),
-    ssh: z
-      .object({
-        user: segment('ssh user').optional(),
-        port: z.number().int().min(1).max(65535).default(22),
-        identityFile: absolutePath.optional(),
-        knownHostsFile: absolutePath.optional(),
-        acceptUnknownHostKeys: z.boolean().default(false),
-      })
-      .optional(),
-    hosts: z.array(host).min(1, 'list at least one host'),
-    canary: z
-      .object({
-        size: size.default(DEFAULTS.canarySize),
-        spreadBy: z.array(z.string()).default([...DEFAULTS.spreadBy]),
-      })
-      .prefault({}),
-    waves: z
-      .array(size)
-      .min(1)
-      .default([...DEFAULTS.waves]),
-    /** Hosts kept on the old release as watch controls; 0: a watch without comparison. */
-    holdback: z.union([z.literal(0), size]).optional(),
-    durations: z
-      .object({
-        baseline: duration.default(parseDuration(DEFAULTS.baseline)!),
-        soak: duration.default(parseDuration(DEFAULTS.soak)!),
-        watch: duration.default(parseDuration(DEFAULTS.watch)!),
-        lookEvery: duration.default(parseDuration(DEFAULTS.lookEvery)!),
-        /**
-         * Readings, each an early look, during a soak: a gate can stop within
-         * seconds. Default: 10 s, or lookEvery when that is shorter.
-         */
-        soakLookEvery: duration.optional(),
-        probeTimeout: duration.default(parseDuration(DEFAULTS.probeTimeout)!),
-      })
-      .transform((d) => ({
-        ...d,
-        soakLookEvery:
-          d.soakLookEvery ?? Math.min(parseDuration(DEFAULTS.soakLookEvery)!, d.lookEvery),
-      }))
-      .prefault({}),
-    retention: z
-      .object({
-        keep: z
-          .number()
-          .int()
-          .min(2, 'keep at least 2 releases (live and rollback)')
-          .default(DEFAULTS.keep),
-      })
-      .prefault({}),
-    maxUnavailable: z.number().int().min(0).default(DEFAULTS.maxUnavailable),
-    /** Create a host's deploy root when it does not exist (default: refuse the host). */
-    createRoot: z.boolean().default(false),
+export const clusterConfigSchema = strictObject({
+  cluster: segment('cluster name'),
+  transport: z.enum(['local', 'ssh']).default('local'),
+  ssh: strictObject({
+    user: segment('ssh user').optional(),
+    port: z.number().int().min(1).max(65535).default(22),
+    identityFile: absolutePath.optional(),
+    knownHostsFile: absolutePath.optional(),
+    acceptUnknownHostKeys: z.boolean().default(false),
+  }).optional(),
+  hosts: z.array(host).min(1, 'list at least one host'),
+  canary: strictObject({
+    size: size.default(DEFAULTS.canarySize),
+    spreadBy: z.array(z.string()).default([...DEFAULTS.spreadBy]),
+  }).prefault({}),
+  waves: z
+    .array(size)
+    .min(1)
+    .default([...DEFAULTS.waves]),
+  /** Hosts kept on the old release as watch controls; 0: a watch without comparison. */
+  holdback: z.union([z.literal(0), size]).optional(),
+  durations: strictObject({
+    baseline: duration.default(parseDuration(DEFAULTS.baseline)!),
+    soak: duration.default(parseDuration(DEFAULTS.soak)!),
+    watch: duration.default(parseDuration(DEFAULTS.watch)!),
+    lookEvery: duration.default(parseDuration(DEFAULTS.lookEvery)!),
     /**
-     * Take over hosts whose current phased does not manage (a symlink outside
-     * releases/, or to a missing or unmarked tree); a rollback returns them to
-     * that link. Default: refuse them before anything switches.
+     * Readings, each an early look, during a soak: a gate can stop within
+     * seconds. Default: 10 s, or lookEvery when that is shorter.
      */
-    adopt: z.boolean().default(false),
-    /**
-     * Symlinks in the release source that point outside it (absolute or
-     * climbing out with ".."): refuse the source (default), or copy what they
-     * point at on the worker (rsync --copy-unsafe-links).
-     */
-    unsafeSymlinks: z.enum(['refuse', 'copy']).default('refuse'),
-    onInconclusive: z.enum(['pause', 'rollback', 'proceed']).default(DEFAULTS.onInconclusive),
-    judge: z
-      .object({
-        alpha: z.number().gt(0).lt(0.5).default(DEFAULTS.judge.alpha),
-        canaryShare: z.number().gt(0).lt(1).default(DEFAULTS.judge.canaryShare),
-        minCanaryHosts: z.number().int().min(1).optional(),
-        minControlHosts: z.number().int().min(1).optional(),
-        maxMissingFraction: z.number().min(0).max(1).optional(),
-      })
-      .prefault({}),
-    probes: z.array(probe).default([]),
-    metrics: z.array(metric).default([]),
-    batchSize: z.number().int().min(1).max(1000).default(DEFAULTS.batchSize),
+    soakLookEvery: duration.optional(),
+    probeTimeout: duration.default(parseDuration(DEFAULTS.probeTimeout)!),
   })
-  .superRefine((c, ctx) => {
-    const seen = new Map<string, number>();
-    c.hosts.forEach((h, i) => {
-      const first = seen.get(h.name);
-      if (first !== undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['hosts', i, 'name'],
-          message: `duplicate host name ${h.name} (also hosts[${first}]): give every host its own name`,
-        });
-      else seen.set(h.name, i);
-    });
-    const produced = new Set(probeSeries(c.probes));
-    const histograms = new Set(
-      c.probes.flatMap((p) =>
-        p.type === 'prometheus' ? p.series.filter((x) => x.buckets).map((x) => x.series) : [],
-      ),
-    );
-    const names = new Set<string>();
-    c.metrics.forEach((m, i) => {
-      if (names.has(m.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['metrics', i, 'name'],
-          message: `duplicate metric name ${m.name}: metric names must be unique`,
-        });
-      names.add(m.name);
-      const refs: [string, string | undefined][] = [
-        ['series', m.series],
-        m.kind === 'counter'
-          ? ['exposure', m.exposure]
-          : m.kind === 'gauge'
-            ? ['per', m.per]
-            : ['series', undefined],
-      ];
-      if (m.kind === 'quantile' && produced.has(m.series) && !histograms.has(m.series))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['metrics', i, 'series'],
-          message: `${m.series} is not a histogram: read it with buckets: true in its prometheus probe`,
-        });
-      if (m.kind !== 'quantile' && histograms.has(m.series))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['metrics', i, 'kind'],
-          message: `${m.series} is a histogram's buckets: judge it with kind: quantile, or read its _sum and _count as plain series`,
-        });
-      for (const [field, ref] of refs)
-        if (ref !== undefined && !produced.has(ref))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['metrics', i, field],
-            message: `no probe produces series ${ref}: add a probe for it or use one of: ${[...produced].join(', ') || '(no probes configured)'}`,
-          });
-    });
-    checkHostIdentities(c, ctx);
-    checkSizes(c, ctx);
-    checkReadings(c, ctx);
-    // Only a fleet whose sizes make sense has looks worth checking.
-    if (count(c.canary.size, c.hosts.length) < c.hosts.length)
-      for (const issue of undecidableLooks(c)) ctx.addIssue({ code: 'custom', ...issue });
-    if (c.maxUnavailable >= c.hosts.length)
+    .transform((d) => ({
+      ...d,
+      soakLookEvery:
+        d.soakLookEvery ?? Math.min(parseDuration(DEFAULTS.soakLookEvery)!, d.lookEvery),
+    }))
+    .prefault({}),
+  retention: strictObject({
+    keep: z
+      .number()
+      .int()
+      .min(2, 'keep at least 2 releases (live and rollback)')
+      .default(DEFAULTS.keep),
+  }).prefault({}),
+  maxUnavailable: z.number().int().min(0).default(DEFAULTS.maxUnavailable),
+  /** Create a host's deploy root when it does not exist (default: refuse the host). */
+  createRoot: z.boolean().default(false),
+  /**
+   * Take over hosts whose current phased does not manage (a symlink outside
+   * releases/, or to a missing or unmarked tree); a rollback returns them to
+   * that link. Default: refuse them before anything switches.
+   */
+  adopt: z.boolean().default(false),
+  /**
+   * Symlinks in the release source that point outside it (absolute or
+   * climbing out with ".."): refuse the source (default), or copy what they
+   * point at on the worker (rsync --copy-unsafe-links).
+   */
+  unsafeSymlinks: z.enum(['refuse', 'copy']).default('refuse'),
+  onInconclusive: z.enum(['pause', 'rollback', 'proceed']).default(DEFAULTS.onInconclusive),
+  judge: strictObject({
+    alpha: z.number().gt(0).lt(0.5).default(DEFAULTS.judge.alpha),
+    canaryShare: z.number().gt(0).lt(1).default(DEFAULTS.judge.canaryShare),
+    minCanaryHosts: z.number().int().min(1).optional(),
+    minControlHosts: z.number().int().min(1).optional(),
+    maxMissingFraction: z.number().min(0).max(1).optional(),
+  }).prefault({}),
+  probes: z.array(probe).default([]),
+  metrics: z.array(metric).default([]),
+  batchSize: z.number().int().min(1).max(1000).default(DEFAULTS.batchSize),
+}).superRefine((c, ctx) => {
+  const seen = new Map<string, number>();
+  c.hosts.forEach((h, i) => {
+    const first = seen.get(h.name);
+    if (first !== undefined)
       ctx.addIssue({
         code: 'custom',
-        path: ['maxUnavailable'],
-        message: `must be below the number of hosts (${c.hosts.length})`,
+        path: ['hosts', i, 'name'],
+        message: `duplicate host name ${h.name} (also hosts[${first}]): give every host its own name`,
       });
-    if (c.transport === 'ssh' && !c.ssh)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ssh'],
-        message: 'transport ssh needs an ssh section (user, identityFile, knownHostsFile)',
-      });
+    else seen.set(h.name, i);
   });
+  const produced = new Set(probeSeries(c.probes));
+  const histograms = new Set(
+    c.probes.flatMap((p) =>
+      p.type === 'prometheus' ? p.series.filter((x) => x.buckets).map((x) => x.series) : [],
+    ),
+  );
+  const names = new Set<string>();
+  c.metrics.forEach((m, i) => {
+    if (names.has(m.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['metrics', i, 'name'],
+        message: `duplicate metric name ${m.name}: metric names must be unique`,
+      });
+    names.add(m.name);
+    const refs: [string, string | undefined][] = [
+      ['series', m.series],
+      m.kind === 'counter'
+        ? ['exposure', m.exposure]
+        : m.kind === 'gauge'
+          ? ['per', m.per]
+          : ['series', undefined],
+    ];
+    if (m.kind === 'quantile' && produced.has(m.series) && !histograms.has(m.series))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['metrics', i, 'series'],
+        message: `${m.series} is not a histogram: read it with buckets: true in its prometheus probe`,
+      });
+    if (m.kind !== 'quantile' && histograms.has(m.series))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['metrics', i, 'kind'],
+        message: `${m.series} is a histogram's buckets: judge it with kind: quantile, or read its _sum and _count as plain series`,
+      });
+    for (const [field, ref] of refs)
+      if (ref !== undefined && !produced.has(ref))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, field],
+          message: `no probe produces series ${ref}: add a probe for it or use one of: ${[...produced].join(', ') || '(no probes configured)'}`,
+        });
+  });
+  checkHostIdentities(c, ctx);
+  checkSizes(c, ctx);
+  checkReadings(c, ctx);
+  // Only a fleet whose sizes make sense has looks worth checking.
+  if (count(c.canary.size, c.hosts.length) < c.hosts.length)
+    for (const issue of undecidableLooks(c)) ctx.addIssue({ code: 'custom', ...issue });
+  if (c.maxUnavailable >= c.hosts.length)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxUnavailable'],
+      message: `must be below the number of hosts (${c.hosts.length})`,
+    });
+  if (c.transport === 'ssh' && !c.ssh)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ssh'],
+      message: 'transport ssh needs an ssh section (user, identityFile, knownHostsFile)',
+    });
+});
 
 type Ctx = z.core.$RefinementCtx;
 type Parsed = {

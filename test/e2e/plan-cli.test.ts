@@ -88,4 +88,33 @@ describe('phased plan', () => {
     );
     expect(r.stderr).toContain('set holdback: 0 for a watch without comparison');
   });
+
+  it('prints the cluster file JSON Schema, strict like phased itself', async () => {
+    const r = await runPhased(['config', 'schema'], env);
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.stdout) as {
+      required: string[];
+      additionalProperties: boolean;
+      properties: Record<string, { additionalProperties?: boolean }>;
+    };
+    expect(schema.required).toEqual(['cluster', 'hosts']);
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.properties.durations!.additionalProperties).toBe(false);
+    expect(Object.keys(schema.properties)).toContain('canary');
+  });
+
+  it('refuses a misspelt key in a cluster file with the key it meant', async () => {
+    const file = path.join(await testDir(), 'typo.yaml');
+    await writeFile(
+      file,
+      stringify({
+        cluster: 'web',
+        hosts: [{ name: 'web-1', root: '/srv/web' }],
+        canry: { size: 1 },
+      }),
+    );
+    const r = await runPhased(['plan', '--cluster', 'web', '--config', file], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('canry: unknown key, did you mean `canary`?');
+  });
 });

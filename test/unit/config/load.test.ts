@@ -74,7 +74,7 @@ describe('cluster configuration', () => {
     );
     expect(p).toContain('canary.size');
     expect(p).toContain(
-      'durations.soak: "a minute" is not a duration: write e.g. "90s", "5m" or 60',
+      'durations.soak: "a minute" is not a duration: write e.g. "90s", "1m30s", "5m" or 60 (seconds)',
     );
   });
 
