@@ -18,6 +18,7 @@ import {
   startDeploy,
   startRollback,
   type PhasedClient,
+  outcomeOf,
 } from './client.js';
 import {
   EXIT_CODES,
@@ -218,7 +219,7 @@ async function follow(handle: WorkflowHandle<typeof deploy>, quiet: boolean | un
   let outcome: DeployOutcome | undefined;
   let failure: { err: unknown } | undefined;
   const waitForResult = (): void =>
-    void handle.result().then(
+    void outcomeOf(handle).then(
       (o) => {
         // The server answered with the result: an outage, if any, is over.
         notes.up();
@@ -370,7 +371,7 @@ program
           operator: operatorName(opts.operator),
           reason: opts.reason,
         });
-        const outcome = await handle.result();
+        const outcome = await outcomeOf(handle);
         print(opts.json, { workflowId: handle.workflowId, ...outcome }, rollbackBlock(outcome));
         process.exitCode = EXIT_CODES[outcome.outcome];
       });

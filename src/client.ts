@@ -1,6 +1,12 @@
 // The client side of phased: starting deploys and rollbacks, operator
 // commands, status and history. The CLI is a thin layer over these.
-import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  Client,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import type { TemporalServer } from './devserver.js';
 import { PhasedError, describeCause } from './errors.js';
 import { connectClient } from './temporal/connect.js';
@@ -17,7 +23,11 @@ import {
 import { rollback } from '../workflows/rollback.js';
 import { queueQuery, queueWorkflowId, type QueueState } from '../workflows/cluster-queue.js';
 import type { DeployStatus } from '../workflows/model.js';
-import type { OperatorCommand, OperatorRequest } from '../src/core/vocabulary.js';
+import {
+  isOutcomeFailureType,
+  type OperatorCommand,
+  type OperatorRequest,
+} from './core/vocabulary.js';
 import {
   DeployCluster,
   DeployOperator,
@@ -245,4 +255,27 @@ async function listRows(
     if (rows.length >= limit) break;
   }
   return rows;
+}
+
+/**
+ * A deploy's or rollback's outcome, however its workflow ended: completed
+ * (done, superseded), or failed with its outcome (rolled back, aborted,
+ * failed; see workflows/outcome.ts). Anything else is thrown.
+ */
+export async function outcomeOf<T>(handle: { result(): Promise<T> }): Promise<T> {
+  try {
+    return await handle.result();
+  } catch (err) {
+    const outcome = outcomeInFailure(err);
+    if (outcome !== undefined) return outcome as T;
+    throw err;
+  }
+}
+
+/** The outcome a failed deploy or rollback carries, or undefined for any other error. */
+export function outcomeInFailure(err: unknown): unknown {
+  if (!(err instanceof WorkflowFailedError)) return undefined;
+  const cause = err.cause;
+  if (!(cause instanceof ApplicationFailure) || !isOutcomeFailureType(cause.type)) return undefined;
+  return cause.details?.[0];
 }

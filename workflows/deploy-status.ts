@@ -40,6 +40,17 @@ export function deployStatus(s: StatusSource): DeployStatus {
   };
 }
 
+/** "canary look 1", and for a gate's early look the soak reading that stopped it. */
+export const lookLabel = (v: Pick<VerdictRecord, 'phase' | 'look' | 'reading'>): string =>
+  `${v.phase} look ${v.look}${v.reading === undefined ? '' : ` (early stop at soak reading ${v.reading})`}`;
+
+/** Each verdict as the Temporal UI shows it under a failed deploy: its look, then one line per metric. */
+export const verdictLines = (verdicts: readonly VerdictRecord[]): string[] =>
+  verdicts.flatMap((v) => [
+    `${lookLabel(v)}: ${v.verdict}: ${v.reason}`,
+    ...v.metrics.map((m) => `  ${m}`),
+  ]);
+
 /** "**canary** (paused) — 2 switched, 6 staged", and the last verdict under it. */
 export function detailsText(status: DeployStatus): string {
   const parts = Object.entries(status.hostCounts).map(([s, n]) => `${n} ${s}`);

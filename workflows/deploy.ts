@@ -18,6 +18,8 @@ import { soakAndJudge, watch, type Judged } from './phases/gates.js';
 import { alreadyLive, finishBaseline, stage, startBaseline } from './phases/stage.js';
 import { switchCanaries, switchWaves } from './phases/switch.js';
 import { unwind } from './phases/unwind.js';
+import { verdictLines } from './deploy-status.js';
+import { endWith } from './outcome.js';
 import { QUICK } from './timeouts.js';
 
 export {
@@ -37,6 +39,11 @@ export { HOST_CHECKS_PATCH } from './phases/finish.js';
 const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
 
 export async function deploy(input: DeployInput): Promise<DeployOutcome> {
+  const outcome = await run(input);
+  return endWith(outcome, verdictLines(outcome.verdicts));
+}
+
+async function run(input: DeployInput): Promise<DeployOutcome> {
   const ctx = new DeployContext(input);
   registerHandlers(ctx);
   ctx.setPhase('queued');

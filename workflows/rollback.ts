@@ -18,6 +18,7 @@ import type { Host, Outcome } from '../src/core/vocabulary.js';
 import { flipBack, overHostBatches } from './fan-out.js';
 import { transportSpec } from '../src/core/plan.js';
 import { DeployOutcome as OutcomeKey, DeployPhase, DeployRevision } from './search-attributes.js';
+import { endWith } from './outcome.js';
 import { HOST_STEP, QUICK } from './timeouts.js';
 
 const { inspectHosts } = proxyActivities<Activities>(HOST_STEP);
@@ -45,6 +46,10 @@ export interface RollbackOutcome {
 }
 
 export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
+  return endWith(await run(input));
+}
+
+async function run(input: RollbackInput): Promise<RollbackOutcome> {
   const cfg = input.config;
   const transport = transportSpec(cfg);
   const hosts: Host[] = cfg.hosts.map((h) => ({ ...h }));

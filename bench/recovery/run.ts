@@ -8,6 +8,7 @@
 // lands inside the step.
 //
 //   npx tsx bench/recovery/run.ts
+import { outcomeOf } from '../../src/client.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -171,7 +172,7 @@ try {
   const first = await start('v2');
   rows.push(await killAndTime(first, 'stageHosts', 'staging'));
   rows.push(await killAndTime(first, 'flipHosts', 'switching'));
-  rows.at(-1)!.outcome = (await first.result()).outcome;
+  rows.at(-1)!.outcome = (await outcomeOf(first)).outcome;
   rows.at(-2)!.outcome = rows.at(-1)!.outcome;
 
   const second = await start('v3');
@@ -183,7 +184,7 @@ try {
     args: [{ operator: 'bench', reason: 'recovery benchmark' }],
   });
   const rb = await killAndTime(second, 'flipHosts', 'rolling back');
-  rb.outcome = (await second.result()).outcome;
+  rb.outcome = (await outcomeOf(second)).outcome;
   rows.push(rb);
 
   const md = [

@@ -6,6 +6,7 @@
 // every 10 s), compressed to seconds.
 //
 //   npx tsx bench/scale/run.ts
+import { outcomeOf } from '../../src/client.js';
 import { rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -179,7 +180,7 @@ try {
         },
       ],
     });
-    return { handle: h, outcome: await h.result() };
+    return { handle: h, outcome: await outcomeOf(h) };
   });
   const wallSeconds = (Date.now() - started) / 1000;
   // Page through the history (a single page may exceed the client's 4 MB message limit).

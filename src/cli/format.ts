@@ -1,6 +1,7 @@
 // How the CLI shows deploys to people, and the exit codes CI gates on.
+import { lookLabel } from '../../workflows/deploy-status.js';
 import type { HistoryRow } from '../client.js';
-import type { DeployOutcome, DeployStatus, VerdictRecord } from '../../workflows/model.js';
+import type { DeployOutcome, DeployStatus } from '../../workflows/model.js';
 import type { Outcome } from '../../src/core/vocabulary.js';
 import type { RollbackOutcome } from '../../workflows/rollback.js';
 
@@ -14,9 +15,7 @@ export const EXIT_CODES: Record<Outcome, number> = {
 };
 export const EXIT_ERROR = 2;
 
-/** "canary look 1", and for a gate's early look the soak reading that stopped it. */
-export const lookLabel = (v: Pick<VerdictRecord, 'phase' | 'look' | 'reading'>): string =>
-  `${v.phase} look ${v.look}${v.reading === undefined ? '' : ` (early stop at soak reading ${v.reading})`}`;
+export { lookLabel };
 
 export function statusLine(s: DeployStatus): string {
   const counts = Object.entries(s.hostCounts)

@@ -54,6 +54,21 @@ export type Phase = (typeof PHASES)[number] | Outcome;
 
 export const isFinal = (p: Phase): p is Outcome => (OUTCOMES as readonly string[]).includes(p);
 
+/**
+ * A deploy or rollback that did not succeed ends its workflow failed, with
+ * one of these failure types and its outcome as the failure's details, so
+ * the Temporal UI lists it as Failed, not as a green Completed. A superseded
+ * deploy never ran: it completes, like a done one.
+ */
+export const OUTCOME_FAILURE_TYPES = {
+  rolled_back: 'DEPLOY_ROLLED_BACK',
+  aborted: 'DEPLOY_ABORTED',
+  failed: 'DEPLOY_FAILED',
+} as const satisfies Partial<Record<Outcome, string>>;
+
+export const isOutcomeFailureType = (type: unknown): boolean =>
+  Object.values<unknown>(OUTCOME_FAILURE_TYPES).includes(type);
+
 export type HostState =
   | 'pending'
   | 'staged'

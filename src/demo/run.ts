@@ -12,7 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import { lookLabel } from '../cli/format.js';
-import { createPhasedClient, startDeploy } from '../client.js';
+import { createPhasedClient, startDeploy, outcomeOf } from '../client.js';
 import { parseClusterConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import type { TemporalServer } from '../devserver.js';
@@ -204,7 +204,7 @@ async function withProgress(
   let phase = '';
   let verdicts = 0;
   let paused = false;
-  const result = handle.result();
+  const result = outcomeOf(handle);
   for (;;) {
     const done = await Promise.race([result.then(() => true), delay(1000).then(() => false)]);
     if (done) return result;

@@ -6,6 +6,7 @@ import {
   startDeploy,
   startRollback,
   type PhasedClient,
+  outcomeOf,
 } from '../../src/client.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import { existingServer } from '../../src/devserver.js';
@@ -59,9 +60,9 @@ function deployer(pc: PhasedClient): Deployer {
   return {
     pc,
     start,
-    deploy: async (...args) => (await start(...args)).result(),
+    deploy: async (...args) => outcomeOf(await start(...args)),
     rollback: async (fleet, { to, operator = 'erin', reason = 'test' } = {}) =>
-      (await startRollback(pc, { config: fleet.config, to, operator, reason })).result(),
+      outcomeOf(await startRollback(pc, { config: fleet.config, to, operator, reason })),
   };
 }
 

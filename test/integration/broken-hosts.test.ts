@@ -4,6 +4,7 @@
 // replaced by a directory (their traffic stops: the judge sees it), a root
 // that turns read-only. Each ends in a correct, explained outcome, and no
 // broken host is ever reported live (invariant 9).
+import { outcomeOf } from '../../src/client.js';
 import { execFileSync } from 'node:child_process';
 import {
   cpSync,
@@ -191,7 +192,7 @@ describe('hosts changed by hand mid-deploy (invariant 9)', () => {
         );
         const victim = c.victim(at, fleet);
         c.breakHost(fleet.roots[victim]!);
-        const o = await handle.result();
+        const o = await outcomeOf(handle);
         c.expect({ ...o, victim, fleet });
       });
     });

@@ -1,6 +1,7 @@
 // Whole deploys with the real activities on local-transport hosts, a real
 // worker and the run's dev server: real files, real rsync, real log probes,
 // the real judge.
+import { outcomeOf } from '../../src/client.js';
 import { describe, expect, it } from 'vitest';
 import { pauseUpdate, resumeUpdate, statusQuery } from '../../workflows/deploy.js';
 import { DeployOutcome, DeployPhase } from '../../workflows/search-attributes.js';
@@ -16,7 +17,7 @@ describe('deploys on local hosts with the real activities', () => {
     fleet.startTraffic();
     await withDeployer(async (d) => {
       const handle = await d.start(fleet, 'good-2', 0.01);
-      const outcome = await handle.result();
+      const outcome = await outcomeOf(handle);
       expect(outcome.outcome).toBe('done');
       expect(outcome.verdicts[0]).toMatchObject({ phase: 'canary', verdict: 'pass' });
       expect(outcome.verdicts[0]!.metrics[0]).toMatch(
@@ -35,7 +36,7 @@ describe('deploys on local hosts with the real activities', () => {
     fleet.startTraffic();
     await withDeployer(async (d) => {
       const handle = await d.start(fleet, 'bad', 0.2);
-      const outcome = await handle.result();
+      const outcome = await outcomeOf(handle);
       expect(outcome.outcome).toBe('rolled_back');
       expect(outcome.rolledBack).toHaveLength(2);
       const verdict = outcome.verdicts[0]!;
@@ -68,7 +69,7 @@ describe('deploys on local hosts with the real activities', () => {
       await handle.executeUpdate(resumeUpdate, {
         args: [{ operator: 'grace', reason: 'carry on' }],
       });
-      const outcome = await handle.result();
+      const outcome = await outcomeOf(handle);
       expect(outcome.outcome).toBe('rolled_back');
       // Decode every payload in the history and look for the decisions.
       const history = await handle.fetchHistory();

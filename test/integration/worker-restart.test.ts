@@ -1,7 +1,7 @@
 // Durability: the worker running a deploy stops during the canary soak; a new
 // worker (empty cache, so it replays the history) finishes the deploy.
 import { describe, expect, it } from 'vitest';
-import { startDeploy } from '../../src/client.js';
+import { startDeploy, outcomeOf } from '../../src/client.js';
 import { statusQuery } from '../../workflows/deploy.js';
 import { createLocalFleet, preinstall } from '../helpers/local-fleet.js';
 import { eventually } from '../../src/poll.js';
@@ -30,7 +30,9 @@ describe('worker restart', () => {
         });
         return h;
       });
-      const outcome = await withWorker({ taskQueue, identity: 'worker-2' }, () => handle.result());
+      const outcome = await withWorker({ taskQueue, identity: 'worker-2' }, () =>
+        outcomeOf(handle),
+      );
       expect(outcome.outcome).toBe('done');
       expect(outcome.verdicts[0]).toMatchObject({ phase: 'canary', verdict: 'pass' });
       const history = await handle.fetchHistory();

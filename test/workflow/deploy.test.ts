@@ -2,9 +2,14 @@
 // an in-memory fleet for hosts and a scripted judge. Durations are the
 // production ones shortened only by configuration (60 s baseline and soak,
 // 2 min watch, a look every 30 s); the test server skips the waiting.
+import { outcomeOf } from '../../src/client.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { temporalBinary } from '../../src/temporal/binaries.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
@@ -128,7 +133,7 @@ describe('deploy workflow', () => {
   it('happy path: stages, canaries, judges, switches, watches and finishes with every host live (invariants 1 and 2)', async () => {
     const fleet = new FakeFleet(HOSTS);
     const config = testConfig(uniqueId('c'), HOSTS);
-    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    const outcome = await withWorker(fleet, async (tq) => outcomeOf(await start(tq, config)));
     expect(outcome.outcome).toBe('done');
     expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v2'));
     expectStagedBeforeAnyFlip(fleet, 'v2', HOSTS);
@@ -163,7 +168,23 @@ describe('deploy workflow', () => {
     const fleet = new FakeFleet(HOSTS);
     fleet.script = (look) => (look.index === 0 ? 'regression' : 'pass');
     const config = testConfig(uniqueId('c'), HOSTS);
-    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    const { outcome, failure, status } = await withWorker(fleet, async (tq) => {
+      const h = await start(tq, config);
+      const failure = await h.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      return { outcome: await outcomeOf(h), failure, status: (await h.describe()).status.name };
+    });
+    // Temporal lists it as failed, with the outcome as a typed failure that carries it.
+    expect(status).toBe('FAILED');
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause).toMatchObject({ type: 'DEPLOY_ROLLED_BACK', nonRetryable: true });
+    expect(cause.message).toMatch(
+      /^rolled_back: canary regression: .*\ncanary look 1 \(early stop at soak reading 1\): regression: .*\n {2}errors: scripted regression/,
+    );
+    expect(cause.details?.[0]).toEqual(outcome);
     expect(outcome.outcome).toBe('rolled_back');
     expect(outcome.summary).toContain('canary regression');
     expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
@@ -178,7 +199,7 @@ describe('deploy workflow', () => {
     const fleet = new FakeFleet(HOSTS);
     fleet.script = (look) => (look.index === 2 ? 'regression' : 'pass');
     const config = testConfig(uniqueId('c'), HOSTS);
-    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    const outcome = await withWorker(fleet, async (tq) => outcomeOf(await start(tq, config)));
     expect(outcome.outcome).toBe('rolled_back');
     expect(outcome.summary).toContain('watch regression');
     expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
@@ -190,7 +211,7 @@ describe('deploy workflow', () => {
     const fleet = new FakeFleet(HOSTS);
     fleet.failStage.add('web-3');
     const config = testConfig(uniqueId('c'), HOSTS);
-    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    const outcome = await withWorker(fleet, async (tq) => outcomeOf(await start(tq, config)));
     expect(outcome.outcome).toBe('failed');
     expect(outcome.summary).toContain('staging failed on 1 host(s), more than maxUnavailable=0');
     expect(outcome.summary).toContain('web-3: disk full (fake) [DISK_FULL]');
@@ -202,7 +223,7 @@ describe('deploy workflow', () => {
     const fleet = new FakeFleet(HOSTS);
     fleet.failStage.add('web-3');
     const config = testConfig(uniqueId('c'), HOSTS, { maxUnavailable: 1 });
-    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    const outcome = await withWorker(fleet, async (tq) => outcomeOf(await start(tq, config)));
     expect(outcome.outcome).toBe('done');
     expect(outcome.unavailable).toEqual(['web-3']);
     expect(fleet.currents()['web-3']).toBe('v1');
@@ -217,7 +238,7 @@ describe('deploy workflow', () => {
       if (look.index === 0) for (const h of look.control) fleet.failFlip.add(`${h}@v2`);
       return 'pass';
     };
-    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    const outcome = await withWorker(fleet, async (tq) => outcomeOf(await start(tq, config)));
     expect(outcome.outcome).toBe('rolled_back');
     expect(outcome.summary).toMatch(/switching wave 1\/2 failed on \d host\(s\)/);
     expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
@@ -238,7 +259,7 @@ describe('deploy workflow', () => {
       await h.executeUpdate(resumeUpdate, {
         args: [{ operator: 'bob', reason: 'checked the graphs' }],
       });
-      return h.result();
+      return outcomeOf(h);
     });
     expect(outcome.outcome).toBe('done');
     expect(outcome.actions).toMatchObject([
@@ -250,7 +271,7 @@ describe('deploy workflow', () => {
     const fleet = new FakeFleet(HOSTS);
     fleet.script = () => 'inconclusive';
     const config = testConfig(uniqueId('c'), HOSTS, { onInconclusive: 'rollback' });
-    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    const outcome = await withWorker(fleet, async (tq) => outcomeOf(await start(tq, config)));
     expect(outcome.outcome).toBe('rolled_back');
     expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
   });
@@ -272,7 +293,7 @@ describe('deploy workflow', () => {
       expect(s).toMatchObject({ phase: 'canary', paused: true });
       expect(fleet.judged).toHaveLength(0);
       await h.executeUpdate(resumeUpdate, { args: [who] });
-      return h.result();
+      return outcomeOf(h);
     });
     expect(outcome.outcome).toBe('done');
     expect(outcome.actions.map((a) => a.command)).toEqual(['pause', 'resume']);
@@ -298,7 +319,7 @@ describe('deploy workflow', () => {
         'the canary soak',
       );
       await h.executeUpdate(promoteUpdate, { args: [{ operator: 'carol', reason: 'hotfix' }] });
-      return h.result();
+      return outcomeOf(h);
     });
     expect(outcome.outcome).toBe('done');
     expect(fleet.judged.map((j) => j.phase)).toEqual(['watch', 'watch']);
@@ -327,7 +348,7 @@ describe('deploy workflow', () => {
         await h.executeUpdate(abortUpdate, {
           args: [{ operator: 'dave', reason: 'pager went off' }],
         });
-        return h.result();
+        return outcomeOf(h);
       });
       expect(outcome.outcome).toBe('aborted');
       expect(outcome.summary).toContain(`aborted by dave during ${_phase}: pager went off`);
@@ -343,7 +364,7 @@ describe('deploy workflow', () => {
       const h = await start(tq, config);
       await untilStatus(h, (s) => s.phase === 'baseline', 'the baseline');
       await h.executeUpdate(abortUpdate, { args: [who] });
-      return h.result();
+      return outcomeOf(h);
     });
     expect(outcome.outcome).toBe('aborted');
     expect(fleet.events.filter((e) => e.kind === 'flip')).toEqual([]);
@@ -357,7 +378,7 @@ describe('deploy workflow', () => {
       await env.sleep('3 minutes');
       await untilStatus(h, (s) => s.phase === 'watching', 'the watch');
       await h.cancel();
-      return h.result();
+      return outcomeOf(h);
     });
     expect(outcome.outcome).toBe('aborted');
     expect(outcome.summary).toMatch(
@@ -401,7 +422,7 @@ describe('deploy workflow', () => {
         'cannot pause: the deploy is already paused',
       );
       await h.executeUpdate(abortUpdate, { args: [who] });
-      const done = await h.result();
+      const done = await outcomeOf(h);
       expect(done.outcome).toBe('aborted');
     });
   });
@@ -409,7 +430,7 @@ describe('deploy workflow', () => {
   it('deploying the revision that is already live succeeds at once without touching hosts', async () => {
     const fleet = new FakeFleet(HOSTS, 'v2');
     const config = testConfig(uniqueId('c'), HOSTS);
-    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    const outcome = await withWorker(fleet, async (tq) => outcomeOf(await start(tq, config)));
     expect(outcome).toMatchObject({ outcome: 'done', summary: 'v2 is already live on every host' });
     expect(fleet.events).toEqual([]);
   });
@@ -424,7 +445,7 @@ describe('one deploy per cluster (invariant 5)', () => {
       await untilStatus(first, (s) => s.phase !== 'queued', 'the first deploy to start');
       const second = await start(tq, config, 'v3', 2000);
       // One result() at a time: concurrent waits confuse the test server's time skipping.
-      return [await first.result(), await second.result()];
+      return [await outcomeOf(first), await outcomeOf(second)];
     });
     expect([a.outcome, b.outcome]).toEqual(['done', 'done']);
     const lastOfA = Math.max(...fleet.events.filter((e) => e.revision === 'v2').map((e) => e.seq));
@@ -445,9 +466,9 @@ describe('one deploy per cluster (invariant 5)', () => {
       await queued.executeUpdate(abortUpdate, {
         args: [{ operator: 'frank', reason: 'not today' }],
       });
-      const aborted = await queued.result();
+      const aborted = await outcomeOf(queued);
       await first.executeUpdate(resumeUpdate, { args: [who] });
-      return [aborted, await first.result()];
+      return [aborted, await outcomeOf(first)];
     });
     expect(outcomes.map((o) => o.outcome)).toEqual(['aborted', 'done']);
     expect(outcomes[0]!.summary).toBe('aborted by frank during queued: not today');
@@ -466,7 +487,7 @@ describe('one deploy per cluster (invariant 5)', () => {
       await untilStatus(newest, (s) => s.phase === 'queued', 'the newest to queue');
       await untilStatus(middle, (s) => s.phase === 'queued', 'the middle to queue');
       await first.executeUpdate(resumeUpdate, { args: [who] });
-      return [await first.result(), await middle.result(), await newest.result()];
+      return [await outcomeOf(first), await outcomeOf(middle), await outcomeOf(newest)];
     });
     expect(outcomes.map((o) => o.outcome)).toEqual(['done', 'superseded', 'done']);
     expect(outcomes[1]!.summary).toBe('superseded: v4 was requested after it');
@@ -498,10 +519,10 @@ describe('rollback goes back, never forward (invariant 8)', () => {
     const fleet = new FakeFleet(HOSTS);
     const config = testConfig(uniqueId('c'), HOSTS);
     const [good, bad, back] = await withWorker(fleet, async (tq) => {
-      const good = await (await start(tq, config, 'v2', 1000)).result();
+      const good = await outcomeOf(await start(tq, config, 'v2', 1000));
       fleet.script = (look) => (look.phase === 'canary' ? 'regression' : 'pass');
-      const bad = await (await start(tq, config, 'v3', 2000)).result();
-      return [good, bad, await (await startRollback(tq, config)).result()];
+      const bad = await outcomeOf(await start(tq, config, 'v3', 2000));
+      return [good, bad, await outcomeOf(await startRollback(tq, config))];
     });
     expect([good.outcome, bad.outcome, back.outcome]).toEqual(['done', 'rolled_back', 'done']);
     expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
@@ -516,13 +537,13 @@ describe('rollback goes back, never forward (invariant 8)', () => {
     const fleet = new FakeFleet(HOSTS);
     const config = testConfig(uniqueId('c'), HOSTS);
     const outcomes = await withWorker(fleet, async (tq) => {
-      await (await start(tq, config, 'v2', 1000)).result();
-      await (await start(tq, config, 'v3', 2000)).result();
-      const first = await (await startRollback(tq, config)).result();
+      await outcomeOf(await start(tq, config, 'v2', 1000));
+      await outcomeOf(await start(tq, config, 'v3', 2000));
+      const first = await outcomeOf(await startRollback(tq, config));
       const afterFirst = fleet.currents();
-      const second = await (await startRollback(tq, config)).result();
+      const second = await outcomeOf(await startRollback(tq, config));
       const afterSecond = fleet.currents();
-      const third = await (await startRollback(tq, config)).result();
+      const third = await outcomeOf(await startRollback(tq, config));
       return { first, second, third, afterFirst, afterSecond };
     });
     expect(Object.values(outcomes.afterFirst)).toEqual(HOSTS.map(() => 'v2'));
@@ -536,13 +557,13 @@ describe('rollback goes back, never forward (invariant 8)', () => {
     const fleet = new FakeFleet(HOSTS);
     const config = testConfig(uniqueId('c'), HOSTS);
     const outcomes = await withWorker(fleet, async (tq) => {
-      const good = await (await start(tq, config, 'v2', 1000)).result();
+      const good = await outcomeOf(await start(tq, config, 'v2', 1000));
       const h = await start(tq, config, 'v3', 2000);
       await env.sleep('3 minutes');
       await untilStatus(h, (s) => s.phase === 'watching', 'the watch');
       await h.executeUpdate(abortUpdate, { args: [who] });
-      const aborted = await h.result();
-      return [good, aborted, await (await startRollback(tq, config)).result()];
+      const aborted = await outcomeOf(h);
+      return [good, aborted, await outcomeOf(await startRollback(tq, config))];
     });
     expect(outcomes.map((o) => o.outcome)).toEqual(['done', 'aborted', 'done']);
     expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
@@ -552,9 +573,9 @@ describe('rollback goes back, never forward (invariant 8)', () => {
     const fleet = new FakeFleet(HOSTS);
     const config = testConfig(uniqueId('c'), HOSTS);
     const back = await withWorker(fleet, async (tq) => {
-      await (await start(tq, config, 'v2', 1000)).result();
+      await outcomeOf(await start(tq, config, 'v2', 1000));
       fleet.failInspect.add('web-3');
-      return (await startRollback(tq, config)).result();
+      return outcomeOf(await startRollback(tq, config));
     });
     expect(back.outcome).toBe('failed');
     expect(back.summary).toBe(
@@ -569,10 +590,10 @@ describe('rollback goes back, never forward (invariant 8)', () => {
     const fleet = new FakeFleet(HOSTS);
     const config = testConfig(uniqueId('c'), HOSTS);
     const back = await withWorker(fleet, async (tq) => {
-      await (await start(tq, config, 'v2', 1000)).result();
+      await outcomeOf(await start(tq, config, 'v2', 1000));
       const h = fleet.hosts.get('web-6')!;
       h.releases = h.releases.filter((r) => r !== 'v1');
-      return (await startRollback(tq, config, 'v1')).result();
+      return outcomeOf(await startRollback(tq, config, 'v1'));
     });
     expect(back.outcome).toBe('failed');
     expect(back.summary).toBe(
@@ -585,9 +606,9 @@ describe('rollback goes back, never forward (invariant 8)', () => {
     const fleet = new FakeFleet(HOSTS);
     const config = testConfig(uniqueId('c'), HOSTS);
     const back = await withWorker(fleet, async (tq) => {
-      await (await start(tq, config, 'v2', 1000)).result();
+      await outcomeOf(await start(tq, config, 'v2', 1000));
       fleet.failFlip.add('web-5@v1');
-      return (await startRollback(tq, config)).result();
+      return outcomeOf(await startRollback(tq, config));
     });
     expect(back.outcome).toBe('rolled_back');
     expect(back.summary).toBe(
@@ -605,10 +626,10 @@ describe('rollback goes back, never forward (invariant 8)', () => {
     const fleet = new FakeFleet(HOSTS);
     const config = testConfig(uniqueId('c'), HOSTS);
     const back = await withWorker(fleet, async (tq) => {
-      await (await start(tq, config, 'v2', 1000)).result();
+      await outcomeOf(await start(tq, config, 'v2', 1000));
       fleet.script = (look) => (look.phase === 'canary' ? 'regression' : 'pass');
-      await (await start(tq, config, 'v3', 2000)).result();
-      return (await startRollback(tq, config, 'v3')).result();
+      await outcomeOf(await start(tq, config, 'v3', 2000));
+      return outcomeOf(await startRollback(tq, config, 'v3'));
     });
     expect(back.outcome).toBe('done');
     expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v3'));
@@ -629,7 +650,7 @@ describe('a host that breaks mid-deploy is never reported live (invariant 9)', (
         fleet.hosts.get(look.canary[0]!)!.current = null;
       return 'pass';
     };
-    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    const outcome = await withWorker(fleet, async (tq) => outcomeOf(await start(tq, config)));
     expect(outcome.outcome).toBe('done');
     expect(outcome.broken).toHaveLength(1);
     expect(outcome.broken[0]).toMatch(/^web-\d has no current/);
@@ -647,7 +668,7 @@ describe('a host that breaks mid-deploy is never reported live (invariant 9)', (
       }
       return 'pass';
     };
-    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    const outcome = await withWorker(fleet, async (tq) => outcomeOf(await start(tq, config)));
     expect(outcome.outcome).toBe('rolled_back');
     expect(outcome.summary).toContain(`1 host(s) broke during the deploy`);
     expect(outcome.summary).toContain(`${victim} has no current`);
@@ -668,7 +689,7 @@ describe('a canary that loses its traffic is a regression (real judge)', () => {
     const fleet = new FakeFleet(FLEET);
     fleet.serving = serving;
     const config = servingConfig(uniqueId('c'), FLEET, { canary: { size: canary }, ...overrides });
-    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    const outcome = await withWorker(fleet, async (tq) => outcomeOf(await start(tq, config)));
     return { fleet, outcome };
   }
 
@@ -766,7 +787,7 @@ describe('timers hold: readings run on the cadence, not after it', () => {
         soakLookEvery: '30s',
       },
     });
-    const outcome = await withWorker(fleet, async (tq) => (await start(tq, config)).result());
+    const outcome = await withWorker(fleet, async (tq) => outcomeOf(await start(tq, config)));
     expect(outcome.outcome).toBe('done');
     const t = outcome.timings;
     // Canary: the switch, the reading at the switch, two more 30 s apart; the

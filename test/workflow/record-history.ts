@@ -3,6 +3,7 @@
 // to be incompatible with running deploys:
 //
 //   npx tsx test/workflow/record-history.ts
+import { outcomeOf } from '../../src/client.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -43,7 +44,7 @@ try {
         },
       ],
     });
-    await handle.result();
+    await outcomeOf(handle);
     return handle.fetchHistory();
   });
   const file = path.join(projectRoot, 'test/workflow/histories/deploy-happy.json');

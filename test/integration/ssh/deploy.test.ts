@@ -4,7 +4,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDeploy } from '../../../src/client.js';
+import { startDeploy, outcomeOf } from '../../../src/client.js';
 import { abortUpdate, statusQuery } from '../../../workflows/deploy.js';
 import { createLocalFleet, preinstall } from '../../helpers/local-fleet.js';
 import { eventually } from '../../../src/poll.js';
@@ -74,7 +74,7 @@ describe('deploys over SSH on 5 sshd hosts', () => {
       );
       const victim = s.canaries[0]!;
       rmSync(fleet.roots[victim]!, { recursive: true, force: true });
-      return { outcome: await h.result(), victim };
+      return { outcome: await outcomeOf(h), victim };
     });
     expect(outcome.outcome).toBe('rolled_back');
     expect(outcome.summary).toContain(
@@ -128,7 +128,7 @@ describe('deploys over SSH on 5 sshd hosts', () => {
       await h.executeUpdate(abortUpdate, {
         args: [{ operator: 'heidi', reason: 'customer report' }],
       });
-      const outcome = await h.result();
+      const outcome = await outcomeOf(h);
       expect(outcome.outcome).toBe('aborted');
       expect(outcome.rolledBack).toHaveLength(3);
       // good-1 was the first release: nothing earlier to go back to, and
@@ -160,7 +160,7 @@ describe('deploys over SSH on 5 sshd hosts', () => {
         });
         return handle;
       });
-      const outcome = await withWorker({ taskQueue }, () => h.result());
+      const outcome = await withWorker({ taskQueue }, () => outcomeOf(h));
       expect(outcome.outcome).toBe('done');
     } finally {
       await pc.close();

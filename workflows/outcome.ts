@@ -1,0 +1,24 @@
+// How a deploy or rollback ends in Temporal: a success completes with its
+// outcome; a rollback, an abort or a failure fails the workflow with a typed,
+// non-retryable failure that carries the same outcome (the CLI reads it back
+// with outcomeOf in src/client.ts). The Temporal UI then lists such runs as
+// Failed and shows the summary and the verdicts as the failure's message.
+import { ApplicationFailure, patched } from '@temporalio/workflow';
+import { OUTCOME_FAILURE_TYPES, type Outcome } from '../src/core/vocabulary.js';
+
+/** Runs recorded before unsuccessful outcomes failed their workflow replay as completions. */
+export const OUTCOME_FAILURE_PATCH = 'unsuccessful-outcomes-fail-the-workflow';
+
+export function endWith<T extends { outcome: Outcome; summary: string }>(
+  result: T,
+  details: readonly string[] = [],
+): T {
+  if (result.outcome === 'done' || result.outcome === 'superseded') return result;
+  if (!patched(OUTCOME_FAILURE_PATCH)) return result;
+  throw ApplicationFailure.create({
+    type: OUTCOME_FAILURE_TYPES[result.outcome],
+    message: [`${result.outcome}: ${result.summary}`, ...details].join('\n'),
+    nonRetryable: true,
+    details: [result],
+  });
+}
