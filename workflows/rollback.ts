@@ -46,7 +46,7 @@ export interface RollbackOutcome {
 }
 
 export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
-  return endWith(await run(input));
+  return endWith(await run(input), `${input.cluster} rollback`);
 }
 
 async function run(input: RollbackInput): Promise<RollbackOutcome> {

@@ -5,11 +5,8 @@
 import { outcomeOf } from '../../src/client.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import {
-  ApplicationFailure,
-  WorkflowFailedError,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { temporalBinary } from '../../src/temporal/binaries.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
@@ -182,7 +179,7 @@ describe('deploy workflow', () => {
     const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
     expect(cause).toMatchObject({ type: 'DEPLOY_ROLLED_BACK', nonRetryable: true });
     expect(cause.message).toMatch(
-      /^rolled_back: canary regression: .*\ncanary look 1 \(early stop at soak reading 1\): regression: .*\n {2}errors: scripted regression/,
+      /^rolled_back: c-\w+ <- v2: canary regression: .*\ncanary look 1 \(early stop at soak reading 1\): regression: .*\n {2}errors: scripted regression/,
     );
     expect(cause.details?.[0]).toEqual(outcome);
     expect(outcome.outcome).toBe('rolled_back');
