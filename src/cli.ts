@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The `phased` command. Commander parses (help and errors for free); each
 // command is a short function over the client, worker and server modules.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   activeDeploy,
   clusterHistory,
@@ -38,6 +38,7 @@ import { demoReport } from './demo/report.js';
 import { DEMO_BAD_ERROR_RATE, DEMO_RATE, DemoInterrupted, runDemo } from './demo/run.js';
 import { existingServer, startOrConnect, type TemporalServer } from './devserver.js';
 import { describeCause, PhasedError } from './errors.js';
+import { projectRoot } from './paths.js';
 import { assertRevision } from './releases/layout.js';
 import { checkSource } from './releases/checksum.js';
 import { connectClient, ensureSearchAttributes } from './temporal/connect.js';
@@ -121,13 +122,28 @@ function describeServer(server: TemporalServer): string {
 const print = (json: boolean | undefined, data: unknown, text: string) =>
   console.log(json ? JSON.stringify(data) : text);
 
+/** A count on the command line: a whole number from 1, or a usage error (exit 2). */
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+}
+
+const { version } = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as {
+  version: string;
+};
+
 const program = new Command('phased')
   .description('Continuous deployment for fleets of web servers, on Temporal.')
+  .version(version, '-V, --version', 'print the version of phased')
+  // Usage errors throw instead of exiting 1, so they exit 2 like any bad input.
+  .exitOverride()
   .showHelpAfterError()
   .addHelpText(
     'after',
     `
-Exit codes: 0 live/done, 2 bad input or refused command, 3 rolled back, 4 aborted, 5 failed, 6 superseded.
+Exit codes: 0 live/done, 2 bad input, usage error or refused command, 3 rolled back, 4 aborted, 5 failed, 6 superseded.
 Connection: TEMPORAL_ADDRESS (default: the local server of "phased server"), TEMPORAL_NAMESPACE, PHASED_TASK_QUEUE.`,
   );
 
@@ -393,7 +409,7 @@ program
   .command('history')
   .description('Recent deploys and rollbacks of a cluster, newest first.')
   .argument('<cluster>', 'cluster name')
-  .addOption(new Option('--limit <n>', 'how many').default('20').argParser((v) => Number(v)))
+  .addOption(new Option('--limit <n>', 'how many').default(20).argParser(positiveInt))
   .option('--json', 'machine-readable output')
   .action(async (cluster: string, opts: { limit: number; json?: boolean }) => {
     await withClient(async (pc) => {
@@ -574,7 +590,11 @@ try {
         fix: 'check that the Temporal server is up (phased server, or TEMPORAL_ADDRESS) and run the command again',
       })
     : err;
-  if (shown instanceof PhasedError) {
+  if (err instanceof CommanderError) {
+    // Help and --version end with 0; everything else commander refuses is a usage error.
+    const fine = ['commander.helpDisplayed', 'commander.version', 'commander.help'];
+    process.exitCode = fine.includes(err.code) ? 0 : EXIT_ERROR;
+  } else if (shown instanceof PhasedError) {
     console.error(`phased: error [${shown.code}]: ${shown.problem}\n  fix: ${shown.fix}`);
     process.exitCode = EXIT_ERROR;
   } else {
