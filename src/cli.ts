@@ -19,6 +19,7 @@ import {
   startRollback,
   type PhasedClient,
   outcomeOf,
+  assertWorkerPolls,
 } from './client.js';
 import {
   EXIT_CODES,
@@ -185,6 +186,7 @@ program
       await checkSource(source, { copyUnsafeLinks: config.unsafeSymlinks === 'copy' });
       assertLocalRoots(config);
       await withClient(async (pc) => {
+        await assertWorkerPolls(pc, 'the deploy was not started (it would wait for one)');
         const handle = await startDeploy(pc, {
           config,
           revision: opts.revision,
@@ -295,6 +297,11 @@ program
           print(opts.json, rows, rows.length ? historyTable(rows) : 'no deploy is running');
           return;
         }
+        // A running deploy answers through a worker; the list above needs none.
+        await assertWorkerPolls(
+          pc,
+          'no running deploy can answer (phased history works without one)',
+        );
         const queue = cluster ? await clusterQueueState(pc, cluster) : null;
         const id =
           opts.workflow ?? (queue?.holder?.kind === 'deploy' ? queue.holder.workflowId : undefined);
@@ -347,6 +354,7 @@ for (const command of [
         opts: { reason: string; operator?: string; workflow?: string; json?: boolean },
       ) => {
         await withClient(async (pc) => {
+          await assertWorkerPolls(pc, `nothing can ${command} a deploy now`);
           const id = opts.workflow ?? (await activeDeploy(pc, cluster));
           const status = await operate(pc, id, command, {
             operator: operatorName(opts.operator),
@@ -381,6 +389,7 @@ program
       if (opts.to) assertRevision(opts.to);
       const config = loadConfigFor(cluster, opts.config);
       await withClient(async (pc) => {
+        await assertWorkerPolls(pc, 'the rollback was not started (it would wait for one)');
         const handle = await startRollback(pc, {
           config,
           to: opts.to,

@@ -7,6 +7,8 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import { setTimeout as delay } from 'node:timers/promises';
+import proto from '@temporalio/proto';
 import type { TemporalServer } from './devserver.js';
 import { PhasedError, describeCause } from './errors.js';
 import { connectClient } from './temporal/connect.js';
@@ -278,4 +280,51 @@ export function outcomeInFailure(err: unknown): unknown {
   const cause = err.cause;
   if (!(cause instanceof ApplicationFailure) || !isOutcomeFailureType(cause.type)) return undefined;
   return cause.details?.[0];
+}
+
+/**
+ * A worker long-polls for at most a minute; one whose last poll began longer
+ * ago than this has stopped.
+ */
+const POLLER_FRESH_MS = 90_000;
+
+/** How long a command waits for a worker to show up before saying there is none. */
+const NO_WORKER_GRACE_MS = 5_000;
+
+/** The phased workers polling a task queue now (Temporal knows who polls). */
+export async function pollingWorkers({
+  client,
+  taskQueue,
+}: Pick<PhasedClient, 'client' | 'taskQueue'>): Promise<string[]> {
+  const { pollers } = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: {
+      name: taskQueue,
+      kind: proto.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL,
+    },
+    taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  const since = Date.now() - POLLER_FRESH_MS;
+  return (pollers ?? [])
+    .filter((p) => Number(p.lastAccessTime?.seconds ?? 0) * 1000 >= since)
+    .map((p) => p.identity ?? '(unnamed worker)');
+}
+
+/**
+ * Refuses at once when no worker polls the task queue: a deploy would wait in
+ * Temporal for one, and a query would time out after half a minute.
+ */
+export async function assertWorkerPolls(pc: PhasedClient, what: string): Promise<void> {
+  // A worker that has just started may not have polled yet: give it a few seconds.
+  const deadline = Date.now() + NO_WORKER_GRACE_MS;
+  for (;;) {
+    if ((await pollingWorkers(pc)).length > 0) return;
+    if (Date.now() >= deadline) break;
+    await delay(250);
+  }
+  throw new PhasedError({
+    code: 'NO_WORKER',
+    problem: `no phased worker polls task queue ${pc.taskQueue}, so ${what}`,
+    fix: `start one where it can reach the hosts: phased worker (with the same TEMPORAL_ADDRESS and PHASED_TASK_QUEUE=${pc.taskQueue})`,
+  });
 }

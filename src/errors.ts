@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'ROOT_MISSING'
   | 'HOST_NOT_MANAGED'
   | 'PROBE_FAILED'
+  | 'NO_WORKER'
   | 'DEPLOY_REJECTED';
 
 export interface PhasedErrorOptions {

@@ -27,6 +27,44 @@ const json = (stdout: string) =>
   JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
 
 describe('phased deploy', () => {
+  it('with no worker on the task queue, deploy, status and abort say so at once, and nothing starts', async () => {
+    const fleet = await createLocalFleet(uniqueId('web'), 4);
+    await preinstall(fleet, 'v1', fleet.release('v1', 0));
+    const config = writeConfig(fleet);
+    const env = cliEnv(uniqueId('tq-nobody'));
+    const cluster = fleet.config.cluster;
+    const runs = {
+      deploy: await runPhased(
+        [
+          'deploy',
+          '--cluster',
+          cluster,
+          '--revision',
+          'v2',
+          '--source',
+          fleet.release('v2', 0),
+        ].concat(['--config', config, '--wait']),
+        env,
+      ),
+      status: await runPhased(['status', cluster], env),
+      abort: await runPhased(['abort', cluster, '--reason', 'test'], env),
+    };
+    for (const [name, r] of Object.entries(runs)) {
+      expect(r.code, `${name}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, name).toContain('[NO_WORKER]: no phased worker polls task queue tq-nobody-');
+      expect(r.stderr, name).toContain(
+        'fix: start one where it can reach the hosts: phased worker',
+      );
+      expect(r.stderr, name).not.toMatch(/ServiceError|DEADLINE_EXCEEDED|\n\s+at /);
+    }
+    expect(runs.deploy.stderr).toContain('the deploy was not started');
+    // Nothing was started: the cluster has no history.
+    const history = await runPhased(['history', cluster, '--json'], env);
+    expect(history.code).toBe(0);
+    expect(JSON.parse(history.stdout)).toEqual([]);
+    expect(Object.values(fleet.currents())).toEqual(['v1', 'v1', 'v1', 'v1']);
+  });
+
   it('exits 0 when the release goes live and 3 when it is rolled back, with --json outcomes', async () => {
     const fleet = await createLocalFleet(uniqueId('web'));
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));

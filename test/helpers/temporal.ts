@@ -5,6 +5,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { Activities } from '../../activities/index.js';
+import { pollingWorkers } from '../../src/client.js';
+import { eventually } from '../../src/poll.js';
 import { closeTransports, createPhasedWorker, realActivities } from '../../src/worker.js';
 
 export function sharedServer() {
@@ -48,7 +50,15 @@ export async function withWorker<T>(
     identity: options.identity,
   });
   try {
-    return await worker.runUntil(fn(taskQueue));
+    // Start `fn` once Temporal sees the worker poll, so a command that checks
+    // for a worker (phased deploy, status) never races the first poll.
+    return await worker.runUntil(async () => {
+      await eventually(async () => (await pollingWorkers({ client, taskQueue })).length > 0, {
+        what: `a poller on ${taskQueue}`,
+        intervalMs: 50,
+      });
+      return fn(taskQueue);
+    });
   } finally {
     await closeTransports();
     await connection.close();
