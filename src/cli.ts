@@ -24,6 +24,9 @@ import {
 import {
   EXIT_CODES,
   EXIT_ERROR,
+  EXIT_SIGNAL,
+  EXIT_TIMEOUT,
+  stillRunning,
   historyTable,
   outcomeBlock,
   rollbackBlock,
@@ -31,6 +34,7 @@ import {
   statusLine,
   lookLabel,
 } from './cli/format.js';
+import { formatDuration, parseDuration } from './config/duration.js';
 import { loadClusterConfig } from './config/load.js';
 import { clusterFileJsonSchema } from './config/json-schema.js';
 import { formatPlan, planDeploy } from './config/plan.js';
@@ -123,6 +127,14 @@ function describeServer(server: TemporalServer): string {
 const print = (json: boolean | undefined, data: unknown, text: string) =>
   console.log(json ? JSON.stringify(data) : text);
 
+/** A duration on the command line ("90s", "1m30s", "20m"), or a usage error (exit 2). */
+function durationArg(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0)
+    throw new InvalidArgumentError('expected a duration like 90s, 1m30s or 20m');
+  return ms;
+}
+
 /** A count on the command line: a whole number from 1, or a usage error (exit 2). */
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -161,6 +173,12 @@ program
   .option('--operator <name>', 'who deploys (default: $PHASED_OPERATOR or $USER)')
   .option('--reason <text>', 'why (shown in the Temporal UI)')
   .option('--wait', 'follow the deploy and exit with its outcome')
+  .addOption(
+    new Option(
+      '--timeout <duration>',
+      `with --wait: stop waiting after this long (e.g. 20m) and exit ${EXIT_TIMEOUT}; the deploy goes on`,
+    ).argParser(durationArg),
+  )
   .option('--json', 'machine-readable output')
   .action(
     async (opts: {
@@ -171,6 +189,7 @@ program
       operator?: string;
       reason?: string;
       wait?: boolean;
+      timeout?: number;
       json?: boolean;
     }) => {
       assertRevision(opts.revision);
@@ -203,7 +222,7 @@ program
           return;
         }
         if (!opts.json) console.log(`phased: started ${handle.workflowId}`);
-        const outcome = await follow(handle, opts.json);
+        const outcome = await follow(handle, opts.json, config.cluster, opts.timeout);
         print(opts.json, { workflowId: handle.workflowId, ...outcome }, outcomeBlock(outcome));
         process.exitCode = EXIT_CODES[outcome.outcome];
       });
@@ -228,11 +247,36 @@ program
   });
 
 /**
+ * The first Ctrl-C or SIGTERM (or --timeout) ends the CLI at once: only the
+ * following stops, the deploy goes on in Temporal, and the message says how
+ * to follow, pause or abort it.
+ */
+function stopFollowingOn(workflowId: string, cluster: string, timeoutMs?: number) {
+  const stop = (why: string, code: number) => {
+    console.error(stillRunning(workflowId, cluster, why));
+    process.exit(code);
+  };
+  process.once('SIGINT', () => stop('interrupted (Ctrl-C)', EXIT_SIGNAL.SIGINT));
+  process.once('SIGTERM', () => stop('terminated (SIGTERM)', EXIT_SIGNAL.SIGTERM));
+  if (timeoutMs !== undefined)
+    setTimeout(
+      () => stop(`gave up waiting after ${formatDuration(timeoutMs)} (--timeout)`, EXIT_TIMEOUT),
+      timeoutMs,
+    ).unref();
+}
+
+/**
  * Prints each change of a running deploy's status until it ends, then
  * returns its outcome. Rides out Temporal outages of any length: the deploy
  * resumes with the server, so the follower waits too, noting it on stderr.
  */
-async function follow(handle: WorkflowHandle<typeof deploy>, quiet: boolean | undefined) {
+async function follow(
+  handle: WorkflowHandle<typeof deploy>,
+  quiet: boolean | undefined,
+  cluster: string,
+  timeoutMs?: number,
+) {
+  stopFollowingOn(handle.workflowId, cluster, timeoutMs);
   const notes = new OutageNotes(handle.workflowId);
   let outcome: DeployOutcome | undefined;
   let failure: { err: unknown } | undefined;
@@ -307,7 +351,7 @@ program
           opts.workflow ?? (queue?.holder?.kind === 'deploy' ? queue.holder.workflowId : undefined);
         if (opts.watch && id) {
           const handle = pc.client.workflow.getHandle<typeof deploy>(id);
-          const outcome = await follow(handle, opts.json);
+          const outcome = await follow(handle, opts.json, cluster ?? '<cluster>');
           print(opts.json, { workflowId: id, ...outcome }, outcomeBlock(outcome));
           process.exitCode = EXIT_CODES[outcome.outcome];
           return;

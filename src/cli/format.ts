@@ -14,6 +14,20 @@ export const EXIT_CODES: Record<Outcome, number> = {
   superseded: 6,
 };
 export const EXIT_ERROR = 2;
+/** deploy --wait --timeout ran out: the deploy goes on. */
+export const EXIT_TIMEOUT = 7;
+/** Ctrl-C (SIGINT) or SIGTERM while following: the deploy goes on. */
+export const EXIT_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/** What an operator can do about a deploy the CLI stops following. */
+export function stillRunning(workflowId: string, cluster: string, why: string): string {
+  return [
+    `phased: ${why}; stopped following ${workflowId}, the deploy goes on`,
+    `  follow it: phased status ${cluster} --watch`,
+    `  pause it:  phased pause ${cluster} --reason "..."`,
+    `  abort it:  phased abort ${cluster} --reason "..." (rolls back what was switched)`,
+  ].join('\n');
+}
 
 export { lookLabel };
 

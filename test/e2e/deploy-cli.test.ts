@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createLocalFleet, preinstall, type LocalFleet } from '../helpers/local-fleet.js';
-import { runPhased } from '../helpers/cli.js';
+import { runPhased, startPhased } from '../helpers/cli.js';
 import { eventually } from '../../src/poll.js';
 import { sharedServer, uniqueId, withWorker } from '../helpers/temporal.js';
 
@@ -27,6 +27,60 @@ const json = (stdout: string) =>
   JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
 
 describe('phased deploy', () => {
+  it('Ctrl-C or --timeout stops only the following: the CLI exits at once, says how to follow, pause or abort, and the deploy goes on', async () => {
+    const fleet = await createLocalFleet(uniqueId('web'), 4, {
+      durations: { baseline: '2m', soak: '1m', watch: '1m', lookEvery: '2s' },
+    });
+    await preinstall(fleet, 'v1', fleet.release('v1', 0));
+    const config = writeConfig(fleet);
+    const cluster = fleet.config.cluster;
+    await withWorker({}, async (tq) => {
+      const env = cliEnv(tq);
+      const deployArgs = (rev: string) =>
+        [
+          'deploy',
+          '--cluster',
+          cluster,
+          '--revision',
+          rev,
+          '--source',
+          fleet.release(rev, 0),
+        ].concat(['--config', config, '--wait']);
+      const running = async () => {
+        const s = await runPhased(['status', cluster, '--json'], env);
+        return json(s.stdout) as { workflowId: string | null; status: { phase: string } | null };
+      };
+
+      const cli = startPhased(deployArgs('v2'), env);
+      await cli.waitFor('phased: started', 60_000);
+      cli.signal('SIGINT');
+      const interrupted = await cli.exited;
+      expect(interrupted.code).toBe(130);
+      expect(interrupted.stderr).toMatch(
+        /^phased: interrupted \(Ctrl-C\); stopped following deploy-\S+, the deploy goes on$/m,
+      );
+      expect(interrupted.stderr).toContain(`abort it:  phased abort ${cluster} --reason`);
+      const first = await running();
+      expect(first.status?.phase).toMatch(/^(staging|baseline)$/);
+      expect((await runPhased(['abort', cluster, '--reason', 'test'], env)).code).toBe(0);
+      await eventually(async () => (await running()).workflowId === null, {
+        what: 'the aborted deploy to end',
+        timeoutMs: 60_000,
+      });
+
+      const timedOut = await runPhased([...deployArgs('v3'), '--timeout', '3s'], env);
+      expect(timedOut.code).toBe(7);
+      expect(timedOut.stderr).toContain('gave up waiting after 3s (--timeout); stopped following');
+      expect((await running()).status?.phase).toMatch(/^(staging|baseline)$/);
+      expect((await runPhased(['abort', cluster, '--reason', 'test'], env)).code).toBe(0);
+      await eventually(async () => (await running()).workflowId === null, {
+        what: 'the second deploy to end',
+        timeoutMs: 60_000,
+      });
+    });
+    expect(Object.values(fleet.currents())).toEqual(['v1', 'v1', 'v1', 'v1']);
+  });
+
   it('with no worker on the task queue, deploy, status and abort say so at once, and nothing starts', async () => {
     const fleet = await createLocalFleet(uniqueId('web'), 4);
     await preinstall(fleet, 'v1', fleet.release('v1', 0));
