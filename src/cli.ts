@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `phased` command. Commander parses (help and errors for free); each
 // command is a short function over the client, worker and server modules.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -27,6 +27,7 @@ import {
   EXIT_SIGNAL,
   EXIT_TIMEOUT,
   stillRunning,
+  outcomeMarkdown,
   historyTable,
   outcomeBlock,
   rollbackBlock,
@@ -224,6 +225,9 @@ program
         if (!opts.json) console.log(`phased: started ${handle.workflowId}`);
         const outcome = await follow(handle, opts.json, config.cluster, opts.timeout);
         print(opts.json, { workflowId: handle.workflowId, ...outcome }, outcomeBlock(outcome));
+        // On GitHub Actions, the job's summary page shows the outcome and every look.
+        const summary = process.env.GITHUB_STEP_SUMMARY;
+        if (summary) appendFileSync(summary, outcomeMarkdown(handle.workflowId, outcome));
         process.exitCode = EXIT_CODES[outcome.outcome];
       });
     },

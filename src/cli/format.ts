@@ -91,3 +91,29 @@ export function historyTable(rows: HistoryRow[]): string {
     )
     .join('\n');
 }
+
+const OUTCOME_WORDS: Record<Outcome, string> = {
+  done: 'live',
+  rolled_back: 'rolled back',
+  aborted: 'aborted',
+  failed: 'failed',
+  superseded: 'superseded',
+};
+
+/** A deploy's outcome as a GitHub Actions job summary (Markdown): what happened, then every look. */
+export function outcomeMarkdown(workflowId: string, o: DeployOutcome): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const lines = [
+    `### phased: ${o.cluster} <- \`${o.revision}\`: ${OUTCOME_WORDS[o.outcome]}`,
+    '',
+    cell(o.summary),
+    '',
+    `Workflow \`${workflowId}\`; exit code ${EXIT_CODES[o.outcome]}.`,
+  ];
+  if (o.verdicts.length > 0) {
+    lines.push('', '| look | verdict | metrics |', '| --- | --- | --- |');
+    for (const v of o.verdicts)
+      lines.push(`| ${cell(lookLabel(v))} | ${v.verdict} | ${v.metrics.map(cell).join('<br>')} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,7 +1,7 @@
 // The `phased` command as CI and operators use it, against a real worker on
 // local hosts: exit codes and --json for each outcome, operator commands,
 // and configuration errors.
-import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -124,6 +124,8 @@ describe('phased deploy', () => {
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     fleet.startTraffic();
     const config = writeConfig(fleet);
+    // As on GitHub Actions: the job summary file the runner shows on the job's page.
+    const stepSummary = path.join(fleet.dir, 'step-summary.md');
     await withWorker({}, async (tq) => {
       const deploy = (rev: string, rate: number) =>
         runPhased(
@@ -140,7 +142,7 @@ describe('phased deploy', () => {
             '--wait',
             '--json',
           ],
-          cliEnv(tq),
+          { ...cliEnv(tq), GITHUB_STEP_SUMMARY: stepSummary },
         );
       const good = await deploy('good-2', 0.01);
       expect(good.stderr).toBe('');
@@ -156,6 +158,13 @@ describe('phased deploy', () => {
       const out = json(bad.stdout);
       expect(out).toMatchObject({ outcome: 'rolled_back', revision: 'bad' });
       expect(out.summary as string).toContain('canary regression');
+      const summary = readFileSync(stepSummary, 'utf8');
+      expect(summary).toContain(`### phased: ${fleet.config.cluster} <- \`good-2\`: live`);
+      expect(summary).toContain(`### phased: ${fleet.config.cluster} <- \`bad\`: rolled back`);
+      expect(summary).toMatch(
+        /\| canary look 1.* \| regression \| http_5xx: canary 20% vs control/,
+      );
+      expect(summary).toContain('exit code 3');
 
       const history = await runPhased(['history', fleet.config.cluster, '--json'], cliEnv(tq));
       expect(history.code).toBe(0);

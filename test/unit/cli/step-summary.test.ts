@@ -1,0 +1,45 @@
+// deploy --wait's GitHub Actions job summary: Markdown a person reads on the
+// job's page, with the outcome first and one table row per look.
+import { describe, expect, it } from 'vitest';
+import { outcomeMarkdown } from '../../../src/cli/format.js';
+import type { DeployOutcome } from '../../../workflows/model.js';
+
+const outcome: DeployOutcome = {
+  outcome: 'rolled_back',
+  cluster: 'web',
+  revision: 'abc123',
+  summary: 'canary regression: critical metric regressed: http_5xx; rolled back 2 host(s)',
+  rolledBack: ['web-1', 'web-2'],
+  unavailable: [],
+  broken: [],
+  verdicts: [
+    {
+      phase: 'canary',
+      look: 1,
+      reading: 2,
+      at: 0,
+      verdict: 'regression',
+      reason: 'critical metric regressed: http_5xx',
+      metrics: ['http_5xx: canary 20% vs control 1% -> regression', 'a | pipe'],
+    },
+  ],
+  actions: [],
+  timings: {},
+};
+
+describe('the job summary of deploy --wait', () => {
+  it('leads with the outcome and gives each look a row, its metric lines kept apart', () => {
+    expect(outcomeMarkdown('deploy-web-abc123-x', outcome).split('\n')).toEqual([
+      '### phased: web <- `abc123`: rolled back',
+      '',
+      'canary regression: critical metric regressed: http_5xx; rolled back 2 host(s)',
+      '',
+      'Workflow `deploy-web-abc123-x`; exit code 3.',
+      '',
+      '| look | verdict | metrics |',
+      '| --- | --- | --- |',
+      '| canary look 1 (early stop at soak reading 2) | regression | http_5xx: canary 20% vs control 1% -> regression<br>a \\| pipe |',
+      '',
+    ]);
+  });
+});
