@@ -151,6 +151,8 @@ const { version } = JSON.parse(readFileSync(path.join(projectRoot, 'package.json
 const program = new Command('phased')
   .description('Continuous deployment for fleets of web servers, on Temporal.')
   .version(version, '-V, --version', 'print the version of phased')
+  // Read where colours are decided (src/cli/style.ts); declared so commander accepts it.
+  .option('--no-color', 'no colours, even on a terminal (also: NO_COLOR=1)')
   // Usage errors throw instead of exiting 1, so they exit 2 like any bad input.
   .exitOverride()
   .showHelpAfterError()

@@ -2,7 +2,8 @@
 import { lookLabel } from '../../workflows/deploy-status.js';
 import type { HistoryRow } from '../client.js';
 import type { DeployOutcome, DeployStatus } from '../../workflows/model.js';
-import type { Outcome } from '../../src/core/vocabulary.js';
+import { isFinal, type Outcome, type Phase } from '../../src/core/vocabulary.js';
+import { colors, paint } from './style.js';
 import type { RollbackOutcome } from '../../workflows/rollback.js';
 
 /** Exit codes: distinct per outcome so CI can tell them apart. 2 = bad input or refused command. */
@@ -58,9 +59,9 @@ export function statusBlock(workflowId: string, s: DeployStatus): string {
 }
 
 export function outcomeBlock(o: DeployOutcome): string {
-  const lines = [`${o.cluster} <- ${o.revision}: ${o.outcome}: ${o.summary}`];
+  const lines = [`${o.cluster} <- ${o.revision}: ${paint(o.outcome, o.outcome)}: ${o.summary}`];
   for (const v of o.verdicts) {
-    lines.push(`  ${lookLabel(v)}: ${v.verdict}: ${v.reason}`);
+    lines.push(`  ${lookLabel(v)}: ${paint(v.verdict, v.verdict)}: ${v.reason}`);
     for (const m of v.metrics) lines.push(`    ${m}`);
   }
   const t = o.timings;
@@ -76,20 +77,35 @@ export function rollbackBlock(o: RollbackOutcome): string {
   return `${o.cluster} rollback: ${o.outcome}: ${o.summary}`;
 }
 
+/** "2026-11-28 16:41:01 UTC": times in tables carry their zone (phased prints UTC). */
+export const utcTime = (iso: string) => `${iso.replace('T', ' ').slice(0, 19)} UTC`;
+
+/** Deploys and rollbacks as a table with a header; outcomes coloured on a terminal. */
 export function historyTable(rows: HistoryRow[]): string {
   if (rows.length === 0) return 'no deploys recorded for this cluster';
-  return rows
-    .map((r) =>
-      [
-        r.startTime.replace('T', ' ').slice(0, 19),
-        r.type.padEnd(8),
-        (r.revision ?? '-').padEnd(16),
-        (r.outcome ?? r.phase ?? r.status).padEnd(12),
-        r.operator ?? '-',
-        r.workflowId,
-      ].join('  '),
-    )
-    .join('\n');
+  const header = ['STARTED', 'TYPE', 'REVISION', 'OUTCOME', 'OPERATOR', 'WORKFLOW'];
+  const cells = rows.map((r) => [
+    utcTime(r.startTime),
+    r.type,
+    r.revision ?? '-',
+    r.outcome ?? r.phase ?? r.status,
+    r.operator ?? '-',
+    r.workflowId,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[], style: (text: string, i: number) => string) =>
+    c
+      .map((text, i) => style(i === c.length - 1 ? text : text.padEnd(widths[i]!), i))
+      .join('  ')
+      .trimEnd();
+  const outcomeCell = (text: string, i: number, r: HistoryRow) =>
+    i === 3 && r.outcome && isFinal(r.outcome as Phase)
+      ? text.replace(r.outcome, paint(r.outcome, r.outcome as Outcome))
+      : text;
+  return [
+    line(header, (t) => colors().bold(t)),
+    ...cells.map((c, k) => line(c, (t, i) => outcomeCell(t, i, rows[k]!))),
+  ].join('\n');
 }
 
 const OUTCOME_WORDS: Record<Outcome, string> = {
