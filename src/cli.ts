@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import logUpdate from 'log-update';
 import {
   activeDeploy,
   clusterHistory,
@@ -28,6 +29,7 @@ import {
   EXIT_TIMEOUT,
   stillRunning,
   outcomeMarkdown,
+  progressBlock,
   historyTable,
   outcomeBlock,
   rollbackBlock,
@@ -225,7 +227,13 @@ program
           return;
         }
         if (!opts.json) console.log(`phased: started ${handle.workflowId}`);
-        const outcome = await follow(handle, opts.json, config.cluster, opts.timeout);
+        const outcome = await follow(
+          handle,
+          opts.json,
+          config.cluster,
+          opts.timeout,
+          config.durations,
+        );
         print(opts.json, { workflowId: handle.workflowId, ...outcome }, outcomeBlock(outcome));
         // On GitHub Actions, the job's summary page shows the outcome and every look.
         const summary = process.env.GITHUB_STEP_SUMMARY;
@@ -281,6 +289,7 @@ async function follow(
   quiet: boolean | undefined,
   cluster: string,
   timeoutMs?: number,
+  durations?: { soak: number; watch: number },
 ) {
   stopFollowingOn(handle.workflowId, cluster, timeoutMs);
   const notes = new OutageNotes(handle.workflowId);
@@ -303,14 +312,18 @@ async function follow(
   waitForResult();
   let last = '';
   let verdicts = 0;
+  // On a terminal the progress block is redrawn in place; in a pipe or a CI
+  // log each change is a line of its own.
+  const live = !quiet && process.stdout.isTTY === true;
   while (outcome === undefined && failure === undefined) {
     try {
       const s = await handle.query(statusQuery);
       notes.up();
+      if (live) logUpdate(progressBlock(s, Date.now(), durations));
       const line = statusLine(s);
-      if (!quiet && line !== last) console.log(`  ${line}`);
+      if (!quiet && !live && line !== last) console.log(`  ${line}`);
       last = line;
-      if (!quiet)
+      if (!quiet && !live)
         for (const v of s.verdicts.slice(verdicts))
           console.log(`  verdict ${lookLabel(v)}: ${v.reason}`);
       verdicts = s.verdicts.length;
@@ -320,6 +333,7 @@ async function follow(
     }
     if (outcome === undefined && failure === undefined) await delay(1000);
   }
+  if (live) logUpdate.done();
   if (failure) throw failure.err;
   return outcome!;
 }

@@ -133,3 +133,40 @@ export function outcomeMarkdown(workflowId: string, o: DeployOutcome): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+const clock = (ms: number) => {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+};
+
+/**
+ * The block deploy --wait redraws in place on a terminal: phase and its
+ * elapsed time (and what is left of a soak or the watch, when the durations
+ * are known), hosts by state out of the total, the last verdict.
+ */
+export function progressBlock(
+  s: DeployStatus,
+  now: number,
+  durations?: { soak: number; watch: number },
+): string {
+  const c = colors();
+  const started = s.timings[s.phase];
+  const elapsed = started === undefined ? '' : ` ${clock(now - started)}`;
+  const hold =
+    s.phase === 'canary' ? durations?.soak : s.phase === 'watching' ? durations?.watch : undefined;
+  const left =
+    hold !== undefined && started !== undefined && !s.paused
+      ? `, ${clock(hold - (now - started))} left`
+      : '';
+  const total = Object.values(s.hostCounts).reduce((a, n) => a + (n ?? 0), 0);
+  const counts = Object.entries(s.hostCounts).map(([state, n]) => `${n} ${state}`);
+  const lines = [
+    `${s.cluster} <- ${s.revision}: ${c.bold(s.phase)}${elapsed}${left}${s.paused ? c.yellow(` PAUSED (${s.pausedReason})`) : ''}`,
+    `  hosts (${total}): ${counts.join(', ')}`,
+  ];
+  if (s.lastVerdict)
+    lines.push(
+      `  last verdict (${lookLabel(s.lastVerdict)}): ${paint(s.lastVerdict.verdict, s.lastVerdict.verdict)}: ${s.lastVerdict.reason}`,
+    );
+  return lines.join('\n');
+}
