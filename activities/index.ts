@@ -4,6 +4,7 @@
 import { createHostActivities, type HostDeps } from './hosts.js';
 import { createMetricActivities, type MetricDeps } from './metrics.js';
 import { createPreflightActivities, type PreflightDeps } from './preflight.js';
+import { createNotifyActivities, type NotifyDeps } from './notify.js';
 import { createQueueActivities, type QueueDeps } from './queue.js';
 
 export interface ActivityDeps {
@@ -11,6 +12,7 @@ export interface ActivityDeps {
   hosts: HostDeps;
   metrics: MetricDeps;
   queue: QueueDeps;
+  notify: NotifyDeps;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -19,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createHostActivities(deps.hosts),
     ...createMetricActivities(deps.metrics),
     ...createQueueActivities(deps.queue),
+    ...createNotifyActivities(deps.notify),
   };
 }
 

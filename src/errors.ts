@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'HOST_NOT_MANAGED'
   | 'PROBE_FAILED'
   | 'NO_WORKER'
+  | 'NOTIFY_FAILED'
   | 'DEPLOY_REJECTED';
 
 export interface PhasedErrorOptions {

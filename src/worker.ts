@@ -128,6 +128,7 @@ export function realActivityDeps({
         client.workflow.getHandle(workflowId).query(snapshotsQuery, { readings, hosts }),
     },
     queue: queueDeps(client, taskQueue),
+    notify: { env: process.env },
   };
 }
 

@@ -19,6 +19,7 @@ import { alreadyLive, finishBaseline, stage, startBaseline } from './phases/stag
 import { switchCanaries, switchWaves } from './phases/switch.js';
 import { unwind } from './phases/unwind.js';
 import { verdictLines } from './deploy-status.js';
+import { tell } from './notify.js';
 import { endWith } from './outcome.js';
 import { QUICK } from './timeouts.js';
 
@@ -40,6 +41,7 @@ const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
 
 export async function deploy(input: DeployInput): Promise<DeployOutcome> {
   const outcome = await run(input);
+  if (outcome.outcome !== 'superseded') await tellOutcome(input, outcome);
   return endWith(outcome, `${input.cluster} <- ${input.revision}`, verdictLines(outcome.verdicts));
 }
 
@@ -50,6 +52,12 @@ async function run(input: DeployInput): Promise<DeployOutcome> {
   await waitForTurn(ctx);
   if (ctx.superseded) return ctx.end('superseded', `superseded: ${ctx.superseded.reason}`);
   if (ctx.abortedBy) return ctx.end('aborted', ctx.abortSummary());
+  // Not awaited: a slow receiver must not hold up the rollout.
+  void tell(
+    input.config.notify,
+    `phased: deploying ${input.revision} to ${input.cluster} (${input.operator}${input.reason ? `: ${input.reason}` : ''})`,
+    { event: 'start', ...about(input) },
+  );
   try {
     const summary = await ctx.scope.run(() => rollout(ctx));
     return ctx.end('done', summary);
@@ -58,6 +66,29 @@ async function run(input: DeployInput): Promise<DeployOutcome> {
   } finally {
     await CancellationScope.nonCancellable(() => leaveClusterQueue(input.cluster));
   }
+}
+
+const about = (input: DeployInput) => ({
+  cluster: input.cluster,
+  revision: input.revision,
+  operator: input.operator,
+  workflowId: workflowInfo().workflowId,
+});
+
+async function tellOutcome(input: DeployInput, o: DeployOutcome) {
+  const word = { done: 'live', rolled_back: 'ROLLED BACK', aborted: 'aborted', failed: 'FAILED' };
+  const lines = [
+    `phased: ${input.cluster} <- ${input.revision}: ${word[o.outcome as keyof typeof word] ?? o.outcome}: ${o.summary}`,
+    ...verdictLines(o.verdicts),
+    `(workflow ${workflowInfo().workflowId}; phased history ${input.cluster})`,
+  ];
+  await tell(input.config.notify, lines.join('\n'), {
+    event: 'outcome',
+    ...about(input),
+    outcome: o.outcome,
+    summary: o.summary,
+    verdicts: o.verdicts,
+  });
 }
 
 /** The runbook. Any step that throws stops the rollout, and the unwind begins. */

@@ -42,6 +42,12 @@ export const SAMPLING: ActivityOptions = {
   retry: { initialInterval: '1 second', maximumAttempts: 2 },
 };
 
+/** A webhook: a few tries over about half a minute, then the deploy goes on without it. */
+export const NOTIFYING: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 4 },
+};
+
 /** The judge: CPU only, deterministic. */
 export const JUDGING: ActivityOptions = {
   startToCloseTimeout: '2 minutes',

@@ -84,6 +84,7 @@ try {
   });
   const activities: Activities = {
     ...createQueueActivities(queueDeps(client, taskQueue)),
+    notify: () => Promise.resolve(),
     describeWorker: () =>
       Promise.resolve({
         hostname: 'bench',

@@ -233,6 +233,25 @@ export const clusterConfigSchema = strictObject({
   probes: z.array(probe).default([]),
   metrics: z.array(metric).default([]),
   batchSize: z.number().int().min(1).max(1000).default(DEFAULTS.batchSize),
+  /**
+   * Webhooks told of each deploy's start and outcome (Slack-compatible JSON).
+   * A webhook URL is a secret: name the worker's environment variable that
+   * holds it (`urlEnv`) to keep it out of the workflow's history; `url` is
+   * for receivers that need none.
+   */
+  notify: z
+    .array(
+      strictObject({
+        url: z.url({ protocol: /^https?$/ }).optional(),
+        urlEnv: z
+          .string()
+          .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name (A-Z, 0-9, _)')
+          .optional(),
+      }).refine((n) => (n.url === undefined) !== (n.urlEnv === undefined), {
+        message: 'give exactly one of url and urlEnv',
+      }),
+    )
+    .default([]),
 }).superRefine((c, ctx) => {
   const seen = new Map<string, number>();
   c.hosts.forEach((h, i) => {

@@ -5,6 +5,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Activities } from '../../activities/index.js';
+import type { Notification } from '../../activities/notify.js';
 import { createQueueActivities } from '../../activities/queue.js';
 import { createMetricActivities, type JudgeLookInput } from '../../activities/metrics.js';
 import { snapshotsQuery } from '../../workflows/deploy.js';
@@ -76,6 +77,8 @@ export class FakeFleet {
   readonly events: FleetEvent[] = [];
   readonly judged: (JudgeLookInput & { index: number })[] = [];
   failStage = new Set<string>();
+  /** What the deploy told its webhooks, in order. */
+  readonly notifications: Notification[] = [];
   /** Hosts whose inspection fails (unreachable). */
   failInspect = new Set<string>();
   /** Clusters whose queue this fleet joined (tests end those queue workflows). */
@@ -134,6 +137,10 @@ export class FakeFleet {
     });
     return {
       ...queue,
+      notify: (n) => {
+        this.notifications.push(n);
+        return Promise.resolve();
+      },
       describeWorker: () =>
         Promise.resolve({ hostname: 'fake', pid: 0, node: 'v0', identity: 'fake' }),
       inspectHosts: ({ hosts }) =>

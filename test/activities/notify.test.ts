@@ -1,0 +1,82 @@
+// The notify activity: a webhook URL from the worker's environment (it is a
+// secret, kept out of the history), and failures typed by whether a retry
+// can help.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createNotifyActivities } from '../../activities/notify.js';
+import { parseClusterConfig } from '../../src/config/load.js';
+import { inActivity } from '../helpers/activity.js';
+
+async function receiver(status: number) {
+  const bodies: unknown[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      bodies.push(JSON.parse(body));
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, bodies };
+}
+
+const failureOf = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected the notification to fail');
+    },
+    (err: unknown) => err as ApplicationFailure,
+  );
+
+describe('the notify activity', () => {
+  it('posts Slack-compatible JSON to the URL held in the named environment variable', async () => {
+    const r = await receiver(200);
+    const { notify } = createNotifyActivities({ env: { SLACK_DEPLOYS: r.url } });
+    await inActivity(new MockActivityEnvironment(), () =>
+      notify({
+        hook: { urlEnv: 'SLACK_DEPLOYS' },
+        text: 'phased: web <- v2: live',
+        phased: { a: 1 },
+      }),
+    );
+    expect(r.bodies).toEqual([{ text: 'phased: web <- v2: live', phased: { a: 1 } }]);
+  });
+
+  it('fails for good without the variable, and retryably when the receiver errs', async () => {
+    const { notify } = createNotifyActivities({ env: {} });
+    const missing = await failureOf(
+      inActivity(new MockActivityEnvironment(), () =>
+        notify({ hook: { urlEnv: 'SLACK_DEPLOYS' }, text: 't', phased: {} }),
+      ),
+    );
+    expect(missing).toMatchObject({ type: 'NOTIFY_FAILED', nonRetryable: true });
+    expect(missing.message).toContain('the worker has no such environment variable');
+    const r = await receiver(502);
+    const erring = await failureOf(
+      inActivity(new MockActivityEnvironment(), () =>
+        createNotifyActivities({ env: {} }).notify({ hook: { url: r.url }, text: 't', phased: {} }),
+      ),
+    );
+    expect(erring).toMatchObject({ type: 'NOTIFY_FAILED', nonRetryable: false });
+    expect(erring.message).toContain('answered HTTP 502');
+  });
+
+  it('is configured with exactly one of url and urlEnv', () => {
+    const base = { cluster: 'web', hosts: [{ name: 'web-1', root: '/srv/web' }] };
+    expect(parseClusterConfig({ ...base, notify: [{ urlEnv: 'SLACK_DEPLOYS' }] }).notify).toEqual([
+      { urlEnv: 'SLACK_DEPLOYS' },
+    ]);
+    for (const bad of [
+      {},
+      { url: 'http://x/', urlEnv: 'X' },
+      { url: 'ftp://x/' },
+      { urlEnv: 'lower' },
+    ])
+      expect(() => parseClusterConfig({ ...base, notify: [bad] })).toThrow(/notify\[0\]/);
+  });
+});
