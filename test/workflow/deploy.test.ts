@@ -332,7 +332,7 @@ describe('deploy workflow', () => {
       (s: DeployStatus) => s.phase === 'canary' && s.hostCounts.switched === 2,
       2,
     ],
-    ['watching', '3 minutes', (s: DeployStatus) => s.phase === 'watching', 5],
+    ['watching', '195 seconds', (s: DeployStatus) => s.phase === 'watching', 5],
   ] as const)(
     'abort during %s rolls back every switched host (invariant 7)',
     async (_phase, wait, ready, switched) => {
@@ -372,7 +372,7 @@ describe('deploy workflow', () => {
     const config = testConfig(uniqueId('c'), HOSTS);
     const outcome = await withWorker(fleet, async (tq) => {
       const h = await start(tq, config);
-      await env.sleep('3 minutes');
+      await env.sleep('195 seconds'); // between two watch looks, as above
       await untilStatus(h, (s) => s.phase === 'watching', 'the watch');
       await h.cancel();
       return outcomeOf(h);
@@ -556,7 +556,10 @@ describe('rollback goes back, never forward (invariant 8)', () => {
     const outcomes = await withWorker(fleet, async (tq) => {
       const good = await outcomeOf(await start(tq, config, 'v2', 1000));
       const h = await start(tq, config, 'v3', 2000);
-      await env.sleep('3 minutes');
+      // Midway between two watch looks (every 30 s from 2 min): an abort on
+      // the very instant a look's timer fires made the time-skipping test
+      // server reject a task completion ("invalid history builder state").
+      await env.sleep('195 seconds');
       await untilStatus(h, (s) => s.phase === 'watching', 'the watch');
       await h.executeUpdate(abortUpdate, { args: [who] });
       const aborted = await outcomeOf(h);
