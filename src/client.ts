@@ -275,7 +275,7 @@ export async function outcomeOf<T>(handle: { result(): Promise<T> }): Promise<T>
 }
 
 /** The outcome a failed deploy or rollback carries, or undefined for any other error. */
-export function outcomeInFailure(err: unknown): unknown {
+function outcomeInFailure(err: unknown): unknown {
   if (!(err instanceof WorkflowFailedError)) return undefined;
   const cause = err.cause;
   if (!(cause instanceof ApplicationFailure) || !isOutcomeFailureType(cause.type)) return undefined;

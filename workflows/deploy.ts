@@ -9,6 +9,7 @@
 // are in deploy-handlers.ts.
 import { CancellationScope, condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { OUTCOME_WORDS } from '../src/core/vocabulary.js';
 import { leaveClusterQueue } from './cluster-queue.js';
 import { DeployContext } from './deploy-context.js';
 import { registerHandlers } from './deploy-handlers.js';
@@ -76,9 +77,10 @@ const about = (input: DeployInput) => ({
 });
 
 async function tellOutcome(input: DeployInput, o: DeployOutcome) {
-  const word = { done: 'live', rolled_back: 'ROLLED BACK', aborted: 'aborted', failed: 'FAILED' };
+  // Shouted when something went wrong: a chat channel is skimmed.
+  const word = o.outcome === 'done' ? 'live' : OUTCOME_WORDS[o.outcome].toUpperCase();
   const lines = [
-    `phased: ${input.cluster} <- ${input.revision}: ${word[o.outcome as keyof typeof word] ?? o.outcome}: ${o.summary}`,
+    `phased: ${input.cluster} <- ${input.revision}: ${word}: ${o.summary}`,
     ...verdictLines(o.verdicts),
     `(workflow ${workflowInfo().workflowId}; phased history ${input.cluster})`,
   ];

@@ -2,7 +2,7 @@
 import { lookLabel } from '../../workflows/deploy-status.js';
 import type { HistoryRow } from '../client.js';
 import type { DeployOutcome, DeployStatus } from '../../workflows/model.js';
-import { isFinal, type Outcome, type Phase } from '../../src/core/vocabulary.js';
+import { isFinal, OUTCOME_WORDS, type Outcome, type Phase } from '../../src/core/vocabulary.js';
 import { colors, paint } from './style.js';
 import type { RollbackOutcome } from '../../workflows/rollback.js';
 
@@ -107,14 +107,6 @@ export function historyTable(rows: HistoryRow[]): string {
     ...cells.map((c, k) => line(c, (t, i) => outcomeCell(t, i, rows[k]!))),
   ].join('\n');
 }
-
-const OUTCOME_WORDS: Record<Outcome, string> = {
-  done: 'live',
-  rolled_back: 'rolled back',
-  aborted: 'aborted',
-  failed: 'failed',
-  superseded: 'superseded',
-};
 
 /** A deploy's outcome as a GitHub Actions job summary (Markdown): what happened, then every look. */
 export function outcomeMarkdown(workflowId: string, o: DeployOutcome): string {

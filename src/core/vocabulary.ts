@@ -52,6 +52,15 @@ export type Outcome = (typeof OUTCOMES)[number];
 /** Where a deploy is: a working phase, or the outcome it ended with. */
 export type Phase = (typeof PHASES)[number] | Outcome;
 
+/** An outcome as people read it ("rolled back", and "live" for done). */
+export const OUTCOME_WORDS: Record<Outcome, string> = {
+  done: 'live',
+  rolled_back: 'rolled back',
+  aborted: 'aborted',
+  failed: 'failed',
+  superseded: 'superseded',
+};
+
 export const isFinal = (p: Phase): p is Outcome => (OUTCOMES as readonly string[]).includes(p);
 
 /**

@@ -23,6 +23,20 @@ const cliEnv = (taskQueue: string) => ({
   PHASED_OPERATOR: 'ci-bot',
 });
 
+/** `phased deploy ... --wait` of `rev` (failing `rate` of requests) on a fleet. */
+const waitedDeploy = (fleet: LocalFleet, config: string, rev: string, rate = 0) => [
+  'deploy',
+  '--cluster',
+  fleet.config.cluster,
+  '--revision',
+  rev,
+  '--source',
+  fleet.release(rev, rate),
+  '--config',
+  config,
+  '--wait',
+];
+
 const json = (stdout: string) =>
   JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
 
@@ -36,16 +50,7 @@ describe('phased deploy', () => {
     const cluster = fleet.config.cluster;
     await withWorker({}, async (tq) => {
       const env = cliEnv(tq);
-      const deployArgs = (rev: string) =>
-        [
-          'deploy',
-          '--cluster',
-          cluster,
-          '--revision',
-          rev,
-          '--source',
-          fleet.release(rev, 0),
-        ].concat(['--config', config, '--wait']);
+      const deployArgs = (rev: string) => waitedDeploy(fleet, config, rev);
       const running = async () => {
         const s = await runPhased(['status', cluster, '--json'], env);
         return json(s.stdout) as { workflowId: string | null; status: { phase: string } | null };
@@ -88,18 +93,7 @@ describe('phased deploy', () => {
     const env = cliEnv(uniqueId('tq-nobody'));
     const cluster = fleet.config.cluster;
     const runs = {
-      deploy: await runPhased(
-        [
-          'deploy',
-          '--cluster',
-          cluster,
-          '--revision',
-          'v2',
-          '--source',
-          fleet.release('v2', 0),
-        ].concat(['--config', config, '--wait']),
-        env,
-      ),
+      deploy: await runPhased(waitedDeploy(fleet, config, 'v2'), env),
       status: await runPhased(['status', cluster], env),
       abort: await runPhased(['abort', cluster, '--reason', 'test'], env),
     };
