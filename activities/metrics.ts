@@ -92,6 +92,9 @@ export function createMetricActivities(deps: MetricDeps) {
       probes: ProbeConfig[];
       series: string[];
       timeoutMs: number;
+      /** The reading's index and what it is for: recorded in the history for phased report. */
+      reading?: number;
+      label?: string;
     }): Promise<BatchReading> {
       const t = deps.transport(transport);
       const known = await deps.hostsOf(workflowId);

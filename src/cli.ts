@@ -47,6 +47,7 @@ import { DEMO_BAD_ERROR_RATE, DEMO_RATE, DemoInterrupted, runDemo } from './demo
 import { existingServer, startOrConnect, type TemporalServer } from './devserver.js';
 import { describeCause, PhasedError } from './errors.js';
 import { projectRoot } from './paths.js';
+import { writeReport } from './report/index.js';
 import { assertRevision } from './releases/layout.js';
 import { checkSource } from './releases/checksum.js';
 import { connectClient, ensureSearchAttributes } from './temporal/connect.js';
@@ -488,6 +489,26 @@ program
     await withClient(async (pc) => {
       const rows = await clusterHistory(pc, cluster, opts.limit);
       print(opts.json, rows, historyTable(rows));
+    });
+  });
+
+program
+  .command('report')
+  .description(
+    "Write a deploy's canary report: one HTML page with charts of canary against control, every look's verdict and numbers, hosts, switches, phases and operator actions, rebuilt from its Temporal history (no worker needed).",
+  )
+  .argument('<deploy>', "a deploy's workflow id, or a cluster name for its newest deploy")
+  .option('--out <file>', 'where to write it (default: phased-report-<workflow id>.html here)')
+  .option('--json', 'machine-readable output')
+  .action(async (target: string, opts: { out?: string; json?: boolean }) => {
+    await withClient(async (pc) => {
+      const { file, record } = await writeReport(pc, target, opts.out);
+      const ended = record.outcome ? record.outcome.outcome : 'running';
+      print(
+        opts.json,
+        { workflowId: record.workflowId, outcome: record.outcome?.outcome ?? null, file },
+        `phased: report of ${record.workflowId} (${ended}) written to ${file}`,
+      );
     });
   });
 

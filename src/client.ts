@@ -27,6 +27,7 @@ import { queueQuery, queueWorkflowId, type QueueState } from '../workflows/clust
 import type { DeployStatus } from '../workflows/model.js';
 import {
   isOutcomeFailureType,
+  reportCommand,
   type OperatorCommand,
   type OperatorRequest,
 } from './core/vocabulary.js';
@@ -85,9 +86,13 @@ export interface DeployRequest {
 /** Starts a deploy; it queues behind any deploy already running on the cluster. */
 export async function startDeploy({ client, taskQueue }: PhasedClient, req: DeployRequest) {
   const cluster = req.config.cluster;
+  const workflowId = `deploy-${cluster}-${req.revision}-${shortId()}`;
+  const requested = req.reason
+    ? `requested by ${req.operator}: ${req.reason}`
+    : `requested by ${req.operator}`;
   return client.workflow.start(deploy, {
     taskQueue,
-    workflowId: `deploy-${cluster}-${req.revision}-${shortId()}`,
+    workflowId,
     args: [
       {
         cluster,
@@ -106,9 +111,8 @@ export async function startDeploy({ client, taskQueue }: PhasedClient, req: Depl
       { key: DeployOperator, value: req.operator },
     ],
     staticSummary: `${cluster} <- ${req.revision}`,
-    staticDetails: req.reason
-      ? `requested by ${req.operator}: ${req.reason}`
-      : `requested by ${req.operator}`,
+    // The UI shows this on the deploy's page, running or ended.
+    staticDetails: `${requested}\n\ncanary report: \`${reportCommand(workflowId)}\``,
   });
 }
 

@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'PROBE_FAILED'
   | 'NO_WORKER'
   | 'NOTIFY_FAILED'
-  | 'DEPLOY_REJECTED';
+  | 'DEPLOY_REJECTED'
+  | 'DEPLOY_NOT_FOUND';
 
 export interface PhasedErrorOptions {
   code: ErrorCode;

@@ -119,7 +119,7 @@ export class DeployContext {
   }
 
   details() {
-    setCurrentDetails(detailsText(this.status()));
+    setCurrentDetails(detailsText(this.status(), workflowInfo().workflowId));
   }
 
   abortSummary(): string {

@@ -2,7 +2,12 @@
 // line Temporal's UI shows on the workflow's page (current details).
 import type { RolloutPlan } from '../src/core/plan.js';
 import type { DeployInput, DeployOutcome, DeployStatus, VerdictRecord } from './model.js';
-import type { HostState, OperatorAction, Phase } from '../src/core/vocabulary.js';
+import {
+  reportCommand,
+  type HostState,
+  type OperatorAction,
+  type Phase,
+} from '../src/core/vocabulary.js';
 
 export interface StatusSource {
   input: Pick<DeployInput, 'cluster' | 'revision'>;
@@ -51,9 +56,10 @@ export const verdictLines = (verdicts: readonly VerdictRecord[]): string[] =>
     ...v.metrics.map((m) => `  ${m}`),
   ]);
 
-/** "**canary** (paused) — 2 switched, 6 staged", and the last verdict under it. */
-export function detailsText(status: DeployStatus): string {
+/** "**canary** (paused) — 2 switched, 6 staged", the last verdict under it, and how to get the report. */
+export function detailsText(status: DeployStatus, workflowId: string): string {
   const parts = Object.entries(status.hostCounts).map(([s, n]) => `${n} ${s}`);
   const last = status.lastVerdict ? `\n\nlast verdict: ${status.lastVerdict.reason}` : '';
-  return `**${status.phase}**${status.paused ? ' (paused)' : ''} — ${parts.join(', ')}${last}`;
+  const report = `\n\ncanary report: \`${reportCommand(workflowId)}\``;
+  return `**${status.phase}**${status.paused ? ' (paused)' : ''} — ${parts.join(', ')}${last}${report}`;
 }

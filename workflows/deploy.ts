@@ -9,7 +9,7 @@
 // are in deploy-handlers.ts.
 import { CancellationScope, condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { OUTCOME_WORDS } from '../src/core/vocabulary.js';
+import { OUTCOME_WORDS, reportCommand } from '../src/core/vocabulary.js';
 import { leaveClusterQueue } from './cluster-queue.js';
 import { DeployContext } from './deploy-context.js';
 import { registerHandlers } from './deploy-handlers.js';
@@ -43,7 +43,10 @@ const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
 export async function deploy(input: DeployInput): Promise<DeployOutcome> {
   const outcome = await run(input);
   if (outcome.outcome !== 'superseded') await tellOutcome(input, outcome);
-  return endWith(outcome, `${input.cluster} <- ${input.revision}`, verdictLines(outcome.verdicts));
+  return endWith(outcome, `${input.cluster} <- ${input.revision}`, [
+    ...verdictLines(outcome.verdicts),
+    `canary report: ${reportCommand(workflowInfo().workflowId)}`,
+  ]);
 }
 
 async function run(input: DeployInput): Promise<DeployOutcome> {
@@ -82,7 +85,7 @@ async function tellOutcome(input: DeployInput, o: DeployOutcome) {
   const lines = [
     `phased: ${input.cluster} <- ${input.revision}: ${word}: ${o.summary}`,
     ...verdictLines(o.verdicts),
-    `(workflow ${workflowInfo().workflowId}; phased history ${input.cluster})`,
+    `(report: ${reportCommand(workflowInfo().workflowId)}; phased history ${input.cluster})`,
   ];
   await tell(input.config.notify, lines.join('\n'), {
     event: 'outcome',
@@ -90,6 +93,7 @@ async function tellOutcome(input: DeployInput, o: DeployOutcome) {
     outcome: o.outcome,
     summary: o.summary,
     verdicts: o.verdicts,
+    report: reportCommand(workflowInfo().workflowId),
   });
 }
 

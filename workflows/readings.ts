@@ -52,6 +52,9 @@ export class Readings {
             workflowId: workflowInfo().workflowId,
             transport: this.transport,
             hosts: b.map((h) => h.name),
+            // For the report, which rebuilds readings from the history.
+            reading: index,
+            label,
             probes: this.cfg.probes,
             series: this.series,
             timeoutMs: this.cfg.durations.probeTimeout,

@@ -2,7 +2,13 @@
 import { lookLabel } from '../../workflows/deploy-status.js';
 import type { HistoryRow } from '../client.js';
 import type { DeployOutcome, DeployStatus } from '../../workflows/model.js';
-import { isFinal, OUTCOME_WORDS, type Outcome, type Phase } from '../../src/core/vocabulary.js';
+import {
+  isFinal,
+  OUTCOME_WORDS,
+  reportCommand,
+  type Outcome,
+  type Phase,
+} from '../../src/core/vocabulary.js';
 import { colors, paint } from './style.js';
 import type { RollbackOutcome } from '../../workflows/rollback.js';
 
@@ -116,7 +122,7 @@ export function outcomeMarkdown(workflowId: string, o: DeployOutcome): string {
     '',
     cell(o.summary),
     '',
-    `Workflow \`${workflowId}\`; exit code ${EXIT_CODES[o.outcome]}.`,
+    `Workflow \`${workflowId}\`; exit code ${EXIT_CODES[o.outcome]}. Canary report: \`${reportCommand(workflowId)}\`.`,
   ];
   if (o.verdicts.length > 0) {
     lines.push('', '| look | verdict | metrics |', '| --- | --- | --- |');

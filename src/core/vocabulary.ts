@@ -61,6 +61,9 @@ export const OUTCOME_WORDS: Record<Outcome, string> = {
   superseded: 'superseded',
 };
 
+/** The command that rebuilds a deploy's canary report from its history (quoted by the UI and webhooks). */
+export const reportCommand = (workflowId: string) => `phased report ${workflowId}`;
+
 export const isFinal = (p: Phase): p is Outcome => (OUTCOMES as readonly string[]).includes(p);
 
 /**

@@ -171,6 +171,25 @@ describe('phased deploy', () => {
         ['bad', 'rolled_back', 'ci-bot'],
         ['good-2', 'done', 'ci-bot'],
       ]);
+
+      // The cluster's newest deploy's report, from its history alone.
+      const reportFile = path.join(fleet.dir, 'report.html');
+      const report = await runPhased(
+        ['report', fleet.config.cluster, '--out', reportFile, '--json'],
+        cliEnv(tq),
+      );
+      expect(report.code).toBe(0);
+      expect(json(report.stdout)).toEqual({
+        workflowId: out.workflowId,
+        outcome: 'rolled_back',
+        file: reportFile,
+      });
+      expect(readFileSync(reportFile, 'utf8')).toContain(
+        '<span class="badge rolled_back">rolled back</span>',
+      );
+      const missing = await runPhased(['report', 'no-such-cluster'], cliEnv(tq));
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('[DEPLOY_NOT_FOUND]');
     });
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-2'));
   });

@@ -34,7 +34,7 @@ describe('the job summary of deploy --wait', () => {
       '',
       'canary regression: critical metric regressed: http_5xx; rolled back 2 host(s)',
       '',
-      'Workflow `deploy-web-abc123-x`; exit code 3.',
+      'Workflow `deploy-web-abc123-x`; exit code 3. Canary report: `phased report deploy-web-abc123-x`.',
       '',
       '| look | verdict | metrics |',
       '| --- | --- | --- |',
