@@ -40,7 +40,7 @@ async function historyOf(pc: PhasedClient, workflowId: string) {
     // fetchHistory reports an unknown id as gRPC NOT_FOUND (5), not WorkflowNotFoundError.
     if (
       err instanceof WorkflowNotFoundError ||
-      (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND)
+      (isGrpcServiceError(err) && Number(err.code) === GRPC_NOT_FOUND)
     )
       return undefined;
     throw err;
