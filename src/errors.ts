@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'NO_WORKER'
   | 'NOTIFY_FAILED'
   | 'DEPLOY_REJECTED'
-  | 'DEPLOY_NOT_FOUND';
+  | 'DEPLOY_NOT_FOUND'
+  | 'SETUP_FAILED';
 
 export interface PhasedErrorOptions {
   code: ErrorCode;

@@ -1,4 +1,5 @@
-// Every project-local path in one place: the tools venv and the data directory.
+// Every local path phased uses in one place: its home, the tools venv and the data directory.
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,9 +10,20 @@ export const projectRoot = (() => {
   return path.resolve(here, up);
 })();
 
-/** Git-ignored home of everything phased installs or writes locally. */
+/** True when phased runs from an installed package rather than a checkout. */
+export const installedAsPackage = (root = projectRoot) =>
+  root.split(path.sep).includes('node_modules');
+
+/**
+ * Home of everything phased installs or writes locally (the Temporal servers,
+ * the embedded server's data, reports): $PHASED_HOME; else the checkout's
+ * git-ignored .phased; for an installed package, ~/.phased (the package's own
+ * directory may be read-only and is replaced on upgrade).
+ */
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.PHASED_HOME ?? path.join(projectRoot, '.phased'));
+  if (env.PHASED_HOME) return path.resolve(env.PHASED_HOME);
+  if (installedAsPackage()) return path.join(env.HOME ?? os.homedir(), '.phased');
+  return path.join(projectRoot, '.phased');
 }
 
 /** Where the embedded Temporal server keeps its SQLite file. */

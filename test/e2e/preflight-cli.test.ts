@@ -65,7 +65,7 @@ describe('phased preflight', () => {
     const result = await runPhased(['preflight'], env);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('[TEMPORAL_BINARY_MISSING]');
-    expect(result.stderr).toContain('scripts/setup.sh');
+    expect(result.stderr).toContain('run phased setup');
     expect(result.stderr).not.toMatch(noStackTrace);
   });
 });

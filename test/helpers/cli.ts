@@ -1,4 +1,5 @@
-// Runs the `phased` command as a user would (through tsx, from source):
+// Runs the `phased` command as a user would (through tsx, from source, or an
+// installed package's executable):
 // to completion (runPhased) or in the background (startPhased). The child is
 // killed if it outlives its deadline or the test.
 import { spawn } from 'node:child_process';
@@ -23,13 +24,22 @@ export interface RunningPhased {
   exited: Promise<CliResult>;
 }
 
+/** How to run phased: from source (default), or an installed `phased` executable. */
+export interface PhasedCommand {
+  bin?: string;
+  cwd?: string;
+}
+
 /** Starts `phased` and returns while it runs. */
-export function startPhased(args: string[], env: NodeJS.ProcessEnv): RunningPhased {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(projectRoot, 'src/cli.ts'), ...args],
-    { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+export function startPhased(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  { bin, cwd = projectRoot }: PhasedCommand = {},
+): RunningPhased {
+  const [file, argv] = bin
+    ? [bin, args]
+    : [process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src/cli.ts'), ...args]];
+  const child = spawn(file, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -62,8 +72,9 @@ export async function runPhased(
   args: string[],
   env: NodeJS.ProcessEnv,
   timeoutMs = 120_000,
+  command: PhasedCommand = {},
 ): Promise<CliResult> {
-  const run = startPhased(args, env);
+  const run = startPhased(args, env, command);
   const timer = setTimeout(() => run.signal('SIGKILL'), timeoutMs);
   try {
     return await run.exited;

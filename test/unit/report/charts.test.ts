@@ -126,6 +126,15 @@ describe('metricCharts', () => {
     expect(traffic!.canary).toEqual([null, 100, 100, 100]);
   });
 
+  it('shows a per-request rate above 1 (milliseconds per request) as it is, not as a percentage', () => {
+    const r = record();
+    // Canaries' errors counter read as 300 per request after the switch.
+    for (const x of r.readings.slice(2))
+      for (const h of ['c1', 'c2']) x.hosts[h]!.v[0] = 300 * x.index;
+    const [errors] = metricCharts(r);
+    expect(errors).toMatchObject({ unit: 'errors per requests', scale: 1 });
+  });
+
   it('leaves a gap where a group has no data, instead of a zero', () => {
     const r = record();
     for (const x of r.readings.slice(2)) {

@@ -27,7 +27,7 @@ describe('temporalBinary', () => {
     const err = thrown as PhasedError;
     expect(err.code).toBe('TEMPORAL_BINARY_MISSING');
     expect(err.problem).toContain(path.join(home, 'venv/bin/temporal-test-server'));
-    expect(err.fix).toContain('scripts/setup.sh');
+    expect(err.fix).toContain(`run phased setup to install the Temporal servers into ${home}`);
   });
 
   it('refuses a file that is not executable', async () => {
