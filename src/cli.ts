@@ -21,6 +21,9 @@ import {
   type PhasedClient,
   outcomeOf,
   assertWorkerPolls,
+  noWorker,
+  visibleDeploy,
+  workerPolls,
 } from './client.js';
 import {
   EXIT_CODES,
@@ -369,11 +372,33 @@ program
           print(opts.json, rows, rows.length ? historyTable(rows) : 'no deploy is running');
           return;
         }
-        // A running deploy answers through a worker; the list above needs none.
-        await assertWorkerPolls(
-          pc,
-          'no running deploy can answer (phased history works without one)',
-        );
+        // A running deploy answers through a worker; without one, say so and
+        // show what Temporal's visibility store holds (its search attributes).
+        if (!(await workerPolls(pc))) {
+          if (opts.watch) throw noWorker(pc, 'no deploy can be followed');
+          const err = noWorker(pc, 'no running deploy can answer its status');
+          console.error(
+            `phased: warning [${err.code}]: ${err.problem}; showing what Temporal's visibility store holds\n  fix: ${err.fix}`,
+          );
+          const rows = opts.workflow
+            ? [await visibleDeploy(pc, opts.workflow)].filter((r) => r !== undefined)
+            : await runningDeploys(pc, 100, cluster);
+          const none = opts.workflow
+            ? `no deploy ${opts.workflow} in Temporal`
+            : `no deploy is running on cluster ${cluster}`;
+          print(
+            opts.json,
+            {
+              cluster: cluster ?? null,
+              workflowId: rows[0]?.workflowId ?? null,
+              status: null,
+              waiting: [],
+              visibility: rows,
+            },
+            rows.length ? historyTable(rows) : none,
+          );
+          return;
+        }
         const queue = cluster ? await clusterQueueState(pc, cluster) : null;
         const id =
           opts.workflow ?? (queue?.holder?.kind === 'deploy' ? queue.holder.workflowId : undefined);

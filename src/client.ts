@@ -234,9 +234,24 @@ export function clusterHistory(
   return listRows(pc, `DeployCluster = '${cluster}'`, limit);
 }
 
-/** Deploys and rollbacks running on any cluster. */
-export function runningDeploys(pc: PhasedClient, limit = 100): Promise<HistoryRow[]> {
-  return listRows(pc, `DeployCluster IS NOT NULL AND ExecutionStatus = 'Running'`, limit);
+/** Deploys and rollbacks running on any cluster, or on one. */
+export function runningDeploys(
+  pc: PhasedClient,
+  limit = 100,
+  cluster?: string,
+): Promise<HistoryRow[]> {
+  const which = cluster ? `DeployCluster = '${cluster}'` : 'DeployCluster IS NOT NULL';
+  return listRows(pc, `${which} AND ExecutionStatus = 'Running'`, limit);
+}
+
+/** One deploy or rollback as Temporal's visibility store has it, or undefined. */
+export async function visibleDeploy(
+  pc: PhasedClient,
+  workflowId: string,
+): Promise<HistoryRow | undefined> {
+  // A workflow id phased chose holds only safe characters; quotes are refused anyway.
+  if (workflowId.includes("'")) return undefined;
+  return (await listRows(pc, `WorkflowId = '${workflowId}'`, 1))[0];
 }
 
 async function listRows(
@@ -314,21 +329,28 @@ export async function pollingWorkers({
     .map((p) => p.identity ?? '(unnamed worker)');
 }
 
+/** Whether a worker polls the task queue, giving one that has just started a few seconds to poll. */
+export async function workerPolls(pc: PhasedClient): Promise<boolean> {
+  const deadline = Date.now() + NO_WORKER_GRACE_MS;
+  for (;;) {
+    if ((await pollingWorkers(pc)).length > 0) return true;
+    if (Date.now() >= deadline) return false;
+    await delay(250);
+  }
+}
+
+/** What a command says when no worker polls its task queue: the problem, and the fix. */
+export const noWorker = (pc: PhasedClient, what: string) =>
+  new PhasedError({
+    code: 'NO_WORKER',
+    problem: `no phased worker polls task queue ${pc.taskQueue}, so ${what}`,
+    fix: `start one where it can reach the hosts: phased worker (with the same TEMPORAL_ADDRESS and PHASED_TASK_QUEUE=${pc.taskQueue})`,
+  });
+
 /**
  * Refuses at once when no worker polls the task queue: a deploy would wait in
  * Temporal for one, and a query would time out after half a minute.
  */
 export async function assertWorkerPolls(pc: PhasedClient, what: string): Promise<void> {
-  // A worker that has just started may not have polled yet: give it a few seconds.
-  const deadline = Date.now() + NO_WORKER_GRACE_MS;
-  for (;;) {
-    if ((await pollingWorkers(pc)).length > 0) return;
-    if (Date.now() >= deadline) break;
-    await delay(250);
-  }
-  throw new PhasedError({
-    code: 'NO_WORKER',
-    problem: `no phased worker polls task queue ${pc.taskQueue}, so ${what}`,
-    fix: `start one where it can reach the hosts: phased worker (with the same TEMPORAL_ADDRESS and PHASED_TASK_QUEUE=${pc.taskQueue})`,
-  });
+  if (!(await workerPolls(pc))) throw noWorker(pc, what);
 }
