@@ -1,7 +1,7 @@
 // Host activities: thin wrappers that run the release operations of
 // src/releases on a batch of hosts through the configured transport.
 import { ApplicationFailure } from '@temporalio/common';
-import { isPhasedError } from '../src/errors.js';
+import { describeCause, isPhasedError } from '../src/errors.js';
 import type { TreeSummary } from '../src/releases/checksum.js';
 import { rollbackTarget } from '../src/releases/host-state.js';
 import {
@@ -14,7 +14,17 @@ import {
 } from '../src/releases/ops.js';
 import { releasesToRemove } from '../src/releases/retention.js';
 import type { HostTransport } from '../src/transport/types.js';
-import type { Host, TidyResult, TransportSpec } from '../src/core/vocabulary.js';
+import type {
+  AfterSwitch,
+  HealthRun,
+  HookRun,
+  Hooks,
+  Host,
+  TidyResult,
+  TransportSpec,
+} from '../src/core/vocabulary.js';
+import { waitHealthy } from '../src/releases/health.js';
+import { runHook } from '../src/releases/hooks.js';
 import { finishedHosts, forEachHost, whileBeating } from './batch.js';
 
 export interface HostDeps {
@@ -51,6 +61,35 @@ export interface HostsInput {
   hosts: Host[];
 }
 
+/** What ran on a host after its switch: the hook, then the health check that made it count. */
+export interface AfterSwitchResult {
+  hooks?: HookRun[];
+  health?: HealthRun;
+}
+
+/**
+ * The afterSwitch (or afterRollback) hook, then the health check, on a host
+ * whose current now names `revision`; throws (HOOK_FAILED,
+ * HEALTH_CHECK_FAILED) when either says no, which fails the host's switch.
+ * A host returned to a link phased does not manage has no release to run in:
+ * nothing runs there.
+ */
+async function afterSwitch(
+  t: HostTransport,
+  host: Host,
+  target: { revision: string; link?: string },
+  previous: string | null,
+  after: AfterSwitch | undefined,
+): Promise<AfterSwitchResult> {
+  if (!after || target.link !== undefined) return {};
+  const ctx = { revision: target.revision, previous };
+  const spec = after.hooks?.[after.hook];
+  const out: AfterSwitchResult = {};
+  if (spec) out.hooks = [await runHook(t, host, after.hook, spec, ctx)];
+  if (after.health) out.health = await waitHealthy(t, host, after.health, ctx);
+  return out;
+}
+
 export function createHostActivities(deps: HostDeps) {
   return {
     /** The live release, the retained ones and where a plain rollback would go, per host. */
@@ -79,7 +118,8 @@ export function createHostActivities(deps: HostDeps) {
       revision,
       source,
       policy = {},
-    }: HostsInput & { revision: string; source: string; policy?: StagePolicy }) {
+      hooks,
+    }: HostsInput & { revision: string; source: string; policy?: StagePolicy; hooks?: Hooks }) {
       const copyUnsafeLinks = policy.unsafeSymlinks === 'copy';
       const tree = await asActivityFailure(() =>
         whileBeating(() => deps.treeChecksum(source, { copyUnsafeLinks })),
@@ -96,11 +136,22 @@ export function createHostActivities(deps: HostDeps) {
             adopt: policy.adopt,
             copyUnsafeLinks,
           });
+          const afterStage = hooks?.afterStage;
           return {
             previous: r.current,
             adoptedLink: r.adoptedLink,
             alreadyStaged: r.alreadyStaged,
             bytesSent: r.bytesSent ?? null,
+            ...(afterStage
+              ? {
+                  hooks: [
+                    await runHook(t, h, 'afterStage', afterStage, {
+                      revision,
+                      previous: r.current,
+                    }),
+                  ],
+                }
+              : {}),
           };
         },
         8,
@@ -115,9 +166,12 @@ export function createHostActivities(deps: HostDeps) {
     async flipHosts({
       transport,
       targets,
+      after,
     }: {
       transport: TransportSpec;
       targets: ({ host: Host; revision: string } & FlipOptions)[];
+      /** The hook and health check each host must pass to count as switched. */
+      after?: AfterSwitch;
     }) {
       const t = deps.transport(transport);
       const byName = new Map(targets.map((x) => [x.host.name, x]));
@@ -133,12 +187,12 @@ export function createHostActivities(deps: HostDeps) {
         async (h) => {
           const first = together.get(h.name);
           together.delete(h.name); // a retry of this host flips it on its own
-          if (!first) {
-            const target = byName.get(h.name)!;
-            return { previous: await flipRelease(t, h, target.revision, target) };
-          }
-          if ('error' in first) throw first.error;
-          return { previous: first.previous };
+          const target = byName.get(h.name)!;
+          if (first && 'error' in first) throw first.error;
+          const previous = first
+            ? first.previous
+            : await flipRelease(t, h, target.revision, target);
+          return { previous, ...(await afterSwitch(t, h, target, previous, after)) };
         },
         64,
       );
@@ -157,10 +211,12 @@ export function createHostActivities(deps: HostDeps) {
       keep,
       protect,
       mark,
+      hooks,
     }: HostsInput & {
       keep: number;
       protect: Record<string, (string | null)[]>;
       mark?: { revision: string; as: 'reject' | 'accept'; reason: string };
+      hooks?: Hooks;
     }) {
       const t = deps.transport(transport);
       return forEachHost(hosts, async (h): Promise<TidyResult> => {
@@ -175,12 +231,32 @@ export function createHostActivities(deps: HostDeps) {
             ...(protect[h.name] ?? []),
           ],
         });
-        await tidyHost(t, h, { remove, mark });
+        // A beforePrune hook that says no keeps this host's releases (pruned next time).
+        const beforePrune = hooks?.beforePrune;
+        let pruneRefused: string | undefined;
+        let hookRuns: HookRun[] | undefined;
+        if (beforePrune && remove.length > 0 && state.current) {
+          try {
+            hookRuns = [
+              await runHook(t, h, 'beforePrune', beforePrune, {
+                revision: state.current,
+                removing: remove,
+              }),
+            ];
+          } catch (err) {
+            if (!isPhasedError(err, 'HOOK_FAILED')) throw err;
+            pruneRefused = describeCause(err);
+          }
+        }
+        const removed = pruneRefused === undefined ? remove : [];
+        await tidyHost(t, h, { remove: removed, mark });
         return {
           current: state.current,
           currentKind: state.currentKind,
           currentLink: state.currentLink,
-          removed: remove,
+          removed,
+          ...(hookRuns ? { hooks: hookRuns } : {}),
+          ...(pruneRefused ? { pruneRefused } : {}),
         };
       });
     },

@@ -24,7 +24,9 @@ export type ErrorCode =
   | 'NOTIFY_FAILED'
   | 'DEPLOY_REJECTED'
   | 'DEPLOY_NOT_FOUND'
-  | 'SETUP_FAILED';
+  | 'SETUP_FAILED'
+  | 'HOOK_FAILED'
+  | 'HEALTH_CHECK_FAILED';
 
 export interface PhasedErrorOptions {
   code: ErrorCode;

@@ -3,7 +3,7 @@
 // fan-out and merge the batches' results, so each step only says which
 // activity it runs on a batch.
 import { proxyActivities } from '@temporalio/workflow';
-import type { BatchResult } from '../src/core/vocabulary.js';
+import type { AfterSwitch, BatchResult } from '../src/core/vocabulary.js';
 import type { TransportSpec } from '../src/core/vocabulary.js';
 import type { Activities } from '../activities/index.js';
 import type { FlipOptions } from '../src/releases/ops.js';
@@ -44,7 +44,14 @@ export async function overHostBatches<T, R>(
  */
 export function flipBack(
   targets: readonly FlipTarget[],
-  how: { transport: TransportSpec; batchSize: number; summary: string; attempts?: number },
+  how: {
+    transport: TransportSpec;
+    batchSize: number;
+    summary: string;
+    attempts?: number;
+    /** The cluster's afterRollback hook and health check, run on each host switched back. */
+    after?: AfterSwitch;
+  },
 ): Promise<BatchResult<unknown>> {
   return overHostBatches(targets, how.batchSize, (b) =>
     flipHosts.executeWithOptions(
@@ -53,7 +60,7 @@ export function flipBack(
         ...(how.attempts ? { retry: { ...HOST_STEP.retry, maximumAttempts: how.attempts } } : {}),
         summary: `${how.summary} ${b.length} hosts`,
       },
-      [{ transport: how.transport, targets: b }],
+      [{ transport: how.transport, targets: b, ...(how.after ? { after: how.after } : {}) }],
     ),
   );
 }

@@ -131,7 +131,12 @@ async function run(input: RollbackInput): Promise<RollbackOutcome> {
         // A release named with --to is the operator's choice: clear any old rejection.
         accept: input.to !== undefined,
       })),
-      { transport, batchSize: cfg.batchSize, summary: 'roll back' },
+      {
+        transport,
+        batchSize: cfg.batchSize,
+        summary: 'roll back',
+        after: { hook: 'afterRollback', hooks: cfg.hooks, health: cfg.health },
+      },
     );
     for (const { host } of flipped.ok) {
       const p = plan.find((x) => x.host.name === host)!;
@@ -150,7 +155,12 @@ async function run(input: RollbackInput): Promise<RollbackOutcome> {
       .filter((p) => switched[p.host.name] && p.from)
       .map((p) => ({ host: p.host, revision: p.from!, accept: true }));
     await CancellationScope.nonCancellable(() =>
-      flipBack(undo, { transport, batchSize: cfg.batchSize, summary: 'undo rollback on' }),
+      flipBack(undo, {
+        transport,
+        batchSize: cfg.batchSize,
+        summary: 'undo rollback on',
+        after: { hook: 'afterSwitch', hooks: cfg.hooks, health: cfg.health },
+      }),
     );
     return end(
       'rolled_back',

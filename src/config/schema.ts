@@ -2,7 +2,7 @@
 // and errors that name the field and the fix.
 import { z } from 'zod';
 import { strictObject } from './strict.js';
-import type { Host } from '../core/vocabulary.js';
+import { HOOK_NAMES, type HealthSpec, type Host, type HookName } from '../core/vocabulary.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { BUILTIN_SERIES } from '../metrics/builtin-series.js';
 import { formatDuration, parseDuration } from './duration.js';
@@ -46,6 +46,42 @@ const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   }
   return ms;
 });
+
+/** A deadline with an upper bound, so a switch's hook and health check fit its activity's time. */
+const boundedDuration = (max: number, what: string) =>
+  duration.refine((ms) => ms <= max, { message: `${what} must be at most ${max / 1000}s` });
+
+/** A hook: the command, and how long it may take. */
+const hook = strictObject({
+  run: z.string().min(1, 'give the command to run'),
+  timeout: boundedDuration(120_000, 'a hook timeout').default(60_000),
+}).transform((h) => ({ run: h.run, timeoutMs: h.timeout }));
+
+const health = strictObject({
+  http: strictObject({
+    scheme: z.enum(['http', 'https']).default('http'),
+    port: z.number().int().min(1).max(65535),
+    path: z.string().startsWith('/').default('/'),
+    /** Inclusive range of statuses that mean healthy. */
+    status: z.tuple([z.number().int().min(100), z.number().int().max(599)]).default([200, 399]),
+    /** Text the body must contain. */
+    body: z.string().min(1).optional(),
+  }).optional(),
+  /** A command run on the host (in the live release's directory); exit 0 means healthy. */
+  command: z.string().min(1).optional(),
+  deadline: boundedDuration(120_000, 'the health deadline').default(30_000),
+  interval: duration.default(1_000),
+  timeout: duration.default(5_000),
+})
+  .refine((h) => (h.http === undefined) !== (h.command === undefined), {
+    message: 'give exactly one of http and command',
+  })
+  .transform(({ deadline, interval, timeout, ...check }): HealthSpec => ({
+    ...check,
+    deadlineMs: deadline,
+    intervalMs: interval,
+    timeoutMs: timeout,
+  }));
 
 /** A number of hosts, or a share of them: 3, "5%". */
 const size = z.union([
@@ -230,6 +266,21 @@ export const clusterConfigSchema = strictObject({
     minControlHosts: z.number().int().min(1).optional(),
     maxMissingFraction: z.number().min(0).max(1).optional(),
   }).prefault({}),
+  /**
+   * Commands run on each host at named points of a deploy, in a shell there,
+   * with the release in environment variables (PHASED_REVISION,
+   * PHASED_RELEASE_PATH...), never in the command text. A failing afterSwitch
+   * hook fails the host's switch (which rolls back per policy); a failing
+   * afterStage hook fails its staging.
+   */
+  hooks: strictObject(
+    Object.fromEntries(HOOK_NAMES.map((name) => [name, hook.optional()])) as Record<
+      HookName,
+      z.ZodOptional<typeof hook>
+    >,
+  ).prefault({}),
+  /** What must answer before a switched host counts as switched (and before the canary soak starts). */
+  health: health.optional(),
   probes: z.array(probe).default([]),
   metrics: z.array(metric).default([]),
   batchSize: z.number().int().min(1).max(1000).default(DEFAULTS.batchSize),

@@ -129,6 +129,10 @@ export interface TidyResult {
   currentKind: CurrentKind;
   currentLink: string | null;
   removed: string[];
+  /** The beforePrune hook's run, when one ran. */
+  hooks?: HookRun[];
+  /** Why this host's releases were kept: its beforePrune hook said no. */
+  pruneRefused?: string;
 }
 
 /** A host step's result over a batch: the hosts that succeeded and those that failed. */
@@ -143,4 +147,59 @@ export interface QueueRequest {
   kind: 'deploy' | 'rollback';
   revision: string;
   requestedAt: number;
+}
+
+/** The points of a deploy where a cluster file's commands run on each host. */
+export const HOOK_NAMES = ['afterStage', 'afterSwitch', 'afterRollback', 'beforePrune'] as const;
+export type HookName = (typeof HOOK_NAMES)[number];
+
+/** A command a hook runs on the host (in a shell there), with its deadline. */
+export interface HookSpec {
+  run: string;
+  timeoutMs: number;
+}
+
+export type Hooks = Partial<Record<HookName, HookSpec>>;
+
+/** What must answer before a switched host counts as switched: an HTTP GET or a command. */
+export interface HealthSpec {
+  http?: {
+    scheme: 'http' | 'https';
+    port: number;
+    path: string;
+    /** Inclusive range of good statuses. */
+    status: [number, number];
+    /** Text the body must contain. */
+    body?: string;
+  };
+  command?: string;
+  /** How long a host has to become healthy. */
+  deadlineMs: number;
+  /** First wait between attempts (it grows). */
+  intervalMs: number;
+  /** Each attempt's own deadline. */
+  timeoutMs: number;
+}
+
+/** How a hook ran on a host: its exit code (null: killed at its timeout) and the last lines it wrote. */
+export interface HookRun {
+  hook: HookName;
+  code: number | null;
+  ms: number;
+  output: string;
+}
+
+/** How a host's health check went. */
+export interface HealthRun {
+  attempts: number;
+  ms: number;
+  /** The last attempt's answer ("HTTP 200", "exit 0", or why it failed). */
+  last: string;
+}
+
+/** What runs on each host after a switch moved its current: the hook, then the health check. */
+export interface AfterSwitch {
+  hook: Extract<HookName, 'afterSwitch' | 'afterRollback'>;
+  hooks?: Hooks;
+  health?: HealthSpec;
 }

@@ -70,7 +70,16 @@ export async function tidy(ctx: DeployContext, mark?: ReleaseMark) {
   const results = await overBatches(hosts, cfg.batchSize, (b) =>
     pruneHosts.executeWithOptions(
       { ...HOST_STEP, summary: `check ${b.length} hosts, keep ${cfg.retention.keep} releases` },
-      [{ transport: ctx.transport, hosts: b, keep: cfg.retention.keep, protect, mark }],
+      [
+        {
+          transport: ctx.transport,
+          hosts: b,
+          keep: cfg.retention.keep,
+          protect,
+          mark,
+          hooks: cfg.hooks,
+        },
+      ],
     ),
   );
   const out = new Map<string, TidyResult | { error: string }>();

@@ -45,6 +45,7 @@ export async function stage(ctx: DeployContext): Promise<RolloutPlan> {
             adopt: cfg.adopt,
             unsafeSymlinks: cfg.unsafeSymlinks,
           },
+          hooks: cfg.hooks,
         },
       ],
     ),

@@ -38,6 +38,7 @@ export async function switchHosts(ctx: DeployContext, hosts: Host[], label: stri
       {
         transport: ctx.transport,
         targets: b.map((host) => ({ host, revision: ctx.revision })),
+        after: { hook: 'afterSwitch', hooks: ctx.cfg.hooks, health: ctx.cfg.health },
       },
     ]),
   );

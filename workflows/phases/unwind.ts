@@ -54,6 +54,7 @@ async function rollBackSwitched(ctx: DeployContext, why: string) {
     batchSize: ctx.cfg.batchSize,
     summary: 'roll back',
     attempts: 10,
+    after: { hook: 'afterRollback', hooks: ctx.cfg.hooks, health: ctx.cfg.health },
   });
   fleet.rolledBackBatch(back);
 }
