@@ -8,7 +8,13 @@ import type { MetricVerdict } from '../judge/types.js';
 import { OUTCOME_WORDS } from '../core/vocabulary.js';
 import { chartMarks, groupsOf, metricCharts, type MetricChart } from './charts.js';
 import { PAGE_SCRIPT } from './page-script.js';
-import { actionsOf, timingsOf, type DeployRecord, type ReportLook } from './record.js';
+import {
+  actionsOf,
+  timingsOf,
+  type DeployRecord,
+  type ReportFlip,
+  type ReportLook,
+} from './record.js';
 
 export interface ChartAssets {
   /** uPlot's browser build (IIFE, defines the global uPlot). */
@@ -137,7 +143,7 @@ function hostSection(r: DeployRecord): string {
   const switches = r.flips
     .map(
       (f) =>
-        `<tr><td>${utc(f.at)}</td><td>${esc(f.label)}</td><td>${f.direction === 'forward' ? 'to ' + esc(r.input.revision) : 'back'}</td><td>${list(f.hosts)}</td></tr>`,
+        `<tr><td>${utc(f.at)}</td><td>${esc(f.label)}</td><td>${f.direction === 'forward' ? 'to ' + esc(r.input.revision) : 'back'}</td><td>${list(f.hosts)}</td><td>${checksCell(f)}</td></tr>`,
     )
     .join('');
   return `<section id="hosts"><h2>Hosts</h2>
@@ -145,7 +151,26 @@ function hostSection(r: DeployRecord): string {
     .filter(([, hs]) => hs.length > 0)
     .map(([k, hs]) => `<dt>${k} (${hs.length})</dt><dd>${list(hs)}</dd>`)
     .join('')}</dl>
-<table><tr><th>switched at</th><th>step</th><th>direction</th><th>hosts</th></tr>${switches || '<tr><td colspan="4">no host was switched</td></tr>'}</table></section>`;
+<table><tr><th>switched at</th><th>step</th><th>direction</th><th>hosts</th><th>hooks and health</th></tr>${switches || '<tr><td colspan="5">no host was switched</td></tr>'}</table></section>`;
+}
+
+/** Per host, what ran after a switch: "web-3: afterSwitch exit 0 (0.2 s), healthy after 2 checks (1.4 s)", or why it failed. */
+function checksCell(f: ReportFlip): string {
+  if (f.checks.length === 0) return '–';
+  return f.checks
+    .map((c) => {
+      if (c.failed) return `<div class="failed">${esc(c.failed)}</div>`;
+      const parts = [
+        ...(c.hooks ?? []).map((h) => `${h.hook} exit ${h.code} (${seconds(h.ms)})`),
+        ...(c.health
+          ? [
+              `healthy after ${c.health.attempts} check(s) (${seconds(c.health.ms)}, ${c.health.last})`,
+            ]
+          : []),
+      ];
+      return `<div>${esc(c.host)}: ${esc(parts.join(', '))}</div>`;
+    })
+    .join('');
 }
 
 function timingSection(r: DeployRecord): string {
@@ -181,6 +206,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 .chart { margin: 12px 0 20px; } .chart figcaption { font-weight: 600; margin-bottom: 4px; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; } th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #e9ecef; vertical-align: top; }
 tr.look th { background: #f8f9fa; font-weight: 500; padding-top: 8px; }
+.failed { color: #e03131; }
 .verdict.pass { color: #2f9e44; } .verdict.regression { color: #e03131; font-weight: 600; } .verdict.inconclusive { color: #e67700; }
 code { font-size: 12px; }
 `;

@@ -11,6 +11,9 @@ import type { JudgeVerdict, Snapshot } from '../judge/types.js';
 import { PhasedError } from '../errors.js';
 import {
   isOutcomeFailureType,
+  type BatchResult,
+  type HealthRun,
+  type HookRun,
   type Host,
   type OperatorAction,
   type Phase,
@@ -43,6 +46,8 @@ export interface ReportFlip {
   label: string;
   direction: 'forward' | 'back';
   hosts: string[];
+  /** Per host: the hook and health check that ran after the switch, or why the host failed. */
+  checks: { host: string; hooks?: HookRun[]; health?: HealthRun; failed?: string }[];
 }
 
 export interface DeployRecord {
@@ -131,7 +136,8 @@ export function deployRecord(workflowId: string, events: readonly HistoryEvent[]
         series = (s.input as SampleInput).series;
         addReading(readings, s, result as BatchReading);
       } else if (s.type === 'judgeLook') looks.push(look(s, at, result as JudgeVerdict));
-      else if (s.type === 'flipHosts') flips.push(flip(s, at, input?.revision));
+      else if (s.type === 'flipHosts')
+        flips.push(flip(s, at, input?.revision, result as FlipBatch));
     } else if (e.workflowExecutionCompletedEventAttributes) {
       closedAt = at;
       outcome = decode(firstPayload(e.workflowExecutionCompletedEventAttributes.result)) ?? null;
@@ -217,13 +223,30 @@ function look(s: Scheduled, at: number, verdict: JudgeVerdict | undefined): Repo
   return { request, at, verdict: verdict ?? null };
 }
 
-function flip(s: Scheduled, at: number, revision: string | undefined): ReportFlip {
+type FlipBatch = BatchResult<{ hooks?: HookRun[]; health?: HealthRun }> | undefined;
+
+function flip(
+  s: Scheduled,
+  at: number,
+  revision: string | undefined,
+  result: FlipBatch,
+): ReportFlip {
   const { targets } = s.input as FlipInput;
   return {
     at,
     label: s.summary,
     direction: targets.every((t) => t.revision === revision) ? 'forward' : 'back',
     hosts: targets.map((t) => t.host.name),
+    checks: [
+      ...(result?.ok ?? [])
+        .filter((o) => o.result?.hooks || o.result?.health)
+        .map((o) => ({
+          host: o.host,
+          ...(o.result.hooks ? { hooks: o.result.hooks } : {}),
+          ...(o.result.health ? { health: o.result.health } : {}),
+        })),
+      ...(result?.failed ?? []).map((f) => ({ host: f.host, failed: `${f.error} [${f.code}]` })),
+    ],
   };
 }
 

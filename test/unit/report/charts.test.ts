@@ -93,8 +93,21 @@ function record(): DeployRecord {
     readings,
     looks: [look],
     flips: [
-      { at: 1500, label: 'switch canary: 2 hosts', direction: 'forward', hosts: ['c1', 'c2'] },
-      { at: 3800, label: 'roll back 2 hosts', direction: 'back', hosts: ['c1', 'c2'] },
+      {
+        at: 1500,
+        label: 'switch canary: 2 hosts',
+        direction: 'forward',
+        hosts: ['c1', 'c2'],
+        checks: [
+          {
+            host: 'c1',
+            hooks: [{ hook: 'afterSwitch', code: 0, ms: 200, output: '' }],
+            health: { attempts: 2, ms: 1400, last: 'HTTP 200' },
+          },
+          { host: 'c2', failed: 'c2: not healthy within 30s [HEALTH_CHECK_FAILED]' },
+        ],
+      },
+      { at: 3800, label: 'roll back 2 hosts', direction: 'back', hosts: ['c1', 'c2'], checks: [] },
     ],
     outcome: null,
     closedWithout: null,
@@ -181,5 +194,12 @@ describe('reportHtml', () => {
       '<figure class="chart" id="chart-0" data-metric="errors" data-points="4">',
     );
     expect(html).toContain('running: this report shows the deploy so far');
+    // What ran after each switch, per host.
+    expect(html).toContain(
+      '<div>c1: afterSwitch exit 0 (0.2 s), healthy after 2 check(s) (1.4 s, HTTP 200)</div>',
+    );
+    expect(html).toContain(
+      '<div class="failed">c2: not healthy within 30s [HEALTH_CHECK_FAILED]</div>',
+    );
   });
 });
