@@ -14,7 +14,7 @@ cd "$root"
 # Pinned versions of the Temporal servers (shared with `phased setup`).
 # shellcheck source=scripts/temporal-pins.env
 . "$root/scripts/temporal-pins.env"
-DEBIAN_PACKAGES=(rsync openssh-server openssh-client)
+DEBIAN_PACKAGES=(rsync openssh-server openssh-client curl) # curl: the demo's reload hook
 # The browser tests drive Debian's Chromium with puppeteer-core; phased itself needs no browser.
 if [ "${1:-}" = "--tests" ]; then DEBIAN_PACKAGES+=(chromium); fi
 

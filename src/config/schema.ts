@@ -64,7 +64,7 @@ const health = strictObject({
     path: z.string().startsWith('/').default('/'),
     /** Inclusive range of statuses that mean healthy. */
     status: z.tuple([z.number().int().min(100), z.number().int().max(599)]).default([200, 399]),
-    /** Text the body must contain. */
+    /** Text the body must contain; {revision} stands for the release the host was switched to. */
     body: z.string().min(1).optional(),
   }).optional(),
   /** A command run on the host (in the live release's directory); exit 0 means healthy. */

@@ -1,8 +1,10 @@
-// One demo host's web server. It serves the app from the host's `current`
-// symlink, resolved on every request, so a flip takes effect at once and a
-// request never sees half of one release and half of another. It writes an
-// access log and an error log (what phased's log probes read) and exposes
-// Prometheus counters (what its Prometheus probe scrapes).
+// One demo host's web server. Like a real app server it loads its release
+// once, from the host's `current` symlink at start, and moves to the release
+// `current` names only when told to reload (POST /-/reload, which the demo's
+// afterSwitch and afterRollback hooks send); requests already running finish
+// on the release they started with. /healthz answers from the loaded
+// release. It writes an access log and an error log (what phased's log probes
+// read) and exposes Prometheus counters (what its Prometheus probe scrapes).
 import { ACCESS_LOG, accessLogLine } from './access-log.js';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
@@ -20,9 +22,10 @@ export interface Behaviour {
   /** Extra time every 10th request takes (a tail-only regression: the mean barely moves). */
   tailMs?: number;
   /**
-   * 'fails': the build's web server does not come up. The host then answers
-   * nothing, metrics included (it resets every connection), as a host whose
-   * server crashed on start would.
+   * 'fails': the build's web server does not come up. Once reloaded onto it,
+   * the host answers nothing, metrics and health included (it resets every
+   * connection), as a host whose server crashed on start would; only the
+   * reload endpoint, standing for the service manager, still answers.
    */
   startup?: 'fails';
 }
@@ -60,6 +63,7 @@ export async function startAppServer({
   // Cumulative latency histogram, in seconds, as a Prometheus client keeps one.
   const buckets = DURATION_BUCKETS.map(() => 0);
 
+  /** The release `current` names now, read from disk. */
   async function release(): Promise<{ dir: string; behaviour: Behaviour } | null> {
     let dir: string;
     try {
@@ -74,6 +78,13 @@ export async function startAppServer({
     }
     return { dir, behaviour };
   }
+
+  /** The release this server runs: loaded at start and on each reload. */
+  let loaded = await release();
+  const reload = async () => {
+    loaded = await release();
+    return loaded;
+  };
 
   function metrics(): string {
     return [
@@ -96,9 +107,20 @@ export async function startAppServer({
 
   const server = http.createServer((req, res) => {
     void (async () => {
-      const live = await release();
+      if (req.method === 'POST' && req.url === '/-/reload') {
+        const now = await reload();
+        res.writeHead(200).end(`reloaded ${now?.behaviour.revision ?? 'nothing'}\n`);
+        return;
+      }
+      const live = loaded;
       if (live?.behaviour.startup === 'fails') {
         req.socket.destroy();
+        return;
+      }
+      if (req.url === '/healthz') {
+        res
+          .writeHead(live ? 200 : 503)
+          .end(live ? `ok ${live.behaviour.revision}\n` : 'no release loaded\n');
         return;
       }
       if (req.url === '/metrics') {

@@ -118,6 +118,10 @@ async function commonFreePort(addresses: string[]): Promise<number> {
   throw new Error('no port is free on every demo address');
 }
 
+/** The demo's reload hook: the host asks its own web server to load the release current names. */
+const reloadCommand = (port: number) =>
+  `curl -fsS --max-time 5 -X POST "http://$PHASED_ADDRESS:${port}/-/reload"`;
+
 export function demoConfig(
   cluster: string,
   hosts: { name: string; address: string; port?: number; root: string }[],
@@ -139,6 +143,18 @@ export function demoConfig(
     judge: { alpha: 0.01 },
     onInconclusive: 'rollback',
     durations: { ...DEMO_DURATIONS, ...durations, probeTimeout: '5s' },
+    // Each web server runs the release it loaded until told to reload, as app
+    // servers do: the hooks tell it, on the host, after every switch.
+    hooks: {
+      afterSwitch: { run: reloadCommand(metricsPort), timeout: '10s' },
+      afterRollback: { run: reloadCommand(metricsPort), timeout: '10s' },
+    },
+    health: {
+      http: { port: metricsPort, path: '/healthz', body: 'ok {revision}' },
+      deadline: '5s',
+      interval: '200ms',
+      timeout: '1s',
+    },
     probes: [
       accessLogProbe,
       {

@@ -19,19 +19,22 @@ export function healthUrl(host: Host, http: NonNullable<HealthSpec['http']>): st
 async function httpHealthy(
   host: Host,
   http: NonNullable<HealthSpec['http']>,
+  revision: string,
   timeoutMs: number,
 ): Promise<{ ok: boolean; said: string }> {
   const url = healthUrl(host, http);
+  // "{revision}" in the expected text: the host must answer from the release it was switched to.
+  const want = http.body?.replaceAll('{revision}', revision);
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     const body = await response.text();
     const [low, high] = http.status;
     if (response.status < low || response.status > high)
       return { ok: false, said: `${url} answered HTTP ${response.status}` };
-    if (http.body !== undefined && !body.includes(http.body))
+    if (want !== undefined && !body.includes(want))
       return {
         ok: false,
-        said: `${url} answered HTTP ${response.status} without ${JSON.stringify(http.body)}`,
+        said: `${url} answered HTTP ${response.status} without ${JSON.stringify(want)}`,
       };
     return { ok: true, said: `HTTP ${response.status}` };
   } catch (cause) {
@@ -53,7 +56,7 @@ export async function waitHealthy(
     const left = Math.max(1, deadline - Date.now());
     const timeoutMs = Math.min(spec.timeoutMs, left);
     const r = spec.http
-      ? await httpHealthy(host, spec.http, timeoutMs)
+      ? await httpHealthy(host, spec.http, ctx.revision, timeoutMs)
       : await commandHealthy(t, host, spec.command!, ctx, timeoutMs);
     if (r.ok) return { attempts, ms: Date.now() - started, last: r.said };
     if (Date.now() + pause >= deadline)

@@ -38,6 +38,7 @@ export function hookArgv(host: Host, name: string, command: string, ctx: HookCon
     'env',
     `PHASED_HOOK=${name}`,
     `PHASED_HOST=${host.name}`,
+    `PHASED_ADDRESS=${host.address}`,
     `PHASED_ROOT=${host.root}`,
     `PHASED_REVISION=${ctx.revision}`,
     `PHASED_RELEASE_PATH=${release}`,

@@ -1,9 +1,11 @@
 // The demo scenario end to end, every part real: loopback sshd hosts (or
-// local directories without OpenSSH), web servers serving from current,
+// local directories without OpenSSH), web servers that load their release
+// and reload it when the afterSwitch hook asks,
 // traffic, the worker with the real activities, the deploy workflow on the
 // shared Temporal server, and the judge. A good build goes live everywhere;
-// a bad one is caught in the canary and rolled back on its own, and so is one
-// whose web server does not start.
+// a bad one is caught in the canary and rolled back on its own, and one whose
+// web server does not start fails its health check and is rolled back before
+// any traffic is judged.
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { existingServer } from '../../src/devserver.js';
 import { runDemo, type DemoResult } from '../../src/demo/run.js';
@@ -82,18 +84,17 @@ describe('the demo: a good build goes live, a bad one is rolled back on its own'
     expect([...badHosts].sort()).toEqual([...result.bad.outcome.rolledBack].sort());
   });
 
-  it('a build whose web server does not start is rolled back at the canary look: traffic lost, not missing data', () => {
+  it('a build whose web server does not start fails its health check and is rolled back before any traffic is judged', () => {
     const { outcome } = result.crash;
     expect(outcome.outcome).toBe('rolled_back');
     expect(outcome.rolledBack).toHaveLength(2);
-    const canary = outcome.verdicts.find((v) => v.phase === 'canary')!;
-    expect(canary.verdict).toBe('regression');
-    const traffic = canary.metrics.find((m) => m.startsWith('http_requests:'))!;
-    expect(traffic).toMatch(
-      /^http_requests: canary 0\/s vs control [\d.]+\/s \(own baseline [\d.]+\/s\) -> regression: traffic lost on 2 of 2 switched hosts/,
+    expect(outcome.verdicts).toEqual([]);
+    expect(outcome.summary).toMatch(
+      /^switching canary failed on 2 host\(s\): web-\d: not healthy within 5s on crash \(\d+ checks; the last: http:\/\/[\d.]+:\d+\/healthz: .*\) \[HEALTH_CHECK_FAILED\]/,
     );
-    for (const host of outcome.rolledBack) expect(traffic).toContain(host);
-    // Back on good: the crash canaries serve again.
+    // Back on good, reloaded by the afterRollback hook: the crash canaries serve again.
     expect(result.crash.currents).toEqual(result.good.currents);
+    const last = new Map(result.traffic.map((r) => [r.host, r.release]));
+    for (const host of outcome.rolledBack) expect(last.get(host)).toBe('good');
   });
 });
