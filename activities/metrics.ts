@@ -15,6 +15,7 @@ import {
   type Snapshot,
 } from '../src/judge/index.js';
 import { buildProbe, forHost } from '../src/metrics/from-config.js';
+import type { PrometheusSource } from '../src/metrics/promql.js';
 import { sampleHost } from '../src/metrics/sample.js';
 import type { HostTransport } from '../src/transport/types.js';
 import type { LookKind } from '../src/core/vocabulary.js';
@@ -85,6 +86,7 @@ export function createMetricActivities(deps: MetricDeps) {
       probes,
       series,
       timeoutMs,
+      metricsSource,
     }: {
       workflowId: string;
       transport: TransportSpec;
@@ -95,6 +97,8 @@ export function createMetricActivities(deps: MetricDeps) {
       /** The reading's index and what it is for: recorded in the history for phased report. */
       reading?: number;
       label?: string;
+      /** The central Prometheus promql probes query (its URL and where the worker finds its token). */
+      metricsSource?: PrometheusSource;
     }): Promise<BatchReading> {
       const t = deps.transport(transport);
       const known = await deps.hostsOf(workflowId);
@@ -109,7 +113,9 @@ export function createMetricActivities(deps: MetricDeps) {
           sampleHost({
             host,
             transport: t,
-            probes: probes.map((p) => buildProbe(forHost(p, host.root))),
+            probes: probes.map((p) =>
+              buildProbe(forHost(p, host.root), { prometheus: metricsSource }),
+            ),
             series,
             timeoutMs,
           }),

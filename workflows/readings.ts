@@ -32,7 +32,10 @@ export class Readings {
   readonly series: string[];
 
   constructor(
-    private readonly cfg: Pick<ClusterConfig, 'probes' | 'metrics' | 'batchSize' | 'durations'>,
+    private readonly cfg: Pick<
+      ClusterConfig,
+      'probes' | 'metrics' | 'batchSize' | 'durations' | 'metricsSource'
+    >,
     private readonly transport: TransportSpec,
   ) {
     this.series = seriesOf(cfg.metrics);
@@ -55,6 +58,7 @@ export class Readings {
             // For the report, which rebuilds readings from the history.
             reading: index,
             label,
+            ...(this.cfg.metricsSource ? { metricsSource: this.cfg.metricsSource } : {}),
             probes: this.cfg.probes,
             series: this.series,
             timeoutMs: this.cfg.durations.probeTimeout,

@@ -145,6 +145,21 @@ const probe = z.discriminatedUnion('type', [
       .min(1),
   }),
   strictObject({
+    // Series from the cluster's metricsSource (a central Prometheus), by PromQL.
+    type: z.literal('promql'),
+    series: z
+      .array(
+        strictObject({
+          series: seriesName,
+          /** An instant query for one host; {host} and {address} stand for it (escaped, inside "..."). */
+          query: z.string().min(1),
+          /** The query returns a histogram's cumulative buckets (one sample per le). */
+          buckets: z.boolean().optional(),
+        }),
+      )
+      .min(1),
+  }),
+  strictObject({
     type: z.literal('command'),
     argv: z.array(z.string()).min(1),
     series: z.array(seriesName).min(1),
@@ -279,6 +294,24 @@ export const clusterConfigSchema = strictObject({
       z.ZodOptional<typeof hook>
     >,
   ).prefault({}),
+  /**
+   * A central Prometheus that promql probes query. Its token is read on the
+   * worker, from a file or an environment variable: never in the cluster
+   * file, so never in a workflow's history.
+   */
+  metricsSource: strictObject({
+    type: z.literal('prometheus'),
+    url: z.url({ protocol: /^https?$/ }),
+    bearerTokenFile: absolutePath.optional(),
+    bearerTokenEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name (A-Z, 0-9, _)')
+      .optional(),
+  })
+    .refine((m) => m.bearerTokenFile === undefined || m.bearerTokenEnv === undefined, {
+      message: 'give at most one of bearerTokenFile and bearerTokenEnv',
+    })
+    .optional(),
   /** What must answer before a switched host counts as switched (and before the canary soak starts). */
   health: health.optional(),
   probes: z.array(probe).default([]),
@@ -315,10 +348,21 @@ export const clusterConfigSchema = strictObject({
       });
     else seen.set(h.name, i);
   });
+  c.probes.forEach((p, i) => {
+    if (p.type === 'promql' && !c.metricsSource)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['probes', i, 'type'],
+        message:
+          'a promql probe needs the Prometheus it queries: add metricsSource: { type: prometheus, url: ... }',
+      });
+  });
   const produced = new Set(probeSeries(c.probes));
   const histograms = new Set(
     c.probes.flatMap((p) =>
-      p.type === 'prometheus' ? p.series.filter((x) => x.buckets).map((x) => x.series) : [],
+      p.type === 'prometheus' || p.type === 'promql'
+        ? p.series.filter((x) => x.buckets).map((x) => x.series)
+        : [],
     ),
   );
   const names = new Set<string>();
@@ -342,7 +386,7 @@ export const clusterConfigSchema = strictObject({
       ctx.addIssue({
         code: 'custom',
         path: ['metrics', i, 'series'],
-        message: `${m.series} is not a histogram: read it with buckets: true in its prometheus probe`,
+        message: `${m.series} is not a histogram: read it with buckets: true in its prometheus or promql probe`,
       });
     if (m.kind !== 'quantile' && histograms.has(m.series))
       ctx.addIssue({
@@ -475,6 +519,7 @@ export function probeSeries(probes: readonly ProbeConfig[]): string[] {
       case 'log-counts':
         return p.counts.map((c) => c.series);
       case 'prometheus':
+      case 'promql':
         return p.series.map((s) => s.series);
       case 'command':
         return p.series;

@@ -3,6 +3,7 @@ import type { ProbeConfig } from '../config/schema.js';
 import { commandProbe, cpuProbe, loadavgProbe, parseKeyValue } from './command.js';
 import { logCountsProbe, logLinesProbe } from './log-lines.js';
 import { prometheusProbe } from './prometheus.js';
+import { promqlProbe, type PrometheusSource } from './promql.js';
 import type { Probe } from './types.js';
 
 /** `{root}` in a probe's paths and arguments stands for the host's deploy root. */
@@ -13,7 +14,12 @@ export function forHost(p: ProbeConfig, root: string): ProbeConfig {
   return p;
 }
 
-export function buildProbe(p: ProbeConfig): Probe {
+/** The cluster's central metrics store, for the probes that query it. */
+export interface ProbeSources {
+  prometheus?: PrometheusSource;
+}
+
+export function buildProbe(p: ProbeConfig, sources: ProbeSources = {}): Probe {
   switch (p.type) {
     case 'loadavg':
       return loadavgProbe();
@@ -25,6 +31,9 @@ export function buildProbe(p: ProbeConfig): Probe {
       return logCountsProbe(p);
     case 'prometheus':
       return prometheusProbe(p);
+    case 'promql':
+      // The cluster file refuses a promql probe without a metricsSource.
+      return promqlProbe(sources.prometheus!, p.series);
     case 'command':
       return commandProbe({
         name: p.argv[0]!,
