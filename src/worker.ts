@@ -24,6 +24,7 @@ import type { Host } from '../src/core/vocabulary.js';
 import type { TemporalServer } from './devserver.js';
 import { cachedTreeChecksum } from './releases/checksum.js';
 import { connectClient, connectWorker } from './temporal/connect.js';
+import { writeLogEntry } from './temporal/worker-log.js';
 import { LocalTransport } from './transport/local.js';
 import { SshTransport } from './transport/ssh.js';
 import type { HostTransport } from './transport/types.js';
@@ -61,7 +62,7 @@ const quietBundlerLogger = {
  */
 export function installRuntime(level = (process.env.PHASED_LOG_LEVEL ?? 'WARN') as LogLevel) {
   try {
-    Runtime.install({ logger: new DefaultLogger(level), shutdownSignals: [] });
+    Runtime.install({ logger: new DefaultLogger(level, writeLogEntry), shutdownSignals: [] });
   } catch {
     // Already installed in this process (e.g. a test file reusing a fork): keep it.
   }

@@ -1,0 +1,26 @@
+// A deploy's unsuccessful outcome is not a worker warning; every other
+// "Workflow failed" (a bug, a non-determinism) still is.
+import { ApplicationFailure } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import { isDeployOutcome } from '../../../src/temporal/worker-log.js';
+
+describe('the worker log', () => {
+  it('leaves out the failures that carry a deploy outcome, and only those', () => {
+    const failed = (error: unknown) => ({ message: 'Workflow failed', meta: { error } });
+    expect(
+      isDeployOutcome(
+        failed(ApplicationFailure.create({ type: 'DEPLOY_ROLLED_BACK', message: 'x' })),
+      ),
+    ).toBe(true);
+    expect(
+      isDeployOutcome(failed(ApplicationFailure.create({ type: 'DEPLOY_ABORTED', message: 'x' }))),
+    ).toBe(true);
+    expect(
+      isDeployOutcome(failed(ApplicationFailure.create({ type: 'SOMETHING_ELSE', message: 'x' }))),
+    ).toBe(false);
+    expect(isDeployOutcome(failed(new TypeError('bug')))).toBe(false);
+    expect(
+      isDeployOutcome({ message: 'Activity failed', meta: { error: { type: 'DEPLOY_FAILED' } } }),
+    ).toBe(false);
+  });
+});
