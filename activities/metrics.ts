@@ -87,6 +87,7 @@ export function createMetricActivities(deps: MetricDeps) {
       series,
       timeoutMs,
       metricsSource,
+      at,
     }: {
       workflowId: string;
       transport: TransportSpec;
@@ -99,6 +100,8 @@ export function createMetricActivities(deps: MetricDeps) {
       label?: string;
       /** The central Prometheus promql probes query (its URL and where the worker finds its token). */
       metricsSource?: PrometheusSource;
+      /** Read the series as of this past moment (ms), from the metrics store's history. */
+      at?: number;
     }): Promise<BatchReading> {
       const t = deps.transport(transport);
       const known = await deps.hostsOf(workflowId);
@@ -107,7 +110,7 @@ export function createMetricActivities(deps: MetricDeps) {
         if (!h) throw new Error(`deploy ${workflowId} has no host ${n}`);
         return h;
       });
-      const time = Date.now();
+      const time = at ?? Date.now();
       const samples = await Promise.all(
         hosts.map((host) =>
           sampleHost({
@@ -118,6 +121,7 @@ export function createMetricActivities(deps: MetricDeps) {
             ),
             series,
             timeoutMs,
+            ...(at !== undefined ? { at } : {}),
           }),
         ),
       );

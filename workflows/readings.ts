@@ -41,8 +41,11 @@ export class Readings {
     this.series = seriesOf(cfg.metrics);
   }
 
-  /** Samples hosts in batches; returns the reading's index. */
-  async take(label: string, hosts: Host[]): Promise<number> {
+  /**
+   * Samples hosts in batches; returns the reading's index. `at` (ms): read
+   * the series as of that past moment (only promql probes can).
+   */
+  async take(label: string, hosts: Host[], at?: number): Promise<number> {
     const index = this.taken.length;
     const reading = new Map<string, Snapshot>();
     this.taken.push(reading);
@@ -58,6 +61,7 @@ export class Readings {
             // For the report, which rebuilds readings from the history.
             reading: index,
             label,
+            ...(at !== undefined ? { at } : {}),
             ...(this.cfg.metricsSource ? { metricsSource: this.cfg.metricsSource } : {}),
             probes: this.cfg.probes,
             series: this.series,

@@ -87,9 +87,9 @@ export function promqlProbe(
   const base = source.url.replace(/\/+$/, '');
   return {
     series: series.map((s) => s.series),
-    async read({ host, timeoutMs }: ProbeContext) {
+    async read({ host, timeoutMs, at }: ProbeContext) {
       const token = bearerToken(source, env, host);
-      const time = Date.now() / 1000;
+      const time = (at ?? Date.now()) / 1000;
       const values: Record<string, number> = {};
       const noData = new Set<PromqlSeries>();
       await Promise.all(

@@ -19,6 +19,8 @@ export interface SampleHostOptions {
   series: readonly string[];
   timeoutMs?: number;
   now?: () => number;
+  /** Read as of this past moment (ms): the snapshot's time, and what history-keeping probes query. */
+  at?: number;
 }
 
 export async function sampleHost({
@@ -28,14 +30,15 @@ export async function sampleHost({
   series,
   timeoutMs = 10_000,
   now = Date.now,
+  at,
 }: SampleHostOptions): Promise<HostSample> {
-  const t = now();
+  const t = at ?? now();
   const v: (number | null)[] = series.map(() => null);
   const k: (number | null)[] = series.map(() => null);
   const e: (string | null)[] = series.map(() => null);
   const errors: string[] = [];
   const readings = await Promise.allSettled(
-    probes.map((p) => p.read({ host, transport, timeoutMs })),
+    probes.map((p) => p.read({ host, transport, timeoutMs, ...(at !== undefined ? { at } : {}) })),
   );
   readings.forEach((r, p) => {
     if (r.status === 'rejected') {

@@ -14,6 +14,8 @@ export interface ProbeContext {
   host: Host;
   transport: HostTransport;
   timeoutMs: number;
+  /** Read as of this past moment (ms); only a probe of a store that keeps history can. */
+  at?: number;
 }
 
 export interface Probe {

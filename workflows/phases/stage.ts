@@ -1,6 +1,6 @@
 // Before anything switches: is there anything to do, copy the release to
 // every host, and take the baseline readings alongside.
-import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import { planRollout, type RolloutPlan } from '../../src/core/plan.js';
 import { onCadence } from '../cadence.js';
@@ -73,11 +73,33 @@ export interface Baseline {
   done: Promise<void>;
 }
 
-/** Baseline readings run alongside staging: nothing is switched yet. */
+/** Deploys whose probes all query a central Prometheus read their baseline from its history. */
+export const HISTORY_BASELINE_PATCH = 'baseline-from-prometheus-history';
+
+/** Every series comes from a central store that keeps history: the baseline can be read, not waited for. */
+const baselineInHistory = (cfg: DeployContext['cfg']) =>
+  cfg.metricsSource !== undefined &&
+  cfg.probes.length > 0 &&
+  cfg.probes.every((p) => p.type === 'promql');
+
+/**
+ * Baseline readings run alongside staging: nothing is switched yet. When
+ * every series comes from Prometheus, the baseline is read at once from its
+ * history, as of the `baseline` duration before now at the same cadence, so
+ * the deploy does not wait for it.
+ */
 export function startBaseline(ctx: DeployContext): Baseline {
   const readings: number[] = [];
   const every = ctx.cfg.durations.lookEvery;
   const rounds = Math.max(1, Math.round(ctx.cfg.durations.baseline / every));
+  if (baselineInHistory(ctx.cfg) && patched(HISTORY_BASELINE_PATCH)) {
+    const now = Date.now();
+    const done = (async () => {
+      for (let k = 0; k <= rounds; k++)
+        readings.push(await ctx.readings.take('baseline', ctx.hosts, now - (rounds - k) * every));
+    })();
+    return { readings, done };
+  }
   const scope = new CancellationScope();
   const done = scope.run(() =>
     onCadence(

@@ -2,8 +2,9 @@
 // per-host exporters, and phased reads each host's series from it with
 // PromQL. The probe gives the same per-host values the exporters serve; a
 // series Prometheus has no data for, or a Prometheus that is down, is missing
-// data with a reason, not a crash; and whole deploys judged from PromQL only
-// put a good release live and roll a bad one back.
+// data with a reason, not a crash; and whole deploys judged from PromQL only,
+// their baselines read from Prometheus's history instead of waited for, put a
+// good release live and roll a bad one back.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -122,7 +123,7 @@ describe('deploys judged from PromQL only', () => {
     const prom = await startPrometheus(targets);
     const fleet = await createLocalFleet(uniqueId('promql'), 8, {
       // Readings 4 scrapes apart, so that one scrape more or less in a window moves it little.
-      durations: { baseline: '6s', soak: '6s', watch: '4s', lookEvery: '2s', probeTimeout: '5s' },
+      durations: { baseline: '8s', soak: '6s', watch: '4s', lookEvery: '2s', probeTimeout: '5s' },
       metricsSource: { type: 'prometheus', url: prom.url },
       probes: [
         {
@@ -139,6 +140,17 @@ describe('deploys judged from PromQL only', () => {
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     fleet.startTraffic();
     await waitScraped(prom, 8);
+    // The baseline is read from Prometheus's history: let it hold the 8 s a baseline covers.
+    await eventually(
+      async () => {
+        const q = encodeURIComponent('min(count_over_time(fleet_requests_total[8s]))');
+        const r = (await (await fetch(`${prom.url}/api/v1/query?query=${q}`)).json()) as {
+          data: { result: { value: [number, string] }[] };
+        };
+        return Number(r.data.result[0]?.value[1] ?? 0) >= 15;
+      },
+      { what: '8 s of history in Prometheus', timeoutMs: 30_000, intervalMs: 500 },
+    );
 
     // One worker for both: the cluster's queue lives on its task queue.
     const { good, bad } = await withDeployer(async (d) => ({
@@ -147,6 +159,9 @@ describe('deploys judged from PromQL only', () => {
     }));
     expect(good.outcome).toBe('done');
     expect(good.verdicts[0]).toMatchObject({ phase: 'canary', verdict: 'pass' });
+    // Neither deploy waited for its 8 s baseline: it was read from history during staging.
+    for (const o of [good, bad])
+      expect(o.timings.canary! - o.timings.baseline!).toBeLessThan(3_000);
     expect(bad.outcome).toBe('rolled_back');
     const canary = bad.verdicts.find((v) => v.verdict === 'regression')!;
     expect(canary.phase).toBe('canary');

@@ -1,5 +1,6 @@
 // A tail-only regression on real web servers: six demo app servers serve
-// their releases from `current`, phased's Prometheus probe scrapes their
+// their releases from `current` (reloaded after each switch, as a deploy's
+// afterSwitch hook does), phased's Prometheus probe scrapes their
 // latency histograms, and the judge's p95 per host catches two canaries whose
 // build makes every 10th request slow, while their mean latency barely moves
 // and a build that behaves like the old one passes.
@@ -122,6 +123,9 @@ async function canaryVerdict(build: Omit<Behaviour, 'revision'>) {
       tree: await treeChecksum(next),
     });
     await flipRelease(transport, h, 'v2');
+    // What a deploy's afterSwitch hook does: the app server loads the new release.
+    const reloaded = await fetch(`${h.server.url}/-/reload`, { method: 'POST' });
+    expect(await reloaded.text()).toBe('reloaded v2\n');
   }
   const after = [await f.read()];
   await f.served(300);

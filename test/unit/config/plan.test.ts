@@ -166,7 +166,7 @@ describe('quantile metrics', () => {
 
   it('refuses a quantile of a plain series, a counter on buckets, and unsorted bounds', () => {
     expect(problems(withHistogram(p99, false))).toContain(
-      'metrics[0].series: latency is not a histogram: read it with buckets: true in its prometheus probe',
+      'metrics[0].series: latency is not a histogram: read it with buckets: true in its prometheus or promql probe',
     );
     expect(
       problems(withHistogram({ name: 'lat', kind: 'gauge', series: 'latency', tolerance: 0.1 })),
