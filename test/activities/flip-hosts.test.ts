@@ -2,41 +2,22 @@
 // flip again what an earlier attempt switched, and a host that could not be
 // armed with the others is flipped on its own. Real directories as hosts,
 // the real scripts through the local transport.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { createHostActivities } from '../../activities/hosts.js';
 import type { Host } from '../../src/core/vocabulary.js';
 import { PhasedError } from '../../src/errors.js';
-import { treeChecksum } from '../../src/releases/checksum.js';
-import { flipRelease, stageRelease } from '../../src/releases/ops.js';
+import { flipRelease } from '../../src/releases/ops.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import type { HostTransport } from '../../src/transport/types.js';
 import { inActivity } from '../helpers/activity.js';
-import { testDir } from '../helpers/tmp.js';
+import { hostsOnV1WithV2Staged } from '../helpers/staged-hosts.js';
 
 /** Three hosts live on v1 with v2 staged. */
-async function hostsOnV1WithV2Staged(t: HostTransport): Promise<Host[]> {
-  const dir = await testDir('phased-flip-');
-  const hosts = ['web-1', 'web-2', 'web-3'].map((name) => ({
-    name,
-    address: 'localhost',
-    root: path.join(dir, name),
-  }));
-  for (const rev of ['v1', 'v2']) {
-    const source = path.join(dir, 'build', rev);
-    mkdirSync(source, { recursive: true });
-    writeFileSync(path.join(source, 'index.html'), `${rev}\n`);
-    const tree = await treeChecksum(source);
-    for (const h of hosts) {
-      mkdirSync(h.root, { recursive: true });
-      await stageRelease(t, h, { revision: rev, source, tree });
-      if (rev === 'v1') await flipRelease(t, h, rev);
-    }
-  }
-  return hosts;
-}
+const hostsOnV1 = async (t: HostTransport) =>
+  (await hostsOnV1WithV2Staged(t, ['web-1', 'web-2', 'web-3'], 'localhost')).hosts;
 
 const switchesTo = (h: Host, rev: string) =>
   readFileSync(path.join(h.root, 'switches.log'), 'utf8')
@@ -56,7 +37,7 @@ function activities(t: HostTransport) {
 describe('flipHosts, retried', () => {
   it('skips the hosts an earlier attempt switched and switches the rest', async () => {
     const t = new LocalTransport();
-    const hosts = await hostsOnV1WithV2Staged(t);
+    const hosts = await hostsOnV1(t);
     // The earlier attempt switched web-1, heartbeat it, and its worker died.
     await flipRelease(t, hosts[0]!, 'v2');
     const env = new MockActivityEnvironment({
@@ -77,7 +58,7 @@ describe('flipHosts, retried', () => {
 
   it('flips on its own a host that could not be armed with the others', async () => {
     const local = new LocalTransport();
-    const hosts = await hostsOnV1WithV2Staged(local);
+    const hosts = await hostsOnV1(local);
     let refused = 0;
     // web-2's connection drops as the batch arms; its own flip then goes through.
     const flaky: HostTransport = {
@@ -111,7 +92,7 @@ describe('flipHosts, retried', () => {
 
   it('reports a host whose release is not staged, and switches the others', async () => {
     const t = new LocalTransport();
-    const hosts = await hostsOnV1WithV2Staged(t);
+    const hosts = await hostsOnV1(t);
     const result = await inActivity(new MockActivityEnvironment(), () =>
       activities(t).flipHosts({
         transport: { kind: 'local' },

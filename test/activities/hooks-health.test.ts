@@ -12,34 +12,17 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { createHostActivities } from '../../activities/hosts.js';
 import type { AfterSwitch, HealthSpec, Host } from '../../src/core/vocabulary.js';
 import { treeChecksum } from '../../src/releases/checksum.js';
-import { flipRelease, stageRelease } from '../../src/releases/ops.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { inActivity } from '../helpers/activity.js';
-import { testDir } from '../helpers/tmp.js';
+import { hostsOnV1WithV2Staged } from '../helpers/staged-hosts.js';
 
 const t = new LocalTransport();
 
 /** Two hosts live on v1 with v2 staged (v2's release has a `healthy` file on web-1 only). */
 async function fleet(): Promise<{ dir: string; hosts: Host[] }> {
-  const dir = await testDir('phased-hooks-');
-  const hosts = ['web-1', 'web-2'].map((name) => ({
-    name,
-    address: '127.0.0.1',
-    root: path.join(dir, name),
-  }));
-  for (const rev of ['v1', 'v2']) {
-    const source = path.join(dir, 'build', rev);
-    mkdirSync(source, { recursive: true });
-    writeFileSync(path.join(source, 'index.html'), `${rev}\n`);
-    const tree = await treeChecksum(source);
-    for (const h of hosts) {
-      mkdirSync(h.root, { recursive: true });
-      await stageRelease(t, h, { revision: rev, source, tree });
-      if (rev === 'v1') await flipRelease(t, h, rev);
-    }
-  }
-  writeFileSync(path.join(hosts[0]!.root, 'releases/v2/healthy'), 'yes\n');
-  return { dir, hosts };
+  const staged = await hostsOnV1WithV2Staged(t, ['web-1', 'web-2']);
+  writeFileSync(path.join(staged.hosts[0]!.root, 'releases/v2/healthy'), 'yes\n');
+  return staged;
 }
 
 const activities = () =>
