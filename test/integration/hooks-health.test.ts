@@ -6,7 +6,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deployToEnd } from '../helpers/deploys.js';
+import { outcomeOf } from '../../src/client.js';
+import { fetchDeployRecord } from '../../src/report/fetch.js';
+import { deployToEnd, withDeployer } from '../helpers/deploys.js';
 import { createLocalFleet, preinstall, type LocalFleet } from '../helpers/local-fleet.js';
 import { uniqueId } from '../helpers/temporal.js';
 import { testDir } from '../helpers/tmp.js';
@@ -47,7 +49,11 @@ describe('hooks and health checks in a deploy', () => {
     await preinstall(fleet, 'good-1', healthyRelease(fleet, 'good-1'));
     fleet.startTraffic();
     // This build does not come up: no `healthy` file, and no errors for the judge to see either.
-    const outcome = await deployToEnd(fleet, 'wont-start', 0.01);
+    const { outcome, record } = await withDeployer(async (d) => {
+      const h = await d.start(fleet, 'wont-start', 0.01);
+      const outcome = await outcomeOf(h);
+      return { outcome, record: await fetchDeployRecord(d.pc, h.workflowId) };
+    });
     expect(outcome.outcome).toBe('rolled_back');
     expect(outcome.summary).toMatch(
       /switching canary failed on 2 host\(s\): web-\d: not healthy within 2s on wont-start \(\d+ checks; the last: exit 1\) \[HEALTH_CHECK_FAILED\]/,
@@ -60,6 +66,17 @@ describe('hooks and health checks in a deploy', () => {
     expect(logged(log, 'switch')).toEqual(canaries.map((h) => `switch ${h} wont-start`));
     expect(logged(log, 'rollback')).toEqual(canaries.map((h) => `rollback ${h} good-1`));
     expect(logged(log, 'stage')).toHaveLength(8);
+    // The canary report rebuilds what ran after each switch from the history.
+    const [forward, back] = record.flips;
+    expect(forward!.direction).toBe('forward');
+    expect(forward!.checks.map((c) => c.failed)).toEqual(
+      canaries.map(() => expect.stringContaining('[HEALTH_CHECK_FAILED]')),
+    );
+    expect(back!.direction).toBe('back');
+    for (const c of back!.checks) {
+      expect(c.hooks).toEqual([expect.objectContaining({ hook: 'afterRollback', code: 0 })]);
+      expect(c.health).toMatchObject({ last: 'exit 0' });
+    }
   });
 
   it('puts a healthy release live with afterStage and afterSwitch run once on every host', async () => {
