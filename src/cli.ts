@@ -138,6 +138,10 @@ function describeServer(server: TemporalServer): string {
   return `${where} at ${server.address} (namespace ${server.namespace}${ui})`;
 }
 
+/** How the CLI shows a PhasedError: its code, the problem (and a note), then the fix. */
+const errorText = (err: PhasedError, level: 'error' | 'warning', note = '') =>
+  `phased: ${level} [${err.code}]: ${err.problem}${note}\n  fix: ${err.fix}`;
+
 const print = (json: boolean | undefined, data: unknown, text: string) =>
   console.log(json ? JSON.stringify(data) : text);
 
@@ -378,7 +382,7 @@ program
           if (opts.watch) throw noWorker(pc, 'no deploy can be followed');
           const err = noWorker(pc, 'no running deploy can answer its status');
           console.error(
-            `phased: warning [${err.code}]: ${err.problem}; showing what Temporal's visibility store holds\n  fix: ${err.fix}`,
+            errorText(err, 'warning', "; showing what Temporal's visibility store holds"),
           );
           const rows = opts.workflow
             ? [await visibleDeploy(pc, opts.workflow)].filter((r) => r !== undefined)
@@ -768,7 +772,7 @@ try {
     const fine = ['commander.helpDisplayed', 'commander.version', 'commander.help'];
     process.exitCode = fine.includes(err.code) ? 0 : EXIT_ERROR;
   } else if (shown instanceof PhasedError) {
-    console.error(`phased: error [${shown.code}]: ${shown.problem}\n  fix: ${shown.fix}`);
+    console.error(errorText(shown, 'error'));
     process.exitCode = EXIT_ERROR;
   } else {
     throw err;

@@ -3,6 +3,7 @@
 // summary's quantile (see exposition.ts for the parsing).
 import { rootCause } from '../errors.js';
 import { bucketSeries } from '../judge/types.js';
+import { hostUrl } from '../transport/host-url.js';
 import { parseSamples } from './exposition.js';
 import { ProbeError, type Probe, type ProbeContext } from './types.js';
 
@@ -86,7 +87,7 @@ export function prometheusProbe(options: PrometheusProbeOptions): Probe {
   return {
     series: options.series.map((s) => s.series),
     async read({ host, timeoutMs }: ProbeContext) {
-      const url = `${scheme}://${host.address.includes(':') ? `[${host.address}]` : host.address}:${port}${path}`;
+      const url = hostUrl(host, { scheme, port, path });
       let text: string;
       try {
         const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });

@@ -5,16 +5,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { PhasedError, rootCause } from '../errors.js';
 import type { HealthRun, HealthSpec, Host } from '../core/vocabulary.js';
+import { hostUrl } from '../transport/host-url.js';
 import type { HostTransport } from '../transport/types.js';
 import { commandHealthy, type HookContext } from './hooks.js';
 
 /** Longest pause between two attempts. */
 const MAX_INTERVAL_MS = 5_000;
-
-export function healthUrl(host: Host, http: NonNullable<HealthSpec['http']>): string {
-  const address = host.address.includes(':') ? `[${host.address}]` : host.address;
-  return `${http.scheme}://${address}:${http.port}${http.path}`;
-}
 
 async function httpHealthy(
   host: Host,
@@ -22,7 +18,7 @@ async function httpHealthy(
   revision: string,
   timeoutMs: number,
 ): Promise<{ ok: boolean; said: string }> {
-  const url = healthUrl(host, http);
+  const url = hostUrl(host, http);
   // "{revision}" in the expected text: the host must answer from the release it was switched to.
   const want = http.body?.replaceAll('{revision}', revision);
   try {

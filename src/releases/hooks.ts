@@ -3,10 +3,11 @@
 // phased knows of the release reaches it only as environment variables
 // (values are argv entries of env(1), never spliced into the command text).
 // A command health check runs the same way.
-import { PhasedError, describeCause, isPhasedError } from '../errors.js';
+import { PhasedError } from '../errors.js';
 import type { HookName, HookRun, HookSpec, Host } from '../core/vocabulary.js';
 import type { ExecResult, HostTransport } from '../transport/types.js';
 import { assertRevision, releaseDir } from './layout.js';
+import { notRun } from './ops.js';
 
 /** What a hook is told about the release it runs for. */
 export interface HookContext {
@@ -28,8 +29,25 @@ export function tail(stdout: string, stderr: string): string {
   return lines.length > OUTPUT_CHARS ? `…${lines.slice(-OUTPUT_CHARS)}` : lines;
 }
 
-/** argv that runs `command` in a shell on the host, in the release directory, with the release in its environment. */
-export function hookArgv(host: Host, name: string, command: string, ctx: HookContext): string[] {
+/** Exit statuses of timeout(1): the command ran out of time (124), or needed SIGKILL (137). */
+const TIMED_OUT = [124, 137];
+
+/** Grace after a command's own deadline before the transport gives up on the host. */
+const TRANSPORT_GRACE_MS = 5_000;
+
+/**
+ * argv that runs `command` in a shell on the host, in the release directory,
+ * with the release in its environment, under timeout(1): at its deadline the
+ * command's whole process group is stopped on the host, children included
+ * (a transport's own deadline would only drop its connection).
+ */
+export function hookArgv(
+  host: Host,
+  name: string,
+  command: string,
+  ctx: HookContext,
+  timeoutMs: number,
+): string[] {
   assertRevision(ctx.revision);
   if (ctx.previous) assertRevision(ctx.previous);
   ctx.removing?.forEach(assertRevision);
@@ -44,6 +62,10 @@ export function hookArgv(host: Host, name: string, command: string, ctx: HookCon
     `PHASED_RELEASE_PATH=${release}`,
     `PHASED_PREVIOUS_REVISION=${ctx.previous ?? ''}`,
     `PHASED_REMOVING=${(ctx.removing ?? []).join(' ')}`,
+    'timeout',
+    '-k',
+    '2',
+    `${timeoutMs / 1000}s`,
     'sh',
     '-c',
     // $1 is the command: run by a shell of its own, from the release's directory.
@@ -53,25 +75,24 @@ export function hookArgv(host: Host, name: string, command: string, ctx: HookCon
   ];
 }
 
-async function exec(
+/** Runs `command` on the host as hookArgv sets it up; only a host it cannot reach throws. */
+async function runOnHost(
   t: HostTransport,
   host: Host,
-  argv: string[],
+  name: string,
+  command: string,
+  ctx: HookContext,
   timeoutMs: number,
-  what: string,
-): Promise<ExecResult> {
+): Promise<ExecResult & { timedOut: boolean }> {
+  let r: ExecResult;
   try {
-    return await t.exec(host, argv, { timeoutMs });
-  } catch (cause) {
-    if (isPhasedError(cause)) throw cause;
-    throw new PhasedError({
-      code: 'HOST_UNREACHABLE',
-      problem: `${host.name}: cannot run ${what}: ${describeCause(cause)}`,
-      fix: 'check that the host is up and reachable; phased retries with backoff',
-      retryable: true,
-      cause,
+    r = await t.exec(host, hookArgv(host, name, command, ctx, timeoutMs), {
+      timeoutMs: timeoutMs + TRANSPORT_GRACE_MS,
     });
+  } catch (cause) {
+    throw notRun(host, name === 'health' ? 'health check' : `hook ${name}`, cause);
   }
+  return { ...r, timedOut: r.code === null || TIMED_OUT.includes(r.code) };
 }
 
 /**
@@ -86,13 +107,7 @@ export async function runHook(
   ctx: HookContext,
 ): Promise<HookRun> {
   const started = Date.now();
-  const r = await exec(
-    t,
-    host,
-    hookArgv(host, name, spec.run, ctx),
-    spec.timeoutMs,
-    `hook ${name}`,
-  );
+  const r = await runOnHost(t, host, name, spec.run, ctx, spec.timeoutMs);
   const run: HookRun = {
     hook: name,
     code: r.code,
@@ -100,12 +115,11 @@ export async function runHook(
     output: tail(r.stdout, r.stderr),
   };
   if (r.code === 0) return run;
-  const how =
-    r.code === null
-      ? `did not finish within ${spec.timeoutMs / 1000}s`
-      : r.code === 97
-        ? `could not enter ${releaseDir(host.root, ctx.revision)}`
-        : `exited ${r.code}`;
+  const how = r.timedOut
+    ? `did not finish within ${spec.timeoutMs / 1000}s`
+    : r.code === 97
+      ? `could not enter ${releaseDir(host.root, ctx.revision)}`
+      : `exited ${r.code}`;
   throw new PhasedError({
     code: 'HOOK_FAILED',
     problem: `${host.name}: hook ${name} (${JSON.stringify(spec.run.slice(0, 120))}) ${how}${run.output ? `; it wrote:\n${run.output}` : ''}`,
@@ -122,11 +136,11 @@ export async function commandHealthy(
   ctx: HookContext,
   timeoutMs: number,
 ): Promise<{ ok: boolean; said: string }> {
-  const r = await exec(t, host, hookArgv(host, 'health', command, ctx), timeoutMs, 'health check');
+  const r = await runOnHost(t, host, 'health', command, ctx, timeoutMs);
   const out = tail(r.stdout, r.stderr).split('\n').slice(-2).join(' / ');
   if (r.code === 0) return { ok: true, said: 'exit 0' };
   return {
     ok: false,
-    said: `${r.code === null ? `no answer within ${timeoutMs / 1000}s` : `exit ${r.code}`}${out ? `: ${out}` : ''}`,
+    said: `${r.timedOut ? `no answer within ${timeoutMs / 1000}s` : `exit ${r.code}`}${out ? `: ${out}` : ''}`,
   };
 }

@@ -33,7 +33,7 @@ const PERMISSION = /permission denied|read-only file system|operation not permit
 const permissionFix = (host: Host) => `give the deploy user write access to ${host.root}`;
 
 /** The error for a transport that could not run a script at all. */
-function notRun(host: Host, name: string, cause: unknown): PhasedError {
+export function notRun(host: Host, name: string, cause: unknown): PhasedError {
   if (isPhasedError(cause)) return cause; // the transport's own error already names the host
   return hostError(
     host,

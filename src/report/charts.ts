@@ -54,11 +54,10 @@ export function metricCharts(r: DeployRecord): MetricChart[] {
   const groups = groupsOf(r);
   const col = (name: string) => r.series.indexOf(name);
   const baseline = new Set(groups.baseline);
+  const byIndex = new Map(r.readings.map((x) => [x.index, x]));
   const window = (hosts: string[], readings: number[]) =>
     hosts.map((h) =>
-      readings
-        .map((i) => r.readings.find((x) => x.index === i)?.hosts[h])
-        .filter((s): s is Snapshot => s !== undefined),
+      readings.map((i) => byIndex.get(i)?.hosts[h]).filter((s): s is Snapshot => s !== undefined),
     );
   const baselineReadings = r.readings.filter((x) => baseline.has(x.index)).map((x) => x.index);
   return judgedMetrics(r).map((m) => {

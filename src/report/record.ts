@@ -193,11 +193,11 @@ function addReading(readings: Map<number, ReportReading>, s: Scheduled, r: Batch
     hosts: {},
   };
   // Early histories timed each host of a batch: t was an array.
-  const timeOf = (i: number) => (Array.isArray(r.t) ? (r.t[i] as number) : r.t);
-  reading.t = Math.min(reading.t, timeOf(0));
+  const hostTime = (i: number) => (Array.isArray(r.t) ? (r.t[i] as number) : r.t);
+  reading.t = Math.min(reading.t, hostTime(0));
   req.hosts.forEach((h, i) => {
     const host = typeof h === 'string' ? h : h.name;
-    const snapshot: Snapshot = { t: timeOf(i), v: r.v[i] ?? [] };
+    const snapshot: Snapshot = { t: hostTime(i), v: r.v[i] ?? [] };
     const k = r.k?.[i];
     const e = r.e?.[i];
     if (k) snapshot.k = k;

@@ -13,6 +13,7 @@ import { createHostActivities } from '../../activities/hosts.js';
 import type { AfterSwitch, HealthSpec, Host } from '../../src/core/vocabulary.js';
 import { treeChecksum } from '../../src/releases/checksum.js';
 import { LocalTransport } from '../../src/transport/local.js';
+import { eventually } from '../../src/poll.js';
 import { inActivity } from '../helpers/activity.js';
 import { hostsOnV1WithV2Staged } from '../helpers/staged-hosts.js';
 
@@ -80,7 +81,7 @@ describe('the afterSwitch hook', () => {
       hook: 'afterSwitch',
       hooks: {
         afterSwitch: {
-          run: 'if [ "$PHASED_HOST" = web-1 ]; then echo reload refused >&2; exit 3; else sleep 5; fi',
+          run: 'if [ "$PHASED_HOST" = web-1 ]; then echo reload refused >&2; exit 3; else sleep 30 & echo $! > "$PHASED_ROOT/sleep.pid"; wait; fi',
           timeoutMs: 500,
         },
       },
@@ -92,6 +93,19 @@ describe('the afterSwitch hook', () => {
     expect(byHost['web-1']!.error).toContain('exited 3; it wrote:\nreload refused');
     expect(byHost['web-2']).toMatchObject({ code: 'HOOK_FAILED' });
     expect(byHost['web-2']!.error).toContain('did not finish within 0.5s');
+    // Its deadline stopped the hook's children too, not only the shell phased started.
+    const sleeper = Number(readFileSync(path.join(hosts[1]!.root, 'sleep.pid'), 'utf8'));
+    await eventually(
+      () => {
+        try {
+          process.kill(sleeper, 0);
+          return Promise.resolve(false);
+        } catch {
+          return Promise.resolve(true);
+        }
+      },
+      { what: "the timed-out hook's child to be gone", timeoutMs: 10_000, intervalMs: 50 },
+    );
   });
 
   it('runs the afterRollback hook when hosts are switched back', async () => {

@@ -145,22 +145,10 @@ describe('phased deploy', () => {
     const stepSummary = path.join(fleet.dir, 'step-summary.md');
     await withWorker({}, async (tq) => {
       const deploy = (rev: string, rate: number) =>
-        runPhased(
-          [
-            'deploy',
-            '--cluster',
-            fleet.config.cluster,
-            '--revision',
-            rev,
-            '--source',
-            fleet.release(rev, rate),
-            '--config',
-            config,
-            '--wait',
-            '--json',
-          ],
-          { ...cliEnv(tq), GITHUB_STEP_SUMMARY: stepSummary },
-        );
+        runPhased([...waitedDeploy(fleet, config, rev, rate), '--json'], {
+          ...cliEnv(tq),
+          GITHUB_STEP_SUMMARY: stepSummary,
+        });
       const good = await deploy('good-2', 0.01);
       expect(good.stderr).toBe('');
       expect(good.code).toBe(0);
