@@ -15,7 +15,12 @@ import {
   type Snapshot,
 } from '../src/judge/index.js';
 import { buildProbe, forHost } from '../src/metrics/from-config.js';
-import type { PrometheusSource } from '../src/metrics/promql.js';
+import {
+  promqlReader,
+  type PrometheusSource,
+  type PromqlReader,
+  type ReadingGrid,
+} from '../src/metrics/promql.js';
 import { sampleHost } from '../src/metrics/sample.js';
 import type { HostTransport } from '../src/transport/types.js';
 import type { LookKind } from '../src/core/vocabulary.js';
@@ -75,65 +80,91 @@ export interface JudgeLookInput {
   control: string[];
 }
 
+export interface SampleInput {
+  workflowId: string;
+  transport: TransportSpec;
+  hosts: string[];
+  probes: ProbeConfig[];
+  series: string[];
+  timeoutMs: number;
+  /** The reading's index and what it is for: recorded in the history for phased report. */
+  reading?: number;
+  label?: string;
+  /** The central Prometheus promql probes query (its URL and where the worker finds its credentials). */
+  metricsSource?: PrometheusSource;
+  /** Read the series as of this past moment (ms), from the metrics store's history. */
+  at?: number;
+}
+
 const QUERY_CHUNK = 250;
 
 export function createMetricActivities(deps: MetricDeps) {
+  const hostsFor = async ({ workflowId, hosts }: SampleInput) => {
+    const known = await deps.hostsOf(workflowId);
+    return hosts.map((n) => {
+      const h = known.get(n);
+      if (!h) throw new Error(`deploy ${workflowId} has no host ${n}`);
+      return h;
+    });
+  };
+
+  /** One reading of a batch: every host at once, at `at` (a past moment) or now. */
+  const sampleBatch = async (
+    input: SampleInput,
+    hosts: Host[],
+    reader: PromqlReader | undefined,
+    at: number | undefined,
+  ): Promise<BatchReading> => {
+    const time = at ?? Date.now();
+    const t = deps.transport(input.transport);
+    const samples = await Promise.all(
+      hosts.map((host) =>
+        sampleHost({
+          host,
+          transport: t,
+          probes: input.probes.map((p) =>
+            buildProbe(forHost(p, host.root), reader ? { promql: reader } : {}),
+          ),
+          series: input.series,
+          timeoutMs: input.timeoutMs,
+          ...(at !== undefined ? { at } : {}),
+        }),
+      ),
+    );
+    const anyEpoch = samples.some((s) => s.snapshot.k !== undefined);
+    const anyFailure = samples.some((s) => s.snapshot.e !== undefined);
+    return {
+      t: time,
+      v: samples.map((s) => s.snapshot.v.map(compactValue)),
+      k: anyEpoch ? samples.map((s) => s.snapshot.k ?? null) : null,
+      e: anyFailure ? samples.map((s) => s.snapshot.e ?? null) : null,
+      errors: samples.flatMap((s) => s.errors),
+    };
+  };
+
   return {
-    async sampleHosts({
-      workflowId,
-      transport,
-      hosts: names,
-      probes,
-      series,
-      timeoutMs,
-      metricsSource,
-      at,
-    }: {
-      workflowId: string;
-      transport: TransportSpec;
-      hosts: string[];
-      probes: ProbeConfig[];
-      series: string[];
-      timeoutMs: number;
-      /** The reading's index and what it is for: recorded in the history for phased report. */
-      reading?: number;
-      label?: string;
-      /** The central Prometheus promql probes query (its URL and where the worker finds its token). */
-      metricsSource?: PrometheusSource;
-      /** Read the series as of this past moment (ms), from the metrics store's history. */
-      at?: number;
-    }): Promise<BatchReading> {
-      const t = deps.transport(transport);
-      const known = await deps.hostsOf(workflowId);
-      const hosts = names.map((n) => {
-        const h = known.get(n);
-        if (!h) throw new Error(`deploy ${workflowId} has no host ${n}`);
-        return h;
-      });
-      const time = at ?? Date.now();
-      const samples = await Promise.all(
-        hosts.map((host) =>
-          sampleHost({
-            host,
-            transport: t,
-            probes: probes.map((p) =>
-              buildProbe(forHost(p, host.root), { prometheus: metricsSource }),
-            ),
-            series,
-            timeoutMs,
-            ...(at !== undefined ? { at } : {}),
-          }),
+    async sampleHosts(input: SampleInput): Promise<BatchReading> {
+      const time = input.at ?? Date.now();
+      const hosts = await hostsFor(input);
+      const reader = input.metricsSource && promqlReader(input.metricsSource, time);
+      return sampleBatch(input, hosts, reader, input.at);
+    },
+
+    /**
+     * Readings as of evenly spaced past moments, from a metrics store that
+     * keeps history: one range query per query for all of them.
+     */
+    async sampleHostsHistory(
+      input: SampleInput & { grid: ReadingGrid; readings: number[] },
+    ): Promise<BatchReading[]> {
+      const hosts = await hostsFor(input);
+      const reader =
+        input.metricsSource && promqlReader(input.metricsSource, Date.now(), input.grid);
+      return Promise.all(
+        Array.from({ length: input.grid.count }, (_, k) =>
+          sampleBatch(input, hosts, reader, input.grid.startMs + k * input.grid.stepMs),
         ),
       );
-      const anyEpoch = samples.some((s) => s.snapshot.k !== undefined);
-      const anyFailure = samples.some((s) => s.snapshot.e !== undefined);
-      return {
-        t: time,
-        v: samples.map((s) => s.snapshot.v.map(compactValue)),
-        k: anyEpoch ? samples.map((s) => s.snapshot.k ?? null) : null,
-        e: anyFailure ? samples.map((s) => s.snapshot.e ?? null) : null,
-        errors: samples.flatMap((s) => s.errors),
-      };
     },
 
     async judgeLook(input: JudgeLookInput): Promise<JudgeVerdict> {

@@ -26,7 +26,8 @@ export type ErrorCode =
   | 'DEPLOY_NOT_FOUND'
   | 'SETUP_FAILED'
   | 'HOOK_FAILED'
-  | 'HEALTH_CHECK_FAILED';
+  | 'HEALTH_CHECK_FAILED'
+  | 'PROMETHEUS_MISSING';
 
 export interface PhasedErrorOptions {
   code: ErrorCode;

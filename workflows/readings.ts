@@ -5,13 +5,28 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { TransportSpec } from '../src/core/vocabulary.js';
 import type { Activities } from '../activities/index.js';
+import type { ReadingGrid } from '../src/metrics/promql.js';
 import type { ClusterConfig } from '../src/config/schema.js';
 import type { Snapshot } from '../src/judge/types.js';
 import { overBatches } from './fan-out.js';
 import type { Host } from '../src/core/vocabulary.js';
 import { SAMPLING } from './timeouts.js';
 
-const { sampleHosts } = proxyActivities<Activities>(SAMPLING);
+const { sampleHosts, sampleHostsHistory } = proxyActivities<Activities>(SAMPLING);
+
+type BatchReading = Awaited<ReturnType<Activities['sampleHosts']>>;
+
+/** Files one batch's reading into a reading's per-host snapshots. */
+function keep(reading: Map<string, Snapshot>, batch: Host[], r: BatchReading) {
+  batch.forEach((host, i) => {
+    const snapshot: Snapshot = { t: r.t, v: r.v[i]! };
+    const k = r.k?.[i];
+    const e = r.e?.[i];
+    if (k) snapshot.k = k;
+    if (e) snapshot.e = e;
+    reading.set(host.name, snapshot);
+  });
+}
 
 /** The columns every reading holds, in order: each metric's series, once. */
 export function seriesOf(metrics: ClusterConfig['metrics']): string[] {
@@ -53,33 +68,50 @@ export class Readings {
     const results = await overBatches(hosts, this.cfg.batchSize, (b) =>
       sampleHosts.executeWithOptions(
         { ...SAMPLING, summary: `sample ${b.length} hosts (${label} reading ${index})` },
-        [
-          {
-            workflowId: workflowInfo().workflowId,
-            transport: this.transport,
-            hosts: b.map((h) => h.name),
-            // For the report, which rebuilds readings from the history.
-            reading: index,
-            label,
-            ...(at !== undefined ? { at } : {}),
-            ...(this.cfg.metricsSource ? { metricsSource: this.cfg.metricsSource } : {}),
-            probes: this.cfg.probes,
-            series: this.series,
-            timeoutMs: this.cfg.durations.probeTimeout,
-          },
-        ],
+        [{ ...this.request(b, label), reading: index, ...(at !== undefined ? { at } : {}) }],
       ),
     );
-    for (const { batch, result: r } of results)
-      batch.forEach((host, i) => {
-        const snapshot: Snapshot = { t: r.t, v: r.v[i]! };
-        const k = r.k?.[i];
-        const e = r.e?.[i];
-        if (k) snapshot.k = k;
-        if (e) snapshot.e = e;
-        reading.set(host.name, snapshot);
-      });
+    for (const { batch, result } of results) keep(reading, batch, result);
     return index;
+  }
+
+  /**
+   * Readings as of `count` past moments `stepMs` apart from `startMs`, read
+   * together from the metrics store's history (only promql probes can);
+   * returns their indices.
+   */
+  async takeHistory(label: string, hosts: Host[], grid: ReadingGrid): Promise<number[]> {
+    const first = this.taken.length;
+    const indices = Array.from({ length: grid.count }, (_, k) => first + k);
+    const readings = indices.map(() => new Map<string, Snapshot>());
+    this.taken.push(...readings);
+    if (this.cfg.probes.length === 0) return indices;
+    const results = await overBatches(hosts, this.cfg.batchSize, (b) =>
+      sampleHostsHistory.executeWithOptions(
+        {
+          ...SAMPLING,
+          summary: `sample ${b.length} hosts (${label} readings ${first}-${first + grid.count - 1}, from history)`,
+        },
+        [{ ...this.request(b, label), readings: indices, grid }],
+      ),
+    );
+    for (const { batch, result } of results) result.forEach((r, k) => keep(readings[k]!, batch, r));
+    return indices;
+  }
+
+  /** What every sampling activity is asked, whatever the moment. */
+  private request(batch: Host[], label: string) {
+    return {
+      workflowId: workflowInfo().workflowId,
+      transport: this.transport,
+      hosts: batch.map((h) => h.name),
+      // For the report, which rebuilds readings from the history.
+      label,
+      ...(this.cfg.metricsSource ? { metricsSource: this.cfg.metricsSource } : {}),
+      probes: this.cfg.probes,
+      series: this.series,
+      timeoutMs: this.cfg.durations.probeTimeout,
+    };
   }
 
   /** What the snapshots query answers: each host's snapshot at each reading asked for. */

@@ -140,6 +140,8 @@ try {
         }),
         failed: [],
       }),
+    // Its hosts keep no history: no promql probes here.
+    sampleHostsHistory: () => Promise.reject(new Error('the fake fleet keeps no metrics history')),
     sampleHosts: ({ hosts }) => {
       const now = Date.now();
       const v = hosts.map((name) => {

@@ -26,6 +26,10 @@ export const MAX_READINGS_PER_PHASE = 120;
 const segment = (what: string) =>
   z.string().refine(isSafeSegment, { message: `${what} is not a safe name: ${SEGMENT_RULE}` });
 
+const envName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name (A-Z, 0-9, _)');
+
 const absolutePath = z.string().refine(isSafeAbsolutePath, {
   message:
     'must be an absolute path of letters, digits and "._@+-" (no "..", spaces or shell characters)',
@@ -151,10 +155,41 @@ const probe = z.discriminatedUnion('type', [
       .array(
         strictObject({
           series: seriesName,
-          /** An instant query for one host; {host} and {address} stand for it (escaped, inside "..."). */
+          /**
+           * An instant query: for one host, in which {host} and {address} stand
+           * for it (escaped, inside "..."); or, with hostLabel, for the fleet.
+           */
           query: z.string().min(1),
+          /** The label that tells whose a sample of a fleet query is (e.g. instance). */
+          hostLabel: z
+            .string()
+            .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name')
+            .optional(),
+          /** A host's value of hostLabel; {host} and {address} stand for it (default {host}). */
+          hostLabelValue: z.string().min(1).optional(),
           /** The query returns a histogram's cumulative buckets (one sample per le). */
           buckets: z.boolean().optional(),
+        }).superRefine((x, ctx) => {
+          const perHost = /\{(host|address)\}/.test(x.query);
+          if (x.hostLabel === undefined && !perHost)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['query'],
+              message:
+                'names no host, so every host would get the same value: put {host} or {address} in it, or make it a fleet query (by (instance)) and name the label in hostLabel',
+            });
+          if (x.hostLabel !== undefined && perHost)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['query'],
+              message: `is a fleet query (hostLabel ${x.hostLabel}), run once for every host: leave {host} and {address} out of it, and put them in hostLabelValue`,
+            });
+          if (x.hostLabel === undefined && x.hostLabelValue !== undefined)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['hostLabelValue'],
+              message: 'needs hostLabel, the label it is the value of',
+            });
         }),
       )
       .min(1),
@@ -303,14 +338,39 @@ export const clusterConfigSchema = strictObject({
     type: z.literal('prometheus'),
     url: z.url({ protocol: /^https?$/ }),
     bearerTokenFile: absolutePath.optional(),
-    bearerTokenEnv: z
-      .string()
-      .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name (A-Z, 0-9, _)')
+    bearerTokenEnv: envName.optional(),
+    /**
+     * Request headers (e.g. X-Scope-OrgID for Mimir or Cortex): a literal
+     * value (kept in the history: not for secrets), or read on the worker.
+     */
+    headers: z
+      .record(
+        z.string(),
+        z.union([z.string(), strictObject({ env: envName }), strictObject({ file: absolutePath })]),
+      )
+      .superRefine((headers, ctx) => {
+        for (const name of Object.keys(headers))
+          if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name))
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: `${JSON.stringify(name)} is not an HTTP header name (letters, digits and !#$%&'*+.^_\`|~-)`,
+            });
+      })
       .optional(),
   })
     .refine((m) => m.bearerTokenFile === undefined || m.bearerTokenEnv === undefined, {
       message: 'give at most one of bearerTokenFile and bearerTokenEnv',
     })
+    .refine(
+      (m) =>
+        (m.bearerTokenFile === undefined && m.bearerTokenEnv === undefined) ||
+        !Object.keys(m.headers ?? {}).some((h) => h.toLowerCase() === 'authorization'),
+      {
+        message:
+          'give the token as bearerTokenFile/bearerTokenEnv or as an authorization header, not both',
+      },
+    )
     .optional(),
   /** What must answer before a switched host counts as switched (and before the canary soak starts). */
   health: health.optional(),
@@ -327,10 +387,7 @@ export const clusterConfigSchema = strictObject({
     .array(
       strictObject({
         url: z.url({ protocol: /^https?$/ }).optional(),
-        urlEnv: z
-          .string()
-          .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name (A-Z, 0-9, _)')
-          .optional(),
+        urlEnv: envName.optional(),
       }).refine((n) => (n.url === undefined) !== (n.urlEnv === undefined), {
         message: 'give exactly one of url and urlEnv',
       }),

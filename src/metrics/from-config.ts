@@ -3,7 +3,7 @@ import type { ProbeConfig } from '../config/schema.js';
 import { commandProbe, cpuProbe, loadavgProbe, parseKeyValue } from './command.js';
 import { logCountsProbe, logLinesProbe } from './log-lines.js';
 import { prometheusProbe } from './prometheus.js';
-import { promqlProbe, type PrometheusSource } from './promql.js';
+import { promqlProbe, type PromqlReader } from './promql.js';
 import type { Probe } from './types.js';
 
 /** `{root}` in a probe's paths and arguments stands for the host's deploy root. */
@@ -14,9 +14,9 @@ export function forHost(p: ProbeConfig, root: string): ProbeConfig {
   return p;
 }
 
-/** The cluster's central metrics store, for the probes that query it. */
+/** The cluster's central metrics store, for the probes that query it (one reader per sampling activity). */
 export interface ProbeSources {
-  prometheus?: PrometheusSource;
+  promql?: PromqlReader;
 }
 
 export function buildProbe(p: ProbeConfig, sources: ProbeSources = {}): Probe {
@@ -33,7 +33,7 @@ export function buildProbe(p: ProbeConfig, sources: ProbeSources = {}): Probe {
       return prometheusProbe(p);
     case 'promql':
       // The cluster file refuses a promql probe without a metricsSource.
-      return promqlProbe(sources.prometheus!, p.series);
+      return promqlProbe(sources.promql!, p.series);
     case 'command':
       return commandProbe({
         name: p.argv[0]!,

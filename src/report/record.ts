@@ -135,6 +135,13 @@ export function deployRecord(workflowId: string, events: readonly HistoryEvent[]
       if (s.type === 'sampleHosts') {
         series = (s.input as SampleInput).series;
         addReading(readings, s, result as BatchReading);
+      } else if (s.type === 'sampleHostsHistory') {
+        // Several readings at once, read from the metrics store's history.
+        const req = s.input as SampleInput & { readings: number[] };
+        series = req.series;
+        (result as BatchReading[]).forEach((r, k) =>
+          addReading(readings, { ...s, input: { ...req, reading: req.readings[k] } }, r),
+        );
       } else if (s.type === 'judgeLook') looks.push(look(s, at, result as JudgeVerdict));
       else if (s.type === 'flipHosts')
         flips.push(flip(s, at, input?.revision, result as FlipBatch));

@@ -230,6 +230,9 @@ export class FakeFleet {
           }),
           failed: [],
         }),
+      // Its hosts keep no history: no promql probes here.
+      sampleHostsHistory: () =>
+        Promise.reject(new Error('the fake fleet keeps no metrics history')),
       sampleHosts: async ({ hosts, series }) => {
         if (this.readingDelayMs > 0) await delay(this.readingDelayMs);
         const serving = this.serving;

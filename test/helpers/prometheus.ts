@@ -1,84 +1,46 @@
-// A real Prometheus (Debian's package; scripts/setup.sh --tests installs it)
-// on a loopback port, scraping the targets a test names twice a second. It is
-// stopped, and waited for, when the test ends.
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+// The test run's Prometheus (started by test/setup/global.ts): a test puts
+// its targets in a file Prometheus re-reads every second, each series
+// labelled with the test's own `fleet`, so tests running at once never see
+// each other's hosts; the file is removed when the test ends.
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { onTestFinished } from 'vitest';
+import { inject, onTestFinished } from 'vitest';
+import { writeTargetsFile, type ScrapeTarget } from '../../src/demo/prometheus.js';
 import { eventually } from '../../src/poll.js';
-import { freePort } from '../../src/temporal/ports.js';
-import { testDir } from './tmp.js';
+import { uniqueId } from './temporal.js';
 
-export const PROMETHEUS = process.env.PHASED_PROMETHEUS ?? '/usr/bin/prometheus';
-
-export interface ScrapeTarget {
-  /** host:port of a /metrics endpoint. */
-  address: string;
-  /** Labels every series of the target gets (e.g. { host: 'web-1' }). */
-  labels: Record<string, string>;
-}
-
-export interface RunningPrometheus {
+export interface ScrapedFleet {
+  /** The Prometheus URL. */
   url: string;
-  stop(): Promise<void>;
+  /** The `fleet` label of this test's series: use it in every query. */
+  fleet: string;
 }
 
-export async function startPrometheus(targets: ScrapeTarget[]): Promise<RunningPrometheus> {
-  const dir = await testDir('phased-prometheus-');
-  const config = path.join(dir, 'prometheus.yml');
-  // JSON is YAML: no YAML writer needed for this.
-  writeFileSync(
-    config,
-    JSON.stringify({
-      global: { scrape_interval: '500ms', scrape_timeout: '400ms' },
-      scrape_configs: [
-        {
-          job_name: 'fleet',
-          static_configs: targets.map((t) => ({ targets: [t.address], labels: t.labels })),
-        },
-      ],
-    }),
-  );
-  const port = await freePort('127.0.0.1');
-  const child = spawn(
-    PROMETHEUS,
-    [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-  onTestFinished(stop);
-  const url = `http://127.0.0.1:${port}`;
-  await eventually(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr.slice(-500)}`);
-      const r = await fetch(`${url}/-/ready`).catch(() => undefined);
-      return r?.ok ?? false;
-    },
-    { what: 'Prometheus to be ready', timeoutMs: 30_000, intervalMs: 100 },
-  );
-  return { url, stop };
+interface Vector {
+  data: { result: { metric: Record<string, string>; value: [number, string] }[] };
 }
 
-/** Waits until Prometheus has scraped every target at least once, and they are up. */
-export async function waitScraped(prom: RunningPrometheus, targets: number): Promise<void> {
+/** Runs an instant query on the test run's Prometheus. */
+export async function instantQuery(query: string): Promise<Vector['data']['result']> {
+  const url = `${inject('prometheusUrl')}/api/v1/query?query=${encodeURIComponent(query)}`;
+  return ((await (await fetch(url)).json()) as Vector).data.result;
+}
+
+/** Has Prometheus scrape these targets from now until the test ends; waits until each is up. */
+export async function scrapeTargets(targets: ScrapeTarget[]): Promise<ScrapedFleet> {
+  const fleet = uniqueId('fleet');
+  const file = path.join(inject('prometheusTargetsDir'), `${fleet}.json`);
+  writeTargetsFile(
+    file,
+    targets.map((t) => ({ ...t, labels: { ...t.labels, fleet } })),
+  );
+  onTestFinished(() => rmSync(file, { force: true }));
   await eventually(
     async () => {
-      const r = (await (
-        await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent('sum(up)')}`)
-      ).json()) as { data: { result: { value: [number, string] }[] } };
-      return Number(r.data.result[0]?.value[1] ?? 0) === targets;
+      const r = await instantQuery(`sum(up{fleet="${fleet}"})`);
+      return Number(r[0]?.value[1] ?? 0) === targets.length;
     },
-    { what: `Prometheus to scrape ${targets} targets`, timeoutMs: 30_000, intervalMs: 200 },
+    { what: `Prometheus to scrape ${targets.length} targets`, timeoutMs: 30_000, intervalMs: 200 },
   );
+  return { url: inject('prometheusUrl'), fleet };
 }

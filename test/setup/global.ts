@@ -1,13 +1,16 @@
 // Runs once per test run: bundles the workflow code and starts one embedded
 // Temporal dev server on free ports with its SQLite file in a temporary
-// directory. Tests reach both through inject(); everything is removed at the end.
+// directory, and one Prometheus that scrapes whatever targets tests put in
+// its targets directory (test/helpers/prometheus.ts). Tests reach them
+// through inject(); everything is stopped and removed at the end.
 // Vitest runs a global setup once per project, so the projects share one
 // instance through a process-wide singleton and the last one to finish
 // stops the server.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { startPrometheus, type PrometheusServer } from '../../src/demo/prometheus.js';
 import { startDevServer, type TemporalServer } from '../../src/devserver.js';
 import { bundleWorkflows } from '../../src/worker.js';
 
@@ -18,6 +21,8 @@ declare module 'vitest' {
     temporalNamespace: string;
     temporalUiUrl: string;
     testTmpDir: string;
+    prometheusUrl: string;
+    prometheusTargetsDir: string;
   }
 }
 
@@ -25,6 +30,8 @@ interface Shared {
   tmp: string;
   bundlePath: string;
   server: TemporalServer;
+  prometheus: PrometheusServer;
+  targetsDir: string;
   users: number;
 }
 
@@ -34,7 +41,9 @@ type WithShared = typeof globalThis & { [KEY]?: Promise<Shared> };
 async function start(): Promise<Shared> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'phased-test-'));
   const bundlePath = path.join(tmp, 'workflow-bundle.js');
-  const [bundle, server] = await Promise.all([
+  const targetsDir = path.join(tmp, 'prometheus-targets');
+  await mkdir(targetsDir);
+  const [bundle, server, prometheus] = await Promise.all([
     bundleWorkflows(),
     startDevServer({
       port: 0,
@@ -43,9 +52,11 @@ async function start(): Promise<Shared> {
       logFile: path.join(tmp, 'temporal-server.log'),
       env: { ...process.env, TEMPORAL_ADDRESS: '' },
     }),
+    // Twice a second: tests' readings are a few seconds apart.
+    startPrometheus({ dir: path.join(tmp, 'prometheus'), scrapeInterval: '500ms', targetsDir }),
   ]);
   await writeFile(bundlePath, bundle.code);
-  return { tmp, bundlePath, server, users: 0 };
+  return { tmp, bundlePath, server, prometheus, targetsDir, users: 0 };
 }
 
 export default async function setup(project: TestProject) {
@@ -58,10 +69,12 @@ export default async function setup(project: TestProject) {
   project.provide('temporalNamespace', shared.server.namespace);
   project.provide('temporalUiUrl', shared.server.uiUrl ?? '');
   project.provide('testTmpDir', shared.tmp);
+  project.provide('prometheusUrl', shared.prometheus.url);
+  project.provide('prometheusTargetsDir', shared.targetsDir);
   return async () => {
     if (--shared.users > 0) return;
     delete g[KEY];
-    await shared.server.stop();
+    await Promise.all([shared.server.stop(), shared.prometheus.stop()]);
     await rm(shared.tmp, { recursive: true, force: true });
   };
 }

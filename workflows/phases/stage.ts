@@ -75,6 +75,8 @@ export interface Baseline {
 
 /** Deploys whose probes all query a central Prometheus read their baseline from its history. */
 export const HISTORY_BASELINE_PATCH = 'baseline-from-prometheus-history';
+/** ...in one sampling activity per batch, with range queries, instead of one per reading. */
+export const BASELINE_RANGE_PATCH = 'baseline-by-range-query';
 
 /** Every series comes from a central store that keeps history: the baseline can be read, not waited for. */
 const baselineInHistory = (cfg: DeployContext['cfg']) =>
@@ -94,10 +96,16 @@ export function startBaseline(ctx: DeployContext): Baseline {
   const rounds = Math.max(1, Math.round(ctx.cfg.durations.baseline / every));
   if (baselineInHistory(ctx.cfg) && patched(HISTORY_BASELINE_PATCH)) {
     const now = Date.now();
-    const done = (async () => {
-      for (let k = 0; k <= rounds; k++)
-        readings.push(await ctx.readings.take('baseline', ctx.hosts, now - (rounds - k) * every));
-    })();
+    const startMs = now - rounds * every;
+    const done = patched(BASELINE_RANGE_PATCH)
+      ? (async () => {
+          const grid = { startMs, stepMs: every, count: rounds + 1 };
+          readings.push(...(await ctx.readings.takeHistory('baseline', ctx.hosts, grid)));
+        })()
+      : (async () => {
+          for (let k = 0; k <= rounds; k++)
+            readings.push(await ctx.readings.take('baseline', ctx.hosts, startMs + k * every));
+        })();
     return { readings, done };
   }
   const scope = new CancellationScope();

@@ -46,4 +46,63 @@ describe('promql queries', () => {
       bearerTokenEnv: 'PROM_TOKEN',
     });
   });
+
+  it('tell a query per host from a fleet query, and refuse one that names no host', () => {
+    const source = { type: 'prometheus', url: 'http://prom:9090' };
+    const problem = (series: object, metricsSource: object = source) => {
+      try {
+        parseClusterConfig({
+          ...minimal,
+          metricsSource,
+          probes: [{ type: 'promql', series: [{ series: 'req', ...series }] }],
+        });
+      } catch (err) {
+        return (err as PhasedError).problem;
+      }
+      return 'accepted';
+    };
+    expect(problem({ query: 'sum(x{instance="{address}:9100"})' })).toBe('accepted');
+    expect(
+      problem({
+        query: 'sum by (instance) (x)',
+        hostLabel: 'instance',
+        hostLabelValue: '{address}:9100',
+      }),
+    ).toBe('accepted');
+    expect(problem({ query: 'sum(x)' })).toContain(
+      'probes[0].series[0].query: names no host, so every host would get the same value',
+    );
+    expect(problem({ query: 'sum by (host) (x{host="{host}"})', hostLabel: 'host' })).toContain(
+      'is a fleet query (hostLabel host), run once for every host: leave {host} and {address} out of it',
+    );
+    expect(problem({ query: 'sum(x{host="{host}"})', hostLabelValue: '{host}' })).toContain(
+      'probes[0].series[0].hostLabelValue: needs hostLabel',
+    );
+    expect(problem({ query: 'sum by (a) (x)', hostLabel: 'not a label' })).toContain(
+      'must be a Prometheus label name',
+    );
+    // Headers: literal, or read on the worker; never a token twice.
+    const q = { query: 'sum(x{host="{host}"})' };
+    expect(
+      problem(q, {
+        ...source,
+        headers: {
+          'X-Scope-OrgID': 'team-a',
+          'X-Key': { env: 'PROM_KEY' },
+          'X-F': { file: '/etc/k' },
+        },
+      }),
+    ).toBe('accepted');
+    expect(
+      problem(q, { ...source, bearerTokenEnv: 'T', headers: { Authorization: { env: 'A' } } }),
+    ).toContain(
+      'give the token as bearerTokenFile/bearerTokenEnv or as an authorization header, not both',
+    );
+    expect(problem(q, { ...source, headers: { 'X Bad': 'v' } })).toContain(
+      '"X Bad" is not an HTTP header name',
+    );
+    expect(problem(q, { ...source, headers: { 'X-K': { env: 'lower' } } })).toContain(
+      'must be an environment variable name',
+    );
+  });
 });
