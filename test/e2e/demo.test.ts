@@ -5,7 +5,8 @@
 // shared Temporal server, and the judge. A good build goes live everywhere;
 // a bad one is caught in the canary and rolled back on its own, and one whose
 // web server does not start fails its health check and is rolled back before
-// any traffic is judged.
+// any traffic is judged. Every series comes from a Prometheus the demo runs,
+// which scrapes the web servers; each deploy reads its baseline from it.
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { existingServer } from '../../src/devserver.js';
 import { runDemo, type DemoResult } from '../../src/demo/run.js';
@@ -33,6 +34,13 @@ beforeAll(async () => {
 describe('the demo: a good build goes live, a bad one is rolled back on its own', () => {
   it('reaches the hosts over SSH when OpenSSH server is installed', () => {
     expect(result.transport).toBe(sshdAvailable() ? 'ssh' : 'local');
+  });
+
+  it('reads every series from the Prometheus it runs, so no deploy waits out its baseline', () => {
+    // scripts/setup.sh installs Debian's prometheus; the demo then reads from it by default.
+    expect(result.metrics).toBe('prometheus');
+    for (const { outcome } of [result.good, result.bad])
+      expect(outcome.timings.canary! - outcome.timings.baseline!).toBeLessThan(5_000);
   });
 
   it('ends with the good build live on every host', () => {
