@@ -1,8 +1,10 @@
 // Ctrl-C in the middle of `phased demo`: everything it started stops (the
-// embedded server, sshd hosts, web servers, traffic, worker), and it says so.
+// embedded server, sshd hosts, Prometheus, web servers, traffic, worker), and
+// it says so.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { PROMETHEUS_BINARY } from '../../src/demo/prometheus.js';
 import { eventually } from '../../src/poll.js';
 import { startPhased } from '../helpers/cli.js';
 import { testDir } from '../helpers/tmp.js';
@@ -46,8 +48,16 @@ describe('phased demo, interrupted', () => {
     });
     await demo.waitFor('deploying good', 150_000);
     const started = descendants(demo.pid);
-    // The embedded Temporal server and the hosts' sshd processes at least.
-    expect(started.length).toBeGreaterThanOrEqual(9);
+    // The embedded Temporal server, the hosts' sshd processes and Prometheus at least.
+    expect(started.length).toBeGreaterThanOrEqual(10);
+    const command = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!;
+      } catch {
+        return '';
+      }
+    };
+    expect(started.map(command)).toContain(PROMETHEUS_BINARY);
     demo.signal('SIGINT');
     const result = await demo.exited;
     expect(result.stdout).toContain(
