@@ -128,6 +128,8 @@ export function createMetricActivities(deps: MetricDeps) {
           series: input.series,
           timeoutMs: input.timeoutMs,
           ...(at !== undefined ? { at } : {}),
+          // Log probes read on from where this deploy's previous reading stopped.
+          cursor: input.workflowId,
         }),
       ),
     );

@@ -189,6 +189,8 @@ export interface PhasedWorkerOptions {
   /** Activities to register: realActivities() in production, fakes in workflow tests. */
   activities: Activities;
   identity?: string;
+  /** Activities this worker runs at once (the SDK's default otherwise). */
+  maxConcurrentActivityTaskExecutions?: number;
 }
 
 export async function createPhasedWorker(options: PhasedWorkerOptions): Promise<Worker> {
@@ -202,6 +204,9 @@ export async function createPhasedWorker(options: PhasedWorkerOptions): Promise<
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: workflowsPath() }),
     activities: options.activities,
+    ...(options.maxConcurrentActivityTaskExecutions
+      ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions }
+      : {}),
   });
 }
 

@@ -21,6 +21,8 @@ export interface SampleHostOptions {
   now?: () => number;
   /** Read as of this past moment (ms): the snapshot's time, and what history-keeping probes query. */
   at?: number;
+  /** Whose readings these are: log probes read on from where this cursor's previous reading stopped. */
+  cursor?: string;
 }
 
 export async function sampleHost({
@@ -31,6 +33,7 @@ export async function sampleHost({
   timeoutMs = 10_000,
   now = Date.now,
   at,
+  cursor,
 }: SampleHostOptions): Promise<HostSample> {
   const t = at ?? now();
   const v: (number | null)[] = series.map(() => null);
@@ -38,7 +41,15 @@ export async function sampleHost({
   const e: (string | null)[] = series.map(() => null);
   const errors: string[] = [];
   const readings = await Promise.allSettled(
-    probes.map((p) => p.read({ host, transport, timeoutMs, ...(at !== undefined ? { at } : {}) })),
+    probes.map((p) =>
+      p.read({
+        host,
+        transport,
+        timeoutMs,
+        ...(at !== undefined ? { at } : {}),
+        ...(cursor !== undefined ? { cursor } : {}),
+      }),
+    ),
   );
   readings.forEach((r, p) => {
     if (r.status === 'rejected') {

@@ -16,6 +16,11 @@ export interface ProbeContext {
   timeoutMs: number;
   /** Read as of this past moment (ms); only a probe of a store that keeps history can. */
   at?: number;
+  /**
+   * Whose readings these are (a deploy's workflow id): a log probe then reads
+   * only what was appended since this cursor's previous reading.
+   */
+  cursor?: string;
 }
 
 export interface Probe {

@@ -6,6 +6,7 @@
 //   <root>/current -> releases/<revision>  the live release
 //   <root>/.current.<pid>.tmp              a flip's new link, before its rename
 //   <root>/switches.log                    every switch of current
+//   <root>/.probe-cursors/<key>            where a deploy's log probe last read a log
 import { isSafeSegment, SEGMENT_RULE } from '../config/validate-names.js';
 import { PhasedError } from '../errors.js';
 
@@ -17,6 +18,8 @@ export const LAYOUT = {
   /** Beside each release: .<revision><suffix>. */
   completeSuffix: '.phased',
   rejectedSuffix: '.rejected',
+  /** A deploy's log probe cursors (offset and inode per log), removed a day after their last use. */
+  probeCursors: '.probe-cursors',
 } as const;
 
 export const releasesDir = (root: string) => `${root}/${LAYOUT.releases}`;

@@ -32,7 +32,12 @@ export async function sharedClient(): Promise<{ client: Client; close: () => Pro
  * then shuts the worker down even if `fn` throws.
  */
 export async function withWorker<T>(
-  options: { activities?: Activities; taskQueue?: string; identity?: string },
+  options: {
+    activities?: Activities;
+    taskQueue?: string;
+    identity?: string;
+    maxConcurrentActivityTaskExecutions?: number;
+  },
   fn: (taskQueue: string) => Promise<T>,
 ): Promise<T> {
   const { address, namespace } = sharedServer();
@@ -48,6 +53,7 @@ export async function withWorker<T>(
     activities:
       options.activities ?? realActivities({ client, taskQueue, identity: options.identity }),
     identity: options.identity,
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
   });
   try {
     // Start `fn` once Temporal sees the worker poll, so a command that checks

@@ -72,6 +72,65 @@ describe('log line counting', () => {
     expect(counterWindow(snaps, 0, undefined)!.count).toBe(4 + 1 + 2 + 1);
   });
 
+  it("reads only what a deploy's log gained since its previous reading, from the end at its first, across rotation and truncation", async () => {
+    const root = await testDir();
+    const log = path.join(root, 'access.log');
+    const probe = logCountsProbe({
+      path: log,
+      counts: [
+        { series: 'requests', pattern: '^' },
+        { series: 'errors', pattern: ' 5[0-9]{2} ' },
+      ],
+    });
+    const snaps: Snapshot[] = [];
+    let t = 0;
+    const sample = async (cursor = 'deploy-web-v2') => {
+      const { snapshot, errors } = await sampleHost({
+        host: host(root),
+        transport,
+        probes: [probe],
+        series: ['requests', 'errors'],
+        now: () => (t += 10_000),
+        cursor,
+      });
+      expect(errors).toEqual([]);
+      snaps.push(snapshot);
+      return snapshot;
+    };
+    const lines = (n: number, code: number) =>
+      Array.from({ length: n }, (_, i) => `GET /x${i} ${code} 12ms\n`).join('');
+
+    // A log with a long history: the deploy's first reading starts at its end.
+    writeFileSync(log, lines(5000, 200) + lines(700, 503));
+    expect((await sample()).v).toEqual([0, 0]);
+    appendFileSync(log, lines(4, 500) + lines(10, 200));
+    expect((await sample()).v).toEqual([14, 4]);
+    // A line still being written waits for the next reading.
+    appendFileSync(log, lines(1, 200) + 'GET /half 50');
+    expect((await sample()).v).toEqual([15, 4]);
+    appendFileSync(log, '3 9ms\n');
+    expect((await sample()).v).toEqual([16, 5]);
+    // Another deploy's cursor starts at the end too, and does not move this one's.
+    expect((await sample('deploy-web-v3')).v).toEqual([0, 0]);
+    snaps.pop();
+    renameSync(log, `${log}.1`); // logrotate: new inode
+    writeFileSync(log, lines(1, 502));
+    const rotated = await sample(); // a new counter: the new file from its start
+    expect(rotated.v).toEqual([1, 1]);
+    appendFileSync(log, lines(2, 504));
+    expect((await sample()).v).toEqual([3, 3]);
+    truncateSync(log, 0); // copytruncate
+    appendFileSync(log, lines(1, 500));
+    const truncated = await sample();
+    expect(truncated.v).toEqual([1, 1]);
+    // The epoch changes at rotation and at truncation, so the judge counts a restart.
+    expect(new Set(snaps.map((s) => s.k![0])).size).toBe(3);
+    expect(counterWindow(snaps, 1, undefined)!.count).toBe(5 + 1 + 2 + 1);
+    expect(counterWindow(snaps, 0, undefined)!.count).toBe(16 + 1 + 2 + 1);
+    // The cursors live under the deploy root, out of the releases' way.
+    expect(readdirSync(path.join(root, '.probe-cursors'))).toHaveLength(2);
+  });
+
   it('counts several patterns in one read, so ratios of counts are consistent', async () => {
     const root = await testDir();
     const log = path.join(root, 'access.log');
