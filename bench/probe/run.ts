@@ -115,6 +115,20 @@ async function measure(
     appendFileSync(log, s);
     return Buffer.byteLength(s);
   };
+  // The floor: a command that reads nothing, through the same transport.
+  for (let k = 0; k < ROUNDS; k++) {
+    const started = performance.now();
+    await t.exec(host, ['true']);
+    rows.push({
+      transport: label,
+      mode: 'no-op command (the round trip alone)',
+      appendedLines: 0,
+      appendedBytes: 0,
+      ms: performance.now() - started,
+      bytesRead: t.rchar,
+      values: {},
+    });
+  }
   for (let k = 0; k < ROUNDS; k++) await read('whole log', 0, 0);
   const cursor = `bench-${label}-${Date.now()}`;
   await read('first reading of a deploy', 0, 0, cursor);

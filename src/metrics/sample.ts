@@ -3,6 +3,7 @@
 import type { Snapshot } from '../judge/types.js';
 import type { HostTransport } from '../transport/types.js';
 import type { Host } from '../core/vocabulary.js';
+import { batchedExec } from './batched-exec.js';
 import { ProbeError, type Probe } from './types.js';
 
 export interface HostSample {
@@ -40,11 +41,13 @@ export async function sampleHost({
   const k: (number | null)[] = series.map(() => null);
   const e: (string | null)[] = series.map(() => null);
   const errors: string[] = [];
+  // The probes' commands reach the host together: one round trip per reading.
+  const oneTrip = batchedExec(transport, host);
   const readings = await Promise.allSettled(
     probes.map((p) =>
       p.read({
         host,
-        transport,
+        transport: oneTrip,
         timeoutMs,
         ...(at !== undefined ? { at } : {}),
         ...(cursor !== undefined ? { cursor } : {}),
