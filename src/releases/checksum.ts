@@ -6,11 +6,14 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { PhasedError } from '../errors.js';
+import type { ManifestEntry } from './manifest.js';
 
 export interface TreeSummary {
   checksum: string;
   files: number;
   bytes: number;
+  /** Each regular file's path, size, mtime and hash, for staging by manifest (stays on the worker). */
+  manifest?: ManifestEntry[];
 }
 
 export interface TreeOptions {
@@ -32,6 +35,7 @@ export async function treeChecksum(
 ): Promise<TreeSummary> {
   await checkSource(root, { copyUnsafeLinks });
   const hash = createHash('sha256');
+  const manifest: ManifestEntry[] = [];
   let files = 0;
   let bytes = 0;
   async function walk(rel: string): Promise<void> {
@@ -47,14 +51,24 @@ export async function treeChecksum(
         hash.update(`l ${relPath} ${await readlink(abs)}\n`);
       } else if (st.isFile()) {
         hash.update(`f ${relPath} ${(st.mode & 0o7777).toString(8)} ${st.size}\n`);
-        for await (const chunk of createReadStream(abs)) hash.update(chunk as Buffer);
+        const own = createHash('sha256');
+        for await (const chunk of createReadStream(abs)) {
+          hash.update(chunk as Buffer);
+          own.update(chunk as Buffer);
+        }
+        manifest.push({
+          p: relPath,
+          s: st.size,
+          m: Math.floor(st.mtimeMs / 1000),
+          h: own.digest('hex'),
+        });
         files++;
         bytes += st.size;
       }
     }
   }
   await walk('');
-  return { checksum: hash.digest('hex').slice(0, 32), files, bytes };
+  return { checksum: hash.digest('hex').slice(0, 32), files, bytes, manifest };
 }
 
 /**

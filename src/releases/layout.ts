@@ -3,6 +3,7 @@
 //   <root>/releases/<revision>/            a release tree
 //   <root>/releases/.<revision>.phased     completion marker: "<revision> <checksum>"
 //   <root>/releases/.<revision>.rejected   rolled back or aborted (the reason inside)
+//   <root>/releases/.<revision>.manifest   its files: path, size, mtime, hash (JSON)
 //   <root>/current -> releases/<revision>  the live release
 //   <root>/.current.<pid>.tmp              a flip's new link, before its rename
 //   <root>/switches.log                    every switch of current
@@ -18,6 +19,8 @@ export const LAYOUT = {
   /** Beside each release: .<revision><suffix>. */
   completeSuffix: '.phased',
   rejectedSuffix: '.rejected',
+  /** Beside a complete release: its files' paths, sizes, mtimes and hashes (JSON). */
+  manifestSuffix: '.manifest',
   /** A deploy's log probe cursors (offset and inode per log), removed a day after their last use. */
   probeCursors: '.probe-cursors',
 } as const;
@@ -31,8 +34,9 @@ export const currentLink = (root: string) => `${root}/${LAYOUT.current}`;
 /**
  * The same layout for the remote scripts, from the deploy root in $1: shell
  * variables every script starts with, so no script spells a path itself.
- * A release's files are "$releases/$rev", "$releases/.$rev$complete" and
- * "$releases/.$rev$rejected"; current's link text for it is "$releases_name/$rev".
+ * A release's files are "$releases/$rev", "$releases/.$rev$complete",
+ * "$releases/.$rev$manifest" and "$releases/.$rev$rejected"; current's link
+ * text for it is "$releases_name/$rev".
  */
 export const SHELL_LAYOUT = `
 root=$1
@@ -43,6 +47,7 @@ switch_log="$root/${LAYOUT.switchLog}"
 temp_link_prefix="$root/.${LAYOUT.current}."
 complete=${LAYOUT.completeSuffix}
 rejected=${LAYOUT.rejectedSuffix}
+manifest=${LAYOUT.manifestSuffix}
 `;
 
 /** Throws a non-retryable error unless `revision` is a safe path segment. */

@@ -1,6 +1,9 @@
 // Release operations on one host, over any transport: inspect, stage, flip,
 // remove. Idempotent: staging a staged release and flipping to the live one
 // are no-ops. Errors name the host and say what to do.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { PhasedError, describeCause, isPhasedError, type ErrorCode } from '../errors.js';
 import type { RemoteProcess } from '../transport/process.js';
 import { failureReasons } from '../transport/reasons.js';
@@ -15,7 +18,23 @@ import {
   type HostState,
 } from './host-state.js';
 import { assertRevision, currentLink, LAYOUT, releaseDir, releaseLink } from './layout.js';
-import { ARMED_FLIP, FLIP, INSPECT, MARK_COMPLETE, PREPARE, TIDY, script } from './scripts.js';
+import {
+  ARMED_FLIP,
+  FLIP,
+  INSPECT,
+  MARK_COMPLETE,
+  MARK_COMPLETE_WITH_MANIFEST,
+  PREPARE,
+  READ_MANIFEST,
+  TIDY,
+  script,
+} from './scripts.js';
+import {
+  parseManifest,
+  quickCheckMisses,
+  serializeManifest,
+  type ManifestEntry,
+} from './manifest.js';
 
 function hostError(
   host: Host,
@@ -116,6 +135,8 @@ export interface StageResult {
   current: string | null;
   /** For an adopted host: current's link text before this deploy (the rollback target). */
   adoptedLink: string | null;
+  /** Files compared by content after the quick check (null: every file was, with --checksum). */
+  rechecked?: number | null;
 }
 
 export async function stageRelease(
@@ -187,6 +208,15 @@ export async function stageRelease(
     [...state.releases]
       .filter((r) => r.revision !== revision)
       .sort((a, b) => b.stagedAt - a.stagedAt)[0]?.revision ?? null;
+  // Which files to compare by content: none beyond the quick check's misses
+  // when the basis's manifest is there to say which; every file otherwise.
+  const manifest = copyUnsafeLinks ? undefined : tree.manifest;
+  const recheck =
+    manifest === undefined
+      ? null
+      : basis === null
+        ? []
+        : await basisMisses(t, host, basis, manifest);
   let bytesSent: number | undefined;
   try {
     ({ bytesSent } = await t.sync(host, {
@@ -194,8 +224,21 @@ export async function stageRelease(
       dest: releaseDir(host.root, revision),
       linkDest: basis ? releaseDir(host.root, basis) : undefined,
       copyUnsafeLinks,
+      checksum: recheck === null,
       timeoutMs,
     }));
+    if (recheck !== null && recheck.length > 0) {
+      const again = await withFileList(recheck, (filesFrom) =>
+        t.sync(host, {
+          source,
+          dest: releaseDir(host.root, revision),
+          checksum: true,
+          filesFrom,
+          timeoutMs,
+        }),
+      );
+      bytesSent = (bytesSent ?? 0) + (again.bytesSent ?? 0);
+    }
   } catch (cause) {
     const message = describeCause(cause);
     const code = isPhasedError(cause) ? cause.code : 'HOST_COMMAND_FAILED';
@@ -224,8 +267,65 @@ export async function stageRelease(
       cause,
     );
   }
-  await runScript(t, host, MARK_COMPLETE, 'mark', [host.root, revision, tree.checksum]);
-  return { alreadyStaged: false, bytesSent, basis, current: state.current, adoptedLink };
+  if (manifest === undefined)
+    await runScript(t, host, MARK_COMPLETE, 'mark', [host.root, revision, tree.checksum]);
+  else await markWithManifest(t, host, revision, tree.checksum, serializeManifest(manifest));
+  return {
+    alreadyStaged: false,
+    bytesSent,
+    basis,
+    current: state.current,
+    adoptedLink,
+    rechecked: recheck?.length ?? null,
+  };
+}
+
+/** The new release's files the quick check would wrongly link from `basis`; null: no manifest there. */
+async function basisMisses(
+  t: HostTransport,
+  host: Host,
+  basis: string,
+  manifest: ManifestEntry[],
+): Promise<string[] | null> {
+  const old = parseManifest(
+    await runScript(t, host, READ_MANIFEST, 'read-manifest', [host.root, basis]),
+  );
+  return old === null ? null : quickCheckMisses(manifest, old);
+}
+
+/** Runs `fn` with a NUL-separated list of `paths` in a temporary file on the worker. */
+async function withFileList<T>(paths: string[], fn: (file: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'phased-recheck-'));
+  try {
+    const file = path.join(dir, 'files');
+    await writeFile(file, paths.map((p) => `${p}\0`).join(''));
+    return await fn(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Writes the manifest and then the completion marker, in one round trip (the manifest on stdin). */
+async function markWithManifest(
+  t: HostTransport,
+  host: Host,
+  revision: string,
+  checksum: string,
+  manifest: string,
+): Promise<void> {
+  let proc: RemoteProcess;
+  try {
+    proc = await t.start(
+      host,
+      script(MARK_COMPLETE_WITH_MANIFEST, 'mark', host.root, revision, checksum),
+    );
+  } catch (cause) {
+    throw notRun(host, 'mark', cause);
+  }
+  proc.write(manifest);
+  proc.end();
+  const result = await proc.done;
+  if (result.code !== 0) throw scriptFailure(host, 'mark', result);
 }
 
 /**

@@ -74,6 +74,29 @@ echo "free $(df -Pk -- "$space" | awk 'NR==2 {print $4}')"
 `;
 
 /**
+ * $1 = root, $2 = revision, $3 = checksum; stdin: the release's manifest.
+ * Writes the manifest, then the completion marker, each atomically (write,
+ * then rename): a marker always has its manifest beside it.
+ */
+export const MARK_COMPLETE_WITH_MANIFEST = `
+set -e
+${SHELL_LAYOUT}
+f="$releases/.$2$manifest"
+cat > "$f.tmp"
+mv -f -- "$f.tmp" "$f"
+m="$releases/.$2$complete"
+printf '%s %s\\n' "$2" "$3" > "$m.tmp"
+mv -f -- "$m.tmp" "$m"
+echo marked
+`;
+
+/** $1 = root, $2 = revision: its manifest, or nothing (staged before manifests, or not complete). */
+export const READ_MANIFEST = `
+${SHELL_LAYOUT}
+[ -f "$releases/.$2$complete" ] && cat -- "$releases/.$2$manifest" 2>/dev/null || true
+`;
+
+/**
  * $1 = root, $2 = revision, $3 = checksum. Writes the completion marker
  * atomically (write, then rename).
  */
@@ -181,7 +204,7 @@ cur=$(readlink -- "$current" 2>/dev/null || true); cur=\${cur##*/}
 for rev in "$@"; do
   [ "$rev" = "$cur" ] && { echo "refusing to delete the live release $rev" >&2; exit 3; }
   [ -f "$releases/.$rev$complete" ] || continue
-  rm -f -- "$releases/.$rev$complete" "$releases/.$rev$rejected"
+  rm -f -- "$releases/.$rev$complete" "$releases/.$rev$rejected" "$releases/.$rev$manifest"
   rm -rf -- "$releases/$rev"
 done
 `;

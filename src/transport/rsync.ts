@@ -1,10 +1,13 @@
 // The rsync command line phased uses, shared by every transport: archive
 // mode, delete what the source no longer has, keep partial files so that an
 // interrupted transfer resumes, and hard-link unchanged files from the basis.
-// --checksum: "unchanged" must mean the same content. rsync's default quick
-// check (size and mtime) takes a changed file for the basis's when both match,
-// which happens with reproducible builds (fixed mtimes) and with small files
-// rebuilt within the same second.
+// "Unchanged" must mean the same content. rsync's default quick check (size
+// and mtime) takes a changed file for the basis's when both match, which
+// happens with reproducible builds (fixed mtimes) and with small files rebuilt
+// within the same second: staging by manifest (src/releases/manifest.ts) runs
+// the quick check and then compares exactly those files by content, in a
+// second pass over a file list; without a manifest, --checksum compares every
+// file by content.
 import { PhasedError } from '../errors.js';
 import { failureReasons } from './reasons.js';
 
@@ -20,6 +23,8 @@ export function rsyncArgs({
   linkDest,
   remoteShell,
   copyUnsafeLinks,
+  checksum = true,
+  filesFrom,
 }: {
   source: string;
   /** "host:/path" for remote copies, a local path otherwise. */
@@ -27,10 +32,17 @@ export function rsyncArgs({
   linkDest?: string;
   remoteShell?: string;
   copyUnsafeLinks?: boolean;
+  /** Compare files by content, not by size and mtime (the default: safe without a manifest). */
+  checksum?: boolean;
+  /** Only these files (a list on the worker, NUL-separated): nothing is deleted or linked. */
+  filesFrom?: string;
 }): string[] {
-  const args = ['-a', '--checksum', '--delete', '--partial', '--stats', '--no-inc-recursive'];
+  const args = ['-a', '--partial', '--stats'];
+  if (checksum) args.push('--checksum');
+  if (filesFrom) args.push(`--files-from=${filesFrom}`, '--from0');
+  else args.push('--delete', '--no-inc-recursive');
   if (copyUnsafeLinks) args.push('--copy-unsafe-links');
-  if (linkDest) args.push(`--link-dest=${linkDest}`);
+  if (linkDest && !filesFrom) args.push(`--link-dest=${linkDest}`);
   if (remoteShell) args.push('-e', remoteShell);
   // Trailing slash: copy the contents of source into dest. "--" ends options.
   args.push(

@@ -24,6 +24,10 @@ export interface SyncOptions {
   linkDest?: string;
   /** Copy what symlinks pointing outside the source point at (rsync --copy-unsafe-links). */
   copyUnsafeLinks?: boolean;
+  /** Compare files by content (default), or by size and mtime (when a manifest covers the rest). */
+  checksum?: boolean;
+  /** Only the files this list on the worker names (NUL-separated, relative to source). */
+  filesFrom?: string;
   timeoutMs?: number;
 }
 

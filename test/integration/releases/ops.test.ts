@@ -6,6 +6,7 @@ import {
   readFileSync,
   readdirSync,
   readlinkSync,
+  rmSync,
   statSync,
   utimesSync,
   writeFileSync,
@@ -95,6 +96,55 @@ describe('staging and flipping on a real directory', () => {
     await flipRelease(t, host, 'v1');
     await stage('v2', v2);
     expect(readFileSync(path.join(host.root, 'releases/v2/release.json'), 'utf8')).toBe('"v2"');
+  });
+
+  it('compares by content only the files whose size and mtime match the basis but whose hash does not (staging by manifest)', async () => {
+    const { host, build, stage } = await setup();
+    const fixed = new Date('2020-01-01T00:00:00Z');
+    const files = (rev: string) => ({
+      'release.json': `"${rev}"`, // rebuilt: same size, same mtime, new content
+      'lib/a.js': 'a'.repeat(5_000), // unchanged
+      'lib/b.js': 'b'.repeat(5_000), // unchanged
+      [`notes-${rev}.txt`]: rev, // new
+    });
+    const v1 = build('v1', files('v1'));
+    const v2 = build('v2', files('v2'));
+    for (const src of [v1, v2])
+      for (const f of ['release.json', 'lib/a.js', 'lib/b.js'])
+        utimesSync(path.join(src, f), fixed, fixed);
+    expect(await stage('v1', v1)).toMatchObject({ basis: null, rechecked: 0 });
+    // The manifest lies beside the marker: one entry per file, with its hash.
+    const manifest = JSON.parse(
+      readFileSync(path.join(host.root, 'releases/.v1.manifest'), 'utf8'),
+    ) as { files: { p: string; h: string }[] };
+    expect(manifest.files.map((f) => f.p).sort()).toEqual([
+      'lib/a.js',
+      'lib/b.js',
+      'notes-v1.txt',
+      'release.json',
+    ]);
+    const second = await stage('v2', v2);
+    // Only release.json was compared by content; the rest took rsync's quick check.
+    expect(second).toMatchObject({ basis: 'v1', rechecked: 1 });
+    const at = (rev: string, f: string) => path.join(host.root, 'releases', rev, f);
+    expect(readFileSync(at('v2', 'release.json'), 'utf8')).toBe('"v2"');
+    expect(readFileSync(at('v1', 'release.json'), 'utf8')).toBe('"v1"'); // the basis is untouched
+    expect(statSync(at('v2', 'release.json')).ino).not.toBe(statSync(at('v1', 'release.json')).ino);
+    for (const f of ['lib/a.js', 'lib/b.js'])
+      expect(statSync(at('v2', f)).ino).toBe(statSync(at('v1', f)).ino);
+    expect(existsSync(at('v2', 'notes-v1.txt'))).toBe(false);
+
+    // A basis staged before manifests: every file is compared by content, as before.
+    rmSync(path.join(host.root, 'releases/.v2.manifest'));
+    // The basis is the newest complete release (markers' mtimes, whole seconds): v2, not v1.
+    const earlier = new Date(Date.now() - 60_000);
+    utimesSync(path.join(host.root, 'releases/.v1.phased'), earlier, earlier);
+    const v3 = build('v3', files('v3'));
+    for (const f of ['release.json', 'lib/a.js', 'lib/b.js'])
+      utimesSync(path.join(v3, f), fixed, fixed);
+    expect(await stage('v3', v3)).toMatchObject({ basis: 'v2', rechecked: null });
+    expect(readFileSync(at('v3', 'release.json'), 'utf8')).toBe('"v3"');
+    expect(statSync(at('v3', 'lib/a.js')).ino).toBe(statSync(at('v1', 'lib/a.js')).ino);
   });
 
   it('never flips to a release without its completion marker (invariant 4 precondition)', async () => {

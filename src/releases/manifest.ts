@@ -1,0 +1,73 @@
+// A release's manifest: each regular file's path, size, mtime (whole seconds)
+// and SHA-256, computed once on the worker from the source and stored beside
+// the release's completion marker on every host. Staging compares the new
+// release's manifest with its basis's to find the files rsync's quick check
+// (size and mtime) would take for unchanged although their content differs:
+// only those are compared by content, instead of hashing every file of the
+// release on both ends at every deploy (rsync --checksum).
+//
+// Why a release staged this way matches its source, file by file:
+// - a file whose size or mtime differs from the basis's is sent by rsync, which
+//   verifies every file it sends against the sender's whole-file checksum;
+// - a file the quick check links from the basis has the basis's size and
+//   mtime; unless it is on the re-check list, its hash in the basis's manifest
+//   equals the source's, and the basis's file has that content because it was
+//   verified the same way when the basis was staged and phased never writes
+//   into a complete release (releases are immutable);
+// - a file on the re-check list is compared by content (rsync --checksum) in
+//   a second pass, which replaces a wrong hard link by a verified copy without
+//   touching the basis's file (rsync writes a new file and renames it).
+// A basis without a manifest (staged by an older phased), or a release that
+// copies symlinks leaving the tree, is staged with --checksum as before.
+
+export interface ManifestEntry {
+  /** Path inside the release. */
+  p: string;
+  /** Size in bytes. */
+  s: number;
+  /** mtime, whole seconds. */
+  m: number;
+  /** SHA-256, hex. */
+  h: string;
+}
+
+export const serializeManifest = (entries: readonly ManifestEntry[]) =>
+  JSON.stringify({ v: 1, files: entries });
+
+/** A manifest read from a host, or null when there is none or it is not one phased wrote. */
+export function parseManifest(text: string): ManifestEntry[] | null {
+  if (text.trim() === '') return null;
+  try {
+    const doc = JSON.parse(text) as { v?: unknown; files?: unknown };
+    if (doc.v !== 1 || !Array.isArray(doc.files)) return null;
+    const ok = (doc.files as unknown[]).every((e) => {
+      const x = e as Partial<ManifestEntry>;
+      return (
+        typeof x.p === 'string' &&
+        typeof x.s === 'number' &&
+        typeof x.m === 'number' &&
+        typeof x.h === 'string'
+      );
+    });
+    return ok ? (doc.files as ManifestEntry[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The files of `next` that rsync's quick check would link from `basis`
+ * (same path, size and mtime second) although their content differs.
+ */
+export function quickCheckMisses(
+  next: readonly ManifestEntry[],
+  basis: readonly ManifestEntry[],
+): string[] {
+  const old = new Map(basis.map((e) => [e.p, e]));
+  return next
+    .filter((e) => {
+      const b = old.get(e.p);
+      return b !== undefined && b.s === e.s && b.m === e.m && b.h !== e.h;
+    })
+    .map((e) => e.p);
+}
