@@ -2,7 +2,7 @@
 // src/releases on a batch of hosts through the configured transport.
 import { ApplicationFailure } from '@temporalio/common';
 import { describeCause, isPhasedError } from '../src/errors.js';
-import type { TreeSummary } from '../src/releases/checksum.js';
+import { sourceShape, type TreeSummary } from '../src/releases/checksum.js';
 import { rollbackTarget } from '../src/releases/host-state.js';
 import {
   flipRelease,
@@ -90,6 +90,13 @@ async function afterSwitch(
   return out;
 }
 
+/**
+ * Copies one activity runs at once: each is an rsync and an ssh process on
+ * the worker, mostly waiting on the network and the host's disk, so a batch
+ * of hosts is copied to together, as a script's parallel rsyncs would.
+ */
+const STAGING_AT_ONCE = 32;
+
 export function createHostActivities(deps: HostDeps) {
   return {
     /** The live release, the retained ones and where a plain rollback would go, per host. */
@@ -121,9 +128,11 @@ export function createHostActivities(deps: HostDeps) {
       hooks,
     }: HostsInput & { revision: string; source: string; policy?: StagePolicy; hooks?: Hooks }) {
       const copyUnsafeLinks = policy.unsafeSymlinks === 'copy';
-      const tree = await asActivityFailure(() =>
-        whileBeating(() => deps.treeChecksum(source, { copyUnsafeLinks })),
-      );
+      // Nothing is copied from a missing or unsafe source; its hashes are
+      // computed while the hosts copy (staging needs them only to finish).
+      const { bytes } = await asActivityFailure(() => sourceShape(source, { copyUnsafeLinks }));
+      const tree = whileBeating(() => deps.treeChecksum(source, { copyUnsafeLinks }));
+      tree.catch(() => {}); // each host's staging awaits it and reports its failure
       const t = deps.transport(transport);
       return forEachHost(
         hosts,
@@ -132,6 +141,7 @@ export function createHostActivities(deps: HostDeps) {
             revision,
             source,
             tree,
+            sourceBytes: bytes,
             createRoot: policy.createRoot,
             adopt: policy.adopt,
             copyUnsafeLinks,
@@ -154,7 +164,7 @@ export function createHostActivities(deps: HostDeps) {
               : {}),
           };
         },
-        8,
+        STAGING_AT_ONCE,
       );
     },
 

@@ -3,7 +3,8 @@
 // deploy reading before cursors) against reading only what was appended since
 // the deploy's previous reading (a deploy's readings now). Time and bytes
 // read per reading, on the local transport and, when OpenSSH server is
-// installed, on a real sshd host over the worker's pooled SSH connection.
+// installed, on a real sshd host over the worker's pooled SSH connection,
+// logged in as a deploy user whose shell reads no rc files.
 // Bytes read are the kernel's count (rchar in /proc/<pid>/io) of everything
 // the probe's processes read, pipes included.
 //
@@ -19,6 +20,8 @@ import { LocalTransport } from '../../src/transport/local.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import type { HostTransport } from '../../src/transport/types.js';
 import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { deployUser } from '../deploy-user.js';
 
 const LOG_BYTES = 2 ** 30;
 const APPENDS = [1_000, 10_000, 100_000]; // lines appended before a reading
@@ -162,10 +165,13 @@ try {
     const fleet = await startSshdFleet(1, 95);
     stops.push(() => fleet.stopAll());
     const h = fleet.hosts[0]!;
-    const ssh = new SshTransport(fleet.transportOptions(h));
+    const user = deployUser();
+    execFileSync('chown', ['-R', user, h.root]);
+    const ssh = new SshTransport({ ...fleet.transportOptions(h), user });
     stops.push(() => ssh.close());
     const sshLog = path.join(h.root, 'access.log');
     writeLog(sshLog, LOG_BYTES);
+    execFileSync('chown', [user, sshLog]);
     rows.push(
       ...(await measure(
         'ssh',

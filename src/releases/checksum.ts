@@ -3,7 +3,7 @@
 // different tree under the same revision is never taken for the real one.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { PhasedError } from '../errors.js';
 import type { ManifestEntry } from './manifest.js';
@@ -28,16 +28,26 @@ export function leavesTree(relPath: string, target: string): boolean {
   return resolved === '..' || resolved.startsWith('../');
 }
 
-/** Hashes a release tree, after checkSource has accepted it. */
+/** Files read ahead of the hash, at most, and the largest file read whole (bigger ones stream). */
+const READ_AHEAD = 32;
+const WHOLE_FILE_MAX = 8 * 2 ** 20;
+
+/**
+ * Hashes a release tree, after checkSource has accepted it: the tree's
+ * checksum (paths, types, modes, contents, in a stable order) and each
+ * file's own hash for the manifest. Files are read several at a time ahead
+ * of the hash, which takes them in order: reading one file after another
+ * spent most of the time waiting on the disk.
+ */
 export async function treeChecksum(
   root: string,
   { copyUnsafeLinks = false }: TreeOptions = {},
 ): Promise<TreeSummary> {
   await checkSource(root, { copyUnsafeLinks });
-  const hash = createHash('sha256');
-  const manifest: ManifestEntry[] = [];
-  let files = 0;
-  let bytes = 0;
+  type Item =
+    | { kind: 'd' | 'l'; line: string }
+    | { kind: 'f'; line: string; rel: string; abs: string; size: number; mtimeMs: number };
+  const items: Item[] = [];
   async function walk(rel: string): Promise<void> {
     const entries = (await readdir(path.join(root, rel))).sort();
     for (const name of entries) {
@@ -45,30 +55,68 @@ export async function treeChecksum(
       const abs = path.join(root, relPath);
       const st = await lstat(abs);
       if (st.isDirectory()) {
-        hash.update(`d ${relPath} ${(st.mode & 0o7777).toString(8)}\n`);
+        items.push({ kind: 'd', line: `d ${relPath} ${(st.mode & 0o7777).toString(8)}\n` });
         await walk(relPath);
       } else if (st.isSymbolicLink()) {
-        hash.update(`l ${relPath} ${await readlink(abs)}\n`);
+        items.push({ kind: 'l', line: `l ${relPath} ${await readlink(abs)}\n` });
       } else if (st.isFile()) {
-        hash.update(`f ${relPath} ${(st.mode & 0o7777).toString(8)} ${st.size}\n`);
-        const own = createHash('sha256');
-        for await (const chunk of createReadStream(abs)) {
-          hash.update(chunk as Buffer);
-          own.update(chunk as Buffer);
-        }
-        manifest.push({
-          p: relPath,
-          s: st.size,
-          m: Math.floor(st.mtimeMs / 1000),
-          h: own.digest('hex'),
+        items.push({
+          kind: 'f',
+          line: `f ${relPath} ${(st.mode & 0o7777).toString(8)} ${st.size}\n`,
+          rel: relPath,
+          abs,
+          size: st.size,
+          mtimeMs: st.mtimeMs,
         });
-        files++;
-        bytes += st.size;
       }
     }
   }
   await walk('');
-  return { checksum: hash.digest('hex').slice(0, 32), files, bytes, manifest };
+  const files = items.flatMap((x) => (x.kind === 'f' ? [x] : []));
+  const ahead = new Map<number, Promise<Buffer>>();
+  let next = 0;
+  const readAhead = () => {
+    while (next < files.length && ahead.size < READ_AHEAD) {
+      const f = files[next]!;
+      if (f.size <= WHOLE_FILE_MAX) {
+        const data = readFile(f.abs);
+        data.catch(() => {}); // awaited in its turn; an error before then must not go unhandled
+        ahead.set(next, data);
+      }
+      next++;
+      if (f.size > WHOLE_FILE_MAX) break; // streamed in its turn
+    }
+  };
+  const hash = createHash('sha256');
+  const manifest: ManifestEntry[] = [];
+  let bytes = 0;
+  let i = 0;
+  for (const item of items) {
+    hash.update(item.line);
+    if (item.kind !== 'f') continue;
+    readAhead();
+    const own = createHash('sha256');
+    const whole = ahead.get(i);
+    if (whole) {
+      const data = await whole;
+      ahead.delete(i);
+      hash.update(data);
+      own.update(data);
+    } else
+      for await (const chunk of createReadStream(item.abs)) {
+        hash.update(chunk as Buffer);
+        own.update(chunk as Buffer);
+      }
+    i++;
+    manifest.push({
+      p: item.rel,
+      s: item.size,
+      m: Math.floor(item.mtimeMs / 1000),
+      h: own.digest('hex'),
+    });
+    bytes += item.size;
+  }
+  return { checksum: hash.digest('hex').slice(0, 32), files: files.length, bytes, manifest };
 }
 
 /**
@@ -80,8 +128,9 @@ export async function treeChecksum(
 export async function checkSource(
   root: string,
   { copyUnsafeLinks = false }: TreeOptions = {},
-): Promise<void> {
+): Promise<{ bytes: number }> {
   let entries = 0;
+  let bytes = 0;
   const unsafe: string[] = [];
   const special: string[] = [];
   async function walk(rel: string): Promise<void> {
@@ -92,8 +141,10 @@ export async function checkSource(
         entries++;
         const target = await readlink(path.join(root, relPath));
         if (!copyUnsafeLinks && leavesTree(relPath, target)) unsafe.push(`${relPath} -> ${target}`);
-      } else if (e.isFile()) entries++;
-      else special.push(relPath);
+      } else if (e.isFile()) {
+        entries++;
+        bytes += (await lstat(path.join(root, relPath))).size;
+      } else special.push(relPath);
     }
   }
   await walk('');
@@ -111,7 +162,33 @@ export async function checkSource(
       `the release source ${root} has symlinks that point outside it: ${list(unsafe)}`,
       'make them relative links inside the release, or set unsafeSymlinks: copy in the cluster file to ship what they point at',
     );
+  return { bytes };
 }
+
+/**
+ * What staging needs before it copies anything: a source that exists and
+ * checkSource accepts, and its size (for the hosts' free-space check). Its
+ * hashes can come later (treeChecksum), while the hosts copy.
+ */
+export async function sourceShape(
+  dir: string,
+  options: TreeOptions = {},
+): Promise<{ bytes: number }> {
+  try {
+    if (!(await lstat(dir)).isDirectory()) throw new Error('not a directory');
+  } catch (cause) {
+    throw sourceMissing(dir, cause);
+  }
+  return checkSource(dir, options);
+}
+
+const sourceMissing = (dir: string, cause: unknown) =>
+  new PhasedError({
+    code: 'SOURCE_MISSING',
+    problem: `the release source ${dir} is not a readable directory on the worker`,
+    fix: 'build the release first and pass --source with its directory (as the worker sees it)',
+    cause,
+  });
 
 function sourceInvalid(problem: string, fix: string): PhasedError {
   return new PhasedError({ code: 'SOURCE_INVALID', problem, fix });
@@ -147,12 +224,7 @@ export function cachedTreeChecksum(): (dir: string, options?: TreeOptions) => Pr
       if (!st.isDirectory()) throw new Error('not a directory');
       print = await fingerprint(dir);
     } catch (cause) {
-      throw new PhasedError({
-        code: 'SOURCE_MISSING',
-        problem: `the release source ${dir} is not a readable directory on the worker`,
-        fix: 'build the release first and pass --source with its directory (as the worker sees it)',
-        cause,
-      });
+      throw sourceMissing(dir, cause);
     }
     const key = `${options.copyUnsafeLinks ? 'copy' : 'refuse'} ${dir}`;
     const hit = cache.get(key);

@@ -44,6 +44,8 @@ export interface HostState {
   freeKiB: number;
   /** Whether the deploy root existed (only from the staging inspection). */
   rootExists: boolean;
+  /** SHA-256 of each complete release's manifest, by revision (only from the staging inspection). */
+  manifests?: Record<string, string>;
 }
 
 /** The release a link text names ("releases/v2", "/srv/app/releases/v2"), or null. */
@@ -70,6 +72,7 @@ export function parseHostState(out: string, root: string): HostState {
   const rejected: string[] = [];
   const switches: SwitchRecord[] = [];
   const strays: string[] = [];
+  const manifests: Record<string, string> = {};
   for (const raw of out.split('\n')) {
     const line = raw.replace(/\r$/, '');
     const space = line.indexOf(' ');
@@ -85,6 +88,7 @@ export function parseHostState(out: string, root: string): HostState {
       releases.push({ revision: a, stagedAt: Number(b), checksum: c ?? '' });
     else if (kind === 'rejected' && a) rejected.push(a);
     else if (kind === 'stray' && a) strays.push(a);
+    else if (kind === 'manifest' && a && b) manifests[a] = b;
     else if (kind === 'switch' && a && b) {
       // "<at> <to> <from...>": from is last because a hand-made link may hold spaces.
       const from = rest.split(' ').slice(2).join(' ');
@@ -114,6 +118,7 @@ export function parseHostState(out: string, root: string): HostState {
     strays,
     freeKiB,
     rootExists,
+    ...(Object.keys(manifests).length > 0 ? { manifests } : {}),
   };
 }
 

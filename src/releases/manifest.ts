@@ -20,6 +20,8 @@
 // A basis without a manifest (staged by an older phased), or a release that
 // copies symlinks leaving the tree, is staged with --checksum as before.
 
+import { createHash } from 'node:crypto';
+
 export interface ManifestEntry {
   /** Path inside the release. */
   p: string;
@@ -31,28 +33,57 @@ export interface ManifestEntry {
   h: string;
 }
 
-export const serializeManifest = (entries: readonly ManifestEntry[]) =>
-  JSON.stringify({ v: 1, files: entries });
+/**
+ * The manifest as stored on the hosts: one line per file, `"<path as a JSON
+ * string>" <size> <mtime> <sha256>`, in byte order (as LC_ALL=C sort orders
+ * them), so a host can rebuild a release's manifest from its basis's and a
+ * delta, and the worker can check the result by its digest.
+ */
+export function manifestLines(entries: readonly ManifestEntry[]): string[] {
+  return entries
+    .map((e) => `${JSON.stringify(e.p)} ${e.s} ${e.m} ${e.h}`)
+    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+export const manifestText = (lines: readonly string[]) => lines.map((l) => `${l}\n`).join('');
+
+export const digestOf = (text: string) => createHash('sha256').update(text).digest('hex');
+
+const LINE = /^("(?:[^"\\]|\\.)*") (\d+) (\d+) ([0-9a-f]{64})$/;
 
 /** A manifest read from a host, or null when there is none or it is not one phased wrote. */
 export function parseManifest(text: string): ManifestEntry[] | null {
-  if (text.trim() === '') return null;
-  try {
-    const doc = JSON.parse(text) as { v?: unknown; files?: unknown };
-    if (doc.v !== 1 || !Array.isArray(doc.files)) return null;
-    const ok = (doc.files as unknown[]).every((e) => {
-      const x = e as Partial<ManifestEntry>;
-      return (
-        typeof x.p === 'string' &&
-        typeof x.s === 'number' &&
-        typeof x.m === 'number' &&
-        typeof x.h === 'string'
-      );
-    });
-    return ok ? (doc.files as ManifestEntry[]) : null;
-  } catch {
-    return null;
+  if (text === '' || !text.endsWith('\n')) return null;
+  const entries: ManifestEntry[] = [];
+  for (const line of text.slice(0, -1).split('\n')) {
+    const m = LINE.exec(line);
+    if (!m) return null;
+    let p: unknown;
+    try {
+      p = JSON.parse(m[1]!);
+    } catch {
+      return null;
+    }
+    if (typeof p !== 'string') return null;
+    entries.push({ p, s: Number(m[2]), m: Number(m[3]), h: m[4]! });
   }
+  return entries;
+}
+
+/** What turns the basis's manifest into the new one: "-line" to drop, "+line" to add. */
+export function manifestDelta(next: readonly string[], basis: readonly string[]): string {
+  const inNext = new Set(next);
+  const inBasis = new Set(basis);
+  return (
+    basis
+      .filter((l) => !inNext.has(l))
+      .map((l) => `-${l}\n`)
+      .join('') +
+    next
+      .filter((l) => !inBasis.has(l))
+      .map((l) => `+${l}\n`)
+      .join('')
+  );
 }
 
 /**

@@ -30,10 +30,12 @@ import {
   script,
 } from './scripts.js';
 import {
+  digestOf,
+  manifestDelta,
+  manifestLines,
+  manifestText,
   parseManifest,
   quickCheckMisses,
-  serializeManifest,
-  type ManifestEntry,
 } from './manifest.js';
 
 function hostError(
@@ -112,7 +114,10 @@ export async function inspectHost(t: HostTransport, host: Host): Promise<HostSta
 export interface StageOptions {
   revision: string;
   source: string;
-  tree: TreeSummary;
+  /** The source's hashes; staging copies while a pending one is computed, and needs it to finish. */
+  tree: TreeSummary | Promise<TreeSummary>;
+  /** The source's size, for the free-space check before copying (default: the tree's). */
+  sourceBytes?: number;
   timeoutMs?: number;
   /** Copy what source symlinks that leave the tree point at (the source was checked for them). */
   copyUnsafeLinks?: boolean;
@@ -145,7 +150,8 @@ export async function stageRelease(
   {
     revision,
     source,
-    tree,
+    tree: pending,
+    sourceBytes,
     timeoutMs,
     createRoot = false,
     adopt = false,
@@ -153,6 +159,7 @@ export async function stageRelease(
   }: StageOptions,
 ): Promise<StageResult> {
   assertRevision(revision);
+  const hashed = Promise.resolve(pending);
   // One round trip before the copy: what is there and how much room.
   const state = parseHostState(
     await runScript(t, host, PREPARE, 'prepare', [
@@ -172,7 +179,9 @@ export async function stageRelease(
     );
   const adoptedLink = adoptable(host, state, adopt);
   const existing = state.releases.find((r) => r.revision === revision);
-  if (existing?.checksum === tree.checksum)
+  // Only a revision already here needs the source's checksum before copying.
+  const tree = existing || state.current === revision ? await hashed : undefined;
+  if (tree && existing?.checksum === tree.checksum)
     return {
       alreadyStaged: true,
       bytesSent: 0,
@@ -187,13 +196,13 @@ export async function stageRelease(
     throw hostError(
       host,
       'RELEASE_CONFLICT',
-      `revision ${revision} ${role} with different content (checksum ${existing?.checksum || 'none'}, source ${tree.checksum})`,
+      `revision ${revision} ${role} with different content (checksum ${existing?.checksum || 'none'}, source ${tree?.checksum ?? '?'})`,
       'revisions are immutable: deploy the new build under a new revision name',
       false,
     );
   }
 
-  const neededKiB = Math.ceil(tree.bytes / 1024) + 1024;
+  const neededKiB = Math.ceil((sourceBytes ?? (await hashed).bytes) / 1024) + 1024;
   if (Number.isFinite(state.freeKiB) && state.freeKiB < neededKiB) {
     throw hostError(
       host,
@@ -208,36 +217,47 @@ export async function stageRelease(
     [...state.releases]
       .filter((r) => r.revision !== revision)
       .sort((a, b) => b.stagedAt - a.stagedAt)[0]?.revision ?? null;
-  // Which files to compare by content: none beyond the quick check's misses
-  // when the basis's manifest is there to say which; every file otherwise.
-  const manifest = copyUnsafeLinks ? undefined : tree.manifest;
-  const recheck =
-    manifest === undefined
-      ? null
-      : basis === null
-        ? []
-        : await basisMisses(t, host, basis, manifest);
+  // rsync's quick check (size and mtime) is enough when the basis's manifest
+  // can say which of its files it would wrongly take (compared by content
+  // once the source's hashes are in); without one, every file is compared.
+  const old =
+    !copyUnsafeLinks && basis !== null
+      ? await basisManifest(t, host, basis, state.manifests?.[basis])
+      : null;
+  const quick = !copyUnsafeLinks && (basis === null || old !== null);
+  const dest = releaseDir(host.root, revision);
   let bytesSent: number | undefined;
+  let lines: string[] | undefined;
+  let rechecked: number | null = null;
   try {
     ({ bytesSent } = await t.sync(host, {
       source,
-      dest: releaseDir(host.root, revision),
+      dest,
       linkDest: basis ? releaseDir(host.root, basis) : undefined,
       copyUnsafeLinks,
-      checksum: recheck === null,
+      checksum: !quick,
       timeoutMs,
     }));
-    if (recheck !== null && recheck.length > 0) {
-      const again = await withFileList(recheck, (filesFrom) =>
-        t.sync(host, {
-          source,
-          dest: releaseDir(host.root, revision),
-          checksum: true,
-          filesFrom,
-          timeoutMs,
-        }),
-      );
-      bytesSent = (bytesSent ?? 0) + (again.bytesSent ?? 0);
+    const manifest = copyUnsafeLinks ? undefined : (await hashed).manifest;
+    lines = manifest && manifestLines(manifest);
+    if (quick) {
+      // No manifest to say which files to trust (a caller's own summary): compare them all.
+      const recheck =
+        manifest === undefined
+          ? null
+          : old === null
+            ? []
+            : quickCheckMisses(manifest, parseManifest(manifestText(old.lines))!);
+      const again =
+        recheck === null
+          ? await t.sync(host, { source, dest, checksum: true, timeoutMs })
+          : recheck.length > 0
+            ? await withFileList(recheck, (filesFrom) =>
+                t.sync(host, { source, dest, checksum: true, filesFrom, timeoutMs }),
+              )
+            : undefined;
+      if (again) bytesSent = (bytesSent ?? 0) + (again.bytesSent ?? 0);
+      rechecked = recheck?.length ?? null;
     }
   } catch (cause) {
     const message = describeCause(cause);
@@ -267,30 +287,60 @@ export async function stageRelease(
       cause,
     );
   }
-  if (manifest === undefined)
-    await runScript(t, host, MARK_COMPLETE, 'mark', [host.root, revision, tree.checksum]);
-  else await markWithManifest(t, host, revision, tree.checksum, serializeManifest(manifest));
+  const { checksum } = await hashed;
+  if (lines === undefined)
+    await runScript(t, host, MARK_COMPLETE, 'mark', [host.root, revision, checksum]);
+  else await markWithManifest(t, host, revision, checksum, lines, old);
   return {
     alreadyStaged: false,
     bytesSent,
     basis,
     current: state.current,
     adoptedLink,
-    rechecked: recheck?.length ?? null,
+    rechecked,
   };
 }
 
-/** The new release's files the quick check would wrongly link from `basis`; null: no manifest there. */
-async function basisMisses(
+/**
+ * Manifests this worker has computed or read, by digest: the basis of a
+ * deploy is usually the release the previous deploy staged, so its manifest
+ * is known here and only its digest needs to cross the network.
+ */
+const knownManifests = new Map<string, string[]>();
+function remember(digest: string, lines: string[]) {
+  knownManifests.delete(digest);
+  knownManifests.set(digest, lines);
+  while (knownManifests.size > 16) knownManifests.delete(knownManifests.keys().next().value!);
+}
+
+/** Forgets every manifest, as a freshly started worker would (its staging then reads the basis's). */
+export function forgetKnownManifests() {
+  knownManifests.clear();
+}
+
+interface BasisManifest {
+  revision: string;
+  lines: string[];
+}
+
+/**
+ * The basis's manifest (from this worker's memory when its digest, which the
+ * staging inspection reports, is known); null: it has none.
+ */
+async function basisManifest(
   t: HostTransport,
   host: Host,
   basis: string,
-  manifest: ManifestEntry[],
-): Promise<string[] | null> {
-  const old = parseManifest(
-    await runScript(t, host, READ_MANIFEST, 'read-manifest', [host.root, basis]),
-  );
-  return old === null ? null : quickCheckMisses(manifest, old);
+  digest: string | undefined,
+): Promise<BasisManifest | null> {
+  if (digest === undefined) return null;
+  const known = knownManifests.get(digest);
+  if (known) return { revision: basis, lines: known };
+  const text = await runScript(t, host, READ_MANIFEST, 'read-manifest', [host.root, basis]);
+  if (parseManifest(text) === null || digestOf(text) !== digest) return null;
+  const lines = text.slice(0, -1).split('\n');
+  remember(digest, lines);
+  return { revision: basis, lines };
 }
 
 /** Runs `fn` with a NUL-separated list of `paths` in a temporary file on the worker. */
@@ -305,27 +355,48 @@ async function withFileList<T>(paths: string[], fn: (file: string) => Promise<T>
   }
 }
 
-/** Writes the manifest and then the completion marker, in one round trip (the manifest on stdin). */
+/**
+ * Writes the manifest and then the completion marker, in one round trip: the
+ * manifest goes on stdin as a delta from the basis's when there is one (a few
+ * lines for a small change), and whole when there is none or the host's
+ * rebuild of it does not match.
+ */
 async function markWithManifest(
   t: HostTransport,
   host: Host,
   revision: string,
   checksum: string,
-  manifest: string,
+  lines: string[],
+  basis: BasisManifest | null,
 ): Promise<void> {
-  let proc: RemoteProcess;
-  try {
-    proc = await t.start(
+  const text = manifestText(lines);
+  const digest = digestOf(text);
+  remember(digest, lines);
+  const mark = async (from: string, input: string) => {
+    let proc: RemoteProcess;
+    try {
+      proc = await t.start(
+        host,
+        script(MARK_COMPLETE_WITH_MANIFEST, 'mark', host.root, revision, checksum, from, digest),
+      );
+    } catch (cause) {
+      throw notRun(host, 'mark', cause);
+    }
+    proc.write(input);
+    proc.end();
+    const result = await proc.done;
+    if (result.code !== 0) throw scriptFailure(host, 'mark', result);
+    return result.stdout.trim() === 'marked';
+  };
+  if (basis && (await mark(basis.revision, manifestDelta(lines, basis.lines)))) return;
+  if (!(await mark('', text)))
+    throw hostError(
       host,
-      script(MARK_COMPLETE_WITH_MANIFEST, 'mark', host.root, revision, checksum),
+      'HOST_COMMAND_FAILED',
+      `the manifest of ${revision} written on the host does not match the worker's`,
+      "phased retries; check the host's disk if it persists",
+      true,
     );
-  } catch (cause) {
-    throw notRun(host, 'mark', cause);
-  }
-  proc.write(manifest);
-  proc.end();
-  const result = await proc.done;
-  if (result.code !== 0) throw scriptFailure(host, 'mark', result);
 }
 
 /**

@@ -50,7 +50,8 @@ export const INSPECT = `${SHELL_LAYOUT}${INSPECT_BODY}`;
  * hand-made currents. Everything staging needs before the copy, in one
  * round trip: "noroot" if the root does not exist (and may not be created),
  * else the INSPECT lines, then "free <available KiB>" for the filesystem of
- * releases/. It creates releases/ only on a host staging will go on with
+ * releases/, then "manifest <rev> <sha256>" for each complete release with a
+ * manifest (so the worker knows its basis's without reading it). It creates releases/ only on a host staging will go on with
  * (current absent or a live link into releases/, or adopted), so a refused
  * host is left exactly as it was.
  */
@@ -71,18 +72,40 @@ fi
 if [ "$managed" = 1 ] || [ "$3" = 1 ]; then mkdir -p -- "$releases"; fi
 space=$releases; [ -d "$space" ] || space=$root
 echo "free $(df -Pk -- "$space" | awk 'NR==2 {print $4}')"
+for m in "$releases"/.*"$complete"; do
+  [ -f "$m" ] || continue
+  b=\${m##*/}; b=\${b#.}; rev=\${b%"$complete"}
+  f="$releases/.$rev$manifest"
+  if [ -f "$f" ]; then echo "manifest $rev $(sha256sum < "$f" | cut -d' ' -f1)"; fi
+done
 `;
 
 /**
- * $1 = root, $2 = revision, $3 = checksum; stdin: the release's manifest.
- * Writes the manifest, then the completion marker, each atomically (write,
- * then rename): a marker always has its manifest beside it.
+ * $1 = root, $2 = revision, $3 = checksum, $4 = basis revision or "", $5 =
+ * the manifest's SHA-256. stdin: the manifest, or with a basis, the delta
+ * from the basis's manifest ("-line" dropped, "+line" added). Rebuilds and
+ * checks the manifest, then writes it and the completion marker, each
+ * atomically (write, then rename): a marker always has its manifest beside
+ * it. Prints "marked", or "manifest-mismatch" (nothing written) when the
+ * rebuilt manifest is not the one the worker computed.
  */
 export const MARK_COMPLETE_WITH_MANIFEST = `
 set -e
 ${SHELL_LAYOUT}
 f="$releases/.$2$manifest"
-cat > "$f.tmp"
+if [ -n "$4" ]; then
+  cat > "$f.delta"
+  sed -n 's/^-//p' -- "$f.delta" > "$f.drop"
+  { grep -v -x -F -f "$f.drop" -- "$releases/.$4$manifest" || [ $? -eq 1 ]; sed -n 's/^+//p' -- "$f.delta"; } | LC_ALL=C sort > "$f.tmp"
+  rm -f -- "$f.delta" "$f.drop"
+else
+  cat > "$f.tmp"
+fi
+if [ "$(sha256sum < "$f.tmp" | cut -d' ' -f1)" != "$5" ]; then
+  rm -f -- "$f.tmp"
+  echo manifest-mismatch
+  exit 0
+fi
 mv -f -- "$f.tmp" "$f"
 m="$releases/.$2$complete"
 printf '%s %s\\n' "$2" "$3" > "$m.tmp"
@@ -90,12 +113,12 @@ mv -f -- "$m.tmp" "$m"
 echo marked
 `;
 
-/** $1 = root, $2 = revision: its manifest, or nothing (staged before manifests, or not complete). */
+/** $1 = root, $2 = revision: a complete release's manifest; nothing when it has none. */
 export const READ_MANIFEST = `
 ${SHELL_LAYOUT}
-[ -f "$releases/.$2$complete" ] && cat -- "$releases/.$2$manifest" 2>/dev/null || true
+f="$releases/.$2$manifest"
+if [ -f "$releases/.$2$complete" ] && [ -f "$f" ]; then cat -- "$f"; fi
 `;
-
 /**
  * $1 = root, $2 = revision, $3 = checksum. Writes the completion marker
  * atomically (write, then rename).

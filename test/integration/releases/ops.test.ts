@@ -14,8 +14,10 @@ import {
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cachedTreeChecksum, treeChecksum } from '../../../src/releases/checksum.js';
+import { manifestLines, manifestText, parseManifest } from '../../../src/releases/manifest.js';
 import {
   flipRelease,
+  forgetKnownManifests,
   flipTogether,
   inspectHost,
   removeReleases,
@@ -72,6 +74,8 @@ describe('staging and flipping on a real directory', () => {
     // same second).
     const v2 = build('v2', { 'index.html': 'two', 'lib/big.js': 'x'.repeat(10_000) });
     utimesSync(path.join(v2, 'lib/big.js'), fixed, fixed);
+    // Another worker stages v2: it reads v1's manifest from the host.
+    forgetKnownManifests();
     const second = await stage('v2', v2);
     expect(second).toMatchObject({ alreadyStaged: false, basis: 'v1', current: 'v1' });
     const ino = (rev: string) => statSync(path.join(host.root, `releases/${rev}/lib/big.js`)).ino;
@@ -114,18 +118,23 @@ describe('staging and flipping on a real directory', () => {
         utimesSync(path.join(src, f), fixed, fixed);
     expect(await stage('v1', v1)).toMatchObject({ basis: null, rechecked: 0 });
     // The manifest lies beside the marker: one entry per file, with its hash.
-    const manifest = JSON.parse(
-      readFileSync(path.join(host.root, 'releases/.v1.manifest'), 'utf8'),
-    ) as { files: { p: string; h: string }[] };
-    expect(manifest.files.map((f) => f.p).sort()).toEqual([
+    const manifestOf = (rev: string) =>
+      parseManifest(readFileSync(path.join(host.root, `releases/.${rev}.manifest`), 'utf8'))!;
+    expect(manifestOf('v1').map((f) => f.p)).toEqual([
       'lib/a.js',
       'lib/b.js',
       'notes-v1.txt',
       'release.json',
     ]);
+    // Another worker stages v2: it reads v1's manifest from the host.
+    forgetKnownManifests();
     const second = await stage('v2', v2);
     // Only release.json was compared by content; the rest took rsync's quick check.
     expect(second).toMatchObject({ basis: 'v1', rechecked: 1 });
+    // v2's manifest, sent as a delta from v1's and rebuilt on the host, is v2's own.
+    expect(manifestOf('v2')).toEqual(
+      parseManifest(manifestText(manifestLines((await treeChecksum(v2)).manifest!))),
+    );
     const at = (rev: string, f: string) => path.join(host.root, 'releases', rev, f);
     expect(readFileSync(at('v2', 'release.json'), 'utf8')).toBe('"v2"');
     expect(readFileSync(at('v1', 'release.json'), 'utf8')).toBe('"v1"'); // the basis is untouched
