@@ -6,8 +6,9 @@
 // its files changed to both; who goes first alternates, and timings are
 // compared as ratios within a round.
 //
-//   npx tsx bench/fleet/run.ts [--hosts 20] [--files 5000] [--mib 50] [--changed 0.01] [--rounds 3] [--fresh-mtimes]
-import { execFile, execFileSync } from 'node:child_process';
+//   npx tsx bench/fleet/run.ts [--hosts 20] [--files 5000] [--mib 50] [--changed 0.01] [--rounds 3] [--fresh-mtimes] [--curve 5,10,20,40]
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import {
   cpSync,
@@ -43,6 +44,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'fresh-mtimes': { type: 'boolean', default: false },
     out: { type: 'string', default: 'fleet' },
+    /** Host counts for the scaling curve (a first copy and one delta deploy each), e.g. 5,10,20,40. */
+    curve: { type: 'string', default: '' },
   },
 });
 const HOSTS = Number(values.hosts);
@@ -51,6 +54,7 @@ const BYTES = Number(values.mib) * 2 ** 20;
 const CHANGED = Number(values.changed);
 const ROUNDS = Number(values.rounds);
 const FRESH = values['fresh-mtimes'];
+const CURVE = values.curve ? values.curve.split(',').map(Number) : [];
 const SCRIPT = path.join(projectRoot, 'bench/fleet/plain-deploy.sh');
 const run = promisify(execFile);
 
@@ -106,7 +110,7 @@ function linkedFiles(releaseDir: string): number {
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'phased-fleet-bench-'));
 const USER = deployUser();
-const fleet = await startSshdFleet(HOSTS, 100);
+const fleet = await startSshdFleet(Math.max(HOSTS, ...CURVE), 100);
 for (const h of fleet.hosts) execFileSync('chown', ['-R', USER, h.root]);
 const started = Date.now();
 try {
@@ -118,24 +122,30 @@ try {
     knownHostsFile: fleet.knownHosts,
     acceptUnknownHostKeys: false,
   };
-  const phasedHosts: Host[] = fleet.hosts.map((h) => ({
-    name: h.name,
-    address: h.address,
-    port: h.port,
-    root: path.join(h.root, 'phased'),
-    tags: {},
-  }));
-  const scriptRoots = fleet.hosts.map((h) => path.join(h.root, 'script'));
-  // Both deploy roots exist, as on a prepared fleet (phased refuses a missing one).
-  for (const r of [...scriptRoots, ...phasedHosts.map((h) => h.root)]) {
-    mkdirSync(path.join(r, 'releases'), { recursive: true });
-    execFileSync('chown', ['-R', USER, r]);
+  /** The first n hosts, with their own phased and script deploy roots under `tag`. */
+  function slice(n: number, tag: string) {
+    const hosts = fleet.hosts.slice(0, n);
+    const phasedHosts: Host[] = hosts.map((h) => ({
+      name: h.name,
+      address: h.address,
+      port: h.port,
+      root: path.join(h.root, tag, 'phased'),
+      tags: {},
+    }));
+    const scriptRoots = hosts.map((h) => path.join(h.root, tag, 'script'));
+    // Both deploy roots exist, as on a prepared fleet (phased refuses a missing one).
+    for (const r of [...scriptRoots, ...phasedHosts.map((h) => h.root)]) {
+      mkdirSync(path.join(r, 'releases'), { recursive: true });
+      execFileSync('chown', ['-R', USER, path.join(r, '..')]);
+    }
+    const hostsFile = path.join(dir, `hosts-${tag}.txt`);
+    writeFileSync(
+      hostsFile,
+      hosts.map((h, i) => `${h.address} ${h.port} ${scriptRoots[i]}\n`).join(''),
+    );
+    return { phasedHosts, scriptRoots, hostsFile };
   }
-  const hostsFile = path.join(dir, 'hosts.txt');
-  writeFileSync(
-    hostsFile,
-    fleet.hosts.map((h, i) => `${h.address} ${h.port} ${scriptRoots[i]}\n`).join(''),
-  );
+  const main = slice(HOSTS, 'main');
   const scriptEnv = {
     ...process.env,
     SSH_KEY: fleet.clientKey,
@@ -148,7 +158,11 @@ try {
   /** Runs an activity function in an activity context, as a worker would. */
   const inActivity = <R>(fn: () => Promise<R>) => env.run<[], R, () => Promise<R>>(fn);
 
-  async function phased(source: string, revision: string): Promise<Measure> {
+  async function phased(
+    source: string,
+    revision: string,
+    { phasedHosts } = main,
+  ): Promise<Measure> {
     const t0 = performance.now();
     const staged = await inActivity(() =>
       activities.stageHosts({ transport: spec, hosts: phasedHosts, revision, source }),
@@ -173,7 +187,12 @@ try {
     };
   }
 
-  async function script(source: string, revision: string, previous: string): Promise<Measure> {
+  async function script(
+    source: string,
+    revision: string,
+    previous: string,
+    { hostsFile, scriptRoots } = main,
+  ): Promise<Measure> {
     const stats = mkdtempSync(path.join(dir, 'stats-'));
     const t0 = performance.now();
     await run(SCRIPT, ['stage', hostsFile, source, revision, previous, stats], { env: scriptEnv });
@@ -219,6 +238,81 @@ try {
     console.log(`round ${r}: phased ${JSON.stringify(p)} script ${JSON.stringify(s)}`);
   }
 
+  // The scaling curve: for each host count, a first copy and one delta deploy, each tool on its own roots.
+  const curve: {
+    hosts: number;
+    phasedSeconds: number;
+    scriptSeconds: number;
+    fullCopy: { phasedSeconds: number; scriptSeconds: number };
+    phasedBytesPerHost: number;
+  }[] = [];
+  for (const n of CURVE) {
+    const hostsSlice = slice(n, `curve-${n}`);
+    const fullP = await phased(source(0), 'c0', hostsSlice);
+    const fullS = await script(source(0), 'c0', '', hostsSlice);
+    const deltaP = await phased(source(1), 'c1', hostsSlice);
+    const deltaS = await script(source(1), 'c1', 'c0', hostsSlice);
+    curve.push({
+      hosts: n,
+      phasedSeconds: Number(deltaP.stageSeconds.toFixed(3)),
+      scriptSeconds: Number(deltaS.stageSeconds.toFixed(3)),
+      fullCopy: {
+        phasedSeconds: Number(fullP.stageSeconds.toFixed(3)),
+        scriptSeconds: Number(fullS.stageSeconds.toFixed(3)),
+      },
+      phasedBytesPerHost: Math.round(deltaP.bytesSent / n),
+    });
+    console.log(`curve ${n}: ${JSON.stringify(curve.at(-1))}`);
+  }
+
+  // One worker against two: the same delta deploy, staged by this process
+  // alone, and split between this process and a second worker process.
+  async function twoWorkers(): Promise<{ oneSeconds: number; twoSeconds: number }> {
+    const one = slice(HOSTS, 'workers-1');
+    const two = slice(HOSTS, 'workers-2');
+    for (const sl of [one, two]) await phased(source(0), 'w0', sl);
+    const oneSeconds = (await phased(source(1), 'w1', one)).stageSeconds;
+    const half = Math.ceil(HOSTS / 2);
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(projectRoot, 'bench/fleet/stage-worker.ts'),
+        JSON.stringify({
+          spec,
+          hosts: two.phasedHosts.slice(half),
+          revision: 'w1',
+          source: source(1),
+        }),
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    const out = createInterface({ input: child.stdout });
+    const lines = out[Symbol.asyncIterator]();
+    if ((await lines.next()).value !== 'ready') throw new Error('the second worker did not start');
+    const t0 = performance.now();
+    child.stdin.write('go\n');
+    const [mine, theirs] = await Promise.all([
+      inActivity(() =>
+        activities.stageHosts({
+          transport: spec,
+          hosts: two.phasedHosts.slice(0, half),
+          revision: 'w1',
+          source: source(1),
+        }),
+      ),
+      lines.next().then((r) => JSON.parse(String(r.value)) as { failed: number }),
+    ]);
+    const twoSeconds = (performance.now() - t0) / 1000;
+    child.stdin.end();
+    await new Promise((resolve) => child.once('exit', resolve));
+    if (mine.failed.length + theirs.failed > 0) throw new Error('two-worker staging failed');
+    return { oneSeconds, twoSeconds };
+  }
+  const workers = await twoWorkers();
+  console.log(`workers: ${JSON.stringify(workers)}`);
+
   const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
     const m = Math.floor(s.length / 2);
@@ -230,7 +324,7 @@ try {
     flipSkewMs: Number(median(rounds.map((x) => pick(x).flipSkewMs)).toFixed(1)),
   });
   const stageRatio = median(rounds.map((x) => x.phased.stageSeconds / x.script.stageSeconds));
-  const command = `npx tsx bench/fleet/run.ts --hosts ${HOSTS} --files ${FILES} --mib ${values.mib} --changed ${CHANGED} --rounds ${ROUNDS}${FRESH ? ' --fresh-mtimes' : ''}`;
+  const command = `npx tsx bench/fleet/run.ts --hosts ${HOSTS} --files ${FILES} --mib ${values.mib} --changed ${CHANGED} --rounds ${ROUNDS}${FRESH ? ' --fresh-mtimes' : ''}${CURVE.length ? ` --curve ${CURVE.join(',')}` : ''}`;
   const result = {
     command,
     date: new Date().toISOString().slice(0, 10),
@@ -244,6 +338,9 @@ try {
     script: summary((x) => x.script),
     stageRatio: Number(stageRatio.toFixed(3)),
     fullCopyRatio: Number((first.phased.stageSeconds / first.script.stageSeconds).toFixed(3)),
+    curve,
+    workers1Seconds: Number(workers.oneSeconds.toFixed(3)),
+    workers2Seconds: Number(workers.twoSeconds.toFixed(3)),
     firstDeploy: first,
     rounds,
     wallSeconds: Math.round((Date.now() - started) / 1000),
@@ -286,10 +383,81 @@ try {
     ]),
     '',
   ];
+  if (curve.length >= 2) md.push(...curveSection(curve, first.phased.bytesSent / HOSTS));
+  md.push(
+    '## One worker or two',
+    '',
+    `The same delta deploy to ${HOSTS} hosts, staged by one worker, and split between two worker processes (each stages half the hosts with the real activity) on this same machine: **${workers.oneSeconds.toFixed(2)} s** with one, **${workers.twoSeconds.toFixed(2)} s** with two (workers2Seconds).`,
+    '',
+  );
   writeFileSync(path.join(out, `${values.out}.md`), md.join('\n'));
   console.log(md.join('\n'));
 } finally {
   await closeTransports();
   await fleet.stopAll();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Least squares: seconds = a + b * hosts. */
+function fit(points: { x: number; y: number }[]) {
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p.x, 0) / n;
+  const my = points.reduce((s, p) => s + p.y, 0) / n;
+  const b =
+    points.reduce((s, p) => s + (p.x - mx) * (p.y - my), 0) /
+    points.reduce((s, p) => s + (p.x - mx) ** 2, 0);
+  return { a: my - b * mx, b };
+}
+
+/** The scaling curve's table, its linear fits and a projection to 200 and 1,000 hosts. */
+function curveSection(
+  curve: {
+    hosts: number;
+    phasedSeconds: number;
+    scriptSeconds: number;
+    fullCopy: { phasedSeconds: number; scriptSeconds: number };
+    phasedBytesPerHost: number;
+  }[],
+  fullBytesPerHost: number,
+): string[] {
+  const UPLINK = 125e6; // bytes per second: a 1 Gbit/s worker uplink
+  const delta = fit(curve.map((c) => ({ x: c.hosts, y: c.phasedSeconds })));
+  const full = fit(curve.map((c) => ({ x: c.hosts, y: c.fullCopy.phasedSeconds })));
+  const deltaBytes = curve.at(-1)!.phasedBytesPerHost;
+  const project = (n: number, f: { a: number; b: number }, bytesPerHost: number) => {
+    const cpu = f.a + f.b * n;
+    const wire = (n * bytesPerHost) / UPLINK;
+    return `${Math.max(cpu, wire).toFixed(0)} s (compute ${cpu.toFixed(0)} s, uplink ${wire.toFixed(0)} s)`;
+  };
+  const crossover = (f: { a: number; b: number }, bytesPerHost: number) => {
+    const perHostWire = bytesPerHost / UPLINK;
+    return perHostWire > f.b ? Math.ceil(f.a / (perHostWire - f.b)) : null;
+  };
+  const fullCross = crossover(full, fullBytesPerHost);
+  const deltaCross = crossover(delta, deltaBytes);
+  return [
+    '## Scaling curve',
+    '',
+    'Stage time against host count: a first deploy (a full copy) and one delta deploy (1% of files changed) per host count, phased first, each tool on its own deploy roots.',
+    '',
+    '| hosts | delta: phased | delta: script | ratio | first copy: phased | first copy: script | ratio |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...curve.map(
+      (c) =>
+        `| ${c.hosts} | ${c.phasedSeconds.toFixed(2)} s | ${c.scriptSeconds.toFixed(2)} s | ${(c.phasedSeconds / c.scriptSeconds).toFixed(2)}x | ${c.fullCopy.phasedSeconds.toFixed(2)} s | ${c.fullCopy.scriptSeconds.toFixed(2)} s | ${(c.fullCopy.phasedSeconds / c.fullCopy.scriptSeconds).toFixed(2)}x |`,
+    ),
+    '',
+    `Linear fits of phased's stage time: delta ${delta.a.toFixed(2)} s + ${(delta.b * 1000).toFixed(0)} ms per host; first copy ${full.a.toFixed(2)} s + ${(full.b * 1000).toFixed(0)} ms per host. ` +
+      "On this machine every host's sshd and rsync receiver runs on the worker's own 2 CPUs, so the per-host cost is the CPU of both ends of every copy (SSH encryption, rsync's file lists, hard links on the receiving disk): the curve is CPU-bound, not network-bound, and a real fleet, whose hosts bring their own CPUs, pays only the worker's side of it.",
+    '',
+    `Projection with a stated 1 Gbit/s worker uplink (125 MB/s), taking the larger of the fitted compute time and the bytes on the wire (${(deltaBytes / 2 ** 20).toFixed(2)} MiB per host for the delta, ${(fullBytesPerHost / 2 ** 20).toFixed(1)} MiB for a first copy):`,
+    '',
+    '| hosts | delta deploy | first copy |',
+    '| --- | --- | --- |',
+    `| 200 | ${project(200, delta, deltaBytes)} | ${project(200, full, fullBytesPerHost)} |`,
+    `| 1000 | ${project(1000, delta, deltaBytes)} | ${project(1000, full, fullBytesPerHost)} |`,
+    '',
+    `The uplink becomes the limit ${fullCross === null ? 'never, by these fits, for a first copy' : `from about ${fullCross} hosts for a first copy`} and ${deltaCross === null ? 'never for a delta deploy (its few hundred KB per host cost less on the wire than the per-host compute)' : `from about ${deltaCross} hosts for a delta deploy`}; past that, more workers on other machines (each with its own uplink and CPUs, sharing the batches of one deploy) are how a fleet scales.`,
+    '',
+  ];
 }

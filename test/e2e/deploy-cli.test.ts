@@ -455,6 +455,10 @@ describe('phased deploy', () => {
     }
     expect(Object.values(fleet.currents())).toEqual(['v1', 'v1', 'v1', 'v1']);
     for (const root of Object.values(fleet.roots))
-      expect(readdirSync(path.join(root, 'releases')).sort()).toEqual(['.v1.phased', 'v1']);
+      expect(readdirSync(path.join(root, 'releases')).sort()).toEqual([
+        '.v1.manifest',
+        '.v1.phased',
+        'v1',
+      ]);
   });
 });
