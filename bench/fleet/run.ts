@@ -387,7 +387,7 @@ try {
   md.push(
     '## One worker or two',
     '',
-    `The same delta deploy to ${HOSTS} hosts, staged by one worker, and split between two worker processes (each stages half the hosts with the real activity) on this same machine: **${workers.oneSeconds.toFixed(2)} s** with one, **${workers.twoSeconds.toFixed(2)} s** with two (workers2Seconds).`,
+    `The same delta deploy to ${HOSTS} hosts, staged by one worker, and split between two worker processes (each stages half the hosts with the real activity) on this same machine: **${workers.oneSeconds.toFixed(2)} s** with one, **${workers.twoSeconds.toFixed(2)} s** with two (workers2Seconds). The second worker starts cold (its own SSH connections to its hosts) and shares the same 2 CPUs with the first and with every host.`,
     '',
   );
   writeFileSync(path.join(out, `${values.out}.md`), md.join('\n'));
@@ -457,7 +457,11 @@ function curveSection(
     `| 200 | ${project(200, delta, deltaBytes)} | ${project(200, full, fullBytesPerHost)} |`,
     `| 1000 | ${project(1000, delta, deltaBytes)} | ${project(1000, full, fullBytesPerHost)} |`,
     '',
-    `The uplink becomes the limit ${fullCross === null ? 'never, by these fits, for a first copy' : `from about ${fullCross} hosts for a first copy`} and ${deltaCross === null ? 'never for a delta deploy (its few hundred KB per host cost less on the wire than the per-host compute)' : `from about ${deltaCross} hosts for a delta deploy`}; past that, more workers on other machines (each with its own uplink and CPUs, sharing the batches of one deploy) are how a fleet scales.`,
+    `Each host's bytes take ${((fullBytesPerHost / UPLINK) * 1000).toFixed(0)} ms of a 1 Gbit/s uplink for a first copy and ${((deltaBytes / UPLINK) * 1000).toFixed(0)} ms for a delta, against ${(full.b * 1000).toFixed(0)} and ${(delta.b * 1000).toFixed(0)} ms of fitted compute. ` +
+      (fullCross === null && deltaCross === null
+        ? "By these fits the uplink never becomes the limit here, because the compute measured includes the hosts' side of every copy; on a real fleet the hosts do their side themselves, so the worker's share per host is smaller and a first copy meets the uplink limit sooner. "
+        : `The uplink becomes the limit from about ${fullCross ?? '(never)'} hosts for a first copy and ${deltaCross ?? '(never)'} for a delta deploy. `) +
+      'Past either limit, more workers on other machines (each with its own uplink and CPUs, sharing the batches of one deploy) are how a fleet scales.',
     '',
   ];
 }
