@@ -106,14 +106,24 @@ describe('phased under outages', () => {
       await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
       fleet.startTraffic();
       const config = writeConfig(fleet, {
-        durations: { baseline: '2s', soak: '8s', watch: '2s', lookEvery: '1s', probeTimeout: '5s' },
+        // A soak long enough for both followers to be on it when the server goes.
+        durations: {
+          baseline: '2s',
+          soak: '15s',
+          watch: '2s',
+          lookEvery: '1s',
+          probeTimeout: '5s',
+        },
       });
       const e = env(server.address, uniqueId('tq'));
       const worker = startPhased(['worker'], e);
       await worker.waitFor('phased: worker on task queue', 60_000);
       const deploy = deployWait(fleet, config, e);
-      await deploy.waitFor(': canary [', 60_000);
+      // The watcher starts as soon as the deploy runs (a CLI takes seconds to
+      // start on a loaded machine), and both then wait for the soak.
+      await deploy.waitFor(' <- good-2: ', 60_000);
       const watch = startPhased(['status', fleet.config.cluster, '--watch'], e);
+      await deploy.waitFor(': canary [', 60_000);
       await watch.waitFor(': canary [', 60_000);
 
       await server.stop();

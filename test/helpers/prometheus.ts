@@ -44,3 +44,21 @@ export async function scrapeTargets(targets: ScrapeTarget[]): Promise<ScrapedFle
   );
   return { url: inject('prometheusUrl'), fleet };
 }
+
+/** Waits until Prometheus holds at least `samples` of `metric` for every target of `fleet` over the last `seconds`. */
+export async function waitForHistory(
+  metric: string,
+  fleet: string,
+  seconds: number,
+  samples: number,
+): Promise<void> {
+  await eventually(
+    async () => {
+      const r = await instantQuery(
+        `min(count_over_time(${metric}{fleet="${fleet}"}[${seconds}s]))`,
+      );
+      return Number(r[0]?.value[1] ?? 0) >= samples;
+    },
+    { what: `${seconds} s of ${metric} in Prometheus`, timeoutMs: 30_000, intervalMs: 200 },
+  );
+}

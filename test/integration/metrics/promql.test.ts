@@ -25,7 +25,7 @@ import { outcomeOf } from '../../../src/client.js';
 import { fetchDeployRecord } from '../../../src/report/fetch.js';
 import { withDeployer } from '../../helpers/deploys.js';
 import { createLocalFleet, preinstall } from '../../helpers/local-fleet.js';
-import { instantQuery, scrapeTargets } from '../../helpers/prometheus.js';
+import { scrapeTargets, waitForHistory } from '../../helpers/prometheus.js';
 import { freePort } from '../../../src/temporal/ports.js';
 import { uniqueId } from '../../helpers/temporal.js';
 
@@ -187,15 +187,7 @@ describe('the promql probe against a real Prometheus', () => {
       },
     ];
     // Three seconds of history, read as 4 readings a second apart: wait until it holds 4.5 s.
-    await eventually(
-      async () => {
-        const r = await instantQuery(
-          `min(count_over_time(app_requests_total{fleet="${fleet}"}[5s]))`,
-        );
-        return Number(r[0]?.value[1] ?? 0) >= 10;
-      },
-      { what: '4.5 s of history', timeoutMs: 30_000, intervalMs: 200 },
-    );
+    await waitForHistory('app_requests_total', fleet, 5, 10);
     const grid = { startMs: Math.floor(Date.now() / 1000) * 1000 - 3_000, stepMs: 1_000, count: 4 };
     const hosts = hostsNamed(['web-1', 'web-2', 'web-3']);
     const ranged = promqlReader({ url }, Date.now(), grid);
@@ -312,15 +304,7 @@ describe('deploys judged from PromQL only', () => {
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     fleet.startTraffic();
     // The baseline is read from Prometheus's history: let it hold the 8 s a baseline covers.
-    await eventually(
-      async () => {
-        const r = await instantQuery(
-          `min(count_over_time(fleet_requests_total{fleet="${label}"}[8s]))`,
-        );
-        return Number(r[0]?.value[1] ?? 0) >= 15;
-      },
-      { what: '8 s of history in Prometheus', timeoutMs: 30_000, intervalMs: 500 },
-    );
+    await waitForHistory('fleet_requests_total', label, 8, 15);
 
     // One worker for both: the cluster's queue lives on its task queue.
     const { good, bad, record, sampled } = await withDeployer(async (d) => {
