@@ -92,13 +92,10 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // Its data is thrown away: a shutdown that lingers (flushing its head block) is cut short.
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
     await exited;
+    clearTimeout(timer);
   };
   const url = `http://127.0.0.1:${port}`;
   try {

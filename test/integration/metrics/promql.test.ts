@@ -16,6 +16,7 @@ import {
   promqlProbe,
   promqlReader,
   type PrometheusSource,
+  type PromqlReader,
   type PromqlSeries,
 } from '../../../src/metrics/promql.js';
 import { ProbeError } from '../../../src/metrics/types.js';
@@ -190,32 +191,27 @@ describe('the promql probe against a real Prometheus', () => {
     await waitForHistory('app_requests_total', fleet, 5, 10);
     const grid = { startMs: Math.floor(Date.now() / 1000) * 1000 - 3_000, stepMs: 1_000, count: 4 };
     const hosts = hostsNamed(['web-1', 'web-2', 'web-3']);
-    const ranged = promqlReader({ url }, Date.now(), grid);
-    const probe = promqlProbe(ranged, series);
-    const fromRange = await Promise.all(
-      Array.from({ length: grid.count }, (_, k) =>
-        Promise.all(
-          hosts.map(
-            async (h) =>
-              (await probe.read({ ...ctx(h), at: grid.startMs + k * grid.stepMs })).values.requests,
+    /** Each grid moment's reading of every host, through one reader. */
+    const readGrid = (reader: PromqlReader) => {
+      const probe = promqlProbe(reader, series);
+      return Promise.all(
+        Array.from({ length: grid.count }, (_, k) =>
+          Promise.all(
+            hosts.map(
+              async (h) =>
+                (await probe.read({ ...ctx(h), at: grid.startMs + k * grid.stepMs })).values
+                  .requests,
+            ),
           ),
         ),
-      ),
-    );
+      );
+    };
+    const ranged = promqlReader({ url }, Date.now(), grid);
+    const fromRange = await readGrid(ranged);
     expect(ranged.queries).toBe(1);
     // The same moments, one instant query each.
     const instant = promqlReader({ url }, Date.now());
-    const one = promqlProbe(instant, series);
-    const fromInstants = await Promise.all(
-      Array.from({ length: grid.count }, (_, k) =>
-        Promise.all(
-          hosts.map(
-            async (h) =>
-              (await one.read({ ...ctx(h), at: grid.startMs + k * grid.stepMs })).values.requests,
-          ),
-        ),
-      ),
-    );
+    const fromInstants = await readGrid(instant);
     expect(instant.queries).toBe(grid.count);
     expect(fromRange).toEqual(fromInstants);
     // Each reading is its own moment: the counters grew between them.
@@ -303,8 +299,10 @@ describe('deploys judged from PromQL only', () => {
     Object.assign(roots, fleet.roots);
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     fleet.startTraffic();
-    // The baseline is read from Prometheus's history: let it hold the 8 s a baseline covers.
-    await waitForHistory('fleet_requests_total', label, 8, 15);
+    // The baseline is read from Prometheus's history, from 8 s before the deploy
+    // starts: let it hold more than that (9 s of scrapes in the last 10 s), so
+    // the baseline's first moment is never before the first scrape.
+    await waitForHistory('fleet_requests_total', label, 10, 19);
 
     // One worker for both: the cluster's queue lives on its task queue.
     const { good, bad, record, sampled } = await withDeployer(async (d) => {
