@@ -157,7 +157,7 @@ try {
     }
     const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
     console.log(
-      `\nround ${r}: wall ${wall.toFixed(0)} ms; worker cpu user ${(cpu.user / 1000).toFixed(0)} ms sys ${(cpu.system / 1000).toFixed(0)} ms; machine busy ${(((m1.busy - m0.busy) / (m1.total - m0.total)) * 100).toFixed(0)}% of ${os.cpus().length} CPUs; hashing ${hashMs.toFixed(0)} ms`,
+      `\nround ${r}: wall ${wall.toFixed(0)} ms; worker cpu user ${(cpu.user / 1000).toFixed(0)} ms sys ${(cpu.system / 1000).toFixed(0)} ms; machine busy ${(((m1.busy - m0.busy) / (m1.total - m0.total)) * 100).toFixed(0)}% of ${os.cpus().length} CPUs (${((m1.busy - m0.busy) / 100).toFixed(2)} CPU-s); hashing ${hashMs.toFixed(0)} ms`,
     );
     if (process.env.PROFILE_STEPS)
       for (const s of [...steps].sort((a, b) => a.start - b.start))

@@ -10,25 +10,54 @@
 
 import { SHELL_LAYOUT } from './layout.js';
 
-/** The host's releases, rejections, switch log and strays (after SHELL_LAYOUT). */
-const INSPECT_BODY = `
+// The inspection runs on every host at every staging, so it starts as few
+// programs as it can (each costs a fork and an exec on the host): one readlink,
+// one stat for every marker, and markers read with the shell's own read.
+
+/**
+ * current, then "release <rev> <marker mtime> <checksum>" per complete
+ * release, and "manifest <rev> <sha256>" for those whose marker records its
+ * manifest's digest (after SHELL_LAYOUT). With digest_fallback=1, a manifest
+ * whose marker does not (written by an older phased) is hashed here.
+ */
+const CURRENT_AND_RELEASES = `
 if [ -L "$current" ]; then
   echo "link $(readlink -- "$current")"
   [ -e "$current" ] || echo dangling
 elif [ -e "$current" ]; then
   echo notlink
 fi
-for m in "$releases"/.*"$complete"; do
-  [ -f "$m" ] || continue
-  b=\${m##*/}; b=\${b#.}; rev=\${b%"$complete"}
-  [ -d "$releases/$rev" ] || continue
-  echo "release $rev $(stat -c %Y -- "$m") $(cut -d' ' -f2 -- "$m")"
-done
+phased_releases() {
+  [ -e "$1" ] || return 0
+  stat -c '%Y %n' -- "$@" | while read -r at m; do
+    [ -f "$m" ] || continue
+    b=\${m##*/}; b=\${b#.}; rev=\${b%"$complete"}
+    [ -d "$releases/$rev" ] || continue
+    sum=; digest=
+    read -r _ sum digest < "$m" || :
+    echo "release $rev $at $sum"
+    [ -f "$releases/.$rev$manifest" ] || continue
+    if [ -n "$digest" ]; then echo "manifest $rev $digest"
+    elif [ "\${digest_fallback:-}" = 1 ]; then
+      set -- $(sha256sum < "$releases/.$rev$manifest")
+      echo "manifest $rev $1"
+    fi
+  done
+}
+phased_releases "$releases"/.*"$complete"
 for m in "$releases"/.*"$rejected"; do
   [ -f "$m" ] || continue
   b=\${m##*/}; b=\${b#.}; echo "rejected \${b%"$rejected"}"
 done
+`;
+
+/** "switch ..." lines: the switch log's last 50 entries. */
+const SWITCHES = `
 if [ -f "$switch_log" ]; then tail -n 50 -- "$switch_log" | sed 's/^/switch /'; fi
+`;
+
+/** "stray <name>" for each temporary link of an interrupted flip, which it removes. */
+const STRAYS = `
 for s in "$temp_link_prefix"*.tmp; do
   [ -L "$s" ] || continue
   rm -f -- "$s" && echo "stray \${s##*/}"
@@ -43,23 +72,25 @@ true
  * for each temporary link of an interrupted flip, which it removes (a flip
  * still waiting on such a link then fails cleanly instead of switching).
  */
-export const INSPECT = `${SHELL_LAYOUT}${INSPECT_BODY}`;
+export const INSPECT = `${SHELL_LAYOUT}${CURRENT_AND_RELEASES}${SWITCHES}${STRAYS}`;
 
 /**
  * $1 = root, $2 = 1 to create a missing root, $3 = 1 when the cluster adopts
  * hand-made currents. Everything staging needs before the copy, in one
  * round trip: "noroot" if the root does not exist (and may not be created),
- * else the INSPECT lines, then "free <available KiB>" for the filesystem of
- * releases/, then "manifest <rev> <sha256>" for each complete release with a
- * manifest (so the worker knows its basis's without reading it). It creates releases/ only on a host staging will go on with
- * (current absent or a live link into releases/, or adopted), so a refused
- * host is left exactly as it was.
+ * else current, the releases and every manifest's digest (so the worker
+ * knows its basis's without reading it), any strays removed, and "free
+ * <available KiB>" for the filesystem of releases/. It creates releases/ only
+ * on a host staging will go on with (current absent or a live link into
+ * releases/, or adopted), so a refused host is left exactly as it was.
  */
 export const PREPARE = `
 if [ ! -d "$1" ]; then
   if [ "$2" = 1 ]; then mkdir -p -- "$1" || exit 1; else echo noroot; exit 0; fi
 fi
-${INSPECT}
+${SHELL_LAYOUT}
+digest_fallback=1
+${CURRENT_AND_RELEASES}${STRAYS}
 managed=1
 if [ -L "$current" ]; then
   case "$(readlink -- "$current")" in
@@ -71,44 +102,40 @@ elif [ -e "$current" ]; then
 fi
 if [ "$managed" = 1 ] || [ "$3" = 1 ]; then mkdir -p -- "$releases"; fi
 space=$releases; [ -d "$space" ] || space=$root
-echo "free $(df -Pk -- "$space" | awk 'NR==2 {print $4}')"
-for m in "$releases"/.*"$complete"; do
-  [ -f "$m" ] || continue
-  b=\${m##*/}; b=\${b#.}; rev=\${b%"$complete"}
-  f="$releases/.$rev$manifest"
-  if [ -f "$f" ]; then echo "manifest $rev $(sha256sum < "$f" | cut -d' ' -f1)"; fi
-done
+df -Pk -- "$space" | { read -r _; read -r _ _ _ avail _; echo "free $avail"; }
 `;
 
 /**
  * $1 = root, $2 = revision, $3 = checksum, $4 = basis revision or "", $5 =
  * the manifest's SHA-256. stdin: the manifest, or with a basis, the delta
  * from the basis's manifest ("-line" dropped, "+line" added). Rebuilds and
- * checks the manifest, then writes it and the completion marker, each
- * atomically (write, then rename): a marker always has its manifest beside
- * it. Prints "marked", or "manifest-mismatch" (nothing written) when the
- * rebuilt manifest is not the one the worker computed.
+ * checks the manifest, then writes it and the completion marker ("<revision>
+ * <checksum> <manifest digest>"), each atomically (write, then rename): a
+ * marker always has its manifest beside it. Prints "marked", or
+ * "manifest-mismatch" (nothing written) when the rebuilt manifest is not the
+ * one the worker computed. Manifest lines start with a quote, so the delta's
+ * first character is unambiguous.
  */
 export const MARK_COMPLETE_WITH_MANIFEST = `
 set -e
 ${SHELL_LAYOUT}
 f="$releases/.$2$manifest"
 if [ -n "$4" ]; then
-  cat > "$f.delta"
-  sed -n 's/^-//p' -- "$f.delta" > "$f.drop"
-  { grep -v -x -F -f "$f.drop" -- "$releases/.$4$manifest" || [ $? -eq 1 ]; sed -n 's/^+//p' -- "$f.delta"; } | LC_ALL=C sort > "$f.tmp"
-  rm -f -- "$f.delta" "$f.drop"
+  basis="$releases/.$4$manifest" LC_ALL=C awk '
+    sub(/^-/, "") { drop[$0] = 1; next }
+    sub(/^[+]/, "") { print }
+    END { while ((getline line < ENVIRON["basis"]) > 0) if (!(line in drop)) print line }' | LC_ALL=C sort > "$f.tmp"
 else
   cat > "$f.tmp"
 fi
-if [ "$(sha256sum < "$f.tmp" | cut -d' ' -f1)" != "$5" ]; then
+if [ "$(sha256sum < "$f.tmp")" != "$5  -" ]; then
   rm -f -- "$f.tmp"
   echo manifest-mismatch
   exit 0
 fi
 mv -f -- "$f.tmp" "$f"
 m="$releases/.$2$complete"
-printf '%s %s\\n' "$2" "$3" > "$m.tmp"
+printf '%s %s %s\\n' "$2" "$3" "$5" > "$m.tmp"
 mv -f -- "$m.tmp" "$m"
 echo marked
 `;

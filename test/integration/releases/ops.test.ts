@@ -1,5 +1,6 @@
 // Release operations on real directories through the local transport: real
 // rsync, real symlinks, the same scripts the SSH transport runs.
+import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -23,7 +24,8 @@ import {
   removeReleases,
   stageRelease,
 } from '../../../src/releases/ops.js';
-import { ARMED_FLIP, script } from '../../../src/releases/scripts.js';
+import { ARMED_FLIP, PREPARE, script } from '../../../src/releases/scripts.js';
+import { parseHostState } from '../../../src/releases/host-state.js';
 import { LocalTransport } from '../../../src/transport/local.js';
 import type { Host } from '../../../src/core/vocabulary.js';
 import { phasedError } from '../../helpers/errors.js';
@@ -154,6 +156,37 @@ describe('staging and flipping on a real directory', () => {
     expect(await stage('v3', v3)).toMatchObject({ basis: 'v2', rechecked: null });
     expect(readFileSync(at('v3', 'release.json'), 'utf8')).toBe('"v3"');
     expect(statSync(at('v3', 'lib/a.js')).ino).toBe(statSync(at('v1', 'lib/a.js')).ino);
+  });
+
+  it("records the manifest's digest in the marker, which the staging inspection reports as it is (and hashes the manifest of an older phased's marker)", async () => {
+    const { host, build, stage } = await setup();
+    const v1 = build('v1', { 'index.html': 'one', 'lib/app.js': 'app' });
+    await stage('v1', v1);
+    const { checksum } = await treeChecksum(v1);
+    const file = (name: string) => path.join(host.root, 'releases', name);
+    const digest = createHash('sha256')
+      .update(readFileSync(file('.v1.manifest')))
+      .digest('hex');
+    expect(readFileSync(file('.v1.phased'), 'utf8')).toBe(`v1 ${checksum} ${digest}\n`);
+    const prepare = async () =>
+      parseHostState(
+        (await t.exec(host, script(PREPARE, 'prepare', host.root, '0', '0'))).stdout,
+        host.root,
+      );
+    expect(await prepare()).toMatchObject({
+      releases: [{ revision: 'v1', checksum }],
+      manifests: { v1: digest },
+    });
+    // The digest is the marker's word, written when the manifest was checked: not re-hashed.
+    writeFileSync(file('.v1.phased'), `v1 ${checksum} ${'0'.repeat(64)}\n`);
+    expect((await prepare()).manifests).toEqual({ v1: '0'.repeat(64) });
+    // A marker of the phased before digests ("<revision> <checksum>"): its manifest is hashed.
+    writeFileSync(file('.v1.phased'), `v1 ${checksum}\n`);
+    expect(await prepare()).toMatchObject({
+      releases: [{ revision: 'v1', checksum }],
+      manifests: { v1: digest },
+    });
+    expect((await inspectHost(t, host)).releases).toMatchObject([{ revision: 'v1', checksum }]);
   });
 
   it('never flips to a release without its completion marker (invariant 4 precondition)', async () => {
