@@ -220,7 +220,9 @@ try {
     phased: await phased(source(0), 'r0'),
     script: await script(source(0), 'r0', ''),
   };
-  console.log(`first copy: phased ${JSON.stringify(first.phased)} script ${JSON.stringify(first.script)}`);
+  console.log(
+    `first copy: phased ${JSON.stringify(first.phased)} script ${JSON.stringify(first.script)}`,
+  );
   const rounds: { round: number; phased: Measure; script: Measure }[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
     nextRelease(source(r - 1), source(r), r);

@@ -26,6 +26,8 @@ export interface SshdHost {
   port: number;
   root: string;
   hostKeyPub: string;
+  /** What this sshd has written to its stderr since it last started (its log). */
+  log(): string;
   stop(): Promise<void>;
   start(): Promise<void>;
 }
@@ -133,7 +135,16 @@ function portOpen(address: string, port: number): Promise<boolean> {
   });
 }
 
-export async function startSshdFleet(n: number, firstOctet = 10): Promise<SshdFleet> {
+export interface SshdFleetOptions {
+  /** sshd_config lines for host i (0-based), ahead of the fleet's own (sshd takes a keyword's first value). */
+  config?: (i: number) => string[];
+}
+
+export async function startSshdFleet(
+  n: number,
+  firstOctet = 10,
+  options: SshdFleetOptions = {},
+): Promise<SshdFleet> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'phased-sshd-'));
   // Other deploy users (the permission test's) must reach the deploy roots
   // and the authorized keys, which sshd reads with the user's privileges.
@@ -158,6 +169,7 @@ export async function startSshdFleet(n: number, firstOctet = 10): Promise<SshdFl
     writeFileSync(
       config,
       [
+        ...(options.config?.(i) ?? []),
         `ListenAddress ${address}:${port}`,
         `HostKey ${hdir}/host_key`,
         `AuthorizedKeysFile ${dir}/authorized_keys`,
@@ -180,15 +192,17 @@ export async function startSshdFleet(n: number, firstOctet = 10): Promise<SshdFl
       .join(' ');
     lines.push(`[${address}]:${port} ${hostKeyPub}`);
     let child: ChildProcess | undefined;
+    let stderr = '';
     const host: SshdHost = {
       name,
       address,
       port,
       root: path.join(hdir, 'root'),
       hostKeyPub,
+      log: () => stderr,
       async start() {
         child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-        let stderr = '';
+        stderr = '';
         child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
         const proc = child;
         await eventually(

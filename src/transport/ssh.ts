@@ -1,7 +1,8 @@
 // The SSH transport: remote commands through ssh2 over a per-host connection
 // pool (one connection per host, reused by every activity of the worker,
 // with keepalives and deadlines), and staging through the system rsync over
-// OpenSSH with connection multiplexing. Host keys are verified against a
+// OpenSSH with connection multiplexing (AES-GCM first where the CPU has AES
+// instructions). Host keys are verified against a
 // known_hosts file; accepting unknown keys is an explicit option that warns.
 // Keys are read here, in the worker, from a path or the agent: they never
 // travel through workflow inputs.
@@ -27,6 +28,26 @@ export interface SshOptions extends Omit<SshSpec, 'kind'> {
 }
 
 type Conn = InstanceType<typeof ssh2.Client>;
+
+/**
+ * rsync's ciphers when the worker's CPU has AES instructions: AES-GCM first.
+ * OpenSSH prefers ChaCha20-Poly1305, which costs twice the CPU per byte on
+ * both ends here (a 500 MB copy: 2.3 CPU-seconds against 1.2), and a first
+ * copy is mostly bytes. The others stay listed, in OpenSSH's order, for
+ * hosts that refuse GCM; the host's sshd still chooses among them.
+ */
+export const AES_FIRST = cpuHasAes()
+  ? 'aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr'
+  : undefined;
+
+function cpuHasAes(): boolean {
+  try {
+    // x86 lists "aes" among its flags, arm64 among its features.
+    return /^(flags|Features)\s*:.*\baes\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false; // not Linux: OpenSSH's own order
+  }
+}
 
 export class SshTransport implements HostTransport {
   private readonly pool = new Map<string, Promise<Conn>>();
@@ -109,6 +130,7 @@ export class SshTransport implements HostTransport {
       `ConnectTimeout=${Math.ceil((this.options.connectTimeoutMs ?? 10_000) / 1000)}`,
       '-o',
       'ServerAliveInterval=15',
+      ...(AES_FIRST ? ['-o', `Ciphers=${AES_FIRST}`] : []),
       ...(this.options.identityFile
         ? ['-i', this.options.identityFile, '-o', 'IdentitiesOnly=yes']
         : []),
