@@ -16,6 +16,7 @@ import { PhasedError, describeCause } from '../errors.js';
 import { keysFor, knownHostsName, readKnownHosts, type KnownKey } from './known-hosts.js';
 import { ProcessChannel, type RemoteProcess } from './process.js';
 import { parseBytesSent, rsyncArgs, rsyncFailure } from './rsync.js';
+import { relayAvailable, RsyncRelay } from './rsync-relay.js';
 import { shellLine } from './shell-quote.js';
 import type { ExecOptions, ExecResult, HostTransport, SyncOptions, SyncResult } from './types.js';
 import type { Host, SshSpec } from '../core/vocabulary.js';
@@ -25,9 +26,44 @@ export interface SshOptions extends Omit<SshSpec, 'kind'> {
   connectTimeoutMs?: number;
   keepaliveMs?: number;
   warn?: (message: string) => void;
+  /**
+   * What carries rsync: the host's pooled connection (through the relay, the
+   * default where the worker has Perl) or its own OpenSSH connection.
+   */
+  rsyncOver?: 'pool' | 'openssh';
 }
 
 type Conn = InstanceType<typeof ssh2.Client>;
+
+/** Runs the local rsync client; a deadline (default 30 minutes) kills it. */
+function runRsync(args: string[], timeoutMs = 30 * 60_000): Promise<ExecResult> {
+  return new Promise((resolve) =>
+    execFile(
+      'rsync',
+      args,
+      { timeout: timeoutMs, maxBuffer: 16 * 2 ** 20 },
+      (err, stdout, stderr) =>
+        resolve({
+          stdout,
+          stderr,
+          code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
+        }),
+    ),
+  );
+}
+
+/** `p`'s value, or `fallback` if it has not settled within `ms`. */
+async function settledWithin<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * rsync's ciphers when the worker's CPU has AES instructions: AES-GCM first.
@@ -56,10 +92,20 @@ export class SshTransport implements HostTransport {
   private readonly masters = new Map<string, Host>();
   private readonly user: string;
   private readonly knownHostsFile: string;
+  private readonly relay: RsyncRelay | undefined;
 
   constructor(private readonly options: SshOptions) {
     this.user = options.user ?? os.userInfo().username;
     this.knownHostsFile = options.knownHostsFile ?? path.join(os.homedir(), '.ssh', 'known_hosts');
+    this.relay =
+      options.rsyncOver !== 'openssh' && relayAvailable()
+        ? new RsyncRelay(this.controlDir)
+        : undefined;
+  }
+
+  /** What carries this transport's rsync copies. */
+  get rsyncOver(): 'pool' | 'openssh' {
+    return this.relay ? 'pool' : 'openssh';
   }
 
   async exec(host: Host, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -96,10 +142,15 @@ export class SshTransport implements HostTransport {
   }
 
   /** Opens an exec channel for `argv` (quoted) on the pooled connection. */
-  private async channel(host: Host, argv: readonly string[]): Promise<ClientChannel> {
+  private channel(host: Host, argv: readonly string[]): Promise<ClientChannel> {
+    return this.channelFor(host, shellLine(argv));
+  }
+
+  /** Opens an exec channel for a command line the remote shell splits. */
+  private async channelFor(host: Host, command: string): Promise<ClientChannel> {
     const conn = await this.connection(host);
     return new Promise((resolve, reject) => {
-      conn.exec(shellLine(argv), (err, stream) => {
+      conn.exec(command, (err, stream) => {
         if (err) {
           this.drop(host);
           reject(this.unreachable(host, err));
@@ -110,6 +161,45 @@ export class SshTransport implements HostTransport {
 
   async sync(host: Host, options: SyncOptions): Promise<SyncResult> {
     await this.connection(host); // verifies the host key with our own checks first
+    return this.relay
+      ? this.syncOverPool(host, options, this.relay)
+      : this.syncOverOpenSsh(host, options);
+  }
+
+  /** rsync through the relay: its server command runs in a channel of the host's pooled connection. */
+  private async syncOverPool(
+    host: Host,
+    options: SyncOptions,
+    relay: RsyncRelay,
+  ): Promise<SyncResult> {
+    const { token, outcome, cancel } = await relay.expect((command) =>
+      this.channelFor(host, command),
+    );
+    const result = await runRsync(
+      rsyncArgs({ ...options, dest: `${token}:${options.dest}`, remoteShell: relay.remoteShell }),
+      options.timeoutMs,
+    );
+    cancel(); // settles the outcome when rsync ended before it reached the relay
+    // The channel closes as rsync ends; its exit and stderr are the host's side of a failure.
+    const remote = await settledWithin(outcome, 5_000, { code: null, stderr: '' });
+    if (result.code === 0) return { bytesSent: parseBytesSent(result.stdout) };
+    if (remote.channelError) throw this.unreachable(host, remote.channelError);
+    throw rsyncFailure(
+      host.name,
+      options.dest,
+      result.code,
+      [
+        remote.lost ? 'the SSH connection to the host was lost during the copy' : '',
+        remote.stderr,
+        result.stderr,
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    );
+  }
+
+  /** rsync over its own OpenSSH connection, multiplexed so later copies skip the login. */
+  private async syncOverOpenSsh(host: Host, options: SyncOptions): Promise<SyncResult> {
     const sshCommand = [
       'ssh',
       '-p',
@@ -141,25 +231,14 @@ export class SshTransport implements HostTransport {
       dest: `${this.user}@${host.address}:${options.dest}`,
       remoteShell: sshCommand,
     });
-    const result = await new Promise<ExecResult>((resolve) =>
-      execFile(
-        'rsync',
-        args,
-        { timeout: options.timeoutMs ?? 30 * 60_000, maxBuffer: 16 * 2 ** 20 },
-        (err, stdout, stderr) =>
-          resolve({
-            stdout,
-            stderr,
-            code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
-          }),
-      ),
-    );
+    const result = await runRsync(args, options.timeoutMs);
     if (result.code !== 0) throw rsyncFailure(host.name, options.dest, result.code, result.stderr);
     return { bytesSent: parseBytesSent(result.stdout) };
   }
 
   /** Closes every pooled connection (worker shutdown). */
   async close(): Promise<void> {
+    await this.relay?.close();
     const conns = await Promise.allSettled(this.pool.values());
     this.pool.clear();
     for (const c of conns) if (c.status === 'fulfilled') c.value.end();
