@@ -28,7 +28,8 @@ export interface SshOptions extends Omit<SshSpec, 'kind'> {
   warn?: (message: string) => void;
   /**
    * What carries rsync: the host's pooled connection (through the relay, the
-   * default where the worker has Perl) or its own OpenSSH connection.
+   * default where the worker has Perl) or its own OpenSSH connection (also
+   * chosen by PHASED_RSYNC_OVER=openssh in the worker's environment).
    */
   rsyncOver?: 'pool' | 'openssh';
 }
@@ -97,10 +98,9 @@ export class SshTransport implements HostTransport {
   constructor(private readonly options: SshOptions) {
     this.user = options.user ?? os.userInfo().username;
     this.knownHostsFile = options.knownHostsFile ?? path.join(os.homedir(), '.ssh', 'known_hosts');
-    this.relay =
-      options.rsyncOver !== 'openssh' && relayAvailable()
-        ? new RsyncRelay(this.controlDir)
-        : undefined;
+    const over =
+      options.rsyncOver ?? (process.env.PHASED_RSYNC_OVER === 'openssh' ? 'openssh' : 'pool');
+    this.relay = over === 'pool' && relayAvailable() ? new RsyncRelay(this.controlDir) : undefined;
   }
 
   /** What carries this transport's rsync copies. */
@@ -242,8 +242,16 @@ export class SshTransport implements HostTransport {
     const conns = await Promise.allSettled(this.pool.values());
     this.pool.clear();
     for (const c of conns) if (c.status === 'fulfilled') c.value.end();
-    // Masters outlive rsync by ControlPersist and hold its output pipes:
-    // without this a finished worker would linger until they time out.
+    await this.closeRsyncMasters();
+    rmSync(this.controlDir, { recursive: true, force: true });
+  }
+
+  /**
+   * Ends rsync's OpenSSH master connections (rsyncOver: openssh). They
+   * outlive rsync by ControlPersist and hold its output pipes: without this a
+   * finished worker would linger until they time out.
+   */
+  async closeRsyncMasters(): Promise<void> {
     const masters = [...this.masters.values()];
     this.masters.clear();
     await Promise.all(
@@ -267,7 +275,6 @@ export class SshTransport implements HostTransport {
           ),
       ),
     );
-    rmSync(this.controlDir, { recursive: true, force: true });
   }
 
   private port(host: Host): number {
