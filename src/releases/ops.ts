@@ -234,6 +234,7 @@ export async function stageRelease(
       source,
       dest,
       linkDest: basis ? releaseDir(host.root, basis) : undefined,
+      wholeTree: basis === null,
       copyUnsafeLinks,
       checksum: !quick,
       timeoutMs,

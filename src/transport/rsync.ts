@@ -26,6 +26,8 @@ export function rsyncArgs({
   checksum = true,
   filesFrom,
 }: {
+  /** How the transport carries the copy: not rsync's business. */
+  wholeTree?: boolean;
   source: string;
   /** "host:/path" for remote copies, a local path otherwise. */
   dest: string;

@@ -103,7 +103,7 @@ export class SshTransport implements HostTransport {
     this.relay = over === 'pool' && relayAvailable() ? new RsyncRelay(this.controlDir) : undefined;
   }
 
-  /** What carries this transport's rsync copies. */
+  /** What carries this transport's rsync copies (but for whole trees, which go over OpenSSH). */
   get rsyncOver(): 'pool' | 'openssh' {
     return this.relay ? 'pool' : 'openssh';
   }
@@ -161,7 +161,11 @@ export class SshTransport implements HostTransport {
 
   async sync(host: Host, options: SyncOptions): Promise<SyncResult> {
     await this.connection(host); // verifies the host key with our own checks first
-    return this.relay
+    // A whole tree is bytes, and the pool's one Node thread would encrypt every
+    // host's: its own OpenSSH process per host spreads them over the CPUs
+    // (a first copy of 20 hosts here: 0.88x the plain script against 1.13x).
+    // Anything with a basis is mostly file lists and links: the pool saves the login.
+    return this.relay && !options.wholeTree
       ? this.syncOverPool(host, options, this.relay)
       : this.syncOverOpenSsh(host, options);
   }

@@ -28,6 +28,8 @@ export interface SyncOptions {
   checksum?: boolean;
   /** Only the files this list on the worker names (NUL-separated, relative to source). */
   filesFrom?: string;
+  /** Most of the tree is to cross (no basis on the host): a transport may favour throughput. */
+  wholeTree?: boolean;
   timeoutMs?: number;
 }
 

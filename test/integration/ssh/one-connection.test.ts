@@ -1,9 +1,10 @@
-// What carries a staging over SSH, read from real sshd logs: by default one
-// connection per host carries every step (the inspection, rsync's copy
-// through the relay, the manifest and the marker), and later deploys log in
-// no more. Without the relay, rsync has its own OpenSSH connection, AES-GCM
-// first on a CPU with AES instructions (half the CPU per byte of OpenSSH's
-// default ChaCha20-Poly1305 here), and a host refusing GCM is still reached.
+// What carries a staging over SSH, read from real sshd logs: once a host has
+// a release, one connection carries every step of a deploy (the inspection,
+// rsync's copy through the relay, the manifest and the marker), and later
+// deploys log in no more. A whole tree, and every copy without the relay, goes
+// over rsync's own OpenSSH connection, AES-GCM first on a CPU with AES
+// instructions (half the CPU per byte of OpenSSH's default ChaCha20-Poly1305
+// here), and a host refusing GCM is still reached.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,13 +65,13 @@ async function release(name: string, content: string): Promise<string> {
 }
 
 describe('what carries a staging over SSH', () => {
-  it('one connection per host carries every step, deploy after deploy', async () => {
+  it('after its first copy, a host has one connection carrying every step, deploy after deploy', async () => {
     const t = transport();
     expect(t.rsyncOver).toBe('pool'); // Perl is there: rsync goes through the relay
     const h = fleet.hosts[0]!;
     const host = asHost(h, path.join(h.root, 'pooled'));
     mkdirSync(host.root);
-    for (const rev of ['v1', 'v2', 'v3']) {
+    const stage = async (rev: string) => {
       const src = await release(rev, `<h1>${rev}</h1>`);
       const staged = await stageRelease(t, host, {
         revision: rev,
@@ -81,13 +82,19 @@ describe('what carries a staging over SSH', () => {
       expect(readFileSync(path.join(host.root, 'releases', rev, 'index.html'), 'utf8')).toBe(
         `<h1>${rev}</h1>`,
       );
-    }
-    // Three stagings, each an inspection, a copy and a marker: one login.
-    expect(logins(h)).toBe(1);
-    expect(h.log()).not.toContain('remote software version OpenSSH');
-    expect(cipherOf(h, 'ssh2js')).toBe(
-      AES_FIRST ? 'aes128-gcm@openssh.com' : 'chacha20-poly1305@openssh.com',
-    );
+      return staged;
+    };
+    // The first copy has no basis: the whole tree goes over rsync's own OpenSSH connection.
+    expect(await stage('v1')).toMatchObject({ basis: null });
+    expect(logins(h)).toBe(2); // the pool's, and rsync's for the whole tree
+    // Every later staging (inspection, copy, manifest, marker) rides the pool: no login.
+    expect(await stage('v2')).toMatchObject({ basis: 'v1' });
+    expect((await stage('v3')).basis).not.toBeNull(); // v1 or v2: markers of the same second tie
+    expect(logins(h)).toBe(2);
+    for (const client of ['ssh2js', 'OpenSSH'])
+      expect(cipherOf(h, client)).toBe(
+        AES_FIRST ? 'aes128-gcm@openssh.com' : 'chacha20-poly1305@openssh.com',
+      );
   });
 
   it("says what the host's rsync said when the copy fails there", async () => {
