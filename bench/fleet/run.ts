@@ -4,7 +4,10 @@
 // team would write (plain-deploy.sh: parallel rsync --link-dest, then an ssh
 // loop of symlink flips). Each round deploys a new release with a fraction of
 // its files changed to both; who goes first alternates, and timings are
-// compared as ratios within a round.
+// compared as ratios within a round. Dirty pages are written out before
+// every timed staging, so neither tool pays for the other's writes (a full
+// copy writes 1 GB: whoever went second was throttled by the first's
+// writeback, 1.36-1.44x where the same pair in the other order gave 0.9x).
 //
 //   npx tsx bench/fleet/run.ts [--hosts 20] [--files 5000] [--mib 50] [--changed 0.01] [--rounds 3] [--first-copies 3] [--fresh-mtimes] [--curve 5,10,20,40]
 //
@@ -154,6 +157,11 @@ try {
     );
     return { phasedHosts, scriptRoots, hostsFile };
   }
+  /** Removes a slice's deploy roots once measured: a pile of millions of files would slow every later copy. */
+  function drop(sl: ReturnType<typeof slice>) {
+    for (const r of [...sl.scriptRoots, ...sl.phasedHosts.map((h) => h.root)])
+      rmSync(r, { recursive: true, force: true });
+  }
   const main = slice(HOSTS, 'main');
   const scriptEnv = {
     ...process.env,
@@ -177,6 +185,7 @@ try {
     { phasedHosts } = main,
   ): Promise<Measure> {
     if (shared instanceof SshTransport) await shared.closeRsyncMasters();
+    execFileSync('sync');
     const t0 = performance.now();
     const staged = await inActivity(() =>
       activities.stageHosts({ transport: spec, hosts: phasedHosts, revision, source }),
@@ -208,6 +217,7 @@ try {
     { hostsFile, scriptRoots } = main,
   ): Promise<Measure> {
     const stats = mkdtempSync(path.join(dir, 'stats-'));
+    execFileSync('sync');
     const t0 = performance.now();
     await run(SCRIPT, ['stage', hostsFile, source, revision, previous, stats], { env: scriptEnv });
     const stageSeconds = (performance.now() - t0) / 1000;
@@ -249,8 +259,7 @@ try {
             script: await script(source(0), 'f0', '', fresh),
           };
     firstCopies.push(pair);
-    for (const r of [...fresh.scriptRoots, ...fresh.phasedHosts.map((h) => h.root)])
-      rmSync(r, { recursive: true, force: true });
+    drop(fresh);
   }
   for (const c of firstCopies)
     console.log(
@@ -299,6 +308,7 @@ try {
       phasedBytesPerHost: Math.round(deltaP.bytesSent / n),
     });
     console.log(`curve ${n}: ${JSON.stringify(curve.at(-1))}`);
+    drop(hostsSlice);
   }
 
   // One worker against two: the same delta deploy, staged by this process
@@ -344,6 +354,8 @@ try {
     child.stdin.end();
     await new Promise((resolve) => child.once('exit', resolve));
     if (mine.failed.length + theirs.failed > 0) throw new Error('two-worker staging failed');
+    drop(one);
+    drop(two);
     return { oneSeconds, twoSeconds };
   }
   const workers = await twoWorkers();
