@@ -410,7 +410,7 @@ try {
     `${HOSTS} loopback sshd hosts, reached as the deploy user \`${USER}\` (shell /bin/sh, no rc files); a release of ${FILES} files, ${mib(BYTES)}; each round deploys a new release with ${(CHANGED * 100).toFixed(0)}% of its files rewritten${FRESH ? ' and every mtime fresh' : ' (unchanged files keep their mtimes)'}. ` +
       'phased runs its real `stageHosts` and `flipHosts` activities (rsync with `--link-dest` and its quick check, then `--checksum` over the files the manifests say the quick check would miss; manifests and completion markers; ' +
       (rsyncOver === 'pool'
-        ? "every step, rsync's copy included, over one pooled ssh2 connection per host, kept between deploys as a worker keeps it); "
+        ? "every step over one pooled ssh2 connection per host, kept between deploys as a worker keeps it, rsync's copies through the relay, except a host's first copy, a whole tree, which rsync makes over its own OpenSSH connection, AES-GCM first); "
         : "rsync over its own OpenSSH connection per host, logged in again at every deploy as 60 s of ControlPersist would between deploys minutes apart; the other steps over the worker's ssh2 pool); ") +
       'the script (`bench/fleet/plain-deploy.sh`) runs one `rsync -a --link-dest` per host in parallel, then flips in an `ssh` loop. ' +
       "Flip skew is the spread of the hosts' `current` symlink times (from the first host switched to the last).",
@@ -495,7 +495,7 @@ function curveSection(
   return [
     '## Scaling curve',
     '',
-    'Stage time against host count: a first deploy (a full copy) and one delta deploy (1% of files changed) per host count, phased first, each tool on its own deploy roots.',
+    "Stage time against host count: a first deploy (a full copy) and one delta deploy (1% of files changed) per host count, phased first, each tool on its own deploy roots, one sample each. phased copies to at most 32 hosts at once per activity (a batch; the script starts every host's rsync at once), so at 40 hosts its last 8 copies start as the first ones end.",
     '',
     '| hosts | delta: phased | delta: script | ratio | first copy: phased | first copy: script | ratio |',
     '| --- | --- | --- | --- | --- | --- | --- |',
