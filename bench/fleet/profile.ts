@@ -11,10 +11,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createHostActivities } from '../../activities/hosts.js';
-import { startSshdFleet } from '../../src/demo/sshd-fleet.js';
 import { closeTransports, installRuntime, realHostDeps } from '../../src/worker.js';
-import { deployUser } from '../deploy-user.js';
-import type { Host, TransportSpec } from '../../src/core/vocabulary.js';
+import { benchFleet, releaseFiles } from './shared.js';
+import type { Host } from '../../src/core/vocabulary.js';
 import type { HostTransport } from '../../src/transport/types.js';
 
 const { values } = parseArgs({
@@ -30,9 +29,7 @@ const FILES = Number(values.files);
 const BYTES = Number(values.mib) * 2 ** 20;
 installRuntime('ERROR');
 
-const sizeOf = (i: number) =>
-  Math.round((BYTES / FILES) * (0.2 + (1.6 * ((i * 7919) % 1000)) / 999));
-const fileOf = (i: number) => `assets/d${String(i % 50).padStart(2, '0')}/f${i}.bin`;
+const { sizeOf, fileOf } = releaseFiles(FILES, BYTES);
 
 /** Busy and total jiffies of the whole machine. */
 function machineTicks(): { busy: number; total: number } {
@@ -85,18 +82,8 @@ function timed(real: HostTransport, t0: () => number): HostTransport {
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'phased-profile-'));
-const USER = deployUser();
-const fleet = await startSshdFleet(HOSTS, 100);
-for (const h of fleet.hosts) execFileSync('chown', ['-R', USER, h.root]);
+const { fleet, user: USER, spec } = await benchFleet(HOSTS);
 try {
-  const spec: TransportSpec = {
-    kind: 'ssh',
-    user: USER,
-    port: 22,
-    identityFile: fleet.clientKey,
-    knownHostsFile: fleet.knownHosts,
-    acceptUnknownHostKeys: false,
-  };
   const hosts: Host[] = fleet.hosts.map((h) => ({
     name: h.name,
     address: h.address,

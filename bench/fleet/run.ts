@@ -35,9 +35,8 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createHostActivities } from '../../activities/hosts.js';
-import { type TransportSpec } from '../../src/core/vocabulary.js';
-import { startSshdFleet } from '../../src/demo/sshd-fleet.js';
-import { deployUser } from '../deploy-user.js';
+
+import { benchFleet, releaseFiles } from './shared.js';
 import { projectRoot } from '../../src/paths.js';
 import { parseBytesSent } from '../../src/transport/rsync.js';
 import { closeTransports, installRuntime, realHostDeps } from '../../src/worker.js';
@@ -81,10 +80,7 @@ interface Measure {
   linkedFiles: number;
 }
 
-/** File i's size: spread from 0.2x to 1.8x the mean, deterministic. */
-const sizeOf = (i: number) =>
-  Math.round((BYTES / FILES) * (0.2 + (1.6 * ((i * 7919) % 1000)) / 999));
-const fileOf = (i: number) => `assets/d${String(i % 50).padStart(2, '0')}/f${i}.bin`;
+const { sizeOf, fileOf } = releaseFiles(FILES, BYTES);
 
 function firstRelease(dir: string) {
   for (let i = 0; i < FILES; i++) {
@@ -121,19 +117,9 @@ function linkedFiles(releaseDir: string): number {
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'phased-fleet-bench-'));
-const USER = deployUser();
-const fleet = await startSshdFleet(Math.max(HOSTS, ...CURVE), 100);
-for (const h of fleet.hosts) execFileSync('chown', ['-R', USER, h.root]);
+const { fleet, user: USER, spec } = await benchFleet(Math.max(HOSTS, ...CURVE));
 const started = Date.now();
 try {
-  const spec: TransportSpec = {
-    kind: 'ssh',
-    user: USER,
-    port: 22,
-    identityFile: fleet.clientKey,
-    knownHostsFile: fleet.knownHosts,
-    acceptUnknownHostKeys: false,
-  };
   /** The first n hosts, with their own phased and script deploy roots under `tag`. */
   function slice(n: number, tag: string) {
     const hosts = fleet.hosts.slice(0, n);

@@ -1,0 +1,35 @@
+// What bench/fleet's benchmark and profile share: the synthetic release's
+// files, and a loopback sshd fleet reached as the bench's deploy user.
+import { execFileSync } from 'node:child_process';
+import { startSshdFleet, type SshdFleet } from '../../src/demo/sshd-fleet.js';
+import type { TransportSpec } from '../../src/core/vocabulary.js';
+import { deployUser } from '../deploy-user.js';
+
+/** File i of a release of `files` files and `bytes` bytes: sizes spread from 0.2x to 1.8x the mean, deterministic. */
+export function releaseFiles(files: number, bytes: number) {
+  return {
+    sizeOf: (i: number) => Math.round((bytes / files) * (0.2 + (1.6 * ((i * 7919) % 1000)) / 999)),
+    fileOf: (i: number) => `assets/d${String(i % 50).padStart(2, '0')}/f${i}.bin`,
+  };
+}
+
+/** `n` sshd hosts whose roots the deploy user owns, and the transport spec that reaches them. */
+export async function benchFleet(
+  n: number,
+): Promise<{ fleet: SshdFleet; user: string; spec: TransportSpec }> {
+  const user = deployUser();
+  const fleet = await startSshdFleet(n, 100);
+  for (const h of fleet.hosts) execFileSync('chown', ['-R', user, h.root]);
+  return {
+    fleet,
+    user,
+    spec: {
+      kind: 'ssh',
+      user,
+      port: 22,
+      identityFile: fleet.clientKey,
+      knownHostsFile: fleet.knownHosts,
+      acceptUnknownHostKeys: false,
+    },
+  };
+}
