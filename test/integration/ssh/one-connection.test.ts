@@ -5,6 +5,7 @@
 // over rsync's own OpenSSH connection, AES-GCM first on a CPU with AES
 // instructions (half the CPU per byte of OpenSSH's default ChaCha20-Poly1305
 // here), and a host refusing GCM is still reached.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +96,26 @@ describe('what carries a staging over SSH', () => {
       expect(cipherOf(h, client)).toBe(
         AES_FIRST ? 'aes128-gcm@openssh.com' : 'chacha20-poly1305@openssh.com',
       );
+  });
+
+  it('carries a large change through the relay intact', async () => {
+    const t = transport();
+    const h = fleet.hosts[0]!;
+    const host = asHost(h, path.join(h.root, 'large'));
+    mkdirSync(host.root);
+    const v1 = await release('large-v1', 'v1');
+    await stageRelease(t, host, { revision: 'v1', source: v1, tree: await treeChecksum(v1) });
+    // 24 MiB of new, incompressible files on top of a basis: through the pool, both ways busy.
+    const v2 = await release('large-v2', 'v2');
+    for (let i = 0; i < 24; i++)
+      writeFileSync(path.join(v2, `blob-${i}.bin`), randomBytes(2 ** 20));
+    const tree = await treeChecksum(v2);
+    const before = logins(h);
+    const staged = await stageRelease(t, host, { revision: 'v2', source: v2, tree });
+    expect(staged).toMatchObject({ basis: 'v1' });
+    expect(staged.bytesSent).toBeGreaterThan(24 * 2 ** 20);
+    expect(logins(h)).toBe(before); // the pool's connection, no new login
+    expect((await treeChecksum(path.join(host.root, 'releases/v2'))).checksum).toBe(tree.checksum);
   });
 
   it("says what the host's rsync said when the copy fails there", async () => {
