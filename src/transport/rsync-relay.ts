@@ -105,8 +105,8 @@ export function relayAvailable(): boolean {
 export class RsyncRelay {
   private readonly pending = new Map<string, Pending>();
   private readonly sockets = new Set<net.Socket>();
-  private readonly server: net.Server;
-  private readonly listening: Promise<void>;
+  private server: net.Server | undefined;
+  private listening: Promise<void> | undefined;
   readonly socketPath: string;
   readonly scriptPath: string;
 
@@ -114,13 +114,23 @@ export class RsyncRelay {
   constructor(dir: string) {
     this.socketPath = path.join(dir, 'rsync.sock');
     this.scriptPath = path.join(dir, 'rsync-relay.pl');
-    writeFileSync(this.scriptPath, RELAY, { mode: 0o600 });
-    this.server = net.createServer({ allowHalfOpen: true }, (sock) => this.accept(sock));
-    this.listening = new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.socketPath, () => resolve());
+  }
+
+  /**
+   * Writes the relay and listens, at the first copy: a transport that never
+   * copies (the CLI's) opens nothing, and the server never keeps a process
+   * alive by itself (unref: a running copy holds it through rsync).
+   */
+  private listen(): Promise<void> {
+    this.listening ??= new Promise((resolve, reject) => {
+      writeFileSync(this.scriptPath, RELAY, { mode: 0o600 });
+      const server = net.createServer({ allowHalfOpen: true }, (sock) => this.accept(sock));
+      this.server = server;
+      server.once('error', reject);
+      server.listen(this.socketPath, () => resolve());
+      server.unref();
     });
-    this.listening.catch(() => {}); // awaited by expect()
+    return this.listening;
   }
 
   /** rsync's -e value: the relay and where it finds the worker (rsync splits it on spaces). */
@@ -136,7 +146,7 @@ export class RsyncRelay {
   async expect(
     open: (command: string) => Promise<ClientChannel>,
   ): Promise<{ token: string; outcome: Promise<RelayOutcome>; cancel: () => void }> {
-    await this.listening;
+    await this.listen();
     const token = randomBytes(16).toString('hex');
     let settle!: (o: RelayOutcome) => void;
     const outcome = new Promise<RelayOutcome>((resolve) => (settle = resolve));
@@ -154,7 +164,9 @@ export class RsyncRelay {
   close(): Promise<void> {
     for (const sock of this.sockets) sock.destroy();
     for (const token of [...this.pending.keys()]) this.pending.delete(token);
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    const server = this.server;
+    if (!server) return Promise.resolve();
+    return new Promise((resolve) => server.close(() => resolve()));
   }
 
   private accept(sock: net.Socket) {
