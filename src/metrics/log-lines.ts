@@ -58,12 +58,14 @@ echo "$out"`;
 // Only complete lines are consumed: a line still being written waits for the
 // next reading. tail -c +N seeks, so the cost is the new bytes, whatever the
 // log's size. Cursors untouched for a day (finished deploys) are removed.
+// The cursors' directory is made without -p: a probe never recreates a
+// deploy root someone deleted (it fails, and the host stops answering).
 const INCREMENTAL_SCRIPT = `set -e
 f=$1; cursor=$2; shift 2
 dir=\${cursor%/*}
-mkdir -p -- "$dir"
-find "$dir" -type f -mmin +1440 -delete 2>/dev/null || :
 inode=$(stat -L -c %i -- "$f"); size=$(stat -L -c %s -- "$f")
+[ -d "$dir" ] || mkdir -- "$dir"
+find "$dir" -type f -mmin +1440 -delete 2>/dev/null || :
 c_inode=; c_off=; c_gen=0; c_counts=
 if [ -r "$cursor" ]; then read -r c_inode c_off c_gen c_counts < "$cursor" || :; fi
 zeros=; for p in "$@"; do zeros="$zeros 0"; done

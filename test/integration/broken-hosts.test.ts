@@ -108,7 +108,10 @@ const cases: Case[] = [
     config: {},
     when: inCanarySoak,
     victim: canary,
-    breakHost: (root) => rmSync(root, { recursive: true, force: true }),
+    // rm -rf as an operator runs it; a probe writing its cursor during the
+    // walk can leave a directory non-empty, so rmdir is retried (the probe
+    // cannot recreate a missing root).
+    breakHost: (root) => rmSync(root, { recursive: true, force: true, maxRetries: 10 }),
     expect: ({ outcome, summary, victim, fleet }) => {
       expect(outcome).toBe('rolled_back');
       expect(summary).toContain('canary regression: critical metric regressed: http_requests');

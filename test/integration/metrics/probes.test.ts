@@ -1,6 +1,15 @@
 // Probes on this machine through the local transport: real /proc, real log
 // files rotated and truncated, a real HTTP endpoint.
-import { appendFileSync, readdirSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -129,6 +138,27 @@ describe('log line counting', () => {
     expect(counterWindow(snaps, 0, undefined)!.count).toBe(16 + 1 + 2 + 1);
     // The cursors live under the deploy root, out of the releases' way.
     expect(readdirSync(path.join(root, '.probe-cursors'))).toHaveLength(2);
+  });
+
+  it('never recreates a deploy root deleted under it: the reading fails instead', async () => {
+    const dir = await testDir();
+    const root = path.join(dir, 'srv');
+    mkdirSync(root);
+    const log = path.join(dir, 'access.log'); // the log lives outside the root, as /var/log does
+    writeFileSync(log, 'GET / 200 1ms\n');
+    const read = () =>
+      sampleHost({
+        host: host(root),
+        transport,
+        probes: [logCountsProbe({ path: log, counts: [{ series: 'requests', pattern: '^' }] })],
+        series: ['requests'],
+        now: () => 0,
+        cursor: 'deploy-web-v2',
+      });
+    expect((await read()).errors).toEqual([]);
+    rmSync(root, { recursive: true, force: true });
+    expect((await read()).errors).toEqual([expect.stringMatching(/mkdir/)]);
+    expect(existsSync(root)).toBe(false);
   });
 
   it('counts several patterns in one read, so ratios of counts are consistent', async () => {
