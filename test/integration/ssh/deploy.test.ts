@@ -124,6 +124,10 @@ describe('deploys over SSH on 5 sshd hosts', () => {
       await eventually(async () => (await h.query(statusQuery)).phase === 'watching', {
         what: 'the watch',
         timeoutMs: 60_000,
+      }).catch(async (err: Error) => {
+        // Normally 15 s; once (1 run in 6) the watch never came: say where the deploy was.
+        const status = JSON.stringify(await h.query(statusQuery));
+        throw new Error(`${err.message}; the deploy's status then: ${status.slice(0, 3000)}`);
       });
       await h.executeUpdate(abortUpdate, {
         args: [{ operator: 'heidi', reason: 'customer report' }],
