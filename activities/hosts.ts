@@ -1,6 +1,8 @@
 // Host activities: thin wrappers that run the release operations of
 // src/releases on a batch of hosts through the configured transport.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { TakeSnapshot } from '../src/releases/snapshot.js';
 import { describeCause, isPhasedError } from '../src/errors.js';
 import { sourceShape, type TreeSummary } from '../src/releases/checksum.js';
 import { rollbackTarget } from '../src/releases/host-state.js';
@@ -16,21 +18,27 @@ import { releasesToRemove } from '../src/releases/retention.js';
 import type { HostTransport } from '../src/transport/types.js';
 import type {
   AfterSwitch,
+  ClusterRef,
   HealthRun,
   HookRun,
-  Hooks,
   Host,
   TidyResult,
   TransportSpec,
 } from '../src/core/vocabulary.js';
+import { transportSpec } from '../src/core/plan.js';
+import type { ClusterStore, LoadedCluster } from '../src/config/store.js';
 import { waitHealthy } from '../src/releases/health.js';
 import { runHook } from '../src/releases/hooks.js';
 import { finishedHosts, forEachHost, whileBeating } from './batch.js';
 
 export interface HostDeps {
   transport: (spec: TransportSpec) => HostTransport;
+  /** The clusters this worker holds: what runs on a host comes from here, never from an input. */
+  clusters: ClusterStore;
   /** Checksum of a source tree (cached by the worker); refuses unsafe trees. */
   treeChecksum: (dir: string, options?: { copyUnsafeLinks?: boolean }) => Promise<TreeSummary>;
+  /** A private copy of a release source, what staging ships and hashes. */
+  snapshot: TakeSnapshot;
 }
 
 /** Turns a PhasedError into a Temporal failure that keeps its code and retryability. */
@@ -49,16 +57,26 @@ export async function asActivityFailure<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** What the cluster file says about hosts and sources that staging must honour. */
-export interface StagePolicy {
-  createRoot?: boolean;
-  adopt?: boolean;
-  unsafeSymlinks?: 'refuse' | 'copy';
+export interface HostsInput {
+  /** The cluster and the version of its file the deploy runs with. */
+  ref: ClusterRef;
+  /** Hosts by name: their addresses and roots are read from the worker's cluster file. */
+  hosts: Host[];
 }
 
-export interface HostsInput {
-  transport: TransportSpec;
-  hosts: Host[];
+/** The worker's own cluster, its transport, and the named hosts as its file describes them. */
+export function onCluster(deps: Pick<HostDeps, 'clusters' | 'transport'>, ref: ClusterRef) {
+  const cluster = deps.clusters.resolve(ref);
+  return {
+    cluster,
+    config: cluster.config,
+    t: deps.transport(transportSpec(cluster.config)),
+    hosts: (named: readonly { name: string }[]) =>
+      deps.clusters.hostsNamed(
+        cluster,
+        named.map((h) => h.name),
+      ),
+  };
 }
 
 /** What ran on a host after its switch: the hook, then the health check that made it count. */
@@ -80,13 +98,15 @@ async function afterSwitch(
   target: { revision: string; link?: string },
   previous: string | null,
   after: AfterSwitch | undefined,
+  cluster: LoadedCluster,
 ): Promise<AfterSwitchResult> {
   if (!after || target.link !== undefined) return {};
-  const ctx = { revision: target.revision, previous };
-  const spec = after.hooks?.[after.hook];
+  const { hooks, health, hookEnv } = cluster.config;
+  const ctx = { revision: target.revision, previous, env: hookEnv };
+  const spec = hooks[after.hook];
   const out: AfterSwitchResult = {};
   if (spec) out.hooks = [await runHook(t, host, after.hook, spec, ctx)];
-  if (after.health) out.health = await waitHealthy(t, host, after.health, ctx);
+  if (health) out.health = await waitHealthy(t, host, health, ctx);
   return out;
 }
 
@@ -100,10 +120,10 @@ const STAGING_AT_ONCE = 32;
 export function createHostActivities(deps: HostDeps) {
   return {
     /** The live release, the retained ones and where a plain rollback would go, per host. */
-    async inspectHosts({ transport, hosts }: HostsInput) {
-      const t = deps.transport(transport);
-      return forEachHost(hosts, async (h) => {
-        const r = await inspectHost(t, h);
+    async inspectHosts({ ref, hosts: named }: HostsInput) {
+      const { t, hosts, config } = onCluster(deps, ref);
+      return forEachHost(hosts(named), async (h) => {
+        const r = await inspectHost(t, h, config.cluster);
         const releases = [...r.releases]
           .sort((a, b) => b.stagedAt - a.stagedAt)
           .map((x) => x.revision);
@@ -120,35 +140,45 @@ export function createHostActivities(deps: HostDeps) {
 
     /** Copies the release to each host's releases/<revision>; never touches current. */
     async stageHosts({
-      transport,
-      hosts,
+      ref,
+      hosts: named,
       revision,
       source,
-      policy = {},
-      hooks,
-    }: HostsInput & { revision: string; source: string; policy?: StagePolicy; hooks?: Hooks }) {
+    }: HostsInput & { revision: string; source: string }) {
+      const { t, hosts, config } = onCluster(deps, ref);
+      const policy = config;
       const copyUnsafeLinks = policy.unsafeSymlinks === 'copy';
-      // Nothing is copied from a missing or unsafe source; its hashes are
-      // computed while the hosts copy (staging needs them only to finish).
+      // Nothing is copied from a missing or unsafe source. What the hosts get
+      // is a private snapshot of it (nothing writes there while they copy),
+      // hashed while they copy (staging needs the hashes only to finish).
       const { bytes } = await asActivityFailure(() => sourceShape(source, { copyUnsafeLinks }));
-      const tree = whileBeating(() => deps.treeChecksum(source, { copyUnsafeLinks }));
+      const { info } = Context.current();
+      const workflowId = info.workflowExecution?.workflowId ?? info.activityId;
+      const snap = await asActivityFailure(() =>
+        whileBeating(() =>
+          deps.snapshot(source, { copyUnsafeLinks, key: `${workflowId}/${revision}` }),
+        ),
+      );
+      const tree = whileBeating(() => deps.treeChecksum(snap, { copyUnsafeLinks }));
       tree.catch(() => {}); // each host's staging awaits it and reports its failure
-      const t = deps.transport(transport);
       return forEachHost(
-        hosts,
+        hosts(named),
         async (h) => {
           const r = await stageRelease(t, h, {
             revision,
-            source,
+            source: snap,
             tree,
             sourceBytes: bytes,
             createRoot: policy.createRoot,
             adopt: policy.adopt,
             copyUnsafeLinks,
+            cluster: config.cluster,
           });
-          const afterStage = hooks?.afterStage;
+          const afterStage = config.hooks.afterStage;
           return {
             previous: r.current,
+            // Every host of the deploy must hold this same tree (the workflow compares).
+            checksum: (await tree).checksum,
             adoptedLink: r.adoptedLink,
             alreadyStaged: r.alreadyStaged,
             bytesSent: r.bytesSent ?? null,
@@ -158,6 +188,7 @@ export function createHostActivities(deps: HostDeps) {
                     await runHook(t, h, 'afterStage', afterStage, {
                       revision,
                       previous: r.current,
+                      env: config.hookEnv,
                     }),
                   ],
                 }
@@ -174,16 +205,18 @@ export function createHostActivities(deps: HostDeps) {
      * A host that fails transiently is retried on its own.
      */
     async flipHosts({
-      transport,
-      targets,
+      ref,
+      targets: named,
       after,
     }: {
-      transport: TransportSpec;
+      ref: ClusterRef;
       targets: ({ host: Host; revision: string } & FlipOptions)[];
-      /** The hook and health check each host must pass to count as switched. */
+      /** Which hook (the cluster's own, with its health check) each host must pass to count as switched. */
       after?: AfterSwitch;
     }) {
-      const t = deps.transport(transport);
+      const { t, hosts, cluster } = onCluster(deps, ref);
+      const resolved = hosts(named.map((x) => x.host));
+      const targets = named.map((x, i) => ({ ...x, host: resolved[i]! }));
       const byName = new Map(targets.map((x) => [x.host.name, x]));
       const finished = finishedHosts();
       const together = await whileBeating(() =>
@@ -202,7 +235,7 @@ export function createHostActivities(deps: HostDeps) {
           const previous = first
             ? first.previous
             : await flipRelease(t, h, target.revision, target);
-          return { previous, ...(await afterSwitch(t, h, target, previous, after)) };
+          return { previous, ...(await afterSwitch(t, h, target, previous, after, cluster)) };
         },
         64,
       );
@@ -216,21 +249,19 @@ export function createHostActivities(deps: HostDeps) {
      * running deploys' histories record.)
      */
     async pruneHosts({
-      transport,
-      hosts,
+      ref,
+      hosts: named,
       keep,
       protect,
       mark,
-      hooks,
     }: HostsInput & {
       keep: number;
       protect: Record<string, (string | null)[]>;
       mark?: { revision: string; as: 'reject' | 'accept'; reason: string };
-      hooks?: Hooks;
     }) {
-      const t = deps.transport(transport);
-      return forEachHost(hosts, async (h): Promise<TidyResult> => {
-        const state = await inspectHost(t, h);
+      const { t, hosts, config } = onCluster(deps, ref);
+      return forEachHost(hosts(named), async (h): Promise<TidyResult> => {
+        const state = await inspectHost(t, h, config.cluster);
         const target = rollbackTarget(state, h.root);
         const remove = releasesToRemove({
           releases: state.releases,
@@ -242,7 +273,7 @@ export function createHostActivities(deps: HostDeps) {
           ],
         });
         // A beforePrune hook that says no keeps this host's releases (pruned next time).
-        const beforePrune = hooks?.beforePrune;
+        const beforePrune = config.hooks.beforePrune;
         let pruneRefused: string | undefined;
         let hookRuns: HookRun[] | undefined;
         if (beforePrune && remove.length > 0 && state.current) {
@@ -251,6 +282,7 @@ export function createHostActivities(deps: HostDeps) {
               await runHook(t, h, 'beforePrune', beforePrune, {
                 revision: state.current,
                 removing: remove,
+                env: config.hookEnv,
               }),
             ];
           } catch (err) {

@@ -1,7 +1,6 @@
 // Metric activities: sample a batch of hosts, and judge one look. Samples
 // stay in the deploy workflow's state; the judge fetches the readings it
 // needs with a query, so per-host data crosses the history once.
-import type { ProbeConfig } from '../src/config/schema.js';
 import {
   alphaForLook,
   isDecidingLook,
@@ -23,9 +22,9 @@ import {
 } from '../src/metrics/promql.js';
 import { sampleHost } from '../src/metrics/sample.js';
 import type { HostTransport } from '../src/transport/types.js';
-import type { LookKind } from '../src/core/vocabulary.js';
-import type { Host } from '../src/core/vocabulary.js';
-import type { TransportSpec } from '../src/core/vocabulary.js';
+import type { ClusterRef, Host, LookKind, TransportSpec } from '../src/core/vocabulary.js';
+import type { ClusterStore } from '../src/config/store.js';
+import { onCluster } from './hosts.js';
 
 /**
  * One reading of a batch, compact because thousands cross the history: one
@@ -55,8 +54,8 @@ export interface SnapshotRequest {
 
 export interface MetricDeps {
   transport: (spec: TransportSpec) => HostTransport;
-  /** The hosts of a running deploy by name (a workflow query, cached by the worker). */
-  hostsOf: (workflowId: string) => Promise<Map<string, Host>>;
+  /** The clusters this worker holds: probes, the metrics store and hosts come from here. */
+  clusters: ClusterStore;
   /** Readings of hosts from a running deploy (a workflow query). */
   fetchSnapshots: (req: SnapshotRequest) => Promise<Record<string, (Snapshot | null)[]>>;
 }
@@ -82,16 +81,14 @@ export interface JudgeLookInput {
 
 export interface SampleInput {
   workflowId: string;
-  transport: TransportSpec;
+  /** The cluster and the version of its file the deploy runs with: its probes and metrics store. */
+  ref: ClusterRef;
   hosts: string[];
-  probes: ProbeConfig[];
   series: string[];
   timeoutMs: number;
   /** The reading's index and what it is for: recorded in the history for phased report. */
   reading?: number;
   label?: string;
-  /** The central Prometheus promql probes query (its URL and where the worker finds its credentials). */
-  metricsSource?: PrometheusSource;
   /** Read the series as of this past moment (ms), from the metrics store's history. */
   at?: number;
 }
@@ -99,30 +96,31 @@ export interface SampleInput {
 const QUERY_CHUNK = 250;
 
 export function createMetricActivities(deps: MetricDeps) {
-  const hostsFor = async ({ workflowId, hosts }: SampleInput) => {
-    const known = await deps.hostsOf(workflowId);
-    return hosts.map((n) => {
-      const h = known.get(n);
-      if (!h) throw new Error(`deploy ${workflowId} has no host ${n}`);
-      return h;
-    });
+  /** The worker's own view of the cluster: its hosts, transport, probes and metrics store. */
+  const clusterOf = (input: SampleInput) => {
+    const { config, t, hosts } = onCluster(deps, input.ref);
+    return {
+      t,
+      hosts: hosts(input.hosts.map((name) => ({ name }))),
+      probes: config.probes,
+      source: config.metricsSource as PrometheusSource | undefined,
+    };
   };
 
   /** One reading of a batch: every host at once, at `at` (a past moment) or now. */
   const sampleBatch = async (
     input: SampleInput,
-    hosts: Host[],
+    { t, hosts, probes }: ReturnType<typeof clusterOf>,
     reader: PromqlReader | undefined,
     at: number | undefined,
   ): Promise<BatchReading> => {
     const time = at ?? Date.now();
-    const t = deps.transport(input.transport);
     const samples = await Promise.all(
-      hosts.map((host) =>
+      hosts.map((host: Host) =>
         sampleHost({
           host,
           transport: t,
-          probes: input.probes.map((p) =>
+          probes: probes.map((p) =>
             buildProbe(forHost(p, host.root), reader ? { promql: reader } : {}),
           ),
           series: input.series,
@@ -147,9 +145,9 @@ export function createMetricActivities(deps: MetricDeps) {
   return {
     async sampleHosts(input: SampleInput): Promise<BatchReading> {
       const time = input.at ?? Date.now();
-      const hosts = await hostsFor(input);
-      const reader = input.metricsSource && promqlReader(input.metricsSource, time);
-      return sampleBatch(input, hosts, reader, input.at);
+      const cluster = clusterOf(input);
+      const reader = cluster.source && promqlReader(cluster.source, time);
+      return sampleBatch(input, cluster, reader, input.at);
     },
 
     /**
@@ -159,12 +157,11 @@ export function createMetricActivities(deps: MetricDeps) {
     async sampleHostsHistory(
       input: SampleInput & { grid: ReadingGrid; readings: number[] },
     ): Promise<BatchReading[]> {
-      const hosts = await hostsFor(input);
-      const reader =
-        input.metricsSource && promqlReader(input.metricsSource, Date.now(), input.grid);
+      const cluster = clusterOf(input);
+      const reader = cluster.source && promqlReader(cluster.source, Date.now(), input.grid);
       return Promise.all(
         Array.from({ length: input.grid.count }, (_, k) =>
-          sampleBatch(input, hosts, reader, input.grid.startMs + k * input.grid.stepMs),
+          sampleBatch(input, cluster, reader, input.grid.startMs + k * input.grid.stepMs),
         ),
       );
     },

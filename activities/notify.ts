@@ -2,11 +2,15 @@
 // `text` line, plus phased's own fields). Failures are retryable; the
 // workflow gives up after a few attempts and never fails a deploy for it.
 import { PhasedError, rootCause } from '../src/errors.js';
+import type { ClusterRef } from '../src/core/vocabulary.js';
+import type { ClusterStore } from '../src/config/store.js';
 import { asActivityFailure } from './hosts.js';
 
 export interface Notification {
-  /** The receiver, or the worker's environment variable that holds it. */
-  hook: { url?: string; urlEnv?: string };
+  /** The cluster whose file names the webhook. */
+  ref: ClusterRef;
+  /** Which of the cluster file's webhooks (the worker reads its URL there, or from its environment). */
+  index: number;
   /** What a person reads (Slack shows `text`). */
   text: string;
   /** The same as data, for receivers that are programs. */
@@ -15,15 +19,24 @@ export interface Notification {
 
 export interface NotifyDeps {
   env: NodeJS.ProcessEnv;
+  clusters: ClusterStore;
   timeoutMs?: number;
 }
 
-export function createNotifyActivities({ env, timeoutMs = 10_000 }: NotifyDeps) {
+export function createNotifyActivities({ env, clusters, timeoutMs = 10_000 }: NotifyDeps) {
   return {
     notify: (n: Notification): Promise<void> => asActivityFailure(() => send(n)),
   };
 
-  async function send({ hook, text, phased }: Notification): Promise<void> {
+  async function send({ ref, index, text, phased }: Notification): Promise<void> {
+    const { config, file } = clusters.resolve(ref);
+    const hook = config.notify[index];
+    if (!hook)
+      throw new PhasedError({
+        code: 'NOTIFY_FAILED',
+        problem: `${file} names no webhook number ${index + 1}`,
+        fix: 'nothing to do: the cluster file changed since the deploy started',
+      });
     const url = hook.url ?? (hook.urlEnv ? env[hook.urlEnv] : undefined);
     const where = hook.urlEnv ? `the webhook in $${hook.urlEnv}` : `the webhook ${url}`;
     if (!url)

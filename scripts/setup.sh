@@ -6,7 +6,8 @@
 #     (or $PHASED_HOME/venv)
 #   - Debian packages the tests, the SSH transport and the demo need (rsync,
 #     openssh-server/client, curl, and Prometheus, which the demo reads its metrics from)
-#   - with --tests (npm test passes it): Chromium, for the tests that drive the Temporal UI
+#   - with --tests (npm test passes it): Chromium, for the tests that drive the Temporal UI,
+#     and the Compose loader the docker-compose test runs (built with Go)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -74,6 +75,20 @@ if [ "${#missing[@]}" -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- The Compose loader, for the docker-compose test (with --tests) -----------
+# test/compose-config loads docker-compose.yml with compose-go, the loader
+# Docker Compose is built on (no Docker engine runs here); built once per
+# change of its sources, from the Go module proxy.
+if [ "${1:-}" = "--tests" ]; then
+  need go "Install Go 1.24 or newer (https://go.dev/dl or your distribution's golang package): the docker-compose test builds test/compose-config with it."
+  compose_hash="$(cat test/compose-config/go.mod test/compose-config/go.sum test/compose-config/main.go | sha256sum | cut -d' ' -f1)"
+  if [ ! -x "$stamps/compose-config" ] || [ "$(cat "$stamps/compose-config.stamp" 2>/dev/null)" != "$compose_hash" ]; then
+    log "building test/compose-config (compose-go)"
+    (cd test/compose-config && go build -o "$stamps/compose-config" .)
+    echo "$compose_hash" > "$stamps/compose-config.stamp"
+  fi
 fi
 
 log "ready (temporal $("$venv/bin/temporal" --version | sed 's/^temporal version //'))"

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // The `phased` command. Commander parses (help and errors for free); each
 // command is a short function over the client, worker and server modules.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -12,7 +11,9 @@ import {
   clusterHistory,
   clusterQueueState,
   createPhasedClient,
+  deployAccepted,
   deployStatus,
+  refusalOf,
   operate,
   runningDeploys,
   runPreflight,
@@ -43,8 +44,8 @@ import {
 import { formatDuration, parseDuration } from './config/duration.js';
 import { loadClusterConfig } from './config/load.js';
 import { clusterFileJsonSchema } from './config/json-schema.js';
+import { digestOfText, shortDigest } from './config/store.js';
 import { formatPlan, planDeploy } from './config/plan.js';
-import type { ClusterConfig } from './config/schema.js';
 import { demoReport } from './demo/report.js';
 import {
   DEMO_BAD_ERROR_RATE,
@@ -59,10 +60,10 @@ import { describeCause, PhasedError } from './errors.js';
 import { projectRoot, stateDir } from './paths.js';
 import { writeReport } from './report/index.js';
 import { assertRevision } from './releases/layout.js';
-import { checkSource } from './releases/checksum.js';
 import { connectClient, ensureSearchAttributes } from './temporal/connect.js';
 import { setupTemporal } from './temporal/install.js';
-import { installRuntime, startPhasedWorker } from './worker.js';
+import { clustersDir, installRuntime, startPhasedWorker, workerClusters } from './worker.js';
+import { operatorIdentity } from './cli/identity.js';
 import { isUnreachable, OutageNotes } from './cli/outage.js';
 import type { DeployOutcome } from '../workflows/model.js';
 import type { OperatorCommand } from '../src/core/vocabulary.js';
@@ -70,25 +71,11 @@ import { statusQuery, type deploy } from '../workflows/deploy.js';
 import type { WorkflowHandle } from '@temporalio/client';
 
 function operatorName(flag: string | undefined): string {
-  return flag ?? process.env.PHASED_OPERATOR ?? process.env.USER ?? os.userInfo().username;
+  return operatorIdentity(flag).operator;
 }
 
 function configPath(cluster: string, flag: string | undefined): string {
   return flag ?? path.join(process.env.PHASED_CONFIG_DIR ?? 'clusters', `${cluster}.yaml`);
-}
-
-/** Local hosts are directories here: a missing root is known before the deploy starts. */
-function assertLocalRoots(config: ClusterConfig) {
-  if (config.transport !== 'local' || config.createRoot) return;
-  const missing = config.hosts
-    .filter((h) => !existsSync(h.root))
-    .map((h) => `${h.name} (${h.root})`);
-  if (missing.length > 0)
-    throw new PhasedError({
-      code: 'ROOT_MISSING',
-      problem: `the deploy root of ${missing.join(', ')} does not exist`,
-      fix: "check the hosts' roots in the cluster file, or set createRoot: true to let phased create them",
-    });
 }
 
 function loadConfigFor(cluster: string, flag: string | undefined) {
@@ -188,10 +175,9 @@ program
   .requiredOption('--revision <rev>', 'revision name (e.g. the commit id)')
   .requiredOption('--source <dir>', 'release tree, as the worker sees it')
   .option(
-    '--config <file>',
-    'cluster configuration (default: $PHASED_CONFIG_DIR/<cluster>.yaml or clusters/<cluster>.yaml)',
+    '--operator <name>',
+    "who deploys (default: the client certificate's subject, else $PHASED_OPERATOR or $USER)",
   )
-  .option('--operator <name>', 'who deploys (default: $PHASED_OPERATOR or $USER)')
   .option('--reason <text>', 'why (shown in the Temporal UI)')
   .option('--wait', 'follow the deploy and exit with its outcome')
   .addOption(
@@ -206,7 +192,6 @@ program
       cluster: string;
       revision: string;
       source: string;
-      config?: string;
       operator?: string;
       reason?: string;
       wait?: boolean;
@@ -214,26 +199,22 @@ program
       json?: boolean;
     }) => {
       assertRevision(opts.revision);
-      const config = loadConfigFor(opts.cluster, opts.config);
+      // The source is a directory on the worker's machine: the worker checks
+      // it (and the cluster, and who asks) before anything is copied.
       const source = path.resolve(opts.source);
-      if (!existsSync(source) || !statSync(source).isDirectory())
-        throw new PhasedError({
-          code: 'SOURCE_MISSING',
-          problem: `the release source ${source} is not a directory`,
-          fix: 'build the release first and pass --source with its directory',
-        });
-      // Refused here with exit 2, before any workflow exists; the worker checks again.
-      await checkSource(source, { copyUnsafeLinks: config.unsafeSymlinks === 'copy' });
-      assertLocalRoots(config);
+      const operator = operatorName(opts.operator);
       await withClient(async (pc) => {
         await assertWorkerPolls(pc, 'the deploy was not started (it would wait for one)');
         const handle = await startDeploy(pc, {
-          config,
+          cluster: opts.cluster,
           revision: opts.revision,
           source,
-          operator: operatorName(opts.operator),
+          operator,
           reason: opts.reason,
         });
+        // Refused (exit 2) when the worker holds no such cluster, the
+        // operator may not deploy it, or the source is not a release.
+        const accepted = await deployAccepted(handle);
         if (!opts.wait) {
           print(
             opts.json,
@@ -246,9 +227,9 @@ program
         const outcome = await follow(
           handle,
           opts.json,
-          config.cluster,
+          opts.cluster,
           opts.timeout,
-          config.durations,
+          accepted?.config?.durations,
         );
         print(opts.json, { workflowId: handle.workflowId, ...outcome }, outcomeBlock(outcome));
         // On GitHub Actions, the job's summary page shows the outcome and every look.
@@ -272,8 +253,19 @@ program
   .option('--json', 'machine-readable output')
   .action((opts: { cluster: string; config?: string; json?: boolean }) => {
     // A configuration whose looks could never decide is refused by the load itself.
+    const file = configPath(opts.cluster, opts.config);
     const config = loadConfigFor(opts.cluster, opts.config);
-    print(opts.json, planDeploy(config), formatPlan(config).join('\n'));
+    const digest = digestOfText(readFileSync(file));
+    const lines = [
+      `configuration: ${file} ${shortDigest(digest)} (a deploy records the digest of the worker's copy: compare)`,
+      ...(config.access
+        ? []
+        : [
+            'warning: no access list: anyone who can start workflows in the namespace may deploy, roll back and operate this cluster (add access: to the file)',
+          ]),
+      ...formatPlan(config),
+    ];
+    print(opts.json, { ...planDeploy(config), configDigest: digest, file }, lines.join('\n'));
   });
 
 /**
@@ -479,26 +471,27 @@ program
   )
   .argument('<cluster>', 'cluster name')
   .option('--to <rev>', "retained revision to return to (default: each host's previous release)")
-  .option('--config <file>', 'cluster configuration')
   .option('--reason <text>', 'why', 'manual rollback')
   .option('--operator <name>', 'who (default: $PHASED_OPERATOR or $USER)')
   .option('--json', 'machine-readable output')
   .action(
     async (
       cluster: string,
-      opts: { to?: string; config?: string; reason: string; operator?: string; json?: boolean },
+      opts: { to?: string; reason: string; operator?: string; json?: boolean },
     ) => {
       if (opts.to) assertRevision(opts.to);
-      const config = loadConfigFor(cluster, opts.config);
+      const operator = operatorName(opts.operator);
       await withClient(async (pc) => {
         await assertWorkerPolls(pc, 'the rollback was not started (it would wait for one)');
         const handle = await startRollback(pc, {
-          config,
+          cluster,
           to: opts.to,
-          operator: operatorName(opts.operator),
+          operator,
           reason: opts.reason,
         });
-        const outcome = await outcomeOf(handle);
+        const outcome = await outcomeOf(handle).catch((err: unknown) => {
+          throw refusalOf(err) ?? err;
+        });
         print(opts.json, { workflowId: handle.workflowId, ...outcome }, rollbackBlock(outcome));
         process.exitCode = EXIT_CODES[outcome.outcome];
       });
@@ -680,7 +673,9 @@ program
     const server = await startOrConnect();
     try {
       if (!opts.json) console.log(`phased: ${describeServer(server)}`);
-      const worker = await startPhasedWorker(server);
+      const worker = await startPhasedWorker(server, {
+        clusters: workerClusters(clustersDir()),
+      });
       try {
         const client = await createPhasedClient(server);
         try {
@@ -751,17 +746,23 @@ program
   .description(
     'Run a phased worker until Ctrl-C, against TEMPORAL_ADDRESS or the server of `phased server`.',
   )
-  .action(async () => {
+  .option(
+    '--clusters <dir>',
+    'the cluster files this worker holds, one <cluster>.yaml each (default: $PHASED_CONFIG_DIR or ./clusters); deploys name a cluster, the worker reads its file',
+  )
+  .action(async (opts: { clusters?: string }) => {
     const server = existingServer();
+    const clusters = workerClusters(clustersDir(opts.clusters));
     await registerSearchAttributes(server);
     // A workflow bundle built ahead (npm run build, a container image) saves the bundling at start.
     const bundle = process.env.PHASED_WORKFLOW_BUNDLE;
-    const worker = await startPhasedWorker(
-      server,
-      bundle ? { workflowBundle: { codePath: bundle } } : {},
-    );
+    const worker = await startPhasedWorker(server, {
+      clusters,
+      ...(bundle ? { workflowBundle: { codePath: bundle } } : {}),
+    });
+    const held = clusters.clusters();
     console.log(
-      `phased: worker on task queue ${server.settings.taskQueue}, ${describeServer(server)}`,
+      `phased: worker on task queue ${server.settings.taskQueue}, ${describeServer(server)}; clusters from ${clusters.dir}: ${held.length ? held.join(', ') : 'none yet'}`,
     );
     // The first SIGINT or SIGTERM drains the worker once: running activities
     // finish or are handed on, then it exits 0. A second signal ends it at once.

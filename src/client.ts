@@ -3,6 +3,7 @@
 import {
   ApplicationFailure,
   Client,
+  type WorkflowHandle,
   WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
@@ -10,9 +11,8 @@ import {
 import { setTimeout as delay } from 'node:timers/promises';
 import proto from '@temporalio/proto';
 import type { TemporalServer } from './devserver.js';
-import { PhasedError, describeCause } from './errors.js';
+import { PhasedError, describeCause, type ErrorCode } from './errors.js';
 import { connectClient } from './temporal/connect.js';
-import type { ClusterConfig } from './config/schema.js';
 import type { preflight, PreflightInput, PreflightResult } from '../workflows/preflight.js';
 import {
   abortUpdate,
@@ -75,8 +75,9 @@ export async function runPreflight(
   return { workflowId, result: await handle.result() };
 }
 
+/** A deploy as a caller asks for it: a cluster the worker holds, a revision, a source. */
 export interface DeployRequest {
-  config: ClusterConfig;
+  cluster: string;
   revision: string;
   source: string;
   operator: string;
@@ -85,7 +86,7 @@ export interface DeployRequest {
 
 /** Starts a deploy; it queues behind any deploy already running on the cluster. */
 export async function startDeploy({ client, taskQueue }: PhasedClient, req: DeployRequest) {
-  const cluster = req.config.cluster;
+  const { cluster } = req;
   const workflowId = `deploy-${cluster}-${req.revision}-${shortId()}`;
   const requested = req.reason
     ? `requested by ${req.operator}: ${req.reason}`
@@ -98,7 +99,6 @@ export async function startDeploy({ client, taskQueue }: PhasedClient, req: Depl
         cluster,
         revision: req.revision,
         source: req.source,
-        config: req.config,
         operator: req.operator,
         reason: req.reason,
         requestedAt: Date.now(),
@@ -118,16 +118,15 @@ export async function startDeploy({ client, taskQueue }: PhasedClient, req: Depl
 
 export async function startRollback(
   { client, taskQueue }: PhasedClient,
-  req: { config: ClusterConfig; to?: string; operator: string; reason: string },
+  req: { cluster: string; to?: string; operator: string; reason: string },
 ) {
-  const cluster = req.config.cluster;
+  const { cluster } = req;
   return client.workflow.start(rollback, {
     taskQueue,
     workflowId: `rollback-${cluster}-${shortId()}`,
     args: [
       {
         cluster,
-        config: req.config,
         to: req.to,
         operator: req.operator,
         reason: req.reason,
@@ -290,6 +289,59 @@ export async function outcomeOf<T>(handle: { result(): Promise<T> }): Promise<T>
     const outcome = outcomeInFailure(err);
     if (outcome !== undefined) return outcome as T;
     throw err;
+  }
+}
+
+/** Codes with which a worker refuses a deploy or rollback before it touches anything. */
+const REFUSALS: readonly string[] = [
+  'CLUSTER_UNKNOWN',
+  'CALLER_CONFIG_REFUSED',
+  'NOT_AUTHORIZED',
+  'SOURCE_OUTSIDE',
+  'SOURCE_MISSING',
+  'SOURCE_INVALID',
+  'ROOT_MISSING',
+  'CONFIG_INVALID',
+];
+
+/** The worker's refusal of a deploy or rollback as the CLI's error (exit 2), or undefined. */
+export function refusalOf(err: unknown): PhasedError | undefined {
+  if (!(err instanceof WorkflowFailedError)) return undefined;
+  const cause = err.cause;
+  if (!(cause instanceof ApplicationFailure) || !cause.type || !REFUSALS.includes(cause.type))
+    return undefined;
+  const [problem = cause.message, fix = 'see the message'] = cause.message.split('\n  fix: ');
+  return new PhasedError({ code: cause.type as ErrorCode, problem, fix, cause: err });
+}
+
+/**
+ * Waits until the worker accepted a deploy (it loaded the cluster and the
+ * operator may deploy it: its status answers), or throws its refusal.
+ */
+export async function deployAccepted(
+  handle: WorkflowHandle<typeof deploy>,
+  deadlineMs = 60_000,
+): Promise<DeployStatus> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const { status } = await handle.describe();
+    if (status.name !== 'RUNNING') {
+      try {
+        await outcomeOf(handle);
+      } catch (err) {
+        throw refusalOf(err) ?? err;
+      }
+    }
+    // The status query is answered once the configuration is in.
+    const answer = await handle.query(statusQuery).catch(() => undefined);
+    if (answer || status.name !== 'RUNNING') return answer!;
+    if (Date.now() > until)
+      throw new PhasedError({
+        code: 'NO_WORKER',
+        problem: `${handle.workflowId} was started, but no worker has accepted it within ${deadlineMs / 1000}s`,
+        fix: 'check that a phased worker polls the task queue (phased status), and the deploy in the Temporal UI',
+      });
+    await delay(250);
   }
 }
 

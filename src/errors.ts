@@ -27,7 +27,14 @@ export type ErrorCode =
   | 'SETUP_FAILED'
   | 'HOOK_FAILED'
   | 'HEALTH_CHECK_FAILED'
-  | 'PROMETHEUS_MISSING';
+  | 'PROMETHEUS_MISSING'
+  | 'CLUSTER_UNKNOWN'
+  | 'CLUSTER_CONFIG_CHANGED'
+  | 'CALLER_CONFIG_REFUSED'
+  | 'NOT_AUTHORIZED'
+  | 'SOURCE_CHANGED'
+  | 'SOURCE_OUTSIDE'
+  | 'ROOT_CLAIMED';
 
 export interface PhasedErrorOptions {
   code: ErrorCode;

@@ -1,6 +1,7 @@
 // The composition root: the only place where real dependencies are created
 // and handed to the activities, and where the worker is assembled.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
@@ -19,10 +20,13 @@ import type { HostDeps } from '../activities/hosts.js';
 import type { TransportSpec } from './core/vocabulary.js';
 import type { QueueDeps } from '../activities/queue.js';
 import { clusterQueue, enqueueSignal, queueWorkflowId } from '../workflows/cluster-queue.js';
-import { hostsQuery, snapshotsQuery } from '../workflows/deploy.js';
-import type { Host } from '../src/core/vocabulary.js';
+import { snapshotsQuery } from '../workflows/deploy.js';
 import type { TemporalServer } from './devserver.js';
+import { ClusterStore } from './config/store.js';
+import { stateDir } from './paths.js';
+import { rememberSecret } from './secrets/redact.js';
 import { cachedTreeChecksum } from './releases/checksum.js';
+import { sourceSnapshots } from './releases/snapshot.js';
 import { connectClient, connectWorker } from './temporal/connect.js';
 import { writeLogEntry } from './temporal/worker-log.js';
 import { LocalTransport } from './transport/local.js';
@@ -77,6 +81,7 @@ const sshTransports = new Map<string, SshTransport>();
 
 /** Closes every pooled SSH connection (worker shutdown). */
 export async function closeTransports(): Promise<void> {
+  workerSnapshots?.removeAll();
   const all = [...sshTransports.values()];
   sshTransports.clear();
   await Promise.all(all.map((t) => t.close()));
@@ -97,8 +102,40 @@ function transport(spec: TransportSpec): HostTransport {
 }
 
 /** What the host activities need: no Temporal client (the fleet benchmark uses these alone). */
-export function realHostDeps(): HostDeps {
-  return { transport, treeChecksum: cachedTreeChecksum() };
+export function realHostDeps(clusters: ClusterStore): HostDeps {
+  return { transport, clusters, treeChecksum: cachedTreeChecksum(), snapshot: snapshots().take };
+}
+
+let workerSnapshots: ReturnType<typeof sourceSnapshots> | undefined;
+/** This worker process's release snapshots, under its state directory. */
+function snapshots() {
+  workerSnapshots ??= sourceSnapshots(path.join(stateDir(), 'snapshots'));
+  return workerSnapshots;
+}
+
+/** The worker's cluster directory: --clusters, else $PHASED_CONFIG_DIR, else ./clusters. */
+export function clustersDir(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(flag ?? env.PHASED_CONFIG_DIR ?? 'clusters');
+}
+
+/**
+ * The clusters a worker holds, versions kept under its state directory so a
+ * restarted worker resumes a deploy with the file it started with.
+ */
+export function workerClusters(dir: string, env: NodeJS.ProcessEnv = process.env): ClusterStore {
+  return new ClusterStore(dir, path.join(stateDir(env), 'cluster-versions'), env);
+}
+
+/** The worker's own Temporal credentials are secrets too: no hook output may carry them. */
+export function rememberWorkerSecrets(env: NodeJS.ProcessEnv = process.env) {
+  rememberSecret(env.TEMPORAL_API_KEY);
+  for (const file of [env.TEMPORAL_TLS_CLIENT_KEY_PATH])
+    if (file)
+      try {
+        rememberSecret(readFileSync(file, 'utf8'));
+      } catch {
+        // Connecting reports a missing key file.
+      }
 }
 
 export interface RealDepsOptions {
@@ -106,6 +143,8 @@ export interface RealDepsOptions {
   client: Client;
   taskQueue: string;
   identity?: string;
+  /** The clusters this worker holds. */
+  clusters: ClusterStore;
 }
 
 /** The real dependencies of every activity. */
@@ -113,23 +152,25 @@ export function realActivityDeps({
   client,
   taskQueue,
   identity = workerIdentity(),
+  clusters,
 }: RealDepsOptions): ActivityDeps {
   return {
+    clusters: { store: clusters },
     preflight: {
       hostname: () => os.hostname(),
       pid: process.pid,
       nodeVersion: process.version,
       identity,
     },
-    hosts: realHostDeps(),
+    hosts: realHostDeps(clusters),
     metrics: {
       transport,
-      hostsOf: hostsCache(client),
+      clusters,
       fetchSnapshots: ({ workflowId, readings, hosts }) =>
         client.workflow.getHandle(workflowId).query(snapshotsQuery, { readings, hosts }),
     },
     queue: queueDeps(client, taskQueue),
-    notify: { env: process.env },
+    notify: { env: process.env, clusters },
   };
 }
 
@@ -154,24 +195,6 @@ export function queueDeps(client: Client, taskQueue: string): QueueDeps {
         throw err;
       }
     },
-  };
-}
-
-/** Hosts of running deploys, fetched once per deploy by query and kept for the worker's life (bounded). */
-function hostsCache(client: Client) {
-  const cache = new Map<string, Promise<Map<string, Host>>>();
-  return (workflowId: string) => {
-    let hit = cache.get(workflowId);
-    if (!hit) {
-      hit = client.workflow
-        .getHandle(workflowId)
-        .query(hostsQuery)
-        .then((hosts) => new Map(hosts.map((h) => [h.name, h])));
-      hit.catch(() => cache.delete(workflowId));
-      if (cache.size >= 32) cache.delete(cache.keys().next().value!);
-      cache.set(workflowId, hit);
-    }
-    return hit;
   };
 }
 
@@ -216,8 +239,9 @@ export async function createPhasedWorker(options: PhasedWorkerOptions): Promise<
  */
 export async function startPhasedWorker(
   server: TemporalServer,
-  options: { workflowBundle?: WorkflowBundleOption } = {},
+  options: { workflowBundle?: WorkflowBundleOption; clusters: ClusterStore },
 ) {
+  rememberWorkerSecrets();
   const target = { address: server.address, settings: server.settings, fromEnv: !server.embedded };
   const connection = await connectWorker(target);
   const clientConnection = await connectClient(target);
@@ -227,8 +251,8 @@ export async function startPhasedWorker(
     connection,
     namespace: server.namespace,
     taskQueue,
-    activities: realActivities({ client, taskQueue }),
-    ...options,
+    activities: realActivities({ client, taskQueue, clusters: options.clusters }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
   });
   const running = worker.run();
   let stopping: Promise<void> | undefined;

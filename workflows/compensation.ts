@@ -30,6 +30,9 @@ export function describe(err: unknown): string {
   if (err instanceof Stop) return err.message;
   if (err instanceof Error) {
     const cause = (err as { cause?: unknown }).cause;
+    // A worker's typed refusal (SOURCE_CHANGED...) reads as its own message and code.
+    if (cause instanceof ApplicationFailure && cause.type && cause.nonRetryable)
+      return `${cause.message.replace(/\n\s*fix: /, '; fix: ')} [${cause.type}]`;
     return cause instanceof Error ? `${err.message}: ${cause.message}` : err.message;
   }
   return String(err);

@@ -11,14 +11,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ClusterConfig } from '../src/config/schema.js';
-import { transportSpec, type RolloutPlan } from '../src/core/plan.js';
-import type {
-  Host,
-  OperatorAction,
-  Outcome,
-  Phase,
-  TransportSpec,
-} from '../src/core/vocabulary.js';
+import type { RolloutPlan } from '../src/core/plan.js';
+import type { ClusterRef, Host, OperatorAction, Outcome, Phase } from '../src/core/vocabulary.js';
+import type { ClusterInUse } from './cluster-config.js';
 import type { Controls } from './cadence.js';
 import type { ControlState } from './controls.js';
 import { deployStatus, detailsText } from './deploy-status.js';
@@ -29,7 +24,9 @@ import { DeployOutcome as OutcomeKey, DeployPhase } from './search-attributes.js
 
 export class DeployContext {
   readonly cfg: ClusterConfig;
-  readonly transport: TransportSpec;
+  /** The worker's cluster file this deploy runs with: every host activity names it. */
+  readonly ref: ClusterRef;
+  readonly configFile: string | undefined;
   readonly hosts: Host[];
   readonly fleet: FleetState;
   readonly readings: Readings;
@@ -58,10 +55,14 @@ export class DeployContext {
   private outcome: DeployOutcome | null = null;
   private readonly withSearchAttributes: boolean;
 
-  constructor(readonly input: DeployInput) {
-    this.cfg = input.config;
-    this.transport = transportSpec(this.cfg);
-    this.readings = new Readings(this.cfg, this.transport);
+  constructor(
+    readonly input: DeployInput,
+    cluster: ClusterInUse,
+  ) {
+    this.cfg = cluster.cfg;
+    this.ref = cluster.ref;
+    this.configFile = cluster.file;
+    this.readings = new Readings(this.cfg, this.ref);
     this.hosts = this.cfg.hosts.map((h) => ({ ...h }));
     this.fleet = new FleetState(this.hosts);
     // Keep current only the attributes the deploy was started with (the
@@ -165,6 +166,15 @@ export class DeployContext {
       actions: this.actions,
       timings: this.timings,
       outcome: this.outcome,
+      ...(this.ref.digest
+        ? {
+            config: {
+              file: this.configFile,
+              digest: this.ref.digest,
+              durations: { soak: this.cfg.durations.soak, watch: this.cfg.durations.watch },
+            },
+          }
+        : {}),
     });
   }
 }

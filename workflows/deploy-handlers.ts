@@ -1,4 +1,4 @@
-// How the world talks to a running deploy: the status, hosts and snapshots
+// How the world talks to a running deploy: the status and snapshots
 // queries, the operator's updates (validated by the pure reducer in
 // controls.ts before they are accepted into history) and the cluster
 // queue's signals.
@@ -9,16 +9,15 @@ import {
   defineUpdate,
   setHandler,
 } from '@temporalio/workflow';
-import type { Host, OperatorCommand, OperatorRequest } from '../src/core/vocabulary.js';
+import type { OperatorCommand, OperatorRequest } from '../src/core/vocabulary.js';
 import type { Snapshot } from '../src/judge/types.js';
 import { grantedSignal, supersededSignal } from './cluster-queue.js';
 import { applyCommand, refusal } from './controls.js';
+import { accessRefusal } from '../src/core/access.js';
 import type { DeployContext } from './deploy-context.js';
 import type { DeployStatus } from './model.js';
 
 export const statusQuery = defineQuery<DeployStatus>('status');
-/** The cluster's hosts by name: sampling activities look them up once per deploy. */
-export const hostsQuery = defineQuery<Host[]>('hosts');
 export const snapshotsQuery = defineQuery<
   Record<string, (Snapshot | null)[]>,
   [{ readings: number[]; hosts: string[] }]
@@ -32,7 +31,6 @@ export const abortSignal = defineSignal<[OperatorRequest]>('abort-signal');
 
 export function registerHandlers(ctx: DeployContext) {
   setHandler(statusQuery, () => ctx.status());
-  setHandler(hostsQuery, () => ctx.hosts);
   setHandler(snapshotsQuery, ({ readings, hosts }) => ctx.readings.snapshots(readings, hosts));
   setHandler(grantedSignal, () => {
     ctx.granted = true;
@@ -42,6 +40,9 @@ export function registerHandlers(ctx: DeployContext) {
   });
   const handle = (command: OperatorCommand) => ({
     validator: (req: OperatorRequest) => {
+      // The cluster file the worker holds says who may; then whether it makes sense now.
+      const denied = accessRefusal(ctx.cfg.cluster, ctx.cfg.access, command, req.operator ?? '');
+      if (denied !== undefined) throw ApplicationFailure.nonRetryable(denied, 'NOT_AUTHORIZED');
       const why = refusal(command, req, ctx.controls());
       if (why !== undefined) throw ApplicationFailure.nonRetryable(why, 'DEPLOY_REJECTED');
     },

@@ -20,6 +20,7 @@ export interface StatusSource {
   actions: OperatorAction[];
   timings: Partial<Record<Phase, number>>;
   outcome: DeployOutcome | null;
+  config?: DeployStatus['config'];
 }
 
 export function deployStatus(s: StatusSource): DeployStatus {
@@ -42,6 +43,7 @@ export function deployStatus(s: StatusSource): DeployStatus {
     actions: s.actions,
     timings: s.timings,
     outcome: s.outcome,
+    ...(s.config ? { config: s.config } : {}),
   };
 }
 
@@ -61,5 +63,8 @@ export function detailsText(status: DeployStatus, workflowId: string): string {
   const parts = Object.entries(status.hostCounts).map(([s, n]) => `${n} ${s}`);
   const last = status.lastVerdict ? `\n\nlast verdict: ${status.lastVerdict.reason}` : '';
   const report = `\n\ncanary report: \`${reportCommand(workflowId)}\``;
-  return `**${status.phase}**${status.paused ? ' (paused)' : ''} — ${parts.join(', ')}${last}${report}`;
+  const config = status.config
+    ? `\n\nconfiguration: ${status.config.file ?? status.cluster} sha256:${status.config.digest.slice(0, 12)}`
+    : '';
+  return `**${status.phase}**${status.paused ? ' (paused)' : ''} — ${parts.join(', ')}${last}${config}${report}`;
 }

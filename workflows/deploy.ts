@@ -11,6 +11,7 @@ import { CancellationScope, condition, proxyActivities, workflowInfo } from '@te
 import type { Activities } from '../activities/index.js';
 import { OUTCOME_WORDS, reportCommand } from '../src/core/vocabulary.js';
 import { leaveClusterQueue } from './cluster-queue.js';
+import { clusterConfig, type ClusterInUse } from './cluster-config.js';
 import { DeployContext } from './deploy-context.js';
 import { registerHandlers } from './deploy-handlers.js';
 import type { DeployInput, DeployOutcome } from './model.js';
@@ -27,7 +28,6 @@ import { QUICK } from './timeouts.js';
 export {
   abortSignal,
   abortUpdate,
-  hostsQuery,
   pauseUpdate,
   promoteUpdate,
   resumeUpdate,
@@ -41,16 +41,17 @@ export { HOST_CHECKS_PATCH } from './phases/finish.js';
 const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
 
 export async function deploy(input: DeployInput): Promise<DeployOutcome> {
-  const outcome = await run(input);
-  if (outcome.outcome !== 'superseded') await tellOutcome(input, outcome);
+  const cluster = await clusterConfig(input, 'deploy');
+  const outcome = await run(input, cluster);
+  if (outcome.outcome !== 'superseded') await tellOutcome(input, cluster, outcome);
   return endWith(outcome, `${input.cluster} <- ${input.revision}`, [
     ...verdictLines(outcome.verdicts),
     `canary report: ${reportCommand(workflowInfo().workflowId)}`,
   ]);
 }
 
-async function run(input: DeployInput): Promise<DeployOutcome> {
-  const ctx = new DeployContext(input);
+async function run(input: DeployInput, cluster: ClusterInUse): Promise<DeployOutcome> {
+  const ctx = new DeployContext(input, cluster);
   registerHandlers(ctx);
   ctx.setPhase('queued');
   await waitForTurn(ctx);
@@ -58,7 +59,7 @@ async function run(input: DeployInput): Promise<DeployOutcome> {
   if (ctx.abortedBy) return ctx.end('aborted', ctx.abortSummary());
   // Not awaited: a slow receiver must not hold up the rollout.
   void tell(
-    input.config.notify,
+    cluster,
     `phased: deploying ${input.revision} to ${input.cluster} (${input.operator}${input.reason ? `: ${input.reason}` : ''})`,
     { event: 'start', ...about(input) },
   );
@@ -79,7 +80,7 @@ const about = (input: DeployInput) => ({
   workflowId: workflowInfo().workflowId,
 });
 
-async function tellOutcome(input: DeployInput, o: DeployOutcome) {
+async function tellOutcome(input: DeployInput, cluster: ClusterInUse, o: DeployOutcome) {
   // Shouted when something went wrong: a chat channel is skimmed.
   const word = o.outcome === 'done' ? 'live' : OUTCOME_WORDS[o.outcome].toUpperCase();
   const lines = [
@@ -87,7 +88,7 @@ async function tellOutcome(input: DeployInput, o: DeployOutcome) {
     ...verdictLines(o.verdicts),
     `(report: ${reportCommand(workflowInfo().workflowId)}; phased history ${input.cluster})`,
   ];
-  await tell(input.config.notify, lines.join('\n'), {
+  await tell(cluster, lines.join('\n'), {
     event: 'outcome',
     ...about(input),
     outcome: o.outcome,

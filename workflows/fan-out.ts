@@ -3,8 +3,7 @@
 // fan-out and merge the batches' results, so each step only says which
 // activity it runs on a batch.
 import { proxyActivities } from '@temporalio/workflow';
-import type { AfterSwitch, BatchResult } from '../src/core/vocabulary.js';
-import type { TransportSpec } from '../src/core/vocabulary.js';
+import type { AfterSwitch, BatchResult, ClusterRef } from '../src/core/vocabulary.js';
 import type { Activities } from '../activities/index.js';
 import type { FlipOptions } from '../src/releases/ops.js';
 import type { Host } from '../src/core/vocabulary.js';
@@ -45,11 +44,11 @@ export async function overHostBatches<T, R>(
 export function flipBack(
   targets: readonly FlipTarget[],
   how: {
-    transport: TransportSpec;
+    ref: ClusterRef;
     batchSize: number;
     summary: string;
     attempts?: number;
-    /** The cluster's afterRollback hook and health check, run on each host switched back. */
+    /** The cluster's hook (afterRollback) and health check, run on each host switched back. */
     after?: AfterSwitch;
   },
 ): Promise<BatchResult<unknown>> {
@@ -60,7 +59,7 @@ export function flipBack(
         ...(how.attempts ? { retry: { ...HOST_STEP.retry, maximumAttempts: how.attempts } } : {}),
         summary: `${how.summary} ${b.length} hosts`,
       },
-      [{ transport: how.transport, targets: b, ...(how.after ? { after: how.after } : {}) }],
+      [{ ref: how.ref, targets: b, ...(how.after ? { after: how.after } : {}) }],
     ),
   );
 }

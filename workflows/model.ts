@@ -17,7 +17,11 @@ export interface DeployInput {
   revision: string;
   /** Release tree on the worker's machine. */
   source: string;
-  config: ClusterConfig;
+  /**
+   * Only in histories recorded before workers held their clusters' files; a
+   * deploy started with one now is refused (CALLER_CONFIG_REFUSED).
+   */
+  config?: ClusterConfig;
   operator: string;
   reason?: string;
   /** When the request was made (ms since epoch): newer requests supersede older ones. */
@@ -51,6 +55,8 @@ export interface DeployStatus {
   /** When each phase started (ms since epoch). */
   timings: Partial<Record<Phase, number>>;
   outcome: DeployOutcome | null;
+  /** The worker's cluster file the deploy runs with, and its digest (absent in old histories). */
+  config?: { file?: string; digest: string; durations: { soak: number; watch: number } };
 }
 
 export interface DeployOutcome {

@@ -3,7 +3,7 @@
 // it needs with the snapshots query, so per-host data crosses the history
 // once).
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { TransportSpec } from '../src/core/vocabulary.js';
+import type { ClusterRef } from '../src/core/vocabulary.js';
 import type { Activities } from '../activities/index.js';
 import type { ReadingGrid } from '../src/metrics/promql.js';
 import type { ClusterConfig } from '../src/config/schema.js';
@@ -51,7 +51,7 @@ export class Readings {
       ClusterConfig,
       'probes' | 'metrics' | 'batchSize' | 'durations' | 'metricsSource'
     >,
-    private readonly transport: TransportSpec,
+    private readonly ref: ClusterRef,
   ) {
     this.series = seriesOf(cfg.metrics);
   }
@@ -103,12 +103,10 @@ export class Readings {
   private request(batch: Host[], label: string) {
     return {
       workflowId: workflowInfo().workflowId,
-      transport: this.transport,
+      ref: this.ref,
       hosts: batch.map((h) => h.name),
       // For the report, which rebuilds readings from the history.
       label,
-      ...(this.cfg.metricsSource ? { metricsSource: this.cfg.metricsSource } : {}),
-      probes: this.cfg.probes,
       series: this.series,
       timeoutMs: this.cfg.durations.probeTimeout,
     };

@@ -13,10 +13,10 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { ClusterConfig } from '../src/config/schema.js';
+import { clusterConfig } from './cluster-config.js';
 import { grantedSignal, leaveClusterQueue, supersededSignal } from './cluster-queue.js';
 import type { Host, Outcome } from '../src/core/vocabulary.js';
 import { flipBack, overHostBatches } from './fan-out.js';
-import { transportSpec } from '../src/core/plan.js';
 import { DeployOutcome as OutcomeKey, DeployPhase, DeployRevision } from './search-attributes.js';
 import { endWith } from './outcome.js';
 import { HOST_STEP, QUICK } from './timeouts.js';
@@ -29,7 +29,8 @@ const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
 
 export interface RollbackInput {
   cluster: string;
-  config: ClusterConfig;
+  /** Only in histories recorded before workers held their clusters' files. */
+  config?: ClusterConfig;
   /** A retained revision to return to; default: each host's previous release. */
   to?: string;
   operator: string;
@@ -50,8 +51,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackOutcome> {
 }
 
 async function run(input: RollbackInput): Promise<RollbackOutcome> {
-  const cfg = input.config;
-  const transport = transportSpec(cfg);
+  const { cfg, ref } = await clusterConfig(input, 'rollback');
   const hosts: Host[] = cfg.hosts.map((h) => ({ ...h }));
   const withSearchAttributes = workflowInfo().typedSearchAttributes.getAll().length > 0;
   const end = (
@@ -90,7 +90,7 @@ async function run(input: RollbackInput): Promise<RollbackOutcome> {
     // that no judge or operator rejected (from the host's switch log).
     const inspection = await overHostBatches(hosts, cfg.batchSize, (b) =>
       inspectHosts.executeWithOptions({ ...HOST_STEP, summary: `inspect ${b.length} hosts` }, [
-        { transport, hosts: b },
+        { ref, hosts: b },
       ]),
     );
     // A host that cannot be inspected cannot be rolled back safely: switch none.
@@ -132,10 +132,10 @@ async function run(input: RollbackInput): Promise<RollbackOutcome> {
         accept: input.to !== undefined,
       })),
       {
-        transport,
+        ref,
         batchSize: cfg.batchSize,
         summary: 'roll back',
-        after: { hook: 'afterRollback', hooks: cfg.hooks, health: cfg.health },
+        after: { hook: 'afterRollback' },
       },
     );
     for (const { host } of flipped.ok) {
@@ -156,10 +156,10 @@ async function run(input: RollbackInput): Promise<RollbackOutcome> {
       .map((p) => ({ host: p.host, revision: p.from!, accept: true }));
     await CancellationScope.nonCancellable(() =>
       flipBack(undo, {
-        transport,
+        ref,
         batchSize: cfg.batchSize,
         summary: 'undo rollback on',
-        after: { hook: 'afterSwitch', hooks: cfg.hooks, health: cfg.health },
+        after: { hook: 'afterSwitch' },
       }),
     );
     return end(

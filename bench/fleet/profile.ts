@@ -12,7 +12,8 @@ import { parseArgs } from 'node:util';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createHostActivities } from '../../activities/hosts.js';
 import { closeTransports, installRuntime, realHostDeps } from '../../src/worker.js';
-import { benchFleet, releaseFiles } from './shared.js';
+import { benchFleet, releaseFiles, holdBenchCluster } from './shared.js';
+import { ClusterStore } from '../../src/config/store.js';
 import type { Host } from '../../src/core/vocabulary.js';
 import type { HostTransport } from '../../src/transport/types.js';
 
@@ -94,7 +95,9 @@ try {
   for (const h of hosts) mkdirSync(path.join(h.root, 'releases'), { recursive: true });
   for (const h of fleet.hosts) execFileSync('chown', ['-R', USER, h.root]);
   let t0 = 0;
-  const real = realHostDeps();
+  const clustersDir = path.join(dir, 'clusters');
+  const ref = holdBenchCluster(clustersDir, 'bench-profile', spec, hosts);
+  const real = realHostDeps(new ClusterStore(clustersDir));
   const tree = real.treeChecksum;
   let hashMs = 0;
   const activities = createHostActivities({
@@ -130,7 +133,7 @@ try {
       [],
       Awaited<ReturnType<typeof activities.stageHosts>>,
       () => ReturnType<typeof activities.stageHosts>
-    >(() => activities.stageHosts({ transport: spec, hosts, revision: `r${r}`, source: src(r) }));
+    >(() => activities.stageHosts({ ref, hosts, revision: `r${r}`, source: src(r) }));
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const m1 = machineTicks();

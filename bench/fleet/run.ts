@@ -36,7 +36,8 @@ import { parseArgs, promisify } from 'node:util';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createHostActivities } from '../../activities/hosts.js';
 
-import { benchFleet, releaseFiles } from './shared.js';
+import { benchFleet, holdBenchCluster, releaseFiles } from './shared.js';
+import { ClusterStore } from '../../src/config/store.js';
 import { projectRoot } from '../../src/paths.js';
 import { parseBytesSent } from '../../src/transport/rsync.js';
 import { closeTransports, installRuntime, realHostDeps } from '../../src/worker.js';
@@ -117,6 +118,7 @@ function linkedFiles(releaseDir: string): number {
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'phased-fleet-bench-'));
+const clustersDir = path.join(dir, 'clusters');
 const { fleet, user: USER, spec } = await benchFleet(Math.max(HOSTS, ...CURVE));
 const started = Date.now();
 try {
@@ -136,12 +138,14 @@ try {
       mkdirSync(path.join(r, 'releases'), { recursive: true });
       execFileSync('chown', ['-R', USER, path.join(r, '..')]);
     }
+    // What the worker holds for these hosts: deploys name it, the activities read it.
+    const ref = holdBenchCluster(clustersDir, `bench-${tag}`, spec, phasedHosts);
     const hostsFile = path.join(dir, `hosts-${tag}.txt`);
     writeFileSync(
       hostsFile,
       hosts.map((h, i) => `${h.address} ${h.port} ${scriptRoots[i]}\n`).join(''),
     );
-    return { phasedHosts, scriptRoots, hostsFile };
+    return { phasedHosts, scriptRoots, hostsFile, ref };
   }
   /** Removes a slice's deploy roots once measured: a pile of millions of files would slow every later copy. */
   function drop(sl: ReturnType<typeof slice>) {
@@ -156,7 +160,7 @@ try {
     DEPLOY_USER: USER,
   };
 
-  const deps = realHostDeps();
+  const deps = realHostDeps(new ClusterStore(clustersDir));
   const activities = createHostActivities(deps);
   // The worker's shared transport for the spec (its ssh2 pool stays warm between deploys, as a worker's does).
   const shared = deps.transport(spec);
@@ -168,20 +172,20 @@ try {
   async function phased(
     source: string,
     revision: string,
-    { phasedHosts } = main,
+    { phasedHosts, ref } = main,
   ): Promise<Measure> {
     if (shared instanceof SshTransport) await shared.closeRsyncMasters();
     execFileSync('sync');
     const t0 = performance.now();
     const staged = await inActivity(() =>
-      activities.stageHosts({ transport: spec, hosts: phasedHosts, revision, source }),
+      activities.stageHosts({ ref, hosts: phasedHosts, revision, source }),
     );
     const stageSeconds = (performance.now() - t0) / 1000;
     if (staged.failed.length > 0) throw new Error(JSON.stringify(staged.failed));
     const t1 = performance.now();
     const flipped = await inActivity(() =>
       activities.flipHosts({
-        transport: spec,
+        ref,
         targets: phasedHosts.map((host) => ({ host, revision })),
       }),
     );
@@ -312,7 +316,8 @@ try {
         'tsx',
         path.join(projectRoot, 'bench/fleet/stage-worker.ts'),
         JSON.stringify({
-          spec,
+          clustersDir,
+          ref: two.ref,
           hosts: two.phasedHosts.slice(half),
           revision: 'w1',
           source: source(1),
@@ -328,7 +333,7 @@ try {
     const [mine, theirs] = await Promise.all([
       inActivity(() =>
         activities.stageHosts({
-          transport: spec,
+          ref: two.ref,
           hosts: two.phasedHosts.slice(0, half),
           revision: 'w1',
           source: source(1),

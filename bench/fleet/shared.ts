@@ -1,8 +1,12 @@
 // What bench/fleet's benchmark and profile share: the synthetic release's
 // files, and a loopback sshd fleet reached as the bench's deploy user.
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { ClusterStore } from '../../src/config/store.js';
 import { startSshdFleet, type SshdFleet } from '../../src/demo/sshd-fleet.js';
-import type { TransportSpec } from '../../src/core/vocabulary.js';
+import type { ClusterRef, Host, TransportSpec } from '../../src/core/vocabulary.js';
 import { deployUser } from '../deploy-user.js';
 
 /** File i of a release of `files` files and `bytes` bytes: sizes spread from 0.2x to 1.8x the mean, deterministic. */
@@ -32,4 +36,40 @@ export async function benchFleet(
       acceptUnknownHostKeys: false,
     },
   };
+}
+
+/**
+ * Writes the cluster file a worker would hold for `hosts` (reached as `spec`
+ * says) into `dir`, and returns the reference its activities resolve.
+ */
+export function holdBenchCluster(
+  dir: string,
+  cluster: string,
+  spec: TransportSpec,
+  hosts: readonly Host[],
+): ClusterRef {
+  const doc = {
+    cluster,
+    transport: spec.kind,
+    ...(spec.kind === 'ssh'
+      ? {
+          ssh: {
+            ...(spec.user ? { user: spec.user } : {}),
+            port: spec.port,
+            ...(spec.identityFile ? { identityFile: spec.identityFile } : {}),
+            ...(spec.knownHostsFile ? { knownHostsFile: spec.knownHostsFile } : {}),
+          },
+        }
+      : {}),
+    hosts: hosts.map(({ name, address, port, root }) => ({
+      name,
+      address,
+      root,
+      ...(port ? { port } : {}),
+    })),
+  };
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${cluster}.yaml`);
+  writeFileSync(file, stringify(doc));
+  return { cluster, digest: new ClusterStore(dir).current(cluster).digest };
 }

@@ -6,17 +6,19 @@
 import { createInterface } from 'node:readline';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createHostActivities } from '../../activities/hosts.js';
-import type { Host, TransportSpec } from '../../src/core/vocabulary.js';
+import type { ClusterRef, Host } from '../../src/core/vocabulary.js';
+import { ClusterStore } from '../../src/config/store.js';
 import { closeTransports, installRuntime, realHostDeps } from '../../src/worker.js';
 
 installRuntime('ERROR');
 const job = JSON.parse(process.argv[2]!) as {
-  spec: TransportSpec;
+  clustersDir: string;
+  ref: ClusterRef;
   hosts: Host[];
   revision: string;
   source: string;
 };
-const activities = createHostActivities(realHostDeps());
+const activities = createHostActivities(realHostDeps(new ClusterStore(job.clustersDir)));
 const env = new MockActivityEnvironment();
 console.log('ready');
 const lines = createInterface({ input: process.stdin });
@@ -25,7 +27,7 @@ for await (const line of lines) {
   const t0 = performance.now();
   const stage = () =>
     activities.stageHosts({
-      transport: job.spec,
+      ref: job.ref,
       hosts: job.hosts,
       revision: job.revision,
       source: job.source,

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { parseClusterConfig } from '../../src/config/load.js';
+import { stringify } from 'yaml';
 import { benchServer } from '../server.js';
 import { projectRoot } from '../../src/paths.js';
 import { eventually } from '../../src/poll.js';
@@ -46,6 +47,7 @@ async function startWorker(): Promise<void> {
         TEMPORAL_ADDRESS: server.address,
         PHASED_TASK_QUEUE: taskQueue,
         PHASED_WORKFLOW_BUNDLE: bundle,
+        PHASED_CONFIG_DIR: path.join(dir, 'clusters'),
         RECOVERY_IDENTITY: identity,
         RECOVERY_DELAY_MS: String(DELAY_MS),
       },
@@ -144,7 +146,7 @@ try {
     await stageRelease(t, h, { revision: 'v1', source: v1, tree });
     await flipRelease(t, h, 'v1');
   }
-  const config = parseClusterConfig({
+  const doc = {
     cluster: 'recovery',
     hosts: hosts.map((h) => ({ name: h.name, root: h.root })),
     canary: { size: 2 },
@@ -152,7 +154,11 @@ try {
     durations: { baseline: '1s', soak: '2s', watch: '30s', lookEvery: '1s' },
     // No metrics here: every look is inconclusive, and this benchmark times recovery, not the judge.
     onInconclusive: 'proceed',
-  });
+  };
+  // The workers hold the cluster's file; deploys name the cluster.
+  parseClusterConfig(doc);
+  mkdirSync(path.join(dir, 'clusters'), { recursive: true });
+  writeFileSync(path.join(dir, 'clusters', 'recovery.yaml'), stringify(doc));
   const start = (revision: string) =>
     client.workflow.start(deploy, {
       taskQueue,
@@ -162,7 +168,6 @@ try {
           cluster: 'recovery',
           revision,
           source: build(revision),
-          config,
           operator: 'bench',
           requestedAt: Date.now(),
         },

@@ -5,6 +5,7 @@
 // runs cleanup, as with a machine that dies.
 //   env: TEMPORAL_ADDRESS, PHASED_TASK_QUEUE, PHASED_WORKFLOW_BUNDLE,
 //        RECOVERY_IDENTITY, RECOVERY_DELAY_MS
+import { ClusterStore } from '../../src/config/store.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -33,7 +34,8 @@ const slow: HostTransport = {
 
 const connection = await NativeConnection.connect({ address });
 const client = new Client({ connection: await Connection.connect({ address }) });
-const deps = realActivityDeps({ client, taskQueue, identity });
+const clusters = new ClusterStore(process.env.PHASED_CONFIG_DIR!);
+const deps = realActivityDeps({ client, taskQueue, identity, clusters });
 const worker = await createPhasedWorker({
   connection,
   namespace: 'default',
@@ -42,7 +44,7 @@ const worker = await createPhasedWorker({
   workflowBundle: { codePath: process.env.PHASED_WORKFLOW_BUNDLE! },
   activities: createActivities({
     ...deps,
-    hosts: { ...realHostDeps(), transport: () => slow },
+    hosts: { ...realHostDeps(clusters), transport: () => slow },
     metrics: { ...deps.metrics, transport: () => slow },
   }),
 });

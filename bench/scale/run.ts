@@ -17,6 +17,7 @@ import type { Activities } from '../../activities/index.js';
 import { createMetricActivities } from '../../activities/metrics.js';
 import { createQueueActivities } from '../../activities/queue.js';
 import { parseClusterConfig } from '../../src/config/load.js';
+import { ClusterStore } from '../../src/config/store.js';
 import { benchServer } from '../server.js';
 import { projectRoot } from '../../src/paths.js';
 import { LocalTransport } from '../../src/transport/local.js';
@@ -78,13 +79,20 @@ try {
   const current = new Map<string, string>();
   const real = createMetricActivities({
     transport: () => new LocalTransport(),
-    hostsOf: () => Promise.resolve(new Map()),
+    clusters: new ClusterStore('/nonexistent'),
     fetchSnapshots: ({ workflowId, readings, hosts }) =>
       client.workflow.getHandle(workflowId).query(snapshotsQuery, { readings, hosts }),
   });
   const activities: Activities = {
     ...createQueueActivities(queueDeps(client, taskQueue)),
     notify: () => Promise.resolve(),
+    // The worker's cluster file, held in memory: the hosts here are fake anyway.
+    loadCluster: () =>
+      Promise.resolve({
+        config,
+        ref: { cluster: 'scale', digest: '0'.repeat(64) },
+        file: '/bench/scale.yaml',
+      }),
     describeWorker: () =>
       Promise.resolve({
         hostname: 'bench',
@@ -111,7 +119,13 @@ try {
       Promise.resolve({
         ok: hosts.map((h) => ({
           host: h.name,
-          result: { previous: 'v1', adoptedLink: null, alreadyStaged: false, bytesSent: 0 },
+          result: {
+            previous: 'v1',
+            checksum: 'scale',
+            adoptedLink: null,
+            alreadyStaged: false,
+            bytesSent: 0,
+          },
         })),
         failed: [],
       }),
@@ -177,7 +191,6 @@ try {
           cluster: 'scale',
           revision: 'v2',
           source: '/build',
-          config,
           operator: 'bench',
           requestedAt: Date.now(),
         },

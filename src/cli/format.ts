@@ -48,6 +48,10 @@ export function statusLine(s: DeployStatus): string {
 
 export function statusBlock(workflowId: string, s: DeployStatus): string {
   const lines = [`${workflowId}`, `  ${statusLine(s)}`];
+  if (s.config)
+    lines.push(
+      `  configuration: ${s.config.file ?? s.cluster} sha256:${s.config.digest.slice(0, 12)} (the worker's file)`,
+    );
   if (s.canaries.length) lines.push(`  canaries: ${s.canaries.join(', ')}`);
   for (const [state, hosts] of Object.entries(s.hostsByState))
     lines.push(

@@ -2,7 +2,14 @@
 // and errors that name the field and the fix.
 import { z } from 'zod';
 import { strictObject } from './strict.js';
-import { HOOK_NAMES, type HealthSpec, type Host, type HookName } from '../core/vocabulary.js';
+import {
+  ACCESS_ACTIONS,
+  HOOK_NAMES,
+  type AccessAction,
+  type HealthSpec,
+  type Host,
+  type HookName,
+} from '../core/vocabulary.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { BUILTIN_SERIES } from '../metrics/builtin-series.js';
 import { formatDuration, parseDuration } from './duration.js';
@@ -29,6 +36,14 @@ const segment = (what: string) =>
 const envName = z
   .string()
   .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name (A-Z, 0-9, _)');
+
+/** An operator identity: a certificate subject, an e-mail, a user name; "*" is anyone. */
+const identity = z
+  .string()
+  .regex(
+    /^(\*|[A-Za-z0-9][A-Za-z0-9@._+:=,/ -]{0,199})$/,
+    'must be an identity (a user, an e-mail, a certificate subject) or "*"',
+  );
 
 const absolutePath = z.string().refine(isSafeAbsolutePath, {
   message:
@@ -372,6 +387,35 @@ export const clusterConfigSchema = strictObject({
       },
     )
     .optional(),
+  /**
+   * Who may do what to this cluster, by operator identity (the subject of
+   * the caller's mTLS certificate where there is one; see the README's trust
+   * model). An action not listed is refused to everyone; "*" is anyone the
+   * Temporal namespace lets in. Without `access`, anyone may (a warning).
+   */
+  access: strictObject(
+    Object.fromEntries(ACCESS_ACTIONS.map((a) => [a, z.array(identity).optional()])) as Record<
+      AccessAction,
+      z.ZodOptional<z.ZodArray<typeof identity>>
+    >,
+  ).optional(),
+  /**
+   * The only environment hooks and command health checks get beside the
+   * PHASED_* variables (and PATH, unless set here): literal values, kept in
+   * the history, so not for secrets.
+   */
+  hookEnv: z
+    .record(
+      envName,
+      z.string().refine((v) => !v.includes('\0'), 'no NUL characters'),
+    )
+    .default({}),
+  /**
+   * Where deploy sources must be on the worker (a builds directory): a
+   * source elsewhere is refused, so no caller can ship the worker's own
+   * files (its keys) to the fleet.
+   */
+  sources: absolutePath.optional(),
   /** What must answer before a switched host counts as switched (and before the canary soak starts). */
   health: health.optional(),
   probes: z.array(probe).default([]),

@@ -94,6 +94,24 @@ export type HostState =
 
 export type OperatorCommand = 'pause' | 'resume' | 'abort' | 'promote';
 
+/** What a cluster file's access list grants: a deploy, a rollback, or an operator command. */
+export const ACCESS_ACTIONS = [
+  'deploy',
+  'rollback',
+  'pause',
+  'resume',
+  'abort',
+  'promote',
+] as const;
+export type AccessAction = (typeof ACCESS_ACTIONS)[number];
+
+/** A deploy's reference to the configuration the worker holds: its cluster and the file's digest. */
+export interface ClusterRef {
+  cluster: string;
+  /** sha256 of the cluster file's bytes, hex. */
+  digest: string;
+}
+
 export interface OperatorRequest {
   operator: string;
   reason: string;
@@ -198,8 +216,7 @@ export interface HealthRun {
 }
 
 /** What runs on each host after a switch moved its current: the hook, then the health check. */
+/** Which of the cluster's hooks runs after a switch (the worker's file says what it runs, and the health check). */
 export interface AfterSwitch {
   hook: Extract<HookName, 'afterSwitch' | 'afterRollback'>;
-  hooks?: Hooks;
-  health?: HealthSpec;
 }

@@ -3,7 +3,8 @@
 // then a bad one that the canary catches and phased rolls back on its own.
 // `phased demo` runs it; the end-to-end test runs the same function.
 import { accessLogProbe, errorRateMetric } from './access-log.js';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -14,6 +15,7 @@ import type { WorkflowBundleOption } from '@temporalio/worker';
 import { lookLabel } from '../cli/format.js';
 import { createPhasedClient, startDeploy, outcomeOf } from '../client.js';
 import { parseClusterConfig } from '../config/load.js';
+import { ClusterStore } from '../config/store.js';
 import { DEFAULTS } from '../core/defaults.js';
 import type { ClusterConfig } from '../config/schema.js';
 import type { TemporalServer } from '../devserver.js';
@@ -140,7 +142,12 @@ async function commonFreePort(addresses: string[]): Promise<number> {
 const reloadCommand = (port: number) =>
   `curl -fsS --max-time 5 -X POST "http://$PHASED_ADDRESS:${port}/-/reload"`;
 
-export function demoConfig(
+export function demoConfig(...args: Parameters<typeof demoClusterDoc>): ClusterConfig {
+  return parseClusterConfig(demoClusterDoc(...args));
+}
+
+/** The demo cluster's file, as an operator would write it for the worker. */
+export function demoClusterDoc(
   cluster: string,
   hosts: { name: string; address: string; port?: number; root: string }[],
   metricsPort: number,
@@ -150,8 +157,8 @@ export function demoConfig(
   tail = false,
   /** The Prometheus that scrapes the web servers: read every series from it. */
   prometheusUrl?: string,
-): ClusterConfig {
-  return parseClusterConfig({
+): Record<string, unknown> {
+  return {
     cluster,
     transport: ssh ? 'ssh' : 'local',
     ...(ssh ? { ssh: { identityFile: ssh.clientKey, knownHostsFile: ssh.knownHosts } } : {}),
@@ -182,7 +189,7 @@ export function demoConfig(
         }
       : { probes: directProbes(metricsPort) }),
     metrics: demoMetrics(tail, prometheusUrl === undefined),
-  });
+  };
 }
 
 /**
@@ -414,7 +421,7 @@ async function demo(options: DemoOptions, stops: (() => Promise<void>)[]): Promi
     log(
       'phased demo: each host read directly (its logs and /metrics; install prometheus to read them from Prometheus instead)',
     );
-  const config = demoConfig(
+  const doc = demoClusterDoc(
     `demo-${Date.now().toString(36)}`,
     hosts,
     metricsPort,
@@ -423,6 +430,11 @@ async function demo(options: DemoOptions, stops: (() => Promise<void>)[]): Promi
     options.badTailMs !== undefined,
     prometheus?.url,
   );
+  const config = parseClusterConfig(doc);
+  // The worker holds the cluster's file; each deploy names the cluster.
+  const clustersDir = path.join(dir, 'clusters');
+  mkdirSync(clustersDir, { recursive: true });
+  writeFileSync(path.join(clustersDir, `${config.cluster}.yaml`), stringify(doc));
   const builds = path.join(dir, 'builds');
   const v1 = writeBuild(builds, { revision: 'v1', ...BASE });
   const good = writeBuild(builds, { revision: 'good', ...BASE });
@@ -465,7 +477,8 @@ async function demo(options: DemoOptions, stops: (() => Promise<void>)[]): Promi
     await waitForHistory(prometheus.url, hosts.length, seconds);
   }
   const worker = await startPhasedWorker(options.server, {
-    workflowBundle: options.workflowBundle,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+    clusters: new ClusterStore(clustersDir),
   });
   stops.push(() => worker.stop());
   const pc = await createPhasedClient(options.server);
@@ -492,7 +505,7 @@ async function demo(options: DemoOptions, stops: (() => Promise<void>)[]): Promi
   const deploy = async (revision: string, source: string, reason: string) => {
     log(`phased demo: deploying ${revision} (${reason})`);
     const handle = await startDeploy(pc, {
-      config,
+      cluster: config.cluster,
       revision,
       source,
       operator: 'demo',

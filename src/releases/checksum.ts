@@ -224,6 +224,11 @@ async function scanDirectory(dir: string): Promise<Entry[]> {
   }
 }
 
+/** Each entry's stamp by path: any rewrite of an entry (or a new or removed one) changes the map. */
+export async function treeStamps(dir: string): Promise<Map<string, string>> {
+  return new Map((await scanDirectory(dir)).map((e) => [e.rel, e.stamp]));
+}
+
 function sourceInvalid(problem: string, fix: string): PhasedError {
   return new PhasedError({ code: 'SOURCE_INVALID', problem, fix });
 }
@@ -244,7 +249,10 @@ export function cachedTreeChecksum(): (dir: string, options?: TreeOptions) => Pr
     const hit = cache.get(key);
     if (hit?.print === print) return hit.summary;
     const summary = await hashTree(dir, entries);
+    cache.delete(key);
     cache.set(key, { print, summary });
+    // Snapshots make a new directory per deploy: keep the newest few only.
+    while (cache.size > 8) cache.delete(cache.keys().next().value!);
     return summary;
   };
 }

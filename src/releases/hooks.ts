@@ -8,6 +8,7 @@ import type { HookName, HookRun, HookSpec, Host } from '../core/vocabulary.js';
 import type { ExecResult, HostTransport } from '../transport/types.js';
 import { assertRevision, releaseDir } from './layout.js';
 import { notRun } from './ops.js';
+import { redactSecrets } from '../secrets/redact.js';
 
 /** What a hook is told about the release it runs for. */
 export interface HookContext {
@@ -17,14 +18,20 @@ export interface HookContext {
   previous?: string | null;
   /** For beforePrune: the releases about to be removed. */
   removing?: readonly string[];
+  /** The cluster file's hookEnv: the only variables beside PHASED_* (and PATH). */
+  env?: Readonly<Record<string, string>>;
 }
+
+/** PATH for hooks whose cluster file sets none: the system's usual directories, not the worker's. */
+export const HOOK_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Last lines of a hook's output kept in the activity result: enough to see why, bounded. */
 const OUTPUT_LINES = 20;
 const OUTPUT_CHARS = 2_000;
 
 export function tail(stdout: string, stderr: string): string {
-  const text = [stdout.trimEnd(), stderr.trimEnd()].filter(Boolean).join('\n');
+  // Redacted before it is cut, so no secret is kept half.
+  const text = redactSecrets([stdout.trimEnd(), stderr.trimEnd()].filter(Boolean).join('\n'));
   const lines = text.split('\n').slice(-OUTPUT_LINES).join('\n');
   return lines.length > OUTPUT_CHARS ? `…${lines.slice(-OUTPUT_CHARS)}` : lines;
 }
@@ -52,8 +59,12 @@ export function hookArgv(
   if (ctx.previous) assertRevision(ctx.previous);
   ctx.removing?.forEach(assertRevision);
   const release = releaseDir(host.root, ctx.revision);
+  const declared = Object.entries({ PATH: HOOK_PATH, ...ctx.env }).map(([k, v]) => `${k}=${v}`);
   return [
+    // -i: nothing of the worker's (or the login's) environment, only what is declared.
     'env',
+    '-i',
+    ...declared,
     `PHASED_HOOK=${name}`,
     `PHASED_HOST=${host.name}`,
     `PHASED_ADDRESS=${host.address}`,
@@ -69,7 +80,7 @@ export function hookArgv(
     'sh',
     '-c',
     // $1 is the command: run by a shell of its own, from the release's directory.
-    'cd "$PHASED_RELEASE_PATH" || exit 97; exec sh -c "$1"',
+    'cd "$PHASED_RELEASE_PATH" || exit 97; unset OLDPWD; exec sh -c "$1"',
     'phased-hook',
     command,
   ];

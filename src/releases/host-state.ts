@@ -46,6 +46,8 @@ export interface HostState {
   rootExists: boolean;
   /** SHA-256 of each complete release's manifest, by revision (only from the staging inspection). */
   manifests?: Record<string, string>;
+  /** The other cluster that owns this root (nothing else was inspected). */
+  claimedBy?: string;
 }
 
 /** The release a link text names ("releases/v2", "/srv/app/releases/v2"), or null. */
@@ -68,6 +70,7 @@ export function parseHostState(out: string, root: string): HostState {
   let notLink = false;
   let freeKiB = NaN;
   let rootExists = true;
+  let claimedBy: string | undefined;
   const releases: HostState['releases'] = [];
   const rejected: string[] = [];
   const switches: SwitchRecord[] = [];
@@ -84,6 +87,7 @@ export function parseHostState(out: string, root: string): HostState {
     else if (kind === 'notlink') notLink = true;
     else if (kind === 'free') freeKiB = Number(a);
     else if (kind === 'noroot') rootExists = false;
+    else if (kind === 'claimed') claimedBy = rest;
     else if (kind === 'release' && a)
       releases.push({ revision: a, stagedAt: Number(b), checksum: c ?? '' });
     else if (kind === 'rejected' && a) rejected.push(a);
@@ -119,6 +123,7 @@ export function parseHostState(out: string, root: string): HostState {
     freeKiB,
     rootExists,
     ...(Object.keys(manifests).length > 0 ? { manifests } : {}),
+    ...(claimedBy !== undefined ? { claimedBy } : {}),
   };
 }
 

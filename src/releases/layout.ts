@@ -8,6 +8,7 @@
 //   <root>/.current.<pid>.tmp              a flip's new link, before its rename
 //   <root>/switches.log                    every switch of current
 //   <root>/.probe-cursors/<key>            where a deploy's log probe last read a log
+//   <root>/.phased-cluster                 the cluster that owns the root (its first deploy claims it)
 import { isSafeSegment, SEGMENT_RULE } from '../config/validate-names.js';
 import { PhasedError } from '../errors.js';
 
@@ -23,6 +24,8 @@ export const LAYOUT = {
   manifestSuffix: '.manifest',
   /** A deploy's log probe cursors (offset and inode per log), removed a day after their last use. */
   probeCursors: '.probe-cursors',
+  /** The name of the cluster whose root this is: one cluster's retention never touches another's releases. */
+  claim: '.phased-cluster',
 } as const;
 
 export const releasesDir = (root: string) => `${root}/${LAYOUT.releases}`;
@@ -48,6 +51,7 @@ temp_link_prefix="$root/.${LAYOUT.current}."
 complete=${LAYOUT.completeSuffix}
 rejected=${LAYOUT.rejectedSuffix}
 manifest=${LAYOUT.manifestSuffix}
+claim="$root/${LAYOUT.claim}"
 `;
 
 /** Throws a non-retryable error unless `revision` is a safe path segment. */

@@ -107,8 +107,33 @@ async function runScript(
 }
 
 /** One round trip: current, releases, rejections, the switch log; removes stray flip links. */
-export async function inspectHost(t: HostTransport, host: Host): Promise<HostState> {
-  return parseHostState(await runScript(t, host, INSPECT, 'inspect', [host.root]), host.root);
+/**
+ * What a host holds; `cluster`: the cluster asking, refused (ROOT_CLAIMED)
+ * on a root another cluster owns.
+ */
+export async function inspectHost(
+  t: HostTransport,
+  host: Host,
+  cluster?: string,
+): Promise<HostState> {
+  const state = parseHostState(
+    await runScript(t, host, INSPECT, 'inspect', [host.root, ...(cluster ? [cluster] : [])]),
+    host.root,
+  );
+  if (cluster) assertOwnRoot(host, state, cluster);
+  return state;
+}
+
+/** A root another cluster claimed is refused before anything is read or written there. */
+function assertOwnRoot(host: Host, state: HostState, cluster: string) {
+  if (state.claimedBy === undefined) return;
+  throw hostError(
+    host,
+    'ROOT_CLAIMED',
+    `the deploy root ${host.root} belongs to cluster ${state.claimedBy || '(unnamed)'}, not ${cluster}`,
+    `give ${host.name} its own root in the cluster file of ${cluster}; if ${state.claimedBy} no longer uses it, remove ${host.root}/${LAYOUT.claim} on the host`,
+    false,
+  );
 }
 
 export interface StageOptions {
@@ -129,6 +154,8 @@ export interface StageOptions {
    * returned as the rollback target. Without it such a host is refused.
    */
   adopt?: boolean;
+  /** The cluster deploying: it claims an unclaimed root, and another's is refused (ROOT_CLAIMED). */
+  cluster?: string;
 }
 
 export interface StageResult {
@@ -156,6 +183,7 @@ export async function stageRelease(
     createRoot = false,
     adopt = false,
     copyUnsafeLinks = false,
+    cluster,
   }: StageOptions,
 ): Promise<StageResult> {
   assertRevision(revision);
@@ -166,9 +194,11 @@ export async function stageRelease(
       host.root,
       createRoot ? '1' : '0',
       adopt ? '1' : '0',
+      ...(cluster ? [cluster] : []),
     ]),
     host.root,
   );
+  if (cluster) assertOwnRoot(host, state, cluster);
   if (!state.rootExists)
     throw hostError(
       host,

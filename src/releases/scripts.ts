@@ -66,17 +66,31 @@ true
 `;
 
 /**
- * $1 = root. Prints what parseHostState reads: "link <text>" (and "dangling")
+ * $cluster (set from a script's parameter): a root another cluster claimed
+ * prints "claimed <owner>" and the script stops there, touching nothing.
+ */
+const CLAIMED_ELSEWHERE = `
+if [ -n "$cluster" ] && [ -f "$claim" ]; then
+  owner=; read -r owner < "$claim" || :
+  if [ "$owner" != "$cluster" ]; then echo "claimed $owner"; exit 0; fi
+fi
+`;
+
+/**
+ * $1 = root, $2 = the cluster deploying (optional). Prints what parseHostState reads: "link <text>" (and "dangling")
  * or "notlink" for current, "release <rev> <marker mtime> <checksum>",
  * "rejected <rev>", "switch ..." lines from the switch log, and "stray <name>"
  * for each temporary link of an interrupted flip, which it removes (a flip
  * still waiting on such a link then fails cleanly instead of switching).
  */
-export const INSPECT = `${SHELL_LAYOUT}${CURRENT_AND_RELEASES}${SWITCHES}${STRAYS}`;
+export const INSPECT = `${SHELL_LAYOUT}
+cluster=\${2:-}
+${CLAIMED_ELSEWHERE}${CURRENT_AND_RELEASES}${SWITCHES}${STRAYS}`;
 
 /**
  * $1 = root, $2 = 1 to create a missing root, $3 = 1 when the cluster adopts
- * hand-made currents. Everything staging needs before the copy, in one
+ * hand-made currents, $4 = the cluster deploying (it claims an unclaimed
+ * root; a root another cluster claimed prints "claimed <owner>" only). Everything staging needs before the copy, in one
  * round trip: "noroot" if the root does not exist (and may not be created),
  * else current, the releases and every manifest's digest (so the worker
  * knows its basis's without reading it), any strays removed, and "free
@@ -89,6 +103,8 @@ if [ ! -d "$1" ]; then
   if [ "$2" = 1 ]; then mkdir -p -- "$1" || exit 1; else echo noroot; exit 0; fi
 fi
 ${SHELL_LAYOUT}
+cluster=\${4:-}
+${CLAIMED_ELSEWHERE}
 digest_fallback=1
 ${CURRENT_AND_RELEASES}${STRAYS}
 managed=1
@@ -100,7 +116,15 @@ if [ -L "$current" ]; then
 elif [ -e "$current" ]; then
   managed=0
 fi
-if [ "$managed" = 1 ] || [ "$3" = 1 ]; then mkdir -p -- "$releases"; fi
+if [ "$managed" = 1 ] || [ "$3" = 1 ]; then
+  # The first deploy claims the root for its cluster; of two at once, one wins.
+  if [ -n "$cluster" ] && [ ! -f "$claim" ]; then
+    ( set -C; printf '%s\n' "$cluster" > "$claim" ) 2>/dev/null || :
+    owner=; read -r owner < "$claim" || :
+    if [ "$owner" != "$cluster" ]; then echo "claimed $owner"; exit 0; fi
+  fi
+  mkdir -p -- "$releases"
+fi
 space=$releases; [ -d "$space" ] || space=$root
 df -Pk -- "$space" | { read -r _; read -r _ _ _ avail _; echo "free $avail"; }
 `;

@@ -48,7 +48,7 @@ export function groupsOf(r: DeployRecord): ReportGroups {
 
 /** The metrics the judge judged: the cluster's, and the traffic it derives when none is declared. */
 export const judgedMetrics = (r: DeployRecord): MetricSpec[] =>
-  withTrafficMetrics(r.input.config.metrics);
+  withTrafficMetrics(r.config?.metrics ?? []);
 
 export function metricCharts(r: DeployRecord): MetricChart[] {
   const groups = groupsOf(r);

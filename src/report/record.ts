@@ -6,6 +6,8 @@
 import type { temporal } from '@temporalio/proto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { BatchReading, JudgeLookInput } from '../../activities/metrics.js';
+import type { ClusterForDeploy } from '../../activities/clusters.js';
+import type { ClusterConfig } from '../config/schema.js';
 import type { DeployInput, DeployOutcome, DeployStatus } from '../../workflows/model.js';
 import type { JudgeVerdict, Snapshot } from '../judge/types.js';
 import { PhasedError } from '../errors.js';
@@ -53,6 +55,8 @@ export interface ReportFlip {
 export interface DeployRecord {
   workflowId: string;
   input: DeployInput;
+  /** The cluster configuration the deploy ran with (the worker's file, as loaded), when known. */
+  config: ClusterConfig | null;
   /** The columns of every snapshot, in order. */
   series: string[];
   startedAt: number;
@@ -107,6 +111,7 @@ export function deployRecord(workflowId: string, events: readonly HistoryEvent[]
   const looks: ReportLook[] = [];
   const flips: ReportFlip[] = [];
   let input: DeployInput | undefined;
+  let config: ClusterConfig | null = null;
   let series: string[] = [];
   let startedAt = 0;
   let closedAt: number | null = null;
@@ -132,7 +137,8 @@ export function deployRecord(workflowId: string, events: readonly HistoryEvent[]
       const s = scheduled.get(String(a.scheduledEventId));
       if (!s) continue;
       const result = decode(firstPayload(a.result));
-      if (s.type === 'sampleHosts') {
+      if (s.type === 'loadCluster') config = (result as ClusterForDeploy).config;
+      else if (s.type === 'sampleHosts') {
         series = (s.input as SampleInput).series;
         addReading(readings, s, result as BatchReading);
       } else if (s.type === 'sampleHostsHistory') {
@@ -170,6 +176,7 @@ export function deployRecord(workflowId: string, events: readonly HistoryEvent[]
   return {
     workflowId,
     input,
+    config: config ?? input.config ?? null,
     series,
     startedAt,
     closedAt,

@@ -14,6 +14,7 @@ import { LocalTransport } from '../../src/transport/local.js';
 import type { HostTransport } from '../../src/transport/types.js';
 import { inActivity } from '../helpers/activity.js';
 import { hostsOnV1WithV2Staged } from '../helpers/staged-hosts.js';
+import { clusterOver } from '../helpers/clusters.js';
 
 /** Three hosts live on v1 with v2 staged. */
 const hostsOnV1 = async (t: HostTransport) =>
@@ -27,11 +28,16 @@ const switchesTo = (h: Host, rev: string) =>
 
 const live = (h: Host) => readFileSync(path.join(h.root, 'current', 'index.html'), 'utf8').trim();
 
-function activities(t: HostTransport) {
-  return createHostActivities({
+/** The host activities over `t`, with a worker that holds a cluster file of `hosts`. */
+function activities(t: HostTransport, hosts: Host[]) {
+  const { store, ref } = clusterOver(hosts);
+  const a = createHostActivities({
     transport: () => t,
+    clusters: store,
     treeChecksum: () => Promise.reject(new Error('flipping needs no checksum')),
+    snapshot: () => Promise.reject(new Error('flipping needs no snapshot')),
   });
+  return { ...a, ref };
 }
 
 describe('flipHosts, retried', () => {
@@ -43,9 +49,10 @@ describe('flipHosts, retried', () => {
     const env = new MockActivityEnvironment({
       heartbeatDetails: { done: { 'web-1': { previous: 'v1' } } },
     });
+    const a = activities(t, hosts);
     const result = await inActivity(env, () =>
-      activities(t).flipHosts({
-        transport: { kind: 'local' },
+      a.flipHosts({
+        ref: a.ref,
         targets: hosts.map((host) => ({ host, revision: 'v2' })),
       }),
     );
@@ -77,9 +84,10 @@ describe('flipHosts, retried', () => {
         );
       },
     };
+    const a = activities(flaky, hosts);
     const result = await inActivity(new MockActivityEnvironment(), () =>
-      activities(flaky).flipHosts({
-        transport: { kind: 'local' },
+      a.flipHosts({
+        ref: a.ref,
         targets: hosts.map((host) => ({ host, revision: 'v2' })),
       }),
     );
@@ -93,9 +101,10 @@ describe('flipHosts, retried', () => {
   it('reports a host whose release is not staged, and switches the others', async () => {
     const t = new LocalTransport();
     const hosts = await hostsOnV1(t);
+    const a = activities(t, hosts);
     const result = await inActivity(new MockActivityEnvironment(), () =>
-      activities(t).flipHosts({
-        transport: { kind: 'local' },
+      a.flipHosts({
+        ref: a.ref,
         targets: hosts.map((host) => ({ host, revision: host.name === 'web-3' ? 'v9' : 'v2' })),
       }),
     );

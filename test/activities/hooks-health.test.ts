@@ -10,12 +10,15 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createHostActivities } from '../../activities/hosts.js';
-import type { AfterSwitch, HealthSpec, Host } from '../../src/core/vocabulary.js';
+import type { AfterSwitch, Host } from '../../src/core/vocabulary.js';
 import { treeChecksum } from '../../src/releases/checksum.js';
+import { sourceSnapshots } from '../../src/releases/snapshot.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { eventually } from '../../src/poll.js';
 import { inActivity } from '../helpers/activity.js';
 import { hostsOnV1WithV2Staged } from '../helpers/staged-hosts.js';
+import { clusterOver } from '../helpers/clusters.js';
+import type { ClusterStore } from '../../src/config/store.js';
 
 const t = new LocalTransport();
 
@@ -26,28 +29,35 @@ async function fleet(): Promise<{ dir: string; hosts: Host[] }> {
   return staged;
 }
 
-const activities = () =>
+const activities = (clusters: ClusterStore) =>
   createHostActivities({
     transport: () => t,
+    clusters,
     treeChecksum: () => Promise.reject(new Error('flipping needs no checksum')),
+    snapshot: () => Promise.reject(new Error('flipping needs no snapshot')),
   });
 
-const flip = (hosts: Host[], revision: string, after: AfterSwitch) =>
-  inActivity(new MockActivityEnvironment(), () =>
-    activities().flipHosts({
-      transport: { kind: 'local' },
+/** Flips `hosts` with `hook`, their cluster file saying (in `doc`) what the hooks and health check are. */
+const flip = (
+  hosts: Host[],
+  revision: string,
+  hook: AfterSwitch['hook'],
+  doc: Record<string, unknown> = {},
+) => {
+  const { store, ref } = clusterOver(hosts, doc);
+  return inActivity(new MockActivityEnvironment(), () =>
+    activities(store).flipHosts({
+      ref,
       targets: hosts.map((host) => ({ host, revision })),
-      after,
+      after: { hook },
     }),
   );
+};
 
 const live = (h: Host) => readFileSync(path.join(h.root, 'current', 'index.html'), 'utf8').trim();
 
-const health = (check: Partial<HealthSpec>): HealthSpec => ({
-  deadlineMs: 1_500,
-  intervalMs: 100,
-  timeoutMs: 1_000,
-  ...check,
+const health = (check: Record<string, unknown>) => ({
+  health: { deadline: '1500ms', interval: '100ms', timeout: '1s', ...check },
 });
 
 describe('the afterSwitch hook', () => {
@@ -56,9 +66,8 @@ describe('the afterSwitch hook', () => {
     const out = path.join(dir, 'hook-ran');
     // A revision can never carry shell syntax, but the hook sees values only through $VARS anyway.
     const run = `pwd; printf '%s %s %s %s\\n' "$PHASED_HOOK" "$PHASED_HOST" "$PHASED_REVISION" "$PHASED_PREVIOUS_REVISION" >> ${out}; seq 1 40`;
-    const result = await flip(hosts, 'v2', {
-      hook: 'afterSwitch',
-      hooks: { afterSwitch: { run, timeoutMs: 10_000 } },
+    const result = await flip(hosts, 'v2', 'afterSwitch', {
+      hooks: { afterSwitch: { run, timeout: '10s' } },
     });
     expect(result.failed).toEqual([]);
     const lines = readFileSync(out, 'utf8').trim().split('\n').sort();
@@ -77,12 +86,11 @@ describe('the afterSwitch hook', () => {
 
   it('fails the switch of a host whose hook exits non-zero or outlives its timeout, saying what it wrote', async () => {
     const { hosts } = await fleet();
-    const result = await flip(hosts, 'v2', {
-      hook: 'afterSwitch',
+    const result = await flip(hosts, 'v2', 'afterSwitch', {
       hooks: {
         afterSwitch: {
           run: 'if [ "$PHASED_HOST" = web-1 ]; then echo reload refused >&2; exit 3; else sleep 30 & echo $! > "$PHASED_ROOT/sleep.pid"; wait; fi',
-          timeoutMs: 500,
+          timeout: '500ms',
         },
       },
     });
@@ -111,14 +119,13 @@ describe('the afterSwitch hook', () => {
   it('runs the afterRollback hook when hosts are switched back', async () => {
     const { dir, hosts } = await fleet();
     const out = path.join(dir, 'rolled-back');
-    await flip(hosts, 'v2', { hook: 'afterSwitch' });
-    const result = await flip(hosts, 'v1', {
-      hook: 'afterRollback',
+    await flip(hosts, 'v2', 'afterSwitch');
+    const result = await flip(hosts, 'v1', 'afterRollback', {
       hooks: {
-        afterSwitch: { run: 'exit 1', timeoutMs: 1_000 },
+        afterSwitch: { run: 'exit 1', timeout: '1s' },
         afterRollback: {
           run: `echo "$PHASED_REVISION from $PHASED_PREVIOUS_REVISION" >> ${out}`,
-          timeoutMs: 5_000,
+          timeout: '5s',
         },
       },
     });
@@ -131,10 +138,7 @@ describe('the afterSwitch hook', () => {
 describe('the health check', () => {
   it('counts a host switched once its command check passes, and fails one that never becomes healthy', async () => {
     const { hosts } = await fleet();
-    const result = await flip(hosts, 'v2', {
-      hook: 'afterSwitch',
-      health: health({ command: 'test -f healthy' }),
-    });
+    const result = await flip(hosts, 'v2', 'afterSwitch', health({ command: 'test -f healthy' }));
     expect(result.ok.map((o) => o.host)).toEqual(['web-1']);
     expect(result.ok[0]!.result.health).toMatchObject({ attempts: 1, last: 'exit 0' });
     expect(result.failed).toEqual([
@@ -157,20 +161,24 @@ describe('the health check', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const port = (server.address() as AddressInfo).port;
-    const result = await flip([hosts[0]!], 'v2', {
-      hook: 'afterSwitch',
-      health: health({
+    const result = await flip(
+      [hosts[0]!],
+      'v2',
+      'afterSwitch',
+      health({
         http: { scheme: 'http', port, path: '/healthz', status: [200, 299], body: 'ok' },
-        deadlineMs: 10_000,
+        deadline: '10s',
       }),
-    });
+    );
     expect(result.failed).toEqual([]);
     expect(result.ok[0]!.result.health).toMatchObject({ attempts: 4, last: 'HTTP 200' });
 
-    const refusing = await flip([hosts[1]!], 'v2', {
-      hook: 'afterSwitch',
-      health: health({ http: { scheme: 'http', port: 1, path: '/', status: [200, 399] } }),
-    });
+    const refusing = await flip(
+      [hosts[1]!],
+      'v2',
+      'afterSwitch',
+      health({ http: { scheme: 'http', port: 1, path: '/', status: [200, 399] } }),
+    );
     expect(refusing.failed[0]!.code).toBe('HEALTH_CHECK_FAILED');
     expect(refusing.failed[0]!.error).toContain('http://127.0.0.1:1/: ');
   });
@@ -182,17 +190,23 @@ describe('the other hooks', () => {
     const source = path.join(dir, 'build', 'v3');
     mkdirSync(source, { recursive: true });
     writeFileSync(path.join(source, 'index.html'), 'v3\n');
-    const a = createHostActivities({ transport: () => t, treeChecksum: (d) => treeChecksum(d) });
-    const staged = await inActivity(new MockActivityEnvironment(), () =>
-      a.stageHosts({
-        transport: { kind: 'local' },
-        hosts,
-        revision: 'v3',
-        source,
-        hooks: {
-          afterStage: { run: 'echo "cache for $PHASED_REVISION" > cache.txt', timeoutMs: 5_000 },
+    const { store, ref } = clusterOver(hosts, {
+      hooks: {
+        afterStage: { run: 'echo "cache for $PHASED_REVISION" > cache.txt', timeout: '5s' },
+        beforePrune: {
+          run: '[ "$PHASED_HOST" = web-1 ] && echo "removing $PHASED_REMOVING" > ../../pruned.txt || exit 9',
+          timeout: '5s',
         },
-      }),
+      },
+    });
+    const a = createHostActivities({
+      transport: () => t,
+      clusters: store,
+      treeChecksum: (d) => treeChecksum(d),
+      snapshot: sourceSnapshots(path.join(dir, 'snapshots')).take,
+    });
+    const staged = await inActivity(new MockActivityEnvironment(), () =>
+      a.stageHosts({ ref, hosts, revision: 'v3', source }),
     );
     expect(staged.failed).toEqual([]);
     for (const h of hosts)
@@ -201,18 +215,7 @@ describe('the other hooks', () => {
       );
 
     const pruned = await inActivity(new MockActivityEnvironment(), () =>
-      a.pruneHosts({
-        transport: { kind: 'local' },
-        hosts,
-        keep: 2,
-        protect: {},
-        hooks: {
-          beforePrune: {
-            run: '[ "$PHASED_HOST" = web-1 ] && echo "removing $PHASED_REMOVING" > ../../pruned.txt || exit 9',
-            timeoutMs: 5_000,
-          },
-        },
-      }),
+      a.pruneHosts({ ref, hosts, keep: 2, protect: {} }),
     );
     const byHost = Object.fromEntries(pruned.ok.map((o) => [o.host, o.result]));
     expect(byHost['web-1']!.removed).toEqual(['v2']);

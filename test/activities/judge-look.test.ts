@@ -3,6 +3,7 @@
 // Every host must be asked for exactly once, and every one must be judged.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
+import { ClusterStore } from '../../src/config/store.js';
 import { createMetricActivities, type SnapshotRequest } from '../../activities/metrics.js';
 import type { Snapshot } from '../../src/judge/types.js';
 import { inActivity } from '../helpers/activity.js';
@@ -25,7 +26,7 @@ describe('judgeLook', () => {
       transport: () => {
         throw new Error('judging reaches no host');
       },
-      hostsOf: () => Promise.resolve(new Map()),
+      clusters: new ClusterStore('/nonexistent'),
       fetchSnapshots: (req) => {
         asked.push(req);
         return Promise.resolve(

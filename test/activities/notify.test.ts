@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { clusterOver } from '../helpers/clusters.js';
 import { createNotifyActivities } from '../../activities/notify.js';
 import { parseClusterConfig } from '../../src/config/load.js';
 import { inActivity } from '../helpers/activity.js';
@@ -33,13 +34,22 @@ const failureOf = (p: Promise<unknown>) =>
     (err: unknown) => err as ApplicationFailure,
   );
 
+/** A worker holding a cluster file that names these webhooks. */
+const webhooks = (notify: Record<string, string>[]) =>
+  clusterOver([{ name: 'web-1', root: '/srv/web-1' }], { notify });
+
 describe('the notify activity', () => {
   it('posts Slack-compatible JSON to the URL held in the named environment variable', async () => {
     const r = await receiver(200);
-    const { notify } = createNotifyActivities({ env: { SLACK_DEPLOYS: r.url } });
+    const { store, ref } = webhooks([{ urlEnv: 'SLACK_DEPLOYS' }]);
+    const { notify } = createNotifyActivities({
+      env: { SLACK_DEPLOYS: r.url },
+      clusters: store,
+    });
     await inActivity(new MockActivityEnvironment(), () =>
       notify({
-        hook: { urlEnv: 'SLACK_DEPLOYS' },
+        ref,
+        index: 0,
         text: 'phased: web <- v2: live',
         phased: { a: 1 },
       }),
@@ -48,18 +58,19 @@ describe('the notify activity', () => {
   });
 
   it('fails for good without the variable, and retryably when the receiver errs', async () => {
-    const { notify } = createNotifyActivities({ env: {} });
+    const r = await receiver(502);
+    const { store, ref } = webhooks([{ urlEnv: 'SLACK_DEPLOYS' }, { url: r.url }]);
+    const { notify } = createNotifyActivities({ env: {}, clusters: store });
     const missing = await failureOf(
       inActivity(new MockActivityEnvironment(), () =>
-        notify({ hook: { urlEnv: 'SLACK_DEPLOYS' }, text: 't', phased: {} }),
+        notify({ ref, index: 0, text: 't', phased: {} }),
       ),
     );
     expect(missing).toMatchObject({ type: 'NOTIFY_FAILED', nonRetryable: true });
     expect(missing.message).toContain('the worker has no such environment variable');
-    const r = await receiver(502);
     const erring = await failureOf(
       inActivity(new MockActivityEnvironment(), () =>
-        createNotifyActivities({ env: {} }).notify({ hook: { url: r.url }, text: 't', phased: {} }),
+        notify({ ref, index: 1, text: 't', phased: {} }),
       ),
     );
     expect(erring).toMatchObject({ type: 'NOTIFY_FAILED', nonRetryable: false });

@@ -55,5 +55,18 @@ describe('CI examples', () => {
         // Deploys from CI wait and gate on the outcome, with a deadline.
         expect(flags).toEqual(expect.arrayContaining(['--wait', '--timeout', '--revision']));
       }
+      const lines = scriptLines(doc);
+      // Commit data reaches a shell only as a variable: a commit message
+      // holding $(...) never becomes part of a command line.
+      for (const line of lines) expect(line, line).not.toContain('${{');
+      // phased comes from a tarball the team controls, checked against its digest.
+      expect(lines.some((l) => /sha256sum --check/.test(l))).toBe(true);
+      expect(lines.filter((l) => /npm install --global/.test(l))).toEqual([
+        expect.stringContaining('npm install --global ./ci/phased-'),
+      ]);
+      const text = readFileSync(path.join(projectRoot, 'examples/ci', file), 'utf8');
+      expect(text).toContain('TEMPORAL_API_KEY');
+      expect(text).toContain('TEMPORAL_TLS_CLIENT_CERT_PATH');
+      expect(text).not.toMatch(/node(-version:|:)\s*20\b/);
     });
 });

@@ -4,17 +4,17 @@
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { createLocalFleet, preinstall, type LocalFleet } from '../helpers/local-fleet.js';
 import { runPhased, startPhased } from '../helpers/cli.js';
 import { eventually } from '../../src/poll.js';
 import { sharedServer, uniqueId, withWorker } from '../helpers/temporal.js';
+import { holdCluster } from '../helpers/clusters.js';
+import { phasedClient } from '../helpers/deploys.js';
+import { refusalOf } from '../../src/client.js';
 
-function writeConfig(fleet: LocalFleet, doc: Record<string, unknown> = fleet.configDoc): string {
-  const file = path.join(fleet.dir, `${String(doc.cluster)}.yaml`);
-  writeFileSync(file, stringify(doc));
-  return file;
-}
+/** Puts the cluster's file where the test's workers read theirs. */
+const writeConfig = (fleet: LocalFleet, doc: Record<string, unknown> = fleet.configDoc) =>
+  holdCluster(doc);
 
 const cliEnv = (taskQueue: string) => ({
   ...process.env,
@@ -24,7 +24,7 @@ const cliEnv = (taskQueue: string) => ({
 });
 
 /** `phased deploy ... --wait` of `rev` (failing `rate` of requests) on a fleet. */
-const waitedDeploy = (fleet: LocalFleet, config: string, rev: string, rate = 0) => [
+const waitedDeploy = (fleet: LocalFleet, rev: string, rate = 0) => [
   'deploy',
   '--cluster',
   fleet.config.cluster,
@@ -32,8 +32,6 @@ const waitedDeploy = (fleet: LocalFleet, config: string, rev: string, rate = 0) 
   rev,
   '--source',
   fleet.release(rev, rate),
-  '--config',
-  config,
   '--wait',
 ];
 
@@ -46,11 +44,11 @@ describe('phased deploy', () => {
       durations: { baseline: '2m', soak: '1m', watch: '1m', lookEvery: '2s' },
     });
     await preinstall(fleet, 'v1', fleet.release('v1', 0));
-    const config = writeConfig(fleet);
+    writeConfig(fleet);
     const cluster = fleet.config.cluster;
     await withWorker({}, async (tq) => {
       const env = cliEnv(tq);
-      const deployArgs = (rev: string) => waitedDeploy(fleet, config, rev);
+      const deployArgs = (rev: string) => waitedDeploy(fleet, rev);
       const running = async () => {
         const s = await runPhased(['status', cluster, '--json'], env);
         return json(s.stdout) as { workflowId: string | null; status: { phase: string } | null };
@@ -110,11 +108,11 @@ describe('phased deploy', () => {
   it('with no worker on the task queue, deploy, status and abort say so at once, and nothing starts', async () => {
     const fleet = await createLocalFleet(uniqueId('web'), 4);
     await preinstall(fleet, 'v1', fleet.release('v1', 0));
-    const config = writeConfig(fleet);
+    writeConfig(fleet);
     const env = cliEnv(uniqueId('tq-nobody'));
     const cluster = fleet.config.cluster;
     const runs = {
-      deploy: await runPhased(waitedDeploy(fleet, config, 'v2'), env),
+      deploy: await runPhased(waitedDeploy(fleet, 'v2'), env),
       status: await runPhased(['status', cluster], env),
       abort: await runPhased(['abort', cluster, '--reason', 'test'], env),
     };
@@ -140,12 +138,12 @@ describe('phased deploy', () => {
     const fleet = await createLocalFleet(uniqueId('web'));
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     fleet.startTraffic();
-    const config = writeConfig(fleet);
+    writeConfig(fleet);
     // As on GitHub Actions: the job summary file the runner shows on the job's page.
     const stepSummary = path.join(fleet.dir, 'step-summary.md');
     await withWorker({}, async (tq) => {
       const deploy = (rev: string, rate: number) =>
-        runPhased([...waitedDeploy(fleet, config, rev, rate), '--json'], {
+        runPhased([...waitedDeploy(fleet, rev, rate), '--json'], {
           ...cliEnv(tq),
           GITHUB_STEP_SUMMARY: stepSummary,
         });
@@ -219,7 +217,7 @@ describe('phased deploy', () => {
         { name: 'web-9', root: path.join(blocker, 'root') },
       ],
     };
-    const config = writeConfig(fleet, doc);
+    writeConfig(fleet, doc);
     await withWorker({}, async (tq) => {
       const r = await runPhased(
         [
@@ -230,8 +228,6 @@ describe('phased deploy', () => {
           'v2',
           '--source',
           fleet.release('v2', 0.01),
-          '--config',
-          config,
           '--wait',
           '--json',
         ],
@@ -251,7 +247,7 @@ describe('phased deploy', () => {
     const fleet = await createLocalFleet(uniqueId('web'));
     await preinstall(fleet, 'v1', fleet.release('v1', 0.01));
     fleet.startTraffic();
-    const config = writeConfig(fleet, {
+    writeConfig(fleet, {
       ...fleet.configDoc,
       // A soak that only an abort ends (120 readings: the most a phase may take).
       durations: { baseline: '1s', soak: '10m', watch: '5s', lookEvery: '5s' },
@@ -269,8 +265,6 @@ describe('phased deploy', () => {
             rev,
             '--source',
             fleet.release(rev, 0.01),
-            '--config',
-            config,
             '--json',
             ...(wait ? ['--wait'] : []),
           ],
@@ -344,46 +338,26 @@ describe('phased deploy', () => {
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'v1'));
   });
 
-  it('exits 2 naming every bad field of the configuration, and the bad revision', async () => {
+  it('exits 2 naming every bad field of the cluster file the worker holds, and the bad revision', async () => {
     const fleet = await createLocalFleet(uniqueId('web'), 2);
-    const config = writeConfig(fleet, {
+    writeConfig(fleet, {
       ...fleet.configDoc,
       canary: { size: 'many' },
       durations: { soak: 'forever' },
     });
     const src = fleet.release('v1', 0);
-    const r = await runPhased(
-      [
-        'deploy',
-        '--cluster',
-        fleet.config.cluster,
-        '--revision',
-        'v1',
-        '--source',
-        src,
-        '--config',
-        config,
-      ],
-      process.env,
-    );
+    const deploy = (env: NodeJS.ProcessEnv, revision: string) =>
+      runPhased(
+        ['deploy', '--cluster', fleet.config.cluster, '--revision', revision, '--source', src],
+        env,
+      );
+    const r = await withWorker({}, (tq) => deploy(cliEnv(tq), 'v1'));
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('[CONFIG_INVALID]');
     expect(r.stderr).toContain('canary.size: must be a host count (3) or a percentage ("5%")');
     expect(r.stderr).toContain('durations.soak: "forever" is not a duration');
-    const bad = await runPhased(
-      [
-        'deploy',
-        '--cluster',
-        fleet.config.cluster,
-        '--revision',
-        'x;touch /tmp/pwned',
-        '--source',
-        src,
-        '--config',
-        config,
-      ],
-      process.env,
-    );
+    // A bad revision is refused by the command itself, before it asks any worker.
+    const bad = await deploy(process.env, 'x;touch /tmp/pwned');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(
       '[REVISION_INVALID]: revision "x;touch /tmp/pwned" is not a safe name',
@@ -391,68 +365,122 @@ describe('phased deploy', () => {
     const help = await runPhased(['deploy', '--help'], process.env);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--revision <rev>');
+    expect(help.stdout).not.toContain('--config');
   });
 
-  it('exits 2 before any workflow exists for inputs that must be refused, and changes nothing', async () => {
+  it('the worker refuses what it must with exit 2 before anything is copied, and changes nothing', async () => {
     const fleet = await createLocalFleet(uniqueId('web'), 4);
     await preinstall(fleet, 'v1', fleet.release('v1', 0));
-    // The bad configurations below overwrite writeConfig's file, one case at a time.
-    const good = path.join(fleet.dir, 'good.yaml');
-    writeFileSync(good, stringify(fleet.configDoc));
-    const deploy = (config: string, revision: string, source: string) =>
-      runPhased(
-        [
-          'deploy',
-          '--cluster',
-          fleet.config.cluster,
-          '--revision',
-          revision,
-          '--source',
-          source,
-          '--config',
-          config,
-        ],
-        process.env,
-      );
+    const cluster = fleet.config.cluster;
     const empty = path.join(fleet.dir, 'empty-build');
     mkdirSync(empty);
     const leaky = fleet.release('leaky', 0);
     symlinkSync('/etc/shadow', path.join(leaky, 'leak'));
-    const cases: [string, () => Promise<{ code: number | null; stderr: string }>, string][] = [
-      [
-        'canary as large as the fleet',
-        () =>
-          deploy(
-            writeConfig(fleet, { ...fleet.configDoc, canary: { size: 4 } }),
-            'v2',
-            fleet.release('v2', 0),
-          ),
-        'canary.size: 4 canary host(s) of 4 leaves no control host',
-      ],
-      [
-        'lookEvery of zero',
-        () =>
-          deploy(
-            writeConfig(fleet, { ...fleet.configDoc, durations: { lookEvery: 0 } }),
-            'v2',
-            fleet.release('v2', 0),
-          ),
-        'durations.lookEvery: "0" must be longer than zero',
-      ],
-      ['an empty source', () => deploy(good, 'v2', empty), '[SOURCE_INVALID]'],
-      ['a symlink leaving the source', () => deploy(good, 'v2', leaky), 'leak -> /etc/shadow'],
-      [
-        'a 10,000-character revision',
-        () => deploy(good, 'r'.repeat(10_000), fleet.release('v2', 0)),
-        `revision "${'r'.repeat(64)}"... is not a safe name (10000 characters)`,
-      ],
-    ];
-    for (const [what, run, message] of cases) {
-      const r = await run();
-      expect(r.code, what).toBe(2);
-      expect(r.stderr, what).toContain(message);
-      expect(r.stderr.length, what).toBeLessThan(1000);
-    }
+    const builds = path.join(fleet.dir, 'ci-builds');
+    mkdirSync(builds);
+    await withWorker({}, async (tq) => {
+      const deploy = (
+        revision: string,
+        source: string,
+        { name = cluster, env = {} }: { name?: string; env?: NodeJS.ProcessEnv } = {},
+      ) =>
+        runPhased(['deploy', '--cluster', name, '--revision', revision, '--source', source], {
+          ...cliEnv(tq),
+          ...env,
+        });
+      /** The cluster file the worker holds for this case (the good one, changed by `change`). */
+      const holding = (change: Record<string, unknown>) => () =>
+        writeConfig(fleet, { ...fleet.configDoc, ...change });
+      const v2 = fleet.release('v2', 0);
+      const cases: [string, () => void, () => ReturnType<typeof deploy>, string][] = [
+        [
+          'canary as large as the fleet',
+          holding({ canary: { size: 4 } }),
+          () => deploy('v2', v2),
+          'canary.size: 4 canary host(s) of 4 leaves no control host',
+        ],
+        [
+          'lookEvery of zero',
+          holding({ durations: { lookEvery: 0 } }),
+          () => deploy('v2', v2),
+          'durations.lookEvery: "0" must be longer than zero',
+        ],
+        ['an empty source', holding({}), () => deploy('v2', empty), '[SOURCE_INVALID]'],
+        [
+          'a symlink leaving the source',
+          holding({}),
+          () => deploy('v2', leaky),
+          'leak -> /etc/shadow',
+        ],
+        [
+          'a 10,000-character revision',
+          holding({}),
+          () => deploy('r'.repeat(10_000), v2),
+          `revision "${'r'.repeat(64)}"... is not a safe name (10000 characters)`,
+        ],
+        [
+          'a cluster the worker does not hold',
+          holding({}),
+          () => deploy('v2', v2, { name: 'no-such-cluster' }),
+          '[CLUSTER_UNKNOWN]: this worker holds no cluster "no-such-cluster"',
+        ],
+        [
+          'an operator the access list does not name',
+          holding({ access: { deploy: ['release-bot'], abort: ['*'] } }),
+          () => deploy('v2', v2),
+          `[NOT_AUTHORIZED]: ci-bot may not deploy cluster ${cluster}: access.deploy lists release-bot`,
+        ],
+        [
+          "a source outside the cluster's builds directory (the worker's own files)",
+          holding({ sources: builds }),
+          () => deploy('v2', v2),
+          `[SOURCE_OUTSIDE]: source ${v2} is not inside ${builds}`,
+        ],
+      ];
+      for (const [what, hold, run, message] of cases) {
+        hold();
+        const r = await run();
+        expect(r.code, what).toBe(2);
+        expect(r.stderr, what).toContain(message);
+        expect(r.stderr.length, what).toBeLessThan(1000);
+      }
+
+      // Started from the Temporal UI or any client with a configuration in its
+      // input (hooks of the caller's choosing): refused, nothing runs.
+      writeConfig(fleet);
+      const pc = await phasedClient(tq);
+      try {
+        const forged = await pc.client.workflow.start('deploy', {
+          taskQueue: tq,
+          workflowId: uniqueId(`deploy-${cluster}-forged`),
+          args: [
+            {
+              cluster,
+              revision: 'v2',
+              source: v2,
+              operator: 'ci-bot',
+              requestedAt: Date.now(),
+              config: {
+                ...fleet.config,
+                hooks: { afterStage: { run: 'touch /tmp/phased-pwned', timeoutMs: 1000 } },
+              },
+            },
+          ],
+        });
+        const err = await forged.result().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        const refusal = refusalOf(err);
+        expect(refusal?.code).toBe('CALLER_CONFIG_REFUSED');
+        expect(refusal?.problem).toContain('phased workers run only the cluster files they hold');
+        // The history holds no activity but the refusal: nothing was scheduled.
+        const events = (await forged.fetchHistory()).events ?? [];
+        expect(events.some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
+      } finally {
+        await pc.close();
+      }
+    });
     expect(Object.values(fleet.currents())).toEqual(['v1', 'v1', 'v1', 'v1']);
     for (const root of Object.values(fleet.roots))
       expect(readdirSync(path.join(root, 'releases')).sort()).toEqual([

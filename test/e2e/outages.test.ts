@@ -2,10 +2,9 @@
 // stopped mid-deploy drains once and exits 0 while another finishes the
 // deploy, and `deploy --wait` and `status --watch` follow a deploy through a
 // Temporal outage, saying so, instead of dying with an SDK stack.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { stringify } from 'yaml';
 import { startDevServer, type TemporalServer } from '../../src/devserver.js';
 import { eventually } from '../../src/poll.js';
 import { isPortFree } from '../../src/temporal/ports.js';
@@ -13,11 +12,11 @@ import { startPhased, type RunningPhased } from '../helpers/cli.js';
 import { createLocalFleet, preinstall, type LocalFleet } from '../helpers/local-fleet.js';
 import { sharedServer, uniqueId } from '../helpers/temporal.js';
 import { testDir } from '../helpers/tmp.js';
+import { holdCluster, testClustersDir } from '../helpers/clusters.js';
 
-function writeConfig(fleet: LocalFleet, overrides: Record<string, unknown>): string {
-  const file = path.join(fleet.dir, `${fleet.config.cluster}.yaml`);
-  writeFileSync(file, stringify({ ...fleet.configDoc, ...overrides }));
-  return file;
+/** The cluster's file, where the `phased worker` processes read theirs (PHASED_CONFIG_DIR). */
+function writeConfig(fleet: LocalFleet, overrides: Record<string, unknown>) {
+  holdCluster({ ...fleet.configDoc, ...overrides });
 }
 
 function env(address: string, taskQueue: string): NodeJS.ProcessEnv {
@@ -27,10 +26,11 @@ function env(address: string, taskQueue: string): NodeJS.ProcessEnv {
     PHASED_TASK_QUEUE: taskQueue,
     PHASED_OPERATOR: 'ci-bot',
     PHASED_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
+    PHASED_CONFIG_DIR: testClustersDir(),
   };
 }
 
-function deployWait(fleet: LocalFleet, config: string, e: NodeJS.ProcessEnv): RunningPhased {
+function deployWait(fleet: LocalFleet, e: NodeJS.ProcessEnv): RunningPhased {
   return startPhased(
     [
       'deploy',
@@ -40,8 +40,6 @@ function deployWait(fleet: LocalFleet, config: string, e: NodeJS.ProcessEnv): Ru
       'good-2',
       '--source',
       fleet.release('good-2', 0.01),
-      '--config',
-      config,
       '--wait',
     ],
     e,
@@ -62,7 +60,7 @@ describe('phased under outages', () => {
     const fleet = await createLocalFleet(uniqueId('web'));
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     fleet.startTraffic();
-    const config = writeConfig(fleet, {
+    writeConfig(fleet, {
       durations: { baseline: '2s', soak: '6s', watch: '2s', lookEvery: '1s', probeTimeout: '5s' },
     });
     const e = env(sharedServer().address, uniqueId('tq'));
@@ -70,7 +68,7 @@ describe('phased under outages', () => {
     const b = startPhased(['worker'], e);
     await a.waitFor('phased: worker on task queue', 60_000);
     await b.waitFor('phased: worker on task queue', 60_000);
-    const deploy = deployWait(fleet, config, e);
+    const deploy = deployWait(fleet, e);
     await deploy.waitFor(': canary [', 60_000);
     a.signal('SIGTERM');
     const stopped = await a.exited;
@@ -105,7 +103,7 @@ describe('phased under outages', () => {
       const fleet = await createLocalFleet(uniqueId('web'));
       await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
       fleet.startTraffic();
-      const config = writeConfig(fleet, {
+      writeConfig(fleet, {
         // A soak long enough for both followers to be on it when the server goes.
         durations: {
           baseline: '2s',
@@ -118,7 +116,7 @@ describe('phased under outages', () => {
       const e = env(server.address, uniqueId('tq'));
       const worker = startPhased(['worker'], e);
       await worker.waitFor('phased: worker on task queue', 60_000);
-      const deploy = deployWait(fleet, config, e);
+      const deploy = deployWait(fleet, e);
       // The watcher starts as soon as the deploy runs (a CLI takes seconds to
       // start on a loaded machine), and both then wait for the soak.
       await deploy.waitFor(' <- good-2: ', 60_000);

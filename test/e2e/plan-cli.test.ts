@@ -1,6 +1,7 @@
 // `phased plan` as an operator runs it before the first deploy: no Temporal,
 // just the configuration, and a refusal with the fix when a look could never
 // decide.
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,11 +49,15 @@ const env = { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' };
 
 describe('phased plan', () => {
   it('prints the rollout, each look and what its metrics need, and exits 0', async () => {
-    const r = await runPhased(['plan', '--cluster', 'web', '--config', await clusterFile(8)], env);
+    const file = await clusterFile(8);
+    const r = await runPhased(['plan', '--cluster', 'web', '--config', file], env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    const sha = execFileSync('sha256sum', [file], { encoding: 'utf8' }).slice(0, 12);
     expect(r.stdout.split('\n')).toEqual(
       expect.arrayContaining([
+        `configuration: ${file} sha256:${sha} (a deploy records the digest of the worker's copy: compare)`,
+        'warning: no access list: anyone who can start workflows in the namespace may deploy, roll back and operate this cluster (add access: to the file)',
         '8 hosts: 1 canary, then waves of 4, 3 held back as watch controls',
         'readings every 30s (10s in a soak): baseline 3m (6), soak 1m (6), watch 5m (10)',
         'canary look: 1 switched vs 7 control, alpha 0.00072',

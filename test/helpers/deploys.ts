@@ -8,11 +8,11 @@ import {
   type PhasedClient,
   outcomeOf,
 } from '../../src/client.js';
-import type { ClusterConfig } from '../../src/config/schema.js';
 import { existingServer } from '../../src/devserver.js';
 import type { DeployOutcome } from '../../workflows/model.js';
 import type { RollbackOutcome } from '../../workflows/rollback.js';
 import type { LocalFleet } from './local-fleet.js';
+import { holdCluster } from './clusters.js';
 import { sharedServer, withWorker } from './temporal.js';
 
 /** The CLI's client on the run's server, sending work to `taskQueue`. */
@@ -28,19 +28,23 @@ export function phasedClient(taskQueue: string): Promise<PhasedClient> {
 
 export interface Deployer {
   pc: PhasedClient;
-  /** Starts a deploy of `revision`, whose requests fail at `errorRate` on the fleet's hosts. */
+  /**
+   * Starts a deploy of `revision`, whose requests fail at `errorRate` on the
+   * fleet's hosts; `config` (a cluster file's document) replaces the file the
+   * worker holds first, as an operator's change would.
+   */
   start(
     fleet: LocalFleet,
     revision: string,
     errorRate: number,
-    config?: ClusterConfig,
+    config?: Record<string, unknown>,
   ): ReturnType<typeof startDeploy>;
   /** The same, waiting for the outcome. */
   deploy(
     fleet: LocalFleet,
     revision: string,
     errorRate: number,
-    config?: ClusterConfig,
+    config?: Record<string, unknown>,
   ): Promise<DeployOutcome>;
   /** A manual rollback by an operator, to its outcome. */
   rollback(
@@ -50,19 +54,21 @@ export interface Deployer {
 }
 
 function deployer(pc: PhasedClient): Deployer {
-  const start: Deployer['start'] = (fleet, revision, errorRate, config = fleet.config) =>
-    startDeploy(pc, {
-      config,
+  const start: Deployer['start'] = (fleet, revision, errorRate, config = fleet.configDoc) => {
+    holdCluster(config);
+    return startDeploy(pc, {
+      cluster: String(config.cluster),
       revision,
       source: fleet.release(revision, errorRate),
       operator: 'ci',
     });
+  };
   return {
     pc,
     start,
     deploy: async (...args) => outcomeOf(await start(...args)),
     rollback: async (fleet, { to, operator = 'erin', reason = 'test' } = {}) =>
-      outcomeOf(await startRollback(pc, { config: fleet.config, to, operator, reason })),
+      outcomeOf(await startRollback(pc, { cluster: fleet.config.cluster, to, operator, reason })),
   };
 }
 
@@ -86,7 +92,7 @@ export function deployToEnd(
   fleet: LocalFleet,
   revision: string,
   errorRate: number,
-  config?: ClusterConfig,
+  config?: Record<string, unknown>,
 ): Promise<DeployOutcome> {
   return withDeployer((d) => d.deploy(fleet, revision, errorRate, config));
 }

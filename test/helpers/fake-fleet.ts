@@ -3,7 +3,7 @@
 // can check the deploy invariants, and its judge follows a script. The queue
 // activities are the real ones: they talk to the Temporal server under test.
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Client } from '@temporalio/client';
+import { ApplicationFailure, type Client } from '@temporalio/client';
 import type { Activities } from '../../activities/index.js';
 import type { Notification } from '../../activities/notify.js';
 import { createQueueActivities } from '../../activities/queue.js';
@@ -12,6 +12,8 @@ import { snapshotsQuery } from '../../workflows/deploy.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import type { HostFailure } from '../../src/core/vocabulary.js';
 import { parseClusterConfig } from '../../src/config/load.js';
+import { ClusterStore } from '../../src/config/store.js';
+import { accessRefusal } from '../../src/core/access.js';
 import { queueDeps } from '../../src/worker.js';
 import type { JudgeVerdict } from '../../src/judge/types.js';
 import {
@@ -19,6 +21,9 @@ import {
   type HostState,
   type SwitchRecord,
 } from '../../src/releases/host-state.js';
+
+/** The cluster files the fake worker holds, by cluster name (a test registers its config here). */
+export const fakeClusterFiles = new Map<string, ClusterConfig>();
 
 export interface FakeHost {
   current: string | null;
@@ -77,6 +82,8 @@ export class FakeFleet {
   readonly events: FleetEvent[] = [];
   readonly judged: (JudgeLookInput & { index: number })[] = [];
   failStage = new Set<string>();
+  /** The checksum of the tree each host is staged with (a source rewritten mid-staging differs). */
+  treeOf = (_host: string, revision: string) => `fake-${revision}`;
   /** What the deploy told its webhooks, in order. */
   readonly notifications: Notification[] = [];
   /** Hosts whose inspection fails (unreachable). */
@@ -131,12 +138,28 @@ export class FakeFleet {
       transport: () => {
         throw new Error('the fake fleet samples without a transport');
       },
-      hostsOf: () => Promise.resolve(new Map()),
+      clusters: new ClusterStore('/nonexistent'),
       fetchSnapshots: ({ workflowId, readings, hosts }) =>
         client.workflow.getHandle(workflowId).query(snapshotsQuery, { readings, hosts }),
     });
     return {
       ...queue,
+      // The worker's cluster files, held in memory: what the test registered under the name.
+      loadCluster: ({ cluster, action, operator }) => {
+        const config = fakeClusterFiles.get(cluster);
+        if (!config)
+          return Promise.reject(
+            ApplicationFailure.nonRetryable(`no cluster ${cluster} (fake)`, 'CLUSTER_UNKNOWN'),
+          );
+        const refused = accessRefusal(cluster, config.access, action, operator);
+        if (refused)
+          return Promise.reject(ApplicationFailure.nonRetryable(refused, 'NOT_AUTHORIZED'));
+        return Promise.resolve({
+          config,
+          ref: { cluster, digest: 'f'.repeat(64) },
+          file: `/fake/${cluster}.yaml`,
+        });
+      },
       notify: (n) => {
         this.notifications.push(n);
         return Promise.resolve();
@@ -182,6 +205,7 @@ export class FakeFleet {
             host: h.name,
             result: {
               previous: fh.current,
+              checksum: this.treeOf(h.name, revision),
               adoptedLink: null,
               alreadyStaged: false,
               bytesSent: 0,

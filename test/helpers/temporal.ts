@@ -8,6 +8,7 @@ import type { Activities } from '../../activities/index.js';
 import { pollingWorkers } from '../../src/client.js';
 import { eventually } from '../../src/poll.js';
 import { closeTransports, createPhasedWorker, realActivities } from '../../src/worker.js';
+import { testClusterStore } from './clusters.js';
 
 export function sharedServer() {
   return {
@@ -51,7 +52,13 @@ export async function withWorker<T>(
     taskQueue,
     workflowBundle: { codePath: inject('workflowBundlePath') },
     activities:
-      options.activities ?? realActivities({ client, taskQueue, identity: options.identity }),
+      options.activities ??
+      realActivities({
+        client,
+        taskQueue,
+        identity: options.identity,
+        clusters: testClusterStore(),
+      }),
     identity: options.identity,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
   });
@@ -70,4 +77,25 @@ export async function withWorker<T>(
     await connection.close();
     await clientConnection.close();
   }
+}
+
+/**
+ * Everything a workflow history holds as text, payloads decoded: what an
+ * operator (or anyone with read access to the namespace) can read of it.
+ */
+export function historyText(history: unknown): string {
+  const out: string[] = [];
+  const walk = (x: unknown): void => {
+    if (x === null || typeof x !== 'object') {
+      if (typeof x === 'string') out.push(x);
+      return;
+    }
+    if (x instanceof Uint8Array) {
+      out.push(Buffer.from(x).toString('utf8'));
+      return;
+    }
+    for (const v of Object.values(x)) walk(v);
+  };
+  walk(history);
+  return out.join('\n');
 }

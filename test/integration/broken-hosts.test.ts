@@ -15,7 +15,6 @@ import {
   rmSync,
   symlinkSync,
 } from 'node:fs';
-import { parseClusterConfig } from '../../src/config/load.js';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { eventually } from '../../src/poll.js';
@@ -236,7 +235,7 @@ describe('hosts changed by hand mid-deploy (invariant 9)', () => {
       symlinkSync(hotfix, path.join(root, 'current'));
     }
     fleet.startTraffic();
-    const adopting = parseClusterConfig({ ...fleet.configDoc, adopt: true });
+    const adopting = { ...fleet.configDoc, adopt: true };
     const [refused, adopted] = await withDeployer(async (d) => [
       await d.deploy(fleet, 'good-2', 0.01),
       await d.deploy(fleet, 'bad', 0.3, adopting),

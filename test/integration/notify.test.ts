@@ -5,7 +5,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { parseClusterConfig } from '../../src/config/load.js';
 import { eventually } from '../../src/poll.js';
 import { withDeployer } from '../helpers/deploys.js';
 import { createLocalFleet, preinstall } from '../helpers/local-fleet.js';
@@ -42,10 +41,7 @@ describe('webhook notifications', () => {
     const fleet = await createLocalFleet(uniqueId('hooks'), 8, {
       durations: { baseline: '1s', soak: '2s', watch: '1s', lookEvery: '1s' },
     });
-    const config = parseClusterConfig({
-      ...fleet.configDoc,
-      notify: [{ url: ok.url }, { url: down.url }],
-    });
+    const config = { ...fleet.configDoc, notify: [{ url: ok.url }, { url: down.url }] };
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     fleet.startTraffic();
     const outcome = await withDeployer((d) => d.deploy(fleet, 'bad', 0.2, config));

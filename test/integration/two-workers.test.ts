@@ -38,7 +38,7 @@ describe('a deploy on two workers', () => {
             { what: 'both workers to poll for activities', intervalMs: 50 },
           );
           const handle = await startDeploy(pc, {
-            config: fleet.config,
+            cluster: fleet.config.cluster,
             revision: 'v2',
             source: fleet.release('v2', 0.01),
             operator: 'ci',

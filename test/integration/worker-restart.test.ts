@@ -20,7 +20,7 @@ describe('worker restart', () => {
     try {
       const handle = await withWorker({ taskQueue, identity: 'worker-1' }, async () => {
         const h = await startDeploy(pc, {
-          config: fleet.config,
+          cluster: fleet.config.cluster,
           revision: 'v2',
           source: fleet.release('v2', 0.01),
           operator: 'ci',

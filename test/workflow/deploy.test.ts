@@ -20,7 +20,7 @@ import {
 } from '../../workflows/deploy.js';
 import type { DeployStatus } from '../../workflows/model.js';
 import { queueWorkflowId } from '../../workflows/cluster-queue.js';
-import { FakeFleet, servingConfig, testConfig } from '../helpers/fake-fleet.js';
+import { FakeFleet, fakeClusterFiles, servingConfig, testConfig } from '../helpers/fake-fleet.js';
 import { rollback } from '../../workflows/rollback.js';
 import { eventually } from '../../src/poll.js';
 import { uniqueId } from '../helpers/temporal.js';
@@ -75,6 +75,7 @@ function start(
   revision = 'v2',
   requestedAt = Date.now(),
 ) {
+  fakeClusterFiles.set(config.cluster, config);
   return env.client.workflow.start(deploy, {
     taskQueue,
     // The test server may skip time while a busy machine is still completing
@@ -86,7 +87,6 @@ function start(
         cluster: config.cluster,
         revision,
         source: '/build/app',
-        config,
         operator: 'ci',
         requestedAt,
       },
@@ -424,6 +424,74 @@ describe('deploy workflow', () => {
     });
   });
 
+  it('hosts staged with different trees (the source changed between batches): failed before any flip', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    fleet.treeOf = (host, revision) =>
+      host === 'web-5' ? `rewritten-${revision}` : `fake-${revision}`;
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const outcome = await withWorker(fleet, async (tq) => outcomeOf(await start(tq, config)));
+    expect(outcome.outcome).toBe('failed');
+    expect(outcome.summary).toMatch(
+      /^the release source changed during staging: the hosts hold 2 different trees \(fake-v2 on 7 \(.*\); rewritten-v2 on 1 \(web-5\)\) \[SOURCE_CHANGED\]/,
+    );
+    expect(fleet.events.filter((e) => e.kind === 'flip')).toEqual([]);
+  });
+
+  it("the cluster file's access list decides who may deploy and operate it", async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = {
+      ...testConfig(uniqueId('c'), HOSTS),
+      access: { deploy: ['ci'], pause: ['alice'], resume: ['alice'], abort: ['*'] },
+    };
+    await withWorker(fleet, async (tq) => {
+      const h = await start(tq, config);
+      await untilStatus(h, (s) => s.phase === 'baseline', 'the baseline');
+      const err = await h
+        .executeUpdate(pauseUpdate, { args: [{ operator: 'mallory', reason: 'x' }] })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(String((err as WorkflowUpdateFailedError).cause?.message)).toBe(
+        `mallory may not pause cluster ${config.cluster}: access.pause lists alice`,
+      );
+      await h.executeUpdate(pauseUpdate, { args: [who] });
+      await h.executeUpdate(abortUpdate, {
+        args: [{ operator: 'mallory', reason: 'anyone may stop it' }],
+      });
+      expect((await outcomeOf(h)).outcome).toBe('aborted');
+      // A deploy by someone the list does not name never starts: no host is touched.
+      const refused = await env.client.workflow
+        .start(deploy, {
+          taskQueue: tq,
+          workflowTaskTimeout: '2 hours',
+          workflowId: uniqueId(`deploy-${config.cluster}-v3`),
+          args: [
+            {
+              cluster: config.cluster,
+              revision: 'v3',
+              source: '/b',
+              operator: 'mallory',
+              requestedAt: Date.now(),
+            },
+          ],
+        })
+        .then((x) => x.result())
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(refused).toBeInstanceOf(WorkflowFailedError);
+      const cause = (refused as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause.type).toBe('NOT_AUTHORIZED');
+      expect(cause.message).toBe(
+        `mallory may not deploy cluster ${config.cluster}: access.deploy lists ci`,
+      );
+    });
+    expect(fleet.events.filter((e) => e.revision === 'v3')).toEqual([]);
+  });
+
   it('deploying the revision that is already live succeeds at once without touching hosts', async () => {
     const fleet = new FakeFleet(HOSTS, 'v2');
     const config = testConfig(uniqueId('c'), HOSTS);
@@ -494,6 +562,7 @@ describe('one deploy per cluster (invariant 5)', () => {
 });
 
 function startRollback(taskQueue: string, config: ClusterConfig, to?: string) {
+  fakeClusterFiles.set(config.cluster, config);
   return env.client.workflow.start(rollback, {
     taskQueue,
     workflowTaskTimeout: '2 hours',
@@ -501,7 +570,6 @@ function startRollback(taskQueue: string, config: ClusterConfig, to?: string) {
     args: [
       {
         cluster: config.cluster,
-        config,
         to,
         operator: 'alice',
         reason: 'test',

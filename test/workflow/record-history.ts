@@ -12,7 +12,7 @@ import { projectRoot } from '../../src/paths.js';
 import { temporalBinary } from '../../src/temporal/binaries.js';
 import { bundleWorkflows, installRuntime } from '../../src/worker.js';
 import { deploy } from '../../workflows/deploy.js';
-import { FakeFleet, testConfig } from '../helpers/fake-fleet.js';
+import { FakeFleet, fakeClusterFiles, testConfig } from '../helpers/fake-fleet.js';
 
 installRuntime('ERROR');
 const HOSTS = ['web-1', 'web-2', 'web-3', 'web-4', 'web-5', 'web-6'];
@@ -21,7 +21,7 @@ const env = await TestWorkflowEnvironment.createTimeSkipping({
 });
 try {
   const fleet = new FakeFleet(HOSTS);
-  const config = testConfig('replay', HOSTS);
+  fakeClusterFiles.set('replay', testConfig('replay', HOSTS));
   const taskQueue = 'record-history';
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -38,7 +38,6 @@ try {
           cluster: 'replay',
           revision: 'v2',
           source: '/build',
-          config,
           operator: 'ci',
           requestedAt: 1,
         },
@@ -47,7 +46,7 @@ try {
     await outcomeOf(handle);
     return handle.fetchHistory();
   });
-  const file = path.join(projectRoot, 'test/workflow/histories/deploy-happy.json');
+  const file = path.join(projectRoot, 'test/workflow/histories/deploy-worker-config.json');
   writeFileSync(file, JSON.stringify(history) + '\n');
   console.log(`wrote ${history.events?.length} events to ${file}`);
 } finally {

@@ -10,16 +10,21 @@ import { describe, expect, inject, it } from 'vitest';
 import { projectRoot } from '../../src/paths.js';
 
 describe('replay', () => {
-  it('replays a recorded happy-path deploy without non-determinism', async () => {
-    const json: unknown = JSON.parse(
-      readFileSync(path.join(projectRoot, 'test/workflow/histories/deploy-happy.json'), 'utf8'),
-    );
-    const history = proto.temporal.api.history.v1.History.fromObject(json as object);
-    expect(history.events?.length).toBeGreaterThan(100);
-    await Worker.runReplayHistory(
-      { workflowBundle: { codePath: inject('workflowBundlePath') } },
-      history,
-      'deploy-replay-v2',
-    );
-  });
+  // deploy-happy: recorded when callers sent the cluster configuration;
+  // deploy-worker-config: recorded since the worker reads its own file.
+  it.each(['deploy-happy', 'deploy-worker-config'])(
+    'replays the recorded %s deploy without non-determinism',
+    async (name) => {
+      const json: unknown = JSON.parse(
+        readFileSync(path.join(projectRoot, `test/workflow/histories/${name}.json`), 'utf8'),
+      );
+      const history = proto.temporal.api.history.v1.History.fromObject(json as object);
+      expect(history.events?.length).toBeGreaterThan(100);
+      await Worker.runReplayHistory(
+        { workflowBundle: { codePath: inject('workflowBundlePath') } },
+        history,
+        'deploy-replay-v2',
+      );
+    },
+  );
 });

@@ -72,12 +72,11 @@ export async function tidy(ctx: DeployContext, mark?: ReleaseMark) {
       { ...HOST_STEP, summary: `check ${b.length} hosts, keep ${cfg.retention.keep} releases` },
       [
         {
-          transport: ctx.transport,
+          ref: ctx.ref,
           hosts: b,
           keep: cfg.retention.keep,
           protect,
           mark,
-          hooks: cfg.hooks,
         },
       ],
     ),

@@ -15,7 +15,7 @@ const { stageHosts, inspectHosts } = proxyActivities<Activities>(HOST_STEP);
 export async function alreadyLive(ctx: DeployContext): Promise<boolean> {
   const results = await overBatches(ctx.hosts, ctx.cfg.batchSize, (b) =>
     inspectHosts.executeWithOptions({ ...HOST_STEP, summary: `inspect ${b.length} hosts` }, [
-      { transport: ctx.transport, hosts: b },
+      { ref: ctx.ref, hosts: b },
     ]),
   );
   const ok = results.flatMap(({ result }) => result.ok);
@@ -36,20 +36,15 @@ export async function stage(ctx: DeployContext): Promise<RolloutPlan> {
       { ...STAGING, summary: `stage ${ctx.revision} on ${b.length} hosts` },
       [
         {
-          transport: ctx.transport,
+          ref: ctx.ref,
           hosts: b,
           revision: ctx.revision,
           source: ctx.input.source,
-          policy: {
-            createRoot: cfg.createRoot,
-            adopt: cfg.adopt,
-            unsafeSymlinks: cfg.unsafeSymlinks,
-          },
-          hooks: cfg.hooks,
         },
       ],
     ),
   );
+  assertOneTree(results.flatMap(({ result }) => result.ok));
   const failed = results.flatMap(({ result }) => ctx.fleet.staged(result));
   if (failed.length > cfg.maxUnavailable) {
     throw new Stop(
@@ -66,6 +61,26 @@ export async function stage(ctx: DeployContext): Promise<RolloutPlan> {
     seed: workflowInfo().workflowId,
   });
   return ctx.plan;
+}
+
+/**
+ * Every host must hold the same tree: batches staged by different workers
+ * (or a retry after the source changed) could otherwise go live as different
+ * builds under one revision. (Histories from before checksums were reported
+ * carry none.)
+ */
+function assertOneTree(staged: { host: string; result: { checksum?: string } }[]) {
+  const trees = new Map<string, string[]>();
+  for (const { host, result } of staged)
+    if (result.checksum) trees.set(result.checksum, [...(trees.get(result.checksum) ?? []), host]);
+  if (trees.size <= 1) return;
+  const which = [...trees].map(
+    ([sum, hosts]) => `${sum.slice(0, 12)} on ${hosts.length} (${hosts.slice(0, 3).join(', ')})`,
+  );
+  throw new Stop(
+    'failed',
+    `the release source changed during staging: the hosts hold ${trees.size} different trees (${which.join('; ')}) [SOURCE_CHANGED]; deploy a finished build from a directory nothing writes to`,
+  );
 }
 
 export interface Baseline {

@@ -36,9 +36,9 @@ export async function switchHosts(ctx: DeployContext, hosts: Host[], label: stri
   const results = await overBatches(hosts, ctx.cfg.batchSize, (b) =>
     flipHosts.executeWithOptions({ ...HOST_STEP, summary: `switch ${label}: ${b.length} hosts` }, [
       {
-        transport: ctx.transport,
+        ref: ctx.ref,
         targets: b.map((host) => ({ host, revision: ctx.revision })),
-        after: { hook: 'afterSwitch', hooks: ctx.cfg.hooks, health: ctx.cfg.health },
+        after: { hook: 'afterSwitch' },
       },
     ]),
   );

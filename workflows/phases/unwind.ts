@@ -50,11 +50,11 @@ async function rollBackSwitched(ctx: DeployContext, why: string) {
   );
   for (const host of nothingToReturnTo) fleet.state.set(host, 'rollback_failed');
   const back = await flipBack(targets, {
-    transport: ctx.transport,
+    ref: ctx.ref,
     batchSize: ctx.cfg.batchSize,
     summary: 'roll back',
     attempts: 10,
-    after: { hook: 'afterRollback', hooks: ctx.cfg.hooks, health: ctx.cfg.health },
+    after: { hook: 'afterRollback' },
   });
   fleet.rolledBackBatch(back);
 }

@@ -153,7 +153,7 @@ describe('deploys over SSH on 5 sshd hosts', () => {
     try {
       const h = await withWorker({ taskQueue }, async () => {
         const handle = await startDeploy(pc, {
-          config: fleet.config,
+          cluster: fleet.config.cluster,
           revision: 'good-2',
           source: fleet.release('good-2', 0.01),
           operator: 'ci',
