@@ -82,11 +82,13 @@ fi
 # Docker Compose is built on (no Docker engine runs here); built once per
 # change of its sources, from the Go module proxy.
 if [ "${1:-}" = "--tests" ]; then
+  # Go's own installer puts it here, outside some shells' PATH.
+  if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; fi
   need go "Install Go 1.24 or newer (https://go.dev/dl or your distribution's golang package): the docker-compose test builds test/compose-config with it."
   compose_hash="$(cat test/compose-config/go.mod test/compose-config/go.sum test/compose-config/main.go | sha256sum | cut -d' ' -f1)"
   if [ ! -x "$stamps/compose-config" ] || [ "$(cat "$stamps/compose-config.stamp" 2>/dev/null)" != "$compose_hash" ]; then
     log "building test/compose-config (compose-go)"
-    (cd test/compose-config && go build -o "$stamps/compose-config" .)
+    (cd test/compose-config && go build -buildvcs=false -o "$stamps/compose-config" .)
     echo "$compose_hash" > "$stamps/compose-config.stamp"
   fi
 fi
