@@ -1,6 +1,7 @@
 // The `phased` command as CI and operators use it, against a real worker on
 // local hosts: exit codes and --json for each outcome, operator commands,
 // and configuration errors.
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import { createLocalFleet, preinstall, type LocalFleet } from '../helpers/local-
 import { runPhased, startPhased } from '../helpers/cli.js';
 import { eventually } from '../../src/poll.js';
 import { sharedServer, uniqueId, withWorker } from '../helpers/temporal.js';
-import { holdCluster } from '../helpers/clusters.js';
+import { holdCluster, testClustersDir } from '../helpers/clusters.js';
 import { phasedClient } from '../helpers/deploys.js';
 import { refusalOf } from '../../src/client.js';
 
@@ -51,7 +52,10 @@ describe('phased deploy', () => {
       const deployArgs = (rev: string) => waitedDeploy(fleet, rev);
       const running = async () => {
         const s = await runPhased(['status', cluster, '--json'], env);
-        return json(s.stdout) as { workflowId: string | null; status: { phase: string } | null };
+        return json(s.stdout) as {
+          workflowId: string | null;
+          status: { phase: string; config?: { file: string; digest: string } } | null;
+        };
       };
 
       const cli = startPhased(deployArgs('v2'), env);
@@ -65,6 +69,17 @@ describe('phased deploy', () => {
       expect(interrupted.stderr).toContain(`abort it:  phased abort ${cluster} --reason`);
       const first = await running();
       expect(first.status?.phase).toMatch(/^(staging|baseline)$/);
+      // The deploy runs with the worker's file, and says which version of it.
+      const held = path.join(testClustersDir(), `${cluster}.yaml`);
+      expect(first.status?.config).toEqual({
+        file: held,
+        digest: createHash('sha256').update(readFileSync(held)).digest('hex'),
+        durations: { soak: 60_000, watch: 60_000 },
+      });
+      const shown = await runPhased(['status', cluster], env);
+      expect(shown.stdout).toContain(
+        `configuration: ${held} sha256:${first.status!.config!.digest.slice(0, 12)} (the worker's file)`,
+      );
       expect((await runPhased(['abort', cluster, '--reason', 'test'], env)).code).toBe(0);
       await eventually(async () => (await running()).workflowId === null, {
         what: 'the aborted deploy to end',
