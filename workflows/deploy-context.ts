@@ -51,6 +51,8 @@ export class DeployContext {
   promoted = false;
   abortedBy: OperatorAction | null = null;
   compensating = false;
+  /** Why phased itself ended a pause nobody answered (pauseTimeout): the rollout is cancelled. */
+  expired: string | null = null;
 
   private outcome: DeployOutcome | null = null;
   private readonly withSearchAttributes: boolean;
@@ -72,6 +74,11 @@ export class DeployContext {
 
   get revision(): string {
     return this.input.revision;
+  }
+
+  /** Whether the deploy has its outcome. */
+  get finished(): boolean {
+    return this.outcome !== null;
   }
 
   /** The operator's say over time, for the cadence's timers. */
@@ -124,6 +131,7 @@ export class DeployContext {
   }
 
   abortSummary(): string {
+    if (this.expired) return this.expired;
     const a = this.abortedBy;
     return a
       ? `aborted by ${a.operator} during ${a.phase}: ${a.reason}`

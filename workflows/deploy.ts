@@ -22,6 +22,7 @@ import { switchCanaries, switchWaves } from './phases/switch.js';
 import { unwind } from './phases/unwind.js';
 import { verdictLines } from './deploy-status.js';
 import { tell } from './notify.js';
+import { watchPauses } from './pauses.js';
 import { endWith } from './outcome.js';
 import { QUICK } from './timeouts.js';
 
@@ -54,8 +55,11 @@ async function run(input: DeployInput, cluster: ClusterInUse): Promise<DeployOut
   const ctx = new DeployContext(input, cluster);
   registerHandlers(ctx);
   ctx.setPhase('queued');
+  // Beside the rollout, outside its scope: an abort or a cancellation ends it through the unwind.
+  void CancellationScope.nonCancellable(() => watchPauses(ctx, cluster));
   await waitForTurn(ctx);
   if (ctx.superseded) return ctx.end('superseded', `superseded: ${ctx.superseded.reason}`);
+  if (ctx.expired) return ctx.end('failed', `${ctx.expired}; no host was switched`);
   if (ctx.abortedBy) return ctx.end('aborted', ctx.abortSummary());
   // Not awaited: a slow receiver must not hold up the rollout.
   void tell(
@@ -134,5 +138,7 @@ async function waitForTurn(ctx: DeployContext) {
       requestedAt: ctx.input.requestedAt,
     },
   });
-  await condition(() => ctx.granted || ctx.superseded !== null || ctx.abortedBy !== null);
+  await condition(
+    () => ctx.granted || ctx.superseded !== null || ctx.abortedBy !== null || ctx.expired !== null,
+  );
 }

@@ -324,6 +324,12 @@ export const clusterConfigSchema = strictObject({
    */
   unsafeSymlinks: z.enum(['refuse', 'copy']).default('refuse'),
   onInconclusive: z.enum(['pause', 'rollback', 'proceed']).default(DEFAULTS.onInconclusive),
+  /**
+   * A paused deploy (an inconclusive verdict, or an operator's pause) holds
+   * its cluster's queue: after this long with nobody resuming, promoting or
+   * aborting it, phased rolls it back. Webhooks hear of every pause.
+   */
+  pauseTimeout: duration.default(parseDuration(DEFAULTS.pauseTimeout)!),
   judge: strictObject({
     alpha: z.number().gt(0).lt(0.5).default(DEFAULTS.judge.alpha),
     canaryShare: z.number().gt(0).lt(1).default(DEFAULTS.judge.canaryShare),

@@ -16,6 +16,8 @@ export const DEFAULTS = {
   keep: 5,
   maxUnavailable: 0,
   onInconclusive: 'pause',
+  /** How long a paused deploy waits for a person before phased rolls it back. */
+  pauseTimeout: '30m',
   batchSize: 200,
   judge: {
     /** The deploy's false-rollback budget, spent over all its looks. */

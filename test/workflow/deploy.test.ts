@@ -251,8 +251,8 @@ describe('deploy workflow', () => {
       await env.sleep('5 minutes');
       const paused = await untilStatus(h, (s) => s.paused, 'the inconclusive pause');
       expect(paused.pausedReason).toContain('inconclusive canary verdict');
-      await env.sleep('1 hour');
-      expect((await status(h)).paused).toBe(true); // still waiting for a human
+      await env.sleep('20 minutes');
+      expect((await status(h)).paused).toBe(true); // still waiting for a human (pauseTimeout: 30m)
       await h.executeUpdate(resumeUpdate, {
         args: [{ operator: 'bob', reason: 'checked the graphs' }],
       });
@@ -262,6 +262,34 @@ describe('deploy workflow', () => {
     expect(outcome.actions).toMatchObject([
       { command: 'resume', operator: 'bob', reason: 'checked the graphs' },
     ]);
+  });
+
+  it('a pause nobody answers tells the webhooks what to run, and is rolled back at pauseTimeout', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    fleet.script = (look) => (look.index === 1 ? 'inconclusive' : 'pass');
+    const config = testConfig(uniqueId('c'), HOSTS, {
+      pauseTimeout: '10m',
+      notify: [{ url: 'http://hooks.example/deploys' }],
+    });
+    const outcome = await withWorker(fleet, async (tq) => {
+      const h = await start(tq, config);
+      await env.sleep('5 minutes');
+      await untilStatus(h, (s) => s.paused, 'the inconclusive pause');
+      return outcomeOf(h);
+    });
+    expect(outcome.outcome).toBe('rolled_back');
+    expect(outcome.summary).toMatch(
+      /^paused for 10m with nobody answering \(inconclusive canary verdict: scripted inconclusive\); rolled back by phased \(pauseTimeout 10m\); rolled back 2 host\(s\)$/,
+    );
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v1'));
+    const paused = fleet.notifications.find((n) => n.phased.event === 'paused');
+    expect(paused?.text).toContain(`${config.cluster} <- v2: PAUSED, waiting for a person`);
+    expect(paused?.text).toContain(`resume: phased resume ${config.cluster} --reason`);
+    expect(paused?.text).toContain('nobody answering within 10m rolls it back (pauseTimeout)');
+    expect(fleet.notifications.at(-1)?.phased).toMatchObject({
+      event: 'outcome',
+      outcome: 'rolled_back',
+    });
   });
 
   it('inconclusive with policy rollback rolls the canaries back', async () => {
@@ -285,7 +313,7 @@ describe('deploy workflow', () => {
         'the canary soak',
       );
       await h.executeUpdate(pauseUpdate, { args: [who] });
-      await env.sleep('30 minutes');
+      await env.sleep('20 minutes');
       const s = await status(h);
       expect(s).toMatchObject({ phase: 'canary', paused: true });
       expect(fleet.judged).toHaveLength(0);

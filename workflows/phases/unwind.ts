@@ -9,7 +9,8 @@ import type { DeployOutcome } from '../model.js';
 import { HOST_CHECKS_PATCH, tidy, type ReleaseMark } from './finish.js';
 
 export async function unwind(ctx: DeployContext, err: unknown): Promise<DeployOutcome> {
-  const outcome = stoppedBy(err);
+  // A pause nobody answered is phased's own rollback, not an operator's abort.
+  const outcome = ctx.expired && isCancellation(err) ? 'rolled_back' : stoppedBy(err);
   const why = isCancellation(err) ? ctx.abortSummary() : describe(err);
   if (ctx.fleet.switched.length === 0) {
     await tidyAfterUnwind(ctx);
