@@ -103,18 +103,20 @@ export async function createLocalFleet(
       // 1,000 requests a second per host, however late a tick runs: on a busy
       // machine a timer fires late, and a fixed 100 per tick would starve the
       // judge of the exposure it needs (an inconclusive look pauses a deploy).
+      // A late tick writes one block of 100 per 100 ms it covers, each with
+      // exactly its share of errors, so rates stay exact.
       let last = Date.now() - 100;
       const tick = () => {
         const at = Date.now();
-        const requests = Math.min(5_000, Math.max(0, Math.round(at - last)));
+        const blocks = Math.max(1, Math.min(50, Math.round((at - last) / 100)));
         last = at;
         for (const root of Object.values(roots)) {
           const live = current(root);
           if (live === null) continue;
-          const errors = Math.round(requests * (rates.get(live) ?? 0));
+          const errors = Math.round(100 * (rates.get(live) ?? 0));
           const now = new Date(at);
-          const lines = Array.from({ length: requests }, (_, i) =>
-            accessLogLine(now, { method: 'GET', url: '/x' }, i < errors ? 500 : 200, 1, live),
+          const lines = Array.from({ length: 100 * blocks }, (_, i) =>
+            accessLogLine(now, { method: 'GET', url: '/x' }, i % 100 < errors ? 500 : 200, 1, live),
           ).join('');
           try {
             appendFileSync(path.join(root, ACCESS_LOG), lines);
