@@ -24,6 +24,7 @@ import { sampleHost } from '../src/metrics/sample.js';
 import type { HostTransport } from '../src/transport/types.js';
 import type { ClusterRef, Host, LookKind, TransportSpec } from '../src/core/vocabulary.js';
 import type { ClusterStore } from '../src/config/store.js';
+import { whileBeating } from './batch.js';
 import { onCluster } from './hosts.js';
 
 /**
@@ -147,7 +148,7 @@ export function createMetricActivities(deps: MetricDeps) {
       const time = input.at ?? Date.now();
       const cluster = clusterOf(input);
       const reader = cluster.source && promqlReader(cluster.source, time);
-      return sampleBatch(input, cluster, reader, input.at);
+      return whileBeating(() => sampleBatch(input, cluster, reader, input.at));
     },
 
     /**
@@ -159,9 +160,11 @@ export function createMetricActivities(deps: MetricDeps) {
     ): Promise<BatchReading[]> {
       const cluster = clusterOf(input);
       const reader = cluster.source && promqlReader(cluster.source, Date.now(), input.grid);
-      return Promise.all(
-        Array.from({ length: input.grid.count }, (_, k) =>
-          sampleBatch(input, cluster, reader, input.grid.startMs + k * input.grid.stepMs),
+      return whileBeating(() =>
+        Promise.all(
+          Array.from({ length: input.grid.count }, (_, k) =>
+            sampleBatch(input, cluster, reader, input.grid.startMs + k * input.grid.stepMs),
+          ),
         ),
       );
     },

@@ -36,9 +36,14 @@ export const HOST_STEP: ActivityOptions = {
   },
 };
 
-/** Reading metrics: short, and not worth many retries (a missed reading is data). */
+/**
+ * Reading metrics: short, and not worth many retries (a missed reading is
+ * data). It heartbeats every 5 s, so a reading a dead worker held is taken
+ * again within about 15 s instead of at its one-minute deadline.
+ */
 export const SAMPLING: ActivityOptions = {
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 2 },
 };
 

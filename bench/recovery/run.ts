@@ -154,6 +154,8 @@ try {
     durations: { baseline: '1s', soak: '2s', watch: '30s', lookEvery: '1s' },
     // No metrics here: every look is inconclusive, and this benchmark times recovery, not the judge.
     onInconclusive: 'proceed',
+    // Readings still run (each host's load average, over the slow link): their recovery is timed too.
+    probes: [{ type: 'loadavg' }],
   };
   // The workers hold the cluster's file; deploys name the cluster.
   parseClusterConfig(doc);
@@ -185,6 +187,7 @@ try {
     what: 'the watch',
     timeoutMs: 120_000,
   });
+  rows.push(await killAndTime(second, 'sampleHosts', 'a watch reading'));
   await second.executeUpdate(abortUpdate, {
     args: [{ operator: 'bench', reason: 'recovery benchmark' }],
   });
@@ -196,7 +199,7 @@ try {
     '# Recovery after a worker dies',
     '',
     `\`npx tsx bench/recovery/run.ts\` on ${os.cpus().length} CPUs, ${new Date().toISOString().slice(0, 10)}: two workers, ${HOSTS} local hosts, every remote step ${DELAY_MS} ms slower (a slow link); the worker running the activity is killed with SIGKILL.`,
-    'Heartbeat timeouts (workflows/timeouts.ts): 20 s for staging and for host steps; batches heartbeat every 5 s.',
+    'Heartbeat timeouts (workflows/timeouts.ts): 20 s for staging and for host steps, 15 s for readings; activities heartbeat every 5 s.',
     '',
     '| killed while | activity | resumed after (s) | how | deploy outcome |',
     '| --- | --- | --- | --- | --- |',
