@@ -26,6 +26,7 @@ import {
   MARK_COMPLETE_WITH_MANIFEST,
   PREPARE,
   READ_MANIFEST,
+  REMOVE_PARTIAL,
   TIDY,
   script,
 } from './scripts.js';
@@ -305,6 +306,8 @@ export async function stageRelease(
       );
     const full = code === 'DISK_FULL';
     const denied = PERMISSION.test(message);
+    // A copy that cannot succeed gives its space back; a transient one is resumed.
+    if (full || denied) await removePartial(t, host, revision);
     throw hostError(
       host,
       full ? 'DISK_FULL' : 'HOST_COMMAND_FAILED',
@@ -319,9 +322,23 @@ export async function stageRelease(
     );
   }
   const { checksum } = await hashed;
-  if (lines === undefined)
-    await runScript(t, host, MARK_COMPLETE, 'mark', [host.root, revision, checksum]);
-  else await markWithManifest(t, host, revision, checksum, lines, old);
+  try {
+    if (lines === undefined)
+      await runScript(t, host, MARK_COMPLETE, 'mark', [host.root, revision, checksum]);
+    else await markWithManifest(t, host, revision, checksum, lines, old);
+  } catch (cause) {
+    // The copy fitted, its manifest and marker did not: the same full disk.
+    if (!/no space left/i.test(describeCause(cause))) throw cause;
+    await removePartial(t, host, revision);
+    throw hostError(
+      host,
+      'DISK_FULL',
+      `the disk under ${host.root} filled while ${revision} was staged: ${describeCause(cause)}`,
+      'free space on the host and deploy again',
+      false,
+      cause,
+    );
+  }
   return {
     alreadyStaged: false,
     bytesSent,
@@ -330,6 +347,13 @@ export async function stageRelease(
     adoptedLink,
     rechecked,
   };
+}
+
+/** Removes a copy that cannot complete (best effort: the error that got us here is what counts). */
+async function removePartial(t: HostTransport, host: Host, revision: string) {
+  await runScript(t, host, REMOVE_PARTIAL, 'remove-partial', [host.root, revision]).catch(
+    () => undefined,
+  );
 }
 
 /**

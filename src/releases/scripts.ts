@@ -283,6 +283,19 @@ for rev in "$@"; do
 done
 `;
 
+/**
+ * $1 = root, $2 = revision. Removes a copy that failed for good (a full
+ * disk, no permission), so it does not keep the space it took: only a
+ * release without a completion marker that current does not name.
+ */
+export const REMOVE_PARTIAL = `
+${SHELL_LAYOUT}
+cur=$(readlink -- "$current" 2>/dev/null || true); cur=\${cur##*/}
+[ "$2" != "$cur" ] || exit 0
+[ ! -f "$releases/.$2$complete" ] || exit 0
+rm -rf -- "$releases/$2"
+`;
+
 /** argv for running a script with its parameters through any transport. */
 export function script(body: string, name: string, ...params: string[]): string[] {
   return ['sh', '-c', body, `phased-${name}`, ...params];
