@@ -83,6 +83,12 @@ export function onCluster(deps: Pick<HostDeps, 'clusters' | 'transport'>, ref: C
 export interface AfterSwitchResult {
   hooks?: HookRun[];
   health?: HealthRun;
+  /**
+   * A host switched back whose afterRollback hook or health check then said
+   * no: it is on its previous release (the rollback happened), and this is
+   * why it is not healthy there.
+   */
+  unhealthy?: string;
 }
 
 /**
@@ -235,7 +241,15 @@ export function createHostActivities(deps: HostDeps) {
           const previous = first
             ? first.previous
             : await flipRelease(t, h, target.revision, target);
-          return { previous, ...(await afterSwitch(t, h, target, previous, after, cluster)) };
+          try {
+            return { previous, ...(await afterSwitch(t, h, target, previous, after, cluster)) };
+          } catch (err) {
+            // Going back happened; a release that will not come up healthy is
+            // reported, never a reason to count the rollback as not done.
+            if (after?.hook !== 'afterRollback' || !isPhasedError(err)) throw err;
+            if (err.code !== 'HOOK_FAILED' && err.code !== 'HEALTH_CHECK_FAILED') throw err;
+            return { previous, unhealthy: `${err.problem} [${err.code}]` };
+          }
         },
         64,
       );

@@ -12,6 +12,8 @@ export class FleetState {
   /** Compensation stack: hosts switched to the new release, in order. */
   readonly switched: Host[] = [];
   readonly rolledBack: string[] = [];
+  /** Hosts switched back whose afterRollback hook or health check then failed, with why. */
+  readonly unhealthyAfterRollback: string[] = [];
   /** Hosts that broke during the deploy (found at the final check), with why. */
   readonly broken: string[] = [];
 
@@ -57,9 +59,11 @@ export class FleetState {
   }
 
   rolledBackBatch(r: BatchResult<unknown>) {
-    for (const { host } of r.ok) {
+    for (const { host, result } of r.ok) {
       this.state.set(host, 'rolled_back');
       this.rolledBack.push(host);
+      const unhealthy = (result as { unhealthy?: unknown } | null | undefined)?.unhealthy;
+      if (typeof unhealthy === 'string') this.unhealthyAfterRollback.push(unhealthy);
     }
     for (const f of r.failed) this.state.set(f.host, 'rollback_failed');
   }

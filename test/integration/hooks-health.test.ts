@@ -91,4 +91,19 @@ describe('hooks and health checks in a deploy', () => {
     expect(logged(log, 'rollback')).toEqual([]);
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-2'));
   });
+
+  it('a health check that never passes anywhere: every canary goes back, counted as rolled back and named as unhealthy', async () => {
+    const { fleet } = await hookedFleet();
+    // Neither release has the `healthy` file: the old one would not pass either.
+    await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
+    fleet.startTraffic();
+    const outcome = await deployToEnd(fleet, 'good-2', 0.01);
+    expect(outcome.outcome).toBe('rolled_back');
+    expect(outcome.rolledBack).toHaveLength(2);
+    expect(outcome.summary).toMatch(
+      /; rolled back 2 host\(s\); 2 of them back on their previous release but not healthy there: web-\d: not healthy within 2s on good-1 .*\[HEALTH_CHECK_FAILED\]/,
+    );
+    expect(outcome.summary).not.toContain('could NOT roll back');
+    expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-1'));
+  });
 });

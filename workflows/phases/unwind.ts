@@ -19,7 +19,12 @@ export async function unwind(ctx: DeployContext, err: unknown): Promise<DeployOu
   await CancellationScope.nonCancellable(() => rollBackSwitched(ctx, why));
   await tidyAfterUnwind(ctx, { revision: ctx.revision, as: 'reject', reason: why });
   const failed = ctx.fleet.hostsIn('rollback_failed');
-  const note = failed.length > 0 ? `; could NOT roll back ${failed.join(', ')}` : '';
+  const unhealthy = ctx.fleet.unhealthyAfterRollback;
+  const note =
+    (failed.length > 0 ? `; could NOT roll back ${failed.join(', ')}` : '') +
+    (unhealthy.length > 0
+      ? `; ${unhealthy.length} of them back on their previous release but not healthy there: ${unhealthy.join('; ')}`
+      : '');
   return ctx.end(outcome, `${why}; rolled back ${ctx.fleet.rolledBack.length} host(s)${note}`);
 }
 
