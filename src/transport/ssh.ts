@@ -7,7 +7,8 @@
 // Keys are read here, in the worker, from a path or the agent: they never
 // travel through workflow inputs.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { socketDir } from './socket-dir.js';
 import os from 'node:os';
 import path from 'node:path';
 import ssh2, { type ClientChannel } from 'ssh2';
@@ -88,7 +89,8 @@ function cpuHasAes(): boolean {
 
 export class SshTransport implements HostTransport {
   private readonly pool = new Map<string, Promise<Conn>>();
-  private readonly controlDir = mkdtempSync(path.join(os.tmpdir(), 'phased-ssh-'));
+  /** Control masters' and the relay's sockets: a short path, whatever TMPDIR is. */
+  private readonly controlDir = socketDir();
   /** Hosts rsync has reached, each with an OpenSSH master connection to close at the end. */
   private readonly masters = new Map<string, Host>();
   private readonly user: string;

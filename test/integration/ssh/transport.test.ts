@@ -147,6 +147,38 @@ describe('SSH transport on real sshd hosts', () => {
     }
   });
 
+  it('stages a first copy and a delta from a worker whose TMPDIR is 120 characters long', async () => {
+    // A long TMPDIR (a CI runner's, a systemd unit's) leaves no room for a
+    // socket path: the transport keeps its sockets somewhere short instead.
+    let long = await testDir();
+    while (long.length < 120) long = path.join(long, 'a-rather-long-directory-name');
+    mkdirSync(long, { recursive: true });
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = long;
+    let t: SshTransport;
+    try {
+      t = transport(fleet.hosts[2]!);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    const h = { ...asHost(fleet.hosts[2]!), root: path.join(fleet.hosts[2]!.root, 'long-tmp') };
+    mkdirSync(h.root);
+    const src = path.join(await testDir(), 'build');
+    mkdirSync(src);
+    for (const rev of ['t1', 't2']) {
+      writeFileSync(path.join(src, 'index.html'), `long tmp ${rev}`);
+      const staged = await stageRelease(t, h, {
+        revision: rev,
+        source: src,
+        tree: await treeChecksum(src),
+      });
+      expect(staged.alreadyStaged).toBe(false);
+      await flipRelease(t, h, rev);
+      expect(readFileSync(path.join(h.root, 'current/index.html'), 'utf8')).toBe(`long tmp ${rev}`);
+    }
+  });
+
   it('refuses a host whose key changed, saying so', async () => {
     const h = fleet.hosts[1]!;
     const other = fleet.hosts[2]!;
