@@ -15,6 +15,7 @@ import {
   type MetricVerdict,
   type Snapshot,
   type TrafficMetric,
+  storeHadNoData,
 } from './types.js';
 import { counterWindow, describeMissing } from './windows.js';
 
@@ -62,10 +63,18 @@ const rateOf = (snaps: readonly Snapshot[], col: number): Rate | null => {
 };
 const logRate = (r: Rate) => Math.log((r.count + HALF) / r.seconds);
 
-/** True when the host's last readings since the switch all lack the series. */
+/**
+ * True when the host's last readings since the switch all lack the series,
+ * and not only because the metrics store had nothing for it: a store's gap
+ * is missing data (inconclusive), a host that does not answer is lost.
+ */
 function stoppedAnswering(h: HostSeries, col: number): boolean {
   const tail = h.after.slice(-SILENT_READINGS);
-  return tail.length > 0 && tail.every((s) => s.v[col] == null);
+  return (
+    tail.length > 0 &&
+    tail.every((s) => s.v[col] == null) &&
+    !tail.every((s) => storeHadNoData(s.e?.[col]))
+  );
 }
 
 /** Each host's log change from the first half of its baseline to the second, around the fleet's. */

@@ -20,6 +20,16 @@ export interface Snapshot {
   e?: (string | null)[];
 }
 
+/**
+ * Why a value is missing when a central metrics store (Prometheus) holds no
+ * sample for the host: missing data, not a host that stopped serving.
+ */
+export const NO_DATA_IN_STORE = 'no data (stale or absent)';
+
+/** True when a missing value's reason is the metrics store having nothing for the host. */
+export const storeHadNoData = (reason: string | null | undefined): boolean =>
+  reason != null && reason.includes(NO_DATA_IN_STORE);
+
 /** One host's readings before the switch and since the switch. */
 export interface HostSeries {
   host: string;

@@ -7,7 +7,7 @@
 // from history is one range query per query, not one instant query per
 // reading. The judge gets the same per-host counters, gauges and histogram
 // buckets as from the host probes.
-import { bucketSeries } from '../judge/types.js';
+import { bucketSeries, NO_DATA_IN_STORE } from '../judge/types.js';
 import type { Host } from '../core/vocabulary.js';
 import {
   PrometheusApi,
@@ -172,11 +172,7 @@ export function promqlProbe(reader: PromqlReader, series: readonly PromqlSeries[
       if (noData.size > 0) {
         // In the cluster file's order, whatever order the answers came in.
         const which = series.filter((s) => noData.has(s)).map((s) => noDataFor(s, host));
-        throw new ProbeError(
-          host.name,
-          'promql',
-          `no data (stale or absent) for ${which.join(', ')}`,
-        );
+        throw new ProbeError(host.name, 'promql', `${NO_DATA_IN_STORE} for ${which.join(', ')}`);
       }
       return { values };
     },

@@ -288,6 +288,19 @@ describe('judge', () => {
       );
     });
 
+    it('counts a canary the metrics store holds no data for as missing data, not as lost traffic', () => {
+      const f = fleetOf([100, 100, 100, 100, 100]);
+      for (const s of f.canary[1]!.after.slice(2)) {
+        s.v = [null, null, null];
+        const why = 'probe promql: no data (stale or absent) for http_requests (no host="c1")';
+        s.e = [why, why, why];
+      }
+      const v = judge(input(f));
+      expect(traffic(v).reason).not.toContain('stopped answering probes');
+      expect(traffic(v).evidence.detail.silentHosts).toBe(0);
+      expect(v.verdict).not.toBe('regression');
+    });
+
     it('gives the own baseline of canaries that all stopped answering, not 0/s', () => {
       const f = fleetOf([100, 100, 100, 100, 100]);
       for (const h of f.canary) for (const s of h.after.slice(2)) s.v = [null, null, null];
