@@ -66,12 +66,27 @@ import { clustersDir, installRuntime, startPhasedWorker, workerClusters } from '
 import { operatorIdentity } from './cli/identity.js';
 import { isUnreachable, OutageNotes } from './cli/outage.js';
 import type { DeployOutcome } from '../workflows/model.js';
-import type { OperatorCommand } from '../src/core/vocabulary.js';
+import type { OperatorCommand, PromoteIntent } from '../src/core/vocabulary.js';
 import { statusQuery, type deploy } from '../workflows/deploy.js';
 import type { WorkflowHandle } from '@temporalio/client';
 
 function operatorName(flag: string | undefined): string {
   return operatorIdentity(flag).operator;
+}
+
+/** A promote says which it is: skipping a hold, or answering a pause (never a guess). */
+function promoteIntent(
+  command: OperatorCommand,
+  opts: { skip?: boolean; proceed?: boolean },
+): PromoteIntent | undefined {
+  if (command !== 'promote') return undefined;
+  if (opts.skip === opts.proceed)
+    throw new PhasedError({
+      code: 'DEPLOY_REJECTED',
+      problem: 'promote needs exactly one of --skip and --proceed',
+      fix: '--skip skips the rest of the running soak or watch and its verdict; --proceed answers a paused deploy (an inconclusive verdict) and goes on',
+    });
+  return opts.skip ? 'skip' : 'proceed';
 }
 
 function configPath(cluster: string, flag: string | undefined): string {
@@ -432,36 +447,49 @@ for (const command of [
     resume: 'Continue a paused deploy (after an inconclusive verdict: proceed).',
     abort: 'Stop the deploy and roll back every host it switched.',
     promote:
-      'Skip the rest of the current soak or watch (or answer an inconclusive verdict: proceed).',
+      'With --skip: skip the rest of the running soak or watch and its verdict. With --proceed: answer a paused deploy (an inconclusive verdict) and go on.',
   }[command];
-  program
+  const cmd = program
     .command(command)
     .description(help)
     .argument('<cluster>', 'cluster name')
     .requiredOption('--reason <text>', 'why (recorded in the workflow history)')
     .option('--operator <name>', 'who (default: $PHASED_OPERATOR or $USER)')
     .option('--workflow <id>', 'a specific deploy (default: the one running on the cluster)')
-    .option('--json', 'machine-readable output')
-    .action(
-      async (
-        cluster: string,
-        opts: { reason: string; operator?: string; workflow?: string; json?: boolean },
-      ) => {
-        await withClient(async (pc) => {
-          await assertWorkerPolls(pc, `nothing can ${command} a deploy now`);
-          const id = opts.workflow ?? (await activeDeploy(pc, cluster));
-          const status = await operate(pc, id, command, {
-            operator: operatorName(opts.operator),
-            reason: opts.reason,
-          });
-          print(
-            opts.json,
-            { workflowId: id, status },
-            `phased: ${command} accepted by ${id}\n  ${statusLine(status)}`,
-          );
-        });
+    .option('--json', 'machine-readable output');
+  if (command === 'promote')
+    cmd
+      .option('--skip', 'skip the rest of the running soak or watch, and its verdict')
+      .option('--proceed', 'answer a paused deploy (an inconclusive verdict): go on');
+  cmd.action(
+    async (
+      cluster: string,
+      opts: {
+        reason: string;
+        operator?: string;
+        workflow?: string;
+        json?: boolean;
+        skip?: boolean;
+        proceed?: boolean;
       },
-    );
+    ) => {
+      const intent = promoteIntent(command, opts);
+      await withClient(async (pc) => {
+        await assertWorkerPolls(pc, `nothing can ${command} a deploy now`);
+        const id = opts.workflow ?? (await activeDeploy(pc, cluster));
+        const status = await operate(pc, id, command, {
+          operator: operatorName(opts.operator),
+          reason: opts.reason,
+          ...(intent ? { intent } : {}),
+        });
+        print(
+          opts.json,
+          { workflowId: id, status },
+          `phased: ${command} accepted by ${id}\n  ${statusLine(status)}`,
+        );
+      });
+    },
+  );
 }
 
 program

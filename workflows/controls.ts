@@ -35,10 +35,22 @@ export function refusal(
   if (s.compensating) return `cannot ${command}: the deploy is rolling back`;
   if (command === 'pause' && s.paused) return 'cannot pause: the deploy is already paused';
   if (command === 'resume' && !s.paused) return 'cannot resume: the deploy is not paused';
+  if (command === 'promote' && req.intent === 'skip' && s.paused)
+    return `cannot promote --skip: the deploy is paused (${s.pausedReason ?? 'paused'}); promote --proceed answers the pause, resume continues where it was`;
+  if (command === 'promote' && req.intent === 'proceed' && !s.paused)
+    return `cannot promote --proceed: the deploy is not paused; promote --skip skips the rest of the ${s.phase === 'watching' ? 'watch' : 'soak'}`;
   if (command === 'promote' && !PROMOTABLE.includes(s.phase) && !s.paused)
     return `cannot promote during ${s.phase}: promote skips a soak or the watch, or answers an inconclusive verdict`;
   if (command === 'abort' && s.aborting) return 'cannot abort: an abort is already under way';
   return undefined;
+}
+
+/** What a promote that `refusal` allowed does, in words for the outcome and the history. */
+export function promoteEffect(s: ControlState): string {
+  if (s.paused) return `answered the pause (${s.pausedReason ?? 'paused'}): proceed`;
+  if (s.phase === 'watching') return 'skipped the rest of the watch and its looks';
+  if (s.phase === 'canary') return 'skipped the rest of the canary soak and its verdict';
+  return `skipped the rest of the ${s.phase} hold`;
 }
 
 /** The control state after a command that `refusal` allowed. */

@@ -12,7 +12,7 @@ import {
 import type { OperatorCommand, OperatorRequest } from '../src/core/vocabulary.js';
 import type { Snapshot } from '../src/judge/types.js';
 import { grantedSignal, supersededSignal } from './cluster-queue.js';
-import { applyCommand, refusal } from './controls.js';
+import { applyCommand, promoteEffect, refusal } from './controls.js';
 import { accessRefusal } from '../src/core/access.js';
 import type { DeployContext } from './deploy-context.js';
 import type { DeployStatus } from './model.js';
@@ -47,7 +47,14 @@ export function registerHandlers(ctx: DeployContext) {
       if (why !== undefined) throw ApplicationFailure.nonRetryable(why, 'DEPLOY_REJECTED');
     },
     handler: (req: OperatorRequest) => {
-      const action = { command, operator: req.operator, reason: req.reason, at: Date.now() };
+      const action = {
+        command,
+        operator: req.operator,
+        reason: req.reason,
+        at: Date.now(),
+        ...(req.intent ? { intent: req.intent } : {}),
+        ...(command === 'promote' ? { effect: promoteEffect(ctx.controls()) } : {}),
+      };
       ctx.actions.push({ ...action, phase: ctx.phase });
       const next = applyCommand(command, req, ctx.controls());
       ctx.paused = next.paused;

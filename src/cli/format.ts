@@ -64,7 +64,9 @@ export function statusBlock(workflowId: string, s: DeployStatus): string {
     for (const m of s.lastVerdict.metrics) lines.push(`    ${m}`);
   }
   for (const a of s.actions)
-    lines.push(`  ${a.command} by ${a.operator} during ${a.phase}: ${a.reason}`);
+    lines.push(
+      `  ${a.command} by ${a.operator} during ${a.phase}: ${a.reason}${a.effect ? ` (${a.effect})` : ''}`,
+    );
   return lines.join('\n');
 }
 

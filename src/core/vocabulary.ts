@@ -115,12 +115,22 @@ export interface ClusterRef {
 export interface OperatorRequest {
   operator: string;
   reason: string;
+  /**
+   * For promote: `skip` the rest of the running soak or watch (and its
+   * verdict), or `proceed` past a pause (an inconclusive verdict, or an
+   * operator's pause). Requests from before it have none.
+   */
+  intent?: PromoteIntent;
 }
+
+export type PromoteIntent = 'skip' | 'proceed';
 
 export interface OperatorAction extends OperatorRequest {
   command: OperatorCommand;
   at: number;
   phase: Phase;
+  /** What the command did, in words (a promote: what it skipped or answered). */
+  effect?: string;
 }
 
 /**

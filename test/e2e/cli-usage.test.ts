@@ -24,6 +24,11 @@ describe('phased usage', () => {
       [['deploy', '--cluster', 'web'], "required option '--revision <rev>' not specified"],
       [['history', 'web', '--limit', 'abc'], 'expected a whole number of at least 1'],
       [['history', 'web', '--limit', '0'], 'expected a whole number of at least 1'],
+      [['promote', 'web', '--reason', 'x'], 'promote needs exactly one of --skip and --proceed'],
+      [
+        ['promote', 'web', '--reason', 'x', '--skip', '--proceed'],
+        'promote needs exactly one of --skip and --proceed',
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await runPhased(args, env);

@@ -253,6 +253,15 @@ describe('deploy workflow', () => {
       expect(paused.pausedReason).toContain('inconclusive canary verdict');
       await env.sleep('20 minutes');
       expect((await status(h)).paused).toBe(true); // still waiting for a human (pauseTimeout: 30m)
+      const skip = await h
+        .executeUpdate(promoteUpdate, { args: [{ operator: 'bob', reason: 'x', intent: 'skip' }] })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(String((skip as WorkflowUpdateFailedError).cause?.message)).toMatch(
+        /^cannot promote --skip: the deploy is paused \(inconclusive canary verdict: .*\); promote --proceed answers the pause, resume continues where it was$/,
+      );
       await h.executeUpdate(resumeUpdate, {
         args: [{ operator: 'bob', reason: 'checked the graphs' }],
       });
@@ -343,10 +352,28 @@ describe('deploy workflow', () => {
         (s) => s.phase === 'canary' && s.hostCounts.switched === 2,
         'the canary soak',
       );
-      await h.executeUpdate(promoteUpdate, { args: [{ operator: 'carol', reason: 'hotfix' }] });
+      // Not paused: there is nothing to proceed past, and saying so beats guessing.
+      const wrong = await h
+        .executeUpdate(promoteUpdate, {
+          args: [{ operator: 'carol', reason: 'hotfix', intent: 'proceed' }],
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(String((wrong as WorkflowUpdateFailedError).cause?.message)).toBe(
+        'cannot promote --proceed: the deploy is not paused; promote --skip skips the rest of the soak',
+      );
+      await h.executeUpdate(promoteUpdate, {
+        args: [{ operator: 'carol', reason: 'hotfix', intent: 'skip' }],
+      });
       return outcomeOf(h);
     });
     expect(outcome.outcome).toBe('done');
+    expect(outcome.actions[0]).toMatchObject({
+      intent: 'skip',
+      effect: 'skipped the rest of the canary soak and its verdict',
+    });
     expect(fleet.judged.map((j) => j.phase)).toEqual(['watch', 'watch']);
     expect(outcome.actions).toMatchObject([
       { command: 'promote', operator: 'carol', phase: 'canary' },
