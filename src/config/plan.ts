@@ -222,13 +222,14 @@ export function undecidableLooks(c: PlanInput): { path: (string | number)[]; mes
       });
     else {
       const room = plan.hosts - plan.canaries - 1;
-      const hold =
+      // Only fixes this fleet can take: a holdback it has no room for is not one.
+      const fixes =
         room >= minControlHosts
-          ? `hold back at least ${minControlHosts} hosts`
-          : `hold back ${minControlHosts} hosts (${plan.hosts} hosts with ${plan.canaries} canary leave room for ${room}), set holdback: 0 for a watch without comparison`;
+          ? `hold back at least ${minControlHosts} hosts, ${lower}`
+          : `this fleet cannot hold back ${minControlHosts} (${plan.hosts} hosts with ${plan.canaries} canary leave room for ${room}): set holdback: 0 for a watch without comparison, add ${minControlHosts - room} host(s), or set judge.minControlHosts: ${Math.max(1, room)} (weaker evidence)`;
       out.push({
         path: ['holdback'],
-        message: `the watch would compare the switched hosts with ${l.control} held-back host(s), but the judge needs judge.minControlHosts=${minControlHosts}, so every watch look would be inconclusive: ${hold}, ${lower}`,
+        message: `the watch would compare the switched hosts with ${l.control} held-back host(s), but the judge needs judge.minControlHosts=${minControlHosts}, so every watch look would be inconclusive: ${fixes}`,
       });
     }
   }

@@ -116,11 +116,14 @@ describe('every configuration that loads can decide', () => {
     );
   });
 
-  it('refuses a fleet too small to hold back the controls the judge needs, and says so', () => {
+  it('refuses a fleet too small to hold back the controls the judge needs, with fixes that each work', () => {
     expect(problems(cluster(4))).toContain(
-      'hold back 3 hosts (4 hosts with 1 canary leave room for 2), set holdback: 0 for a watch without comparison, or lower judge.minControlHosts',
+      'this fleet cannot hold back 3 (4 hosts with 1 canary leave room for 2): set holdback: 0 for a watch without comparison, add 1 host(s), or set judge.minControlHosts: 2 (weaker evidence)',
     );
+    // Each suggested fix gives a configuration that loads.
     expect(problems(cluster(4, { holdback: 0 }))).toBe('');
+    expect(problems(cluster(5))).toBe('');
+    expect(problems(cluster(4, { judge: { minControlHosts: 2 } }))).toBe('');
   });
 
   it('refuses an early wave that leaves too few hosts on the old release', () => {
