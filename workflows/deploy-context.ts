@@ -48,6 +48,8 @@ export class DeployContext {
   // The operator's say (changed by updates between the workflow's awaits).
   paused = false;
   pausedReason: string | null = null;
+  /** When the current pause began (for status: how long a deploy has waited). */
+  pausedSince: number | null = null;
   promoted = false;
   abortedBy: OperatorAction | null = null;
   compensating = false;
@@ -103,6 +105,7 @@ export class DeployContext {
   async askOperator(reason: string) {
     this.paused = true;
     this.pausedReason = reason;
+    this.pausedSince = Date.now();
     this.details();
     await condition(() => !this.paused || this.promoted);
     this.consumePromotion();
@@ -168,6 +171,7 @@ export class DeployContext {
       phase: this.phase,
       paused: this.paused,
       pausedReason: this.pausedReason,
+      pausedSince: this.pausedSince,
       state: this.fleet.state,
       plan: this.plan,
       verdicts: this.verdicts,

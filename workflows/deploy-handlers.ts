@@ -57,6 +57,7 @@ export function registerHandlers(ctx: DeployContext) {
       };
       ctx.actions.push({ ...action, phase: ctx.phase });
       const next = applyCommand(command, req, ctx.controls());
+      if (next.paused && !ctx.paused) ctx.pausedSince = Date.now();
       ctx.paused = next.paused;
       ctx.pausedReason = next.pausedReason;
       ctx.promoted = next.promoted;

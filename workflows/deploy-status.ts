@@ -14,6 +14,7 @@ export interface StatusSource {
   phase: Phase;
   paused: boolean;
   pausedReason: string | null;
+  pausedSince: number | null;
   state: ReadonlyMap<string, HostState>;
   plan: RolloutPlan | null;
   verdicts: VerdictRecord[];
@@ -35,6 +36,7 @@ export function deployStatus(s: StatusSource): DeployStatus {
     phase: s.phase,
     paused: s.paused,
     pausedReason: s.pausedReason,
+    ...(s.paused && s.pausedSince !== null ? { pausedSince: s.pausedSince } : {}),
     hostCounts,
     hostsByState,
     canaries: s.plan?.canaries.map((h) => h.name) ?? [],

@@ -46,6 +46,8 @@ export interface DeployStatus {
   phase: Phase;
   paused: boolean;
   pausedReason: string | null;
+  /** Since when the deploy has been paused (ms since epoch); absent when it is not. */
+  pausedSince?: number;
   hostCounts: Partial<Record<HostState, number>>;
   hostsByState: Partial<Record<HostState, string[]>>;
   canaries: string[];

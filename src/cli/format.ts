@@ -42,7 +42,12 @@ export function statusLine(s: DeployStatus): string {
   const counts = Object.entries(s.hostCounts)
     .map(([state, n]) => `${n} ${state}`)
     .join(', ');
-  const paused = s.paused ? ` PAUSED (${s.pausedReason})` : '';
+  const since =
+    s.pausedSince !== undefined
+      ? ` for ${Math.max(0, Math.round((Date.now() - s.pausedSince) / 60_000))}m`
+      : '';
+  // A deploy waiting for a person is what an operator must not miss: red on a terminal.
+  const paused = s.paused ? colors().red(` PAUSED${since} (${s.pausedReason})`) : '';
   return `${s.cluster} <- ${s.revision}: ${s.phase}${paused} [${counts}]`;
 }
 
@@ -165,7 +170,7 @@ export function progressBlock(
   const total = Object.values(s.hostCounts).reduce((a, n) => a + (n ?? 0), 0);
   const counts = Object.entries(s.hostCounts).map(([state, n]) => `${n} ${state}`);
   const lines = [
-    `${s.cluster} <- ${s.revision}: ${c.bold(s.phase)}${elapsed}${left}${s.paused ? c.yellow(` PAUSED (${s.pausedReason})`) : ''}`,
+    `${s.cluster} <- ${s.revision}: ${c.bold(s.phase)}${elapsed}${left}${s.paused ? c.yellow(` PAUSED${s.pausedSince !== undefined ? ` ${clock(now - s.pausedSince)}` : ''} (${s.pausedReason})`) : ''}`,
     `  hosts (${total}): ${counts.join(', ')}`,
   ];
   if (s.lastVerdict)

@@ -1,6 +1,6 @@
 // The block deploy --wait redraws on a terminal.
 import { describe, expect, it } from 'vitest';
-import { progressBlock } from '../../../src/cli/format.js';
+import { progressBlock, statusLine } from '../../../src/cli/format.js';
 import type { DeployStatus } from '../../../workflows/model.js';
 
 const status = (over: Partial<DeployStatus> = {}): DeployStatus => ({
@@ -49,6 +49,14 @@ describe('deploy --wait progress', () => {
     const paused = status({ paused: true, pausedReason: 'looking at graphs' });
     expect(progressBlock(paused, 1_010_000, { soak: 60_000, watch: 1 }).split('\n')[0]).toBe(
       'web <- v2: canary 0:10 PAUSED (looking at graphs)',
+    );
+    // How long it has waited, when the deploy says since when.
+    const waiting = status({ paused: true, pausedReason: 'inconclusive', pausedSince: 830_000 });
+    expect(progressBlock(waiting, 1_010_000).split('\n')[0]).toBe(
+      'web <- v2: canary 0:10 PAUSED 3:00 (inconclusive)',
+    );
+    expect(statusLine({ ...waiting, pausedSince: Date.now() - 12 * 60_000 })).toMatch(
+      /^web <- v2: canary PAUSED for 12m \(inconclusive\) \[/,
     );
   });
 });
