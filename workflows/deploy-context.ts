@@ -50,6 +50,8 @@ export class DeployContext {
   pausedReason: string | null = null;
   /** When the current pause began (for status: how long a deploy has waited). */
   pausedSince: number | null = null;
+  /** Paused time earlier in the current phase, for the time left that status shows. */
+  pausedInPhaseMs = 0;
   promoted = false;
   abortedBy: OperatorAction | null = null;
   compensating = false;
@@ -123,6 +125,7 @@ export class DeployContext {
   }
 
   setPhase(phase: Phase) {
+    if (phase !== this.phase) this.pausedInPhaseMs = 0;
     this.phase = phase;
     this.timings[phase] ??= Date.now();
     if (this.withSearchAttributes) upsertSearchAttributes([{ key: DeployPhase, value: phase }]);
@@ -172,6 +175,7 @@ export class DeployContext {
       paused: this.paused,
       pausedReason: this.pausedReason,
       pausedSince: this.pausedSince,
+      pausedInPhaseMs: this.pausedInPhaseMs,
       state: this.fleet.state,
       plan: this.plan,
       verdicts: this.verdicts,

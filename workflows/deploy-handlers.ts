@@ -58,6 +58,8 @@ export function registerHandlers(ctx: DeployContext) {
       ctx.actions.push({ ...action, phase: ctx.phase });
       const next = applyCommand(command, req, ctx.controls());
       if (next.paused && !ctx.paused) ctx.pausedSince = Date.now();
+      if (!next.paused && ctx.paused && ctx.pausedSince !== null)
+        ctx.pausedInPhaseMs += Date.now() - ctx.pausedSince;
       ctx.paused = next.paused;
       ctx.pausedReason = next.pausedReason;
       ctx.promoted = next.promoted;

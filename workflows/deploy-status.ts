@@ -15,6 +15,7 @@ export interface StatusSource {
   paused: boolean;
   pausedReason: string | null;
   pausedSince: number | null;
+  pausedInPhaseMs: number;
   state: ReadonlyMap<string, HostState>;
   plan: RolloutPlan | null;
   verdicts: VerdictRecord[];
@@ -37,6 +38,7 @@ export function deployStatus(s: StatusSource): DeployStatus {
     paused: s.paused,
     pausedReason: s.pausedReason,
     ...(s.paused && s.pausedSince !== null ? { pausedSince: s.pausedSince } : {}),
+    ...(s.pausedInPhaseMs > 0 ? { pausedInPhaseMs: s.pausedInPhaseMs } : {}),
     hostCounts,
     hostsByState,
     canaries: s.plan?.canaries.map((h) => h.name) ?? [],

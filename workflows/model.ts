@@ -48,6 +48,8 @@ export interface DeployStatus {
   pausedReason: string | null;
   /** Since when the deploy has been paused (ms since epoch); absent when it is not. */
   pausedSince?: number;
+  /** Time spent paused earlier in the current phase (its soak or watch timers do not count it). */
+  pausedInPhaseMs?: number;
   hostCounts: Partial<Record<HostState, number>>;
   hostsByState: Partial<Record<HostState, string[]>>;
   canaries: string[];

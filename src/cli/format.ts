@@ -163,10 +163,10 @@ export function progressBlock(
   const elapsed = started === undefined ? '' : ` ${clock(now - started)}`;
   const hold =
     s.phase === 'canary' ? durations?.soak : s.phase === 'watching' ? durations?.watch : undefined;
+  // Paused time does not count against a soak or the watch.
+  const held = now - (started ?? now) - (s.pausedInPhaseMs ?? 0);
   const left =
-    hold !== undefined && started !== undefined && !s.paused
-      ? `, ${clock(hold - (now - started))} left`
-      : '';
+    hold !== undefined && started !== undefined && !s.paused ? `, ${clock(hold - held)} left` : '';
   const total = Object.values(s.hostCounts).reduce((a, n) => a + (n ?? 0), 0);
   const counts = Object.entries(s.hostCounts).map(([state, n]) => `${n} ${state}`);
   const lines = [

@@ -50,6 +50,13 @@ describe('deploy --wait progress', () => {
     expect(progressBlock(paused, 1_010_000, { soak: 60_000, watch: 1 }).split('\n')[0]).toBe(
       'web <- v2: canary 0:10 PAUSED (looking at graphs)',
     );
+    // Time spent paused earlier in the soak does not count against it.
+    expect(
+      progressBlock(status({ pausedInPhaseMs: 40_000 }), 1_050_000, {
+        soak: 60_000,
+        watch: 1,
+      }).split('\n')[0],
+    ).toBe('web <- v2: canary 0:50, 0:50 left');
     // How long it has waited, when the deploy says since when.
     const waiting = status({ paused: true, pausedReason: 'inconclusive', pausedSince: 830_000 });
     expect(progressBlock(waiting, 1_010_000).split('\n')[0]).toBe(
