@@ -5,7 +5,7 @@
 // refused when it is loaded (see undecidableLooks); `phased plan` prints the
 // rest.
 import { alphaForLook } from '../judge/alpha.js';
-import { eventsToPass } from '../judge/classify-metric.js';
+import { DEFAULT_MIN_EXPOSURE, eventsToPass } from '../judge/classify-metric.js';
 import { metricThresholds } from '../judge/index.js';
 import { withTrafficMetrics } from '../judge/traffic.js';
 import type { MetricSpec } from '../judge/types.js';
@@ -271,6 +271,17 @@ export function formatPlan(c: PlanInput, plan = planDeploy(c)): string[] {
       lines.push(
         `  each watch look also judges the last ${l.recentWindow.seconds}s on their own, alpha ${formatP(l.recentWindow.alpha)}, for a regression that starts late`,
       );
+  }
+  // Below its minExposure a rate is inconclusive (which pauses by default):
+  // say what traffic the canaries need for the soak to decide at all.
+  const soakSeconds = d.soak / 1000;
+  for (const m of c.metrics) {
+    if (m.kind !== 'counter' || m.exposure === undefined) continue;
+    const needed = m.minExposure ?? DEFAULT_MIN_EXPOSURE.perRequest;
+    const perHost = needed / Math.max(1, plan.canaries) / soakSeconds;
+    lines.push(
+      `${m.name} judges only after the canaries saw ${needed} ${m.exposure} since the switch (minExposure): at least ${Number(perHost.toPrecision(3))} ${m.exposure}/s per canary host to decide within the ${formatDuration(d.soak)} soak`,
+    );
   }
   return lines;
 }

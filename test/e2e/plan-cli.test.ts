@@ -65,6 +65,7 @@ describe('phased plan', () => {
         '  early stop: a look at each of the 5 earlier readings, alpha 1.6e-5 each, rolls back on a regression only',
         'watch look (x10): 5 switched vs 3 control, alpha 1e-5',
         '  each watch look also judges the last 60s on their own, alpha 1e-5, for a regression that starts late',
+        'http_5xx judges only after the canaries saw 1000 requests since the switch (minExposure): at least 16.7 requests/s per canary host to decide within the 1m soak',
       ]),
     );
   });

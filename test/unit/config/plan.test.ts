@@ -78,6 +78,7 @@ describe('every configuration that loads can decide', () => {
       '  latency (gauge): t-test on per-host changes, regression below p=4.5e-6',
       '  requests (traffic): per-host traffic vs own baseline, regression below p=1e-6',
       '  each watch look also judges the last 60s on their own, alpha 1e-5, for a regression that starts late',
+      'errors judges only after the canaries saw 1000 requests since the switch (minExposure): at least 4.17 requests/s per canary host to decide within the 1m soak',
     ]);
   });
 
