@@ -42,17 +42,23 @@ afterAll(async () => {
   await fleet?.stopAll();
 });
 
+/** The fleet's host with its deploy root at `root`, and a small v1 live there. */
+async function liveOnV1(root: string) {
+  const h = fleet.hosts[0]!;
+  const t = new SshTransport(fleet.transportOptions(h));
+  transports.push(t);
+  const host = { name: h.name, address: h.address, port: h.port, root };
+  const small = path.join(await testDir(), 'small');
+  mkdirSync(small);
+  writeFileSync(path.join(small, 'index.html'), 'v1');
+  await stageRelease(t, host, { revision: 'v1', source: small, tree: await treeChecksum(small) });
+  await flipRelease(t, host, 'v1');
+  return { t, host };
+}
+
 describe.skipIf(!isRoot)('a full disk on one host, over SSH (needs root to mount a tmpfs)', () => {
   it('given a 4 MiB filesystem, when an 8 MiB release is staged, then DISK_FULL names the host and nothing is flipped', async () => {
-    const h = fleet.hosts[0]!;
-    const t = new SshTransport(fleet.transportOptions(h));
-    transports.push(t);
-    const host = { name: h.name, address: h.address, port: h.port, root: mountPoint };
-    const small = path.join(await testDir(), 'small');
-    mkdirSync(small);
-    writeFileSync(path.join(small, 'index.html'), 'v1');
-    await stageRelease(t, host, { revision: 'v1', source: small, tree: await treeChecksum(small) });
-    await flipRelease(t, host, 'v1');
+    const { t, host } = await liveOnV1(mountPoint);
 
     const big = path.join(await testDir(), 'big');
     mkdirSync(big);
@@ -75,15 +81,7 @@ describe.skipIf(!isRoot)('a full disk on one host, over SSH (needs root to mount
   });
 
   it('given a disk that fills while a release is staged, then DISK_FULL, and the partial release is removed to give the space back', async () => {
-    const h = fleet.hosts[0]!;
-    const t = new SshTransport(fleet.transportOptions(h));
-    transports.push(t);
-    const host = { name: h.name, address: h.address, port: h.port, root: fewInodes };
-    const small = path.join(await testDir(), 'small');
-    mkdirSync(small);
-    writeFileSync(path.join(small, 'index.html'), 'v1');
-    await stageRelease(t, host, { revision: 'v1', source: small, tree: await treeChecksum(small) });
-    await flipRelease(t, host, 'v1');
+    const { t, host } = await liveOnV1(fewInodes);
     const inodesUsed = () =>
       Number(
         execFileSync('df', ['--output=iused', fewInodes], { encoding: 'utf8' }).split('\n')[1],
