@@ -6,7 +6,8 @@
 //   e2e          the `phased` command as a user runs it
 // The tiers that need Temporal share one global setup that bundles the
 // workflows once and starts one dev server on dynamic ports
-// (test/setup/global.ts); the unit tier starts nothing. Temporal's native bridge
+// (test/setup/global.ts); the others get only a scratch directory
+// (test/setup/scratch.ts). Temporal's native bridge
 // needs the forks pool, not worker threads. Two test files run at once: most
 // of the integration and end-to-end time is spent waiting on soaks, watches
 // and server restarts, not on the CPU.
@@ -18,7 +19,7 @@ const tier = (name: string, timeoutMs: number, { temporal = true } = {}) => ({
     name,
     include: [`test/${name}/**/*.test.ts`],
     testTimeout: timeoutMs,
-    globalSetup: temporal ? ['test/setup/global.ts'] : [],
+    globalSetup: temporal ? ['test/setup/global.ts'] : ['test/setup/scratch.ts'],
     // The SDK's runtime (quieted) is loaded only where the SDK runs.
     setupFiles: temporal ? ['test/setup/quiet-sdk.ts'] : [],
   },

@@ -2,9 +2,9 @@
 // a cluster's file here (as an operator would put it beside the worker),
 // and deploys name the cluster. Cluster names are unique per test.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { inject } from 'vitest';
 import { stringify } from 'yaml';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import { ClusterStore } from '../../src/config/store.js';
@@ -12,13 +12,13 @@ import type { ClusterRef } from '../../src/core/vocabulary.js';
 
 let dir: string | undefined;
 
-/** This test file's worker cluster directory (removed when the test process exits). */
+/**
+ * This test file's worker cluster directory, inside the run's scratch
+ * directory (which the global setup removes: a forked test process may be
+ * ended without its exit handlers running).
+ */
 export function testClustersDir(): string {
-  if (!dir) {
-    const made = mkdtempSync(path.join(os.tmpdir(), 'phased-clusters-'));
-    dir = made;
-    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
-  }
+  dir ??= mkdtempSync(path.join(inject('testTmpDir'), 'clusters-'));
   return dir;
 }
 
