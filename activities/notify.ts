@@ -50,7 +50,7 @@ export function createNotifyActivities({ env, clusters, timeoutMs = 10_000 }: No
       const response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ text, phased }),
+        body: JSON.stringify(withUiLink(text, phased, env)),
         signal: AbortSignal.timeout(timeoutMs),
       });
       status = response.status;
@@ -72,4 +72,20 @@ export function createNotifyActivities({ env, clusters, timeoutMs = 10_000 }: No
         retryable: status >= 500 || status === 429,
       });
   }
+}
+
+/**
+ * With PHASED_UI_URL in the worker's environment (the Temporal UI operators
+ * open), a notice about a deploy links to its page there.
+ */
+export function withUiLink(
+  text: string,
+  phased: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): { text: string; phased: Record<string, unknown> } {
+  const ui = env.PHASED_UI_URL?.replace(/\/+$/, '');
+  if (!ui || typeof phased.workflowId !== 'string') return { text, phased };
+  const namespace = env.TEMPORAL_NAMESPACE || 'default';
+  const link = `${ui}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(phased.workflowId)}`;
+  return { text: `${text}\nTemporal UI: ${link}`, phased: { ...phased, ui: link } };
 }

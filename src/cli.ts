@@ -33,6 +33,7 @@ import {
   EXIT_TIMEOUT,
   stillRunning,
   outcomeMarkdown,
+  pausedMarkdown,
   progressBlock,
   historyTable,
   outcomeBlock,
@@ -335,6 +336,7 @@ async function follow(
   waitForResult();
   let last = '';
   let verdicts = 0;
+  let paused = false;
   // On a terminal the progress block is redrawn in place; in a pipe or a CI
   // log each change is a line of its own.
   const live = !quiet && process.stdout.isTTY === true;
@@ -350,6 +352,11 @@ async function follow(
         for (const v of s.verdicts.slice(verdicts))
           console.log(`  verdict ${lookLabel(v)}: ${v.reason}`);
       verdicts = s.verdicts.length;
+      // On GitHub Actions the job's page says at once that the deploy waits for a person.
+      const summary = process.env.GITHUB_STEP_SUMMARY;
+      if (s.paused && !paused && summary)
+        appendFileSync(summary, pausedMarkdown(handle.workflowId, s));
+      paused = s.paused;
     } catch (err) {
       // Between workflow tasks a query can fail; an unreachable server is noted.
       if (isUnreachable(err)) notes.down();

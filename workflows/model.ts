@@ -38,6 +38,8 @@ export interface VerdictRecord {
   reason: string;
   /** One line per metric, with its numbers. */
   metrics: string[];
+  /** A watch look short of exposure that waited for the next look instead of asking anyone. */
+  waiting?: true;
 }
 
 export interface DeployStatus {

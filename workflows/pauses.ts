@@ -7,6 +7,7 @@ import { condition, patched, workflowInfo } from '@temporalio/workflow';
 import { reportCommand } from '../src/core/vocabulary.js';
 import type { ClusterInUse } from './cluster-config.js';
 import type { DeployContext } from './deploy-context.js';
+import type { VerdictRecord } from './model.js';
 import { tell } from './notify.js';
 
 /** Deploys recorded before pauses had a deadline replay without it. */
@@ -24,12 +25,15 @@ export async function watchPauses(ctx: DeployContext, cluster: ClusterInUse): Pr
     await condition(() => ctx.paused || ended());
     if (ended()) return;
     const why = ctx.pausedReason ?? 'paused';
-    void tell(cluster, pausedText(ctx, why, limit), {
+    // A pause for an inconclusive look carries that look's numbers.
+    const look = why.startsWith('inconclusive') ? ctx.verdicts.at(-1) : undefined;
+    void tell(cluster, pausedText(ctx, why, limit, look?.metrics ?? []), {
       event: 'paused',
       cluster: ctx.input.cluster,
       revision: ctx.revision,
       workflowId: workflowInfo().workflowId,
       reason: why,
+      ...(look ? { metrics: look.metrics } : {}),
       pauseTimeoutMs: limit,
     });
     const answered = await condition(() => !ctx.paused || ctx.promoted || ended(), limit);
@@ -42,11 +46,42 @@ export async function watchPauses(ctx: DeployContext, cluster: ClusterInUse): Pr
   }
 }
 
-function pausedText(ctx: DeployContext, why: string, limit: number): string {
+function pausedText(ctx: DeployContext, why: string, limit: number, numbers: string[]): string {
   const c = ctx.input.cluster;
   return [
     `phased: ${c} <- ${ctx.revision}: PAUSED, waiting for a person: ${why}`,
-    `resume: phased resume ${c} --reason '...'   abort: phased abort ${c} --reason '...'   proceed past it: phased promote ${c} --reason '...'`,
+    ...numbers.map((m) => `  ${m}`),
+    `resume: phased resume ${c} --reason '...'   abort: phased abort ${c} --reason '...'   proceed past it: phased promote ${c} --proceed --reason '...'`,
     `nobody answering within ${minutes(limit)} rolls it back (pauseTimeout); report: ${reportCommand(workflowInfo().workflowId)}`,
   ].join('\n');
+}
+
+/**
+ * Tells the webhooks of an inconclusive look that did not pause the deploy
+ * (one that waits for exposure, or a cluster that proceeds): its reason and
+ * each metric's numbers. A look that pauses is told by watchPauses.
+ */
+export function noticeOfInconclusive(
+  ctx: DeployContext,
+  record: VerdictRecord,
+  action: string,
+): void {
+  if (!patched(PAUSE_DEADLINE_PATCH)) return;
+  const c = ctx.input.cluster;
+  const text = [
+    `phased: ${c} <- ${ctx.revision}: ${record.phase} look ${record.look} inconclusive, ${action}: ${record.reason}`,
+    ...record.metrics.map((m) => `  ${m}`),
+    `abort: phased abort ${c} --reason '...'   report: ${reportCommand(workflowInfo().workflowId)}`,
+  ].join('\n');
+  void tell({ cfg: ctx.cfg, ref: ctx.ref, file: ctx.configFile }, text, {
+    event: 'inconclusive',
+    cluster: c,
+    revision: ctx.revision,
+    workflowId: workflowInfo().workflowId,
+    phase: record.phase,
+    look: record.look,
+    action,
+    reason: record.reason,
+    metrics: record.metrics,
+  });
 }

@@ -138,8 +138,30 @@ export function outcomeMarkdown(workflowId: string, o: DeployOutcome): string {
   if (o.verdicts.length > 0) {
     lines.push('', '| look | verdict | metrics |', '| --- | --- | --- |');
     for (const v of o.verdicts)
-      lines.push(`| ${cell(lookLabel(v))} | ${v.verdict} | ${v.metrics.map(cell).join('<br>')} |`);
+      lines.push(
+        `| ${cell(lookLabel(v))} | ${v.waiting ? 'waiting for exposure' : v.verdict} | ${v.metrics.map(cell).join('<br>')} |`,
+      );
   }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What deploy --wait adds to the job summary when the deploy pauses: the job
+ * is still running, so the page says why it waits, the numbers, and what to
+ * run, before the outcome is known.
+ */
+export function pausedMarkdown(workflowId: string, s: DeployStatus): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const look = s.lastVerdict && s.pausedReason?.startsWith('inconclusive') ? s.lastVerdict : null;
+  const lines = [
+    `### phased: ${s.cluster} <- \`${s.revision}\`: PAUSED, waiting for a person`,
+    '',
+    cell(s.pausedReason ?? 'paused'),
+    '',
+    ...(look ? [...look.metrics.map((m) => `- ${cell(m)}`), ''] : []),
+    `Resume: \`phased resume ${s.cluster} --reason '...'\`; abort: \`phased abort ${s.cluster} --reason '...'\`; proceed past it: \`phased promote ${s.cluster} --proceed --reason '...'\`.`,
+    `Unanswered, phased rolls it back at the cluster's pauseTimeout. Workflow \`${workflowId}\`; report: \`${reportCommand(workflowId)}\`.`,
+  ];
   return `${lines.join('\n')}\n`;
 }
 

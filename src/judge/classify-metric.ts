@@ -189,11 +189,14 @@ function classifyCounter(m: CounterMetric, ctx: MetricContext): MetricVerdict {
   const canaryExposure = canary.reduce((s, c) => s + c.exposureAfter, 0);
   if (canaryExposure < minExposure) {
     const unit = perRequest ? (m.exposure ?? '') : 'seconds';
-    return inconclusive(
-      m,
-      `canary saw ${Math.round(canaryExposure)} ${unit} since the switch, needs ${minExposure} (minExposure)`,
-      base,
-    );
+    return {
+      ...inconclusive(
+        m,
+        `canary saw ${Math.round(canaryExposure)} ${unit} since the switch, needs ${minExposure} (minExposure)`,
+        base,
+      ),
+      shortOfExposure: true,
+    };
   }
 
   const tol = toleratedRatio(m);

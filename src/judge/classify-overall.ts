@@ -15,11 +15,17 @@ export function classifyOverall(metrics: MetricVerdict[], alpha: number): JudgeV
   const criticalRegressed = regressed.filter((m) => m.critical);
   const undecided = metrics.filter((m) => m.verdict === 'inconclusive');
   const criticalUndecided = undecided.filter((m) => m.critical);
+  // Inconclusive only for want of exposure: no regression, and every metric
+  // that keeps the look from deciding waits for exposure.
+  const deciding = criticalUndecided.length > 0 ? criticalUndecided : undecided;
+  const waits =
+    regressed.length === 0 && deciding.length > 0 && deciding.every((m) => m.shortOfExposure);
   const done = (verdict: JudgeVerdict['verdict'], reason: string): JudgeVerdict => ({
     verdict,
     reason,
     metrics,
     alpha,
+    ...(verdict === 'inconclusive' && waits ? { waitsForExposure: true as const } : {}),
   });
 
   if (criticalRegressed.length > 0)

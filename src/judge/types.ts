@@ -172,6 +172,8 @@ export interface MetricVerdict {
   /** One line a person can act on. */
   reason: string;
   evidence: MetricEvidence;
+  /** Undecided only because the canary has not yet seen minExposure: time, not a person, answers it. */
+  shortOfExposure?: true;
 }
 
 export interface JudgeVerdict {
@@ -179,4 +181,6 @@ export interface JudgeVerdict {
   reason: string;
   metrics: MetricVerdict[];
   alpha: number;
+  /** Inconclusive only because metrics wait for exposure: a later look of the same window may decide. */
+  waitsForExposure?: true;
 }

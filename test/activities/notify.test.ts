@@ -57,6 +57,30 @@ describe('the notify activity', () => {
     expect(r.bodies).toEqual([{ text: 'phased: web <- v2: live', phased: { a: 1 } }]);
   });
 
+  it("links a deploy's notice to its page in the Temporal UI the worker names (PHASED_UI_URL)", async () => {
+    const r = await receiver(200);
+    const { store, ref } = webhooks([{ url: r.url }]);
+    const { notify } = createNotifyActivities({
+      env: { PHASED_UI_URL: 'https://temporal.example.com/', TEMPORAL_NAMESPACE: 'deploys' },
+      clusters: store,
+    });
+    await inActivity(new MockActivityEnvironment(), () =>
+      notify({
+        ref,
+        index: 0,
+        text: 'phased: web <- v2: PAUSED',
+        phased: { workflowId: 'deploy-web-v2' },
+      }),
+    );
+    const link = 'https://temporal.example.com/namespaces/deploys/workflows/deploy-web-v2';
+    expect(r.bodies).toEqual([
+      {
+        text: `phased: web <- v2: PAUSED\nTemporal UI: ${link}`,
+        phased: { workflowId: 'deploy-web-v2', ui: link },
+      },
+    ]);
+  });
+
   it('fails for good without the variable, and retryably when the receiver errs', async () => {
     const r = await receiver(502);
     const { store, ref } = webhooks([{ urlEnv: 'SLACK_DEPLOYS' }, { url: r.url }]);

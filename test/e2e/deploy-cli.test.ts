@@ -2,7 +2,14 @@
 // local hosts: exit codes and --json for each outcome, operator commands,
 // and configuration errors.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLocalFleet, preinstall, type LocalFleet } from '../helpers/local-fleet.js';
@@ -116,6 +123,30 @@ describe('phased deploy', () => {
         what: 'the second deploy to end',
         timeoutMs: 60_000,
       });
+
+      // On GitHub Actions, a pause shows on the job's page while the job still waits.
+      const stepSummary = path.join(fleet.dir, 'paused-summary.md');
+      const waiting = startPhased(deployArgs('v4'), { ...env, GITHUB_STEP_SUMMARY: stepSummary });
+      await waiting.waitFor('phased: started', 60_000);
+      const pause = await runPhased(['pause', cluster, '--reason', 'checking the dashboards'], env);
+      expect(pause.code, pause.stderr).toBe(0);
+      const paused = await eventually(
+        () => {
+          const text = existsSync(stepSummary) ? readFileSync(stepSummary, 'utf8') : '';
+          if (!text.includes('PAUSED')) throw new Error(`the summary holds: ${text || 'nothing'}`);
+          return Promise.resolve(text);
+        },
+        { what: 'the pause in the job summary', timeoutMs: 60_000, intervalMs: 250 },
+      );
+      expect(paused).toContain(`### phased: ${cluster} <- \`v4\`: PAUSED, waiting for a person`);
+      expect(paused).toContain('checking the dashboards');
+      expect(paused).toContain(`Resume: \`phased resume ${cluster} --reason '...'\``);
+      expect((await runPhased(['abort', cluster, '--reason', 'test'], env)).code).toBe(0);
+      const ended = await waiting.exited;
+      expect(ended.code).toBe(4);
+      expect(readFileSync(stepSummary, 'utf8')).toContain(
+        `### phased: ${cluster} <- \`v4\`: aborted`,
+      );
     });
     expect(Object.values(fleet.currents())).toEqual(['v1', 'v1', 'v1', 'v1']);
   });

@@ -897,6 +897,69 @@ describe('a canary that loses its traffic is a regression (real judge)', () => {
   });
 });
 
+describe('a watch look short of exposure waits for exposure (real judge)', () => {
+  const FLEET = Array.from({ length: 20 }, (_, i) => `web-${i + 1}`);
+  // 10 requests/s per host: the 5 canaries see 9,000 requests in a 3-minute
+  // soak, the watch's switched hosts about 5,000 in its first 30 s.
+  const quiet = { rps: 10, errorRate: 0.05 };
+  const errors = (minExposure: number) => [
+    {
+      name: 'errors',
+      kind: 'counter',
+      series: 'errors',
+      exposure: 'requests',
+      tolerance: 0.2,
+      critical: true,
+      minExposure,
+    },
+  ];
+  const deploy = async (minExposure: number, soak: string) => {
+    const fleet = new FakeFleet(FLEET);
+    fleet.serving = () => quiet;
+    const config = servingConfig(uniqueId('c'), FLEET, {
+      canary: { size: 5 },
+      metrics: errors(minExposure),
+      notify: [{ url: 'http://hooks.example/deploys' }],
+      durations: { baseline: '60s', soak, watch: '120s', lookEvery: '30s', soakLookEvery: '30s' },
+    });
+    // A pause nobody answers ends at the pauseTimeout (the test server skips the wait).
+    const outcome = await withWorker(fleet, async (tq) => outcomeOf(await start(tq, config)));
+    return { fleet, outcome };
+  };
+
+  it('a look before the last waits (recorded, webhooks told) and a later look decides: no pause', async () => {
+    const { fleet, outcome: o } = await deploy(8000, '3m');
+    expect(o.outcome).toBe('done');
+    const watch = o.verdicts.filter((v) => v.phase === 'watch');
+    expect(watch[0]).toMatchObject({ look: 1, verdict: 'inconclusive', waiting: true });
+    expect(watch[0]!.reason).toMatch(/^waiting for exposure until the next look: /);
+    expect(watch[0]!.metrics[0]).toMatch(/since the switch, needs 8000 \(minExposure\)$/);
+    expect(watch.slice(1).map((v) => v.verdict)).toEqual(['pass', 'pass', 'pass']);
+    expect(o.actions).toEqual([]);
+    const told = fleet.notifications.filter((n) => n.phased.event === 'inconclusive');
+    expect(told).toHaveLength(1);
+    expect(told[0]!.phased).toMatchObject({
+      phase: 'watch',
+      look: 1,
+      action: 'waiting for the next look',
+    });
+    expect(told[0]!.text).toContain('needs 8000 (minExposure)');
+  });
+
+  it('still short at the last look: the policy decides (a pause, here unanswered), and the pause notice carries the numbers', async () => {
+    // A 10-minute soak gives the canaries 30,000 requests; the whole 2-minute watch about 20,000.
+    const { fleet, outcome: o } = await deploy(25_000, '10m');
+    const watch = o.verdicts.filter((v) => v.phase === 'watch');
+    expect(watch.map((v) => Boolean(v.waiting))).toEqual([true, true, true, false]);
+    expect(o.outcome).toBe('rolled_back');
+    expect(o.summary).toMatch(
+      /^paused for 30m with nobody answering \(inconclusive watch verdict: /,
+    );
+    const paused = fleet.notifications.find((n) => n.phased.event === 'paused');
+    expect(paused?.text).toContain('needs 25000 (minExposure)');
+  });
+});
+
 describe('timers hold: readings run on the cadence, not after it', () => {
   it('a 60 s soak and a 60 s watch with readings that take 3 s each last 60 s plus one reading, not plus every reading', async () => {
     const fleet = new FakeFleet(HOSTS);

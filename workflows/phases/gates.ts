@@ -16,6 +16,10 @@ import { Stop } from '../compensation.js';
 import type { DeployContext } from '../deploy-context.js';
 import { runLook, SEQUENTIAL_LOOKS_PATCH, type LookAt } from '../judging.js';
 import type { VerdictRecord } from '../model.js';
+import { noticeOfInconclusive } from '../pauses.js';
+
+/** A watch look short of exposure waits for the next look; recorded deploys asked at once. */
+export const WATCH_WAITS_FOR_EXPOSURE_PATCH = 'watch-waits-for-exposure';
 
 /** What every look of one deploy compares against: its plan and its baseline readings. */
 export interface Judged {
@@ -94,7 +98,7 @@ export async function watch(ctx: DeployContext, judged: Judged) {
       await judge(
         ctx,
         judged,
-        { kind: 'watch', look: k, point: { phase: 'watch', window } },
+        { kind: 'watch', look: k, point: { phase: 'watch', window }, last: k === watchLooks },
         after,
         {
           treated: ctx.fleet.switched,
@@ -114,7 +118,7 @@ export async function watch(ctx: DeployContext, judged: Judged) {
 async function judge(
   ctx: DeployContext,
   judged: Judged,
-  at: { kind: VerdictRecord['phase']; look: number; point: LookAt },
+  at: { kind: VerdictRecord['phase']; look: number; point: LookAt; last?: boolean },
   after: number[],
   groups: { treated: Host[]; control: Host[] },
 ) {
@@ -131,16 +135,29 @@ async function judge(
   const early = reading !== undefined;
   // An early look that does not find a regression leaves the soak running.
   if (early && verdict.verdict !== 'regression') return;
+  // A watch look before the last that only lacks exposure waits for the
+  // next look: the watch's window keeps growing, and traffic, not a person,
+  // is what it needs. The last look decides as the cluster's policy says.
+  const waiting =
+    kind === 'watch' &&
+    at.last === false &&
+    verdict.verdict === 'inconclusive' &&
+    verdict.waitsForExposure === true &&
+    patched(WATCH_WAITS_FOR_EXPOSURE_PATCH);
   const record: VerdictRecord = {
     phase: kind,
     look,
     ...(early ? { reading } : {}),
     at: Date.now(),
     verdict: verdict.verdict,
-    reason: verdict.reason,
+    reason: waiting
+      ? `waiting for exposure until the next look: ${verdict.reason}`
+      : verdict.reason,
     metrics: verdict.metrics.map((m) => m.reason),
+    ...(waiting ? { waiting: true as const } : {}),
   };
   ctx.verdicts.push(record);
+  if (waiting) return noticeOfInconclusive(ctx, record, 'waiting for the next look');
   if (verdict.verdict === 'regression')
     throw new Stop(
       'rolled_back',
@@ -153,6 +170,7 @@ async function onInconclusive(ctx: DeployContext, record: VerdictRecord) {
   const policy = ctx.cfg.onInconclusive;
   if (policy === 'rollback')
     throw new Stop('rolled_back', `inconclusive verdict, policy rollback: ${record.reason}`);
-  if (policy === 'proceed') return;
+  if (policy === 'proceed')
+    return noticeOfInconclusive(ctx, record, 'proceeding (onInconclusive: proceed)');
   await ctx.askOperator(`inconclusive ${record.phase} verdict: ${record.reason}`);
 }

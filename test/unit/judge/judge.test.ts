@@ -148,6 +148,9 @@ describe('judge', () => {
     expect(v.metrics[0]!.reason).toBe(
       'http_5xx: inconclusive: canary saw 50000 http_requests since the switch, needs 1000000 (minExposure)',
     );
+    // Time answers this, not a person: the watch waits for its next look.
+    expect(v.metrics[0]!.shortOfExposure).toBe(true);
+    expect(v.waitsForExposure).toBe(true);
   });
 
   it('with requireEnoughData, passes only when the window could have shown x2 beyond the tolerance', () => {
@@ -166,6 +169,7 @@ describe('judge', () => {
       requireEnoughData: true,
     });
     expect(v.metrics[0]!.verdict).toBe('inconclusive');
+    expect(v.waitsForExposure).toBeUndefined();
     expect(v.metrics[0]!.reason).toMatch(
       /^http_5xx: inconclusive: not enough data to pass: the canary's window expected 1\d\.?\d* events at the tolerated rate, a pass needs \d+ \(so that x2 beyond the tolerance would reach p < 0\.00022 half the time\): about [\d.]+ times this window's traffic or time$/,
     );
