@@ -19,9 +19,17 @@ import type { Host, Outcome } from '../src/core/vocabulary.js';
 import { flipBack, overHostBatches } from './fan-out.js';
 import { DeployOutcome as OutcomeKey, DeployPhase, DeployRevision } from './search-attributes.js';
 import { endWith } from './outcome.js';
+import {
+  mixedFleet,
+  planPlainRollback,
+  type RollbackPlanResult,
+} from '../src/core/rollback-plan.js';
 import { HOST_STEP, QUICK } from './timeouts.js';
 
 const { inspectHosts } = proxyActivities<Activities>(HOST_STEP);
+
+/** Plain rollbacks recorded before one release for the fleet replay per host (and all-or-nothing). */
+const ONE_RELEASE_PATCH = 'rollback-one-release-for-the-fleet';
 
 /** Rollbacks recorded before the revision attribute named their targets replay without it. */
 const ROLLBACK_TARGETS_PATCH = 'rollback-revision-attribute';
@@ -103,7 +111,22 @@ async function run(input: RollbackInput): Promise<RollbackOutcome> {
     const inspected = inspection.ok;
     const plan: { host: Host; revision: string; from: string | null }[] = [];
     const missing: string[] = [];
-    for (const { host, result } of inspected) {
+    // A plain rollback takes the fleet to one release; hosts that cannot go
+    // there are named and left, never holding up the rest.
+    const oneRelease =
+      input.to === undefined && patched(ONE_RELEASE_PATCH)
+        ? planPlainRollback(inspected.map(({ host, result }) => ({ host, ...result })))
+        : undefined;
+    if (oneRelease) {
+      for (const m of oneRelease.moves)
+        plan.push({ host: hosts.find((h) => h.name === m.host)!, revision: m.to, from: m.from });
+      if (oneRelease.target === null || plan.length === 0)
+        return end(
+          'failed',
+          `no host was switched: no rollback target on ${oneRelease.skipped.map((s) => `${s.host} (${s.why})`).join(', ') || 'any host'}`,
+        );
+    }
+    for (const { host, result } of oneRelease ? [] : inspected) {
       const target = input.to ?? ('revision' in result.rollback ? result.rollback.revision : null);
       if (!target || !result.releases.includes(target))
         missing.push(
@@ -146,7 +169,7 @@ async function run(input: RollbackInput): Promise<RollbackOutcome> {
     if (failures.length === 0)
       return end(
         'done',
-        `rolled back ${Object.keys(switched).length} hosts (${describeMoves(switched)}) by ${input.operator}: ${input.reason}`,
+        `rolled back ${Object.keys(switched).length} hosts (${describeMoves(switched)}) by ${input.operator}: ${input.reason}${oneRelease ? leftBehind(oneRelease) : ''}`,
         switched,
       );
 
@@ -169,6 +192,26 @@ async function run(input: RollbackInput): Promise<RollbackOutcome> {
   } finally {
     await CancellationScope.nonCancellable(() => leaveClusterQueue(input.cluster));
   }
+}
+
+/**
+ * What a plain rollback that could not take every host along says: which
+ * hosts went with the fleet against their own history, which were left and
+ * why, and what the fleet is on now, with the fix.
+ */
+function leftBehind(p: RollbackPlanResult): string {
+  const parts: string[] = [];
+  const unified = p.moves.filter((m) => m.ownTarget !== undefined);
+  if (unified.length > 0)
+    parts.push(
+      `; ${unified.map((m) => `${m.host} (its own previous release: ${m.ownTarget ?? 'none'})`).join(', ')} went to ${p.target} with the fleet`,
+    );
+  const mixed = mixedFleet(p);
+  if (mixed)
+    parts.push(
+      `; NOT rolled back: ${p.skipped.map((s) => `${s.host} (${s.why}), left on ${s.on ?? 'no release'}`).join('; ')}: ${mixed}; to bring them along, deploy ${p.target} again (phased deploy stages it on every host) or take them out of the cluster file`,
+    );
+  return parts.join('');
 }
 
 /** "8 from v3 to v2, 1 from v4 to v2". */

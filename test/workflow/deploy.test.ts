@@ -725,6 +725,50 @@ describe('rollback goes back, never forward (invariant 8)', () => {
     expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v2'));
   });
 
+  it('a host added since the last deploy (nowhere to go back to) is skipped and named; the rest roll back, and the mixed fleet is said', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const grown = testConfig(config.cluster, [...HOSTS, 'web-9']);
+    const back = await withWorker(fleet, async (tq) => {
+      await outcomeOf(await start(tq, config, 'v2', 1000));
+      // web-9 joined the cluster after v2 went live: it only ever had v2.
+      fleet.hosts.set('web-9', {
+        current: 'v2',
+        releases: ['v2'],
+        rejected: new Set(),
+        switches: [],
+      });
+      return outcomeOf(await startRollback(tq, grown));
+    });
+    expect(back.outcome).toBe('done');
+    expect(fleet.currents()).toEqual({
+      ...Object.fromEntries(HOSTS.map((h) => [h, 'v1'])),
+      'web-9': 'v2',
+    });
+    expect(back.summary).toBe(
+      'rolled back 8 hosts (8 from v2 to v1) by alice: test; NOT rolled back: web-9 (keeps no v1 (it keeps v2)), left on v2: the fleet is on v1 (8 host(s)) and v2 (web-9); to bring them along, deploy v1 again (phased deploy stages it on every host) or take them out of the cluster file',
+    );
+  });
+
+  it('hosts whose own histories differ go to the release most of the fleet goes to, and the summary says which', async () => {
+    const fleet = new FakeFleet(HOSTS);
+    const config = testConfig(uniqueId('c'), HOSTS);
+    const back = await withWorker(fleet, async (tq) => {
+      await outcomeOf(await start(tq, config, 'v2', 1000));
+      await outcomeOf(await start(tq, config, 'v3', 2000));
+      // web-4 was rebuilt and took v3 straight from v1: on its own it would go back two.
+      const h = fleet.hosts.get('web-4')!;
+      h.switches = [{ at: 3, from: 'releases/v1', to: 'releases/v3' }];
+      return outcomeOf(await startRollback(tq, config));
+    });
+    expect(back.outcome).toBe('done');
+    expect(Object.values(fleet.currents())).toEqual(HOSTS.map(() => 'v2'));
+    expect(back.summary).toContain('rolled back 8 hosts (8 from v3 to v2)');
+    expect(back.summary).toContain(
+      'web-4 (its own previous release: v1) went to v2 with the fleet',
+    );
+  });
+
   it('a flip that fails mid-rollback: the hosts it had switched are put back, none left half-way', async () => {
     const fleet = new FakeFleet(HOSTS);
     const config = testConfig(uniqueId('c'), HOSTS);
