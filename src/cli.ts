@@ -8,7 +8,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import logUpdate from 'log-update';
 import {
   activeDeploy,
+  checkFleet,
   clusterHistory,
+  workflowRunning,
   clusterQueueState,
   createPhasedClient,
   deployAccepted,
@@ -42,6 +44,7 @@ import {
   statusLine,
   lookLabel,
 } from './cli/format.js';
+import { driftLines } from './core/drift.js';
 import { formatDuration, parseDuration } from './config/duration.js';
 import { loadClusterConfig } from './config/load.js';
 import { clusterFileJsonSchema } from './config/json-schema.js';
@@ -379,11 +382,15 @@ program
     '--watch',
     'follow the deploy until it ends (through Temporal outages), then exit with its outcome',
   )
+  .option(
+    '--no-hosts',
+    "with no deploy running, skip reading each host's release (drift from the recorded live release)",
+  )
   .option('--json', 'machine-readable output')
   .action(
     async (
       cluster: string | undefined,
-      opts: { workflow?: string; watch?: boolean; json?: boolean },
+      opts: { workflow?: string; watch?: boolean; json?: boolean; hosts?: boolean },
     ) => {
       await withClient(async (pc) => {
         if (!cluster && !opts.workflow) {
@@ -419,8 +426,13 @@ program
           return;
         }
         const queue = cluster ? await clusterQueueState(pc, cluster) : null;
+        // A holder terminated from the Temporal UI holds the queue until the
+        // queue notices: it is not running, whatever the queue says.
+        const holder = queue?.holder ?? null;
+        const holderRuns = holder ? await workflowRunning(pc, holder.workflowId) : false;
         const id =
-          opts.workflow ?? (queue?.holder?.kind === 'deploy' ? queue.holder.workflowId : undefined);
+          opts.workflow ??
+          (holderRuns && holder?.kind === 'deploy' ? holder.workflowId : undefined);
         if (opts.watch && id) {
           const handle = pc.client.workflow.getHandle<typeof deploy>(id);
           const outcome = await follow(handle, opts.json, cluster ?? '<cluster>');
@@ -430,13 +442,26 @@ program
         }
         const status = id ? await deployStatus(pc, id) : null;
         const waiting = queue?.waiting ?? [];
+        // With nothing running on the cluster, its hosts should all be on the
+        // release its history says is live: say so, or name the drift.
+        const fleet =
+          cluster && !opts.workflow && !holderRuns && opts.hosts !== false
+            ? await checkFleet(pc, cluster, operatorName(undefined))
+            : undefined;
         const text = [
           status && id ? statusBlock(id, status) : `no deploy is running on cluster ${cluster}`,
           ...waiting.map((w) => `  waiting: ${w.kind} ${w.revision} (${w.workflowId})`),
+          ...(fleet && cluster ? driftLines(cluster, fleet) : []),
         ].join('\n');
         print(
           opts.json,
-          { cluster: cluster ?? status?.cluster ?? null, workflowId: id ?? null, status, waiting },
+          {
+            cluster: cluster ?? status?.cluster ?? null,
+            workflowId: id ?? null,
+            status,
+            waiting,
+            ...(fleet ? { fleet: { ...fleet, drift: fleet.off.length > 0 } } : {}),
+          },
           text,
         );
       });

@@ -23,6 +23,8 @@ import {
   statusQuery,
 } from '../workflows/deploy.js';
 import { rollback } from '../workflows/rollback.js';
+import type { fleetCheck, FleetCheckResult } from '../workflows/fleet-check.js';
+import { fleetDrift, type FleetDrift } from './core/drift.js';
 import { queueQuery, queueWorkflowId, type QueueState } from '../workflows/cluster-queue.js';
 import type { DeployStatus } from '../workflows/model.js';
 import {
@@ -73,6 +75,44 @@ export async function runPreflight(
     staticSummary: `preflight requested by ${input.requestedBy}`,
   });
   return { workflowId, result: await handle.result() };
+}
+
+/**
+ * Which release each host runs (read by the worker that holds the cluster's
+ * file) against the cluster's recorded history: the drift `phased status`
+ * reports. A refusal (unknown cluster) is thrown as such.
+ */
+export async function checkFleet(
+  pc: PhasedClient,
+  cluster: string,
+  operator: string,
+): Promise<FleetDrift> {
+  const handle = await pc.client.workflow.start<typeof fleetCheck>('fleetCheck', {
+    taskQueue: pc.taskQueue,
+    workflowId: `fleet-check-${cluster}-${shortId()}`,
+    args: [{ cluster, operator }],
+    // An answer for a person waiting at a prompt, or none.
+    workflowExecutionTimeout: '3 minutes',
+    staticSummary: `which release each host of ${cluster} runs (phased status)`,
+  });
+  let seen: FleetCheckResult;
+  try {
+    seen = await handle.result();
+  } catch (err) {
+    throw refusalOf(err) ?? err;
+  }
+  return fleetDrift(seen.hosts, await clusterHistory(pc, cluster), seen.unreachable);
+}
+
+/** Whether a workflow is running (false when it ended, however, or never existed). */
+export async function workflowRunning({ client }: PhasedClient, workflowId: string) {
+  try {
+    const d = await client.workflow.getHandle(workflowId).describe();
+    return d.status.name === 'RUNNING';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }
 
 /** A deploy as a caller asks for it: a cluster the worker holds, a revision, a source. */

@@ -36,7 +36,7 @@ export interface ClusterInUse {
 /** The cluster's configuration as the worker holds it, once the operator's access is checked. */
 export async function clusterConfig(
   input: ClusterRequest,
-  action: AccessAction,
+  action: AccessAction | 'inspect',
 ): Promise<ClusterInUse> {
   if (!patched(WORKER_CONFIG_PATCH)) {
     // A deploy of an earlier phased: its worker now reads its own file by name.

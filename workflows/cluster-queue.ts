@@ -11,6 +11,7 @@ import {
   defineQuery,
   defineSignal,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -49,6 +50,9 @@ export async function leaveClusterQueue(cluster: string): Promise<void> {
   }
 }
 
+/** Queues recorded before a new request checked the holder at once waited for the minute's check. */
+const CHECK_HOLDER_ON_REQUEST_PATCH = 'queue-checks-holder-on-request';
+
 const IDLE_MS = 10 * 60_000;
 const HOLDER_CHECK_MS = 60_000;
 
@@ -74,10 +78,16 @@ export async function clusterQueue(initial: QueueState): Promise<void> {
       if (!woke) return; // idle: the next request starts a fresh run
       await grantNext(state);
     } else {
-      const released = await condition(() => state.holder === null, HOLDER_CHECK_MS);
+      // A new request (a rollback after a deploy was terminated, say) checks
+      // the holder at once instead of waiting for the next minute's check.
+      const atOnce = patched(CHECK_HOLDER_ON_REQUEST_PATCH);
+      const asked = state.waiting.length;
+      await condition(
+        () => state.holder === null || (atOnce && state.waiting.length > asked),
+        HOLDER_CHECK_MS,
+      );
       // A holder that was terminated never releases: free the lock ourselves.
-      if (!released && state.holder && !(await workflowIsOpen(state.holder.workflowId)))
-        state.holder = null;
+      if (state.holder && !(await workflowIsOpen(state.holder.workflowId))) state.holder = null;
     }
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2_000)
       await continueAsNew<typeof clusterQueue>(state);

@@ -5,14 +5,18 @@ import type { AccessAction } from './vocabulary.js';
 
 export type AccessList = Partial<Record<AccessAction, string[]>>;
 
-/** Why `identity` may not do `action` on `cluster`; undefined when it may. */
+/**
+ * Why `identity` may not do `action` on `cluster`; undefined when it may.
+ * Reading which release each host runs ('inspect', for `phased status`)
+ * changes nothing and needs no grant.
+ */
 export function accessRefusal(
   cluster: string,
   access: AccessList | undefined,
-  action: AccessAction,
+  action: AccessAction | 'inspect',
   identity: string,
 ): string | undefined {
-  if (access === undefined) return undefined;
+  if (access === undefined || action === 'inspect') return undefined;
   const allowed = access[action];
   if (allowed?.includes('*') || allowed?.includes(identity)) return undefined;
   return allowed === undefined || allowed.length === 0

@@ -384,6 +384,73 @@ describe('phased deploy', () => {
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'v1'));
   });
 
+  it('a deploy terminated from the Temporal UI leaves a canary on its release: status names the drift and the fix, and the fix repairs it', async () => {
+    const fleet = await createLocalFleet(uniqueId('web'), 4);
+    await preinstall(fleet, 'v1', fleet.release('v1', 0.01));
+    fleet.startTraffic();
+    // A soak that only the termination ends.
+    writeConfig(fleet, {
+      ...fleet.configDoc,
+      holdback: 0,
+      durations: { baseline: '1s', soak: '10m', watch: '5s', lookEvery: '5s' },
+    });
+    const cluster = fleet.config.cluster;
+    await withWorker({}, async (tq) => {
+      const env = cliEnv(tq);
+      const status = async (...extra: string[]) => {
+        const r = await runPhased(['status', cluster, ...extra], env);
+        expect(r.code, r.stderr).toBe(0);
+        return r.stdout;
+      };
+      const clean = await status();
+      expect(clean).toContain(
+        'fleet: all 4 hosts on v1, no deploy or rollback of this cluster is recorded as done',
+      );
+      const started = await runPhased(
+        ['deploy', '--cluster', cluster, '--revision', 'v2', '--source', fleet.release('v2', 0.01)],
+        env,
+      );
+      expect(started.code, started.stderr).toBe(0);
+      const id = await eventually(
+        async () => {
+          const s = json(await status('--json')) as {
+            workflowId: string | null;
+            status: { phase: string; hostCounts: { switched?: number } } | null;
+          };
+          return s.status?.phase === 'canary' && (s.status.hostCounts.switched ?? 0) > 0
+            ? s.workflowId!
+            : undefined;
+        },
+        { what: 'the canary switched', timeoutMs: 90_000, intervalMs: 500 },
+      );
+      const pc = await phasedClient(tq);
+      try {
+        // What More Actions -> Terminate does: no compensation runs.
+        await pc.client.workflow.getHandle(id).terminate('terminated from the UI');
+      } finally {
+        await pc.close();
+      }
+      const canary = Object.entries(fleet.currents()).find(([, r]) => r === 'v2')![0];
+      const drift = await status();
+      expect(drift).toContain(`no deploy is running on cluster ${cluster}`);
+      expect(drift).toContain(
+        `DRIFT: 1 of 4 hosts not on the fleet's most common release v1 (no deploy or rollback of this cluster is recorded as done): ${canary} on v2; the fleet runs v1 (3 hosts), v2 (${canary})`,
+      );
+      expect(drift).toContain(`the newest run, ${id}, ended TERMINATED without an outcome`);
+      expect(drift).toContain(`fix: phased rollback ${cluster} --to v1 --reason '...'`);
+      const asJson = json(await status('--json')) as { fleet: { drift: boolean; off: unknown[] } };
+      expect(asJson.fleet).toMatchObject({ drift: true, off: [{ host: canary, current: 'v2' }] });
+
+      // The fix it names, as an operator runs it: the queue frees the terminated holder at once.
+      const fix = await runPhased(['rollback', cluster, '--to', 'v1', '--reason', 'drift'], env);
+      expect(fix.code, fix.stderr).toBe(0);
+      expect(Object.values(fleet.currents())).toEqual(['v1', 'v1', 'v1', 'v1']);
+      expect(await status()).toMatch(
+        /fleet: all 4 hosts on v1, the recorded live release v1 \(rollback-\S+\)/,
+      );
+    });
+  });
+
   it('exits 2 naming every bad field of the cluster file the worker holds, and the bad revision', async () => {
     const fleet = await createLocalFleet(uniqueId('web'), 2);
     writeConfig(fleet, {
