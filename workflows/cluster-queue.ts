@@ -14,6 +14,7 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
@@ -50,8 +51,11 @@ export async function leaveClusterQueue(cluster: string): Promise<void> {
   }
 }
 
-/** Queues recorded before a new request checked the holder at once waited for the minute's check. */
-const CHECK_HOLDER_ON_REQUEST_PATCH = 'queue-checks-holder-on-request';
+/**
+ * Queues recorded before it cancelled their waits' timers when a request or
+ * a release came, and let a rollback wait for the minute's check of a holder.
+ */
+const QUEUE_WAITS_PATCH = 'queue-waits-leave-timers-and-rollbacks-check-holder';
 
 const IDLE_MS = 10 * 60_000;
 const HOLDER_CHECK_MS = 60_000;
@@ -73,19 +77,23 @@ export async function clusterQueue(initial: QueueState): Promise<void> {
   });
 
   for (;;) {
+    const steady = patched(QUEUE_WAITS_PATCH);
     if (!state.holder) {
-      const woke = await condition(() => state.waiting.length > 0, IDLE_MS);
+      const hasWork = () => state.waiting.length > 0;
+      const woke = steady
+        ? await waitUnlessTimedOut(hasWork, IDLE_MS)
+        : await condition(hasWork, IDLE_MS);
       if (!woke) return; // idle: the next request starts a fresh run
       await grantNext(state);
     } else {
-      // A new request (a rollback after a deploy was terminated, say) checks
+      // A rollback (after a deploy was terminated from the UI, say) checks
       // the holder at once instead of waiting for the next minute's check.
-      const atOnce = patched(CHECK_HOLDER_ON_REQUEST_PATCH);
-      const asked = state.waiting.length;
-      await condition(
-        () => state.holder === null || (atOnce && state.waiting.length > asked),
-        HOLDER_CHECK_MS,
-      );
+      const rollbacks = () => state.waiting.filter((w) => w.kind === 'rollback').length;
+      const asked = rollbacks();
+      const until = () => state.holder === null || (steady && rollbacks() > asked);
+      await (steady
+        ? waitUnlessTimedOut(until, HOLDER_CHECK_MS)
+        : condition(until, HOLDER_CHECK_MS));
       // A holder that was terminated never releases: free the lock ourselves.
       if (state.holder && !(await workflowIsOpen(state.holder.workflowId))) state.holder = null;
     }
@@ -126,4 +134,22 @@ async function tell(loser: QueueRequest, by: QueueRequest | null, reason: string
   } catch {
     // Already gone: nothing to tell.
   }
+}
+
+/**
+ * condition(fn, ms), except that its timer is left to fire rather than
+ * cancelled when fn comes true first: true when fn held. A queue wakes on
+ * every request and release, and Temporal's time-skipping test server
+ * strands a run whose workflow task cancels a timer that fired meanwhile
+ * (temporalio/sdk-java#3088); a timer that fires later wakes the queue to no
+ * effect.
+ */
+async function waitUnlessTimedOut(fn: () => boolean, ms: number): Promise<boolean> {
+  let elapsed = false;
+  void sleep(ms).then(
+    () => void (elapsed = true),
+    () => undefined,
+  );
+  await condition(() => fn() || elapsed);
+  return fn();
 }

@@ -35,6 +35,19 @@ function readOnly(dir: string) {
   });
 }
 
+/** Removes a tree that another process may still be writing into, walking it again until it is gone. */
+function removeWhileWritten(root: string) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      rmSync(root, { recursive: true, force: true });
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' || attempt >= 100) throw err;
+    }
+  }
+}
+
 interface Case {
   what: string;
   config: Record<string, unknown>;
@@ -107,10 +120,11 @@ const cases: Case[] = [
     config: {},
     when: inCanarySoak,
     victim: canary,
-    // rm -rf as an operator runs it; a probe writing its cursor during the
-    // walk can leave a directory non-empty, so rmdir is retried (the probe
-    // cannot recreate a missing root).
-    breakHost: (root) => rmSync(root, { recursive: true, force: true, maxRetries: 10 }),
+    // rm -rf as an operator runs it, again until the root is gone: a probe
+    // writing its cursor during the walk leaves a directory non-empty, and
+    // Node's own retries only retry the rmdir, never the walk (the probe
+    // cannot recreate a missing root, so a second walk finishes).
+    breakHost: removeWhileWritten,
     expect: ({ outcome, summary, victim, fleet }) => {
       expect(outcome).toBe('rolled_back');
       expect(summary).toContain('canary regression: critical metric regressed: http_requests');
