@@ -6,6 +6,7 @@ import {
   isDecidingLook,
   judge,
   judgeWatchLook,
+  metricColumns,
   type DataLimits,
   type LookPlan,
   type HostSeries,
@@ -42,9 +43,22 @@ export interface BatchReading {
   errors: string[];
 }
 
-/** Six significant digits are plenty for a judge; integers (counters) stay exact. */
+/** Six significant digits are plenty for a level (a gauge); integers stay exact. */
 export function compactValue(x: number | null): number | null {
   return x === null || Number.isInteger(x) ? x : Number(x.toPrecision(6));
+}
+
+/**
+ * The columns that hold cumulative counters (a counter and its exposure, a
+ * gauge's `per` pair, traffic, histogram buckets): the judge takes
+ * differences of them, so they travel exact. A month-old Prometheus `_sum`
+ * (1.2e9 seconds) rounded to six digits moves by thousands between readings.
+ */
+export function exactColumns(metrics: readonly MetricSpec[]): Set<string> {
+  const exact = new Set<string>();
+  for (const m of metrics)
+    if (m.kind !== 'gauge' || m.per !== undefined) for (const c of metricColumns(m)) exact.add(c);
+  return exact;
 }
 
 export interface SnapshotRequest {
@@ -104,6 +118,7 @@ export function createMetricActivities(deps: MetricDeps) {
       t,
       hosts: hosts(input.hosts.map((name) => ({ name }))),
       probes: config.probes,
+      exact: exactColumns(config.metrics as MetricSpec[]),
       source: config.metricsSource as PrometheusSource | undefined,
     };
   };
@@ -111,7 +126,7 @@ export function createMetricActivities(deps: MetricDeps) {
   /** One reading of a batch: every host at once, at `at` (a past moment) or now. */
   const sampleBatch = async (
     input: SampleInput,
-    { t, hosts, probes }: ReturnType<typeof clusterOf>,
+    { t, hosts, probes, exact }: ReturnType<typeof clusterOf>,
     reader: PromqlReader | undefined,
     at: number | undefined,
   ): Promise<BatchReading> => {
@@ -136,7 +151,9 @@ export function createMetricActivities(deps: MetricDeps) {
     const anyFailure = samples.some((s) => s.snapshot.e !== undefined);
     return {
       t: time,
-      v: samples.map((s) => s.snapshot.v.map(compactValue)),
+      v: samples.map((s) =>
+        s.snapshot.v.map((x, i) => (exact.has(input.series[i]!) ? x : compactValue(x))),
+      ),
       k: anyEpoch ? samples.map((s) => s.snapshot.k ?? null) : null,
       e: anyFailure ? samples.map((s) => s.snapshot.e ?? null) : null,
       errors: samples.flatMap((s) => s.errors),

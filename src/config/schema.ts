@@ -223,6 +223,20 @@ const metricBase = {
   critical: z.boolean().default(false),
 };
 
+/**
+ * A counter judged per request (an error rate) is critical unless the file
+ * says otherwise: errors alone roll back. Other metrics default to not
+ * critical (a lone regression pauses; two roll back). Applied before the
+ * schema so the file's own `critical` always wins.
+ */
+function errorRatesCritical(m: unknown): unknown {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return m;
+  const o = m as Record<string, unknown>;
+  return o.kind === 'counter' && o.exposure !== undefined && o.critical === undefined
+    ? { ...o, critical: DEFAULTS.errorRateCritical }
+    : m;
+}
+
 const metric = z.discriminatedUnion('kind', [
   strictObject({
     ...metricBase,
@@ -425,7 +439,7 @@ export const clusterConfigSchema = strictObject({
   /** What must answer before a switched host counts as switched (and before the canary soak starts). */
   health: health.optional(),
   probes: z.array(probe).default([]),
-  metrics: z.array(metric).default([]),
+  metrics: z.array(z.preprocess(errorRatesCritical, metric)).default([]),
   batchSize: z.number().int().min(1).max(1000).default(DEFAULTS.batchSize),
   /**
    * Webhooks told of each deploy's start and outcome (Slack-compatible JSON).

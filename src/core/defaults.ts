@@ -19,6 +19,8 @@ export const DEFAULTS = {
   /** How long a paused deploy waits for a person before phased rolls it back. */
   pauseTimeout: '30m',
   batchSize: 200,
+  /** A counter judged per request (errors per request) rolls back on its own; other metrics do not. */
+  errorRateCritical: true,
   judge: {
     /** The deploy's false-rollback budget, spent over all its looks. */
     alpha: 0.001,
