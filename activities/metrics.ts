@@ -118,7 +118,7 @@ export function createMetricActivities(deps: MetricDeps) {
       t,
       hosts: hosts(input.hosts.map((name) => ({ name }))),
       probes: config.probes,
-      exact: exactColumns(config.metrics as MetricSpec[]),
+      exact: exactColumns(config.metrics),
       source: config.metricsSource as PrometheusSource | undefined,
     };
   };

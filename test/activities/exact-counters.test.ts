@@ -42,13 +42,13 @@ describe('cumulative counters', () => {
       ],
       metrics: [{ ...latency }, { name: 'load', kind: 'gauge', series: 'load1', tolerance: 0.5 }],
     });
-    const { sampleHosts } = createMetricActivities({
+    const activities = createMetricActivities({
       transport: () => new LocalTransport(),
       clusters: store,
       fetchSnapshots: () => Promise.reject(new Error('sampling fetches nothing')),
     });
     const reading = await inActivity(new MockActivityEnvironment(), () =>
-      sampleHosts({
+      activities.sampleHosts({
         workflowId: 'w',
         ref,
         hosts: ['web-1'],
