@@ -34,6 +34,26 @@ mkdir -p "$results"
 rows=()
 failures=0
 slowest=0
+record() {
+  local done=$1
+  local loaded_done=$(( done > runs - loaded ? done - (runs - loaded) : 0 ))
+cat >"$results/test-reliability.json" <<JSON
+{"runs": $done, "planned": $runs, "failures": $failures, "loadedRuns": $loaded_done, "load": "each loaded run beside ${hogs_per_run} x sha256sum /dev/zero (a busy CPU each)", "slowestSeconds": $slowest, "commit": "$commit", "machine": "$(nproc) CPUs, $(free -g | awk '/Mem:/ {print $2}') GiB", "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"}
+JSON
+{
+  echo "# Test reliability"
+  echo
+  echo "\`scripts/repeat-tests.sh $runs $loaded\` on a fresh clone of $commit, $(date -u +%Y-%m-%d), $(nproc) CPUs."
+  echo "The last $loaded runs ran beside ${hogs_per_run} x \`sha256sum /dev/zero\` (a busy CPU each). Seconds: the whole \`npm test\` (setup, type check, lint, vitest); vitest: its own duration."
+  echo
+  echo "**$failures failure(s) in $done of $runs planned runs ($loaded_done loaded); slowest run ${slowest} s.**"
+  echo
+  echo "| run | result | seconds | vitest s | beside | tests | failing tests |"
+  echo "| --- | --- | --- | --- | --- | --- | --- |"
+  printf '%s\n' "${rows[@]}"
+} >"$results/test-reliability.md"
+}
+
 for i in $(seq 1 "$runs"); do
   log="$work/run-$i.log"
   beside=-
@@ -57,22 +77,9 @@ for i in $(seq 1 "$runs"); do
   vitest="$(sed -e 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ +Duration +' | tail -n 1 | sed -E 's/^ *Duration *([0-9.]+)s.*/\1/')"
   rows+=("| $i | $status | $seconds | ${vitest:-?} | $beside | ${summary:-?} | ${failed_tests:--} |")
   echo "run $i/$runs: $status in ${seconds}s (vitest ${vitest:-?} s, beside: $beside) ${summary}" >&2
+  # Written after every run, so an interrupted series still records what ran.
+  record "$i"
 done
 
-cat >"$results/test-reliability.json" <<JSON
-{"runs": $runs, "failures": $failures, "loadedRuns": $loaded, "load": "each loaded run beside ${hogs_per_run} x sha256sum /dev/zero (a busy CPU each)", "slowestSeconds": $slowest, "commit": "$commit", "machine": "$(nproc) CPUs, $(free -g | awk '/Mem:/ {print $2}') GiB", "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"}
-JSON
-{
-  echo "# Test reliability"
-  echo
-  echo "\`scripts/repeat-tests.sh $runs $loaded\` on a fresh clone of $commit, $(date -u +%Y-%m-%d), $(nproc) CPUs."
-  echo "The last $loaded runs ran beside ${hogs_per_run} x \`sha256sum /dev/zero\` (a busy CPU each). Seconds: the whole \`npm test\` (setup, type check, lint, vitest); vitest: its own duration."
-  echo
-  echo "**$failures failure(s) in $runs runs ($loaded loaded); slowest run ${slowest} s.**"
-  echo
-  echo "| run | result | seconds | vitest s | beside | tests | failing tests |"
-  echo "| --- | --- | --- | --- | --- | --- | --- |"
-  printf '%s\n' "${rows[@]}"
-} >"$results/test-reliability.md"
 echo "$failures failure(s) in $runs runs; slowest ${slowest}s; see bench/results/test-reliability.md" >&2
 [ "$failures" -eq 0 ]
