@@ -346,6 +346,16 @@ export function testConfig(
 }
 
 /** A fleet serving `requests` with `errors`, judged by errors per request (and so traffic). */
+/** The serving fleet's one judged metric: errors per request, critical. */
+export const servingErrors = {
+  name: 'errors',
+  kind: 'counter',
+  series: 'errors',
+  exposure: 'requests',
+  tolerance: 0.2,
+  critical: true,
+} as const;
+
 export function servingConfig(
   cluster: string,
   names: string[],
@@ -353,16 +363,7 @@ export function servingConfig(
 ): ClusterConfig {
   return testConfig(cluster, names, {
     probes: [{ type: 'command', argv: ['true'], series: ['requests', 'errors'] }],
-    metrics: [
-      {
-        name: 'errors',
-        kind: 'counter',
-        series: 'errors',
-        exposure: 'requests',
-        tolerance: 0.2,
-        critical: true,
-      },
-    ],
+    metrics: [servingErrors],
     ...overrides,
   });
 }

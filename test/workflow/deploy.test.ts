@@ -20,7 +20,13 @@ import {
 } from '../../workflows/deploy.js';
 import type { DeployStatus } from '../../workflows/model.js';
 import { queueWorkflowId } from '../../workflows/cluster-queue.js';
-import { FakeFleet, fakeClusterFiles, servingConfig, testConfig } from '../helpers/fake-fleet.js';
+import {
+  FakeFleet,
+  fakeClusterFiles,
+  servingConfig,
+  servingErrors,
+  testConfig,
+} from '../helpers/fake-fleet.js';
 import { rollback } from '../../workflows/rollback.js';
 import { eventually } from '../../src/poll.js';
 import { uniqueId } from '../helpers/temporal.js';
@@ -946,17 +952,7 @@ describe('a watch look short of exposure waits for exposure (real judge)', () =>
   // 10 requests/s per host: the 5 canaries see 9,000 requests in a 3-minute
   // soak, the watch's switched hosts about 5,000 in its first 30 s.
   const quiet = { rps: 10, errorRate: 0.05 };
-  const errors = (minExposure: number) => [
-    {
-      name: 'errors',
-      kind: 'counter',
-      series: 'errors',
-      exposure: 'requests',
-      tolerance: 0.2,
-      critical: true,
-      minExposure,
-    },
-  ];
+  const errors = (minExposure: number) => [{ ...servingErrors, minExposure }];
   const deploy = async (minExposure: number, soak: string) => {
     const fleet = new FakeFleet(FLEET);
     fleet.serving = () => quiet;
