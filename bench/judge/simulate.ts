@@ -45,6 +45,11 @@ export interface FleetParams {
    * this sigma, bounds in ms.
    */
   histogram?: { bounds: number[]; sigma: number };
+  /**
+   * Skewed traffic: this share of the hosts (drawn per deploy) carries only
+   * `traffic` of the fleet's requests, the rest carry the remainder.
+   */
+  quietHosts?: { share: number; traffic: number };
 }
 
 const seconds = (d: string) => parseDuration(d)! / 1000;
@@ -168,10 +173,18 @@ export function simulateDeploy(p: FleetParams, regression: Regression, rng: Rng)
     regression.startsAfterFullSec === undefined
       ? 0
       : fullAt + regression.startsAfterFullSec / p.intervalSec;
+  const quiet = p.quietHosts;
+  const isQuiet = new Set(quiet ? sampleHosts(rng, n, Math.round(n * quiet.share), new Set()) : []);
+  const skew = (h: number) =>
+    !quiet
+      ? 1
+      : isQuiet.has(h)
+        ? quiet.traffic / quiet.share
+        : (1 - quiet.traffic) / (1 - quiet.share);
   for (let h = 0; h < n; h++) {
     const hw = isCanary.has(h) ? p.canaryHardware : undefined;
     const hotness = h === hot ? p.hotHost! : 1;
-    const rate = p.meanRps * lognormal(p.hostRateSigma);
+    const rate = p.meanRps * lognormal(p.hostRateSigma) * skew(h);
     const errRate = p.baseErrorRate * lognormal(p.hostErrorSigma) * (hw?.errors ?? 1) * hotness;
     const lat = p.latencyMs * lognormal(p.hostLatencySigma) * (hw?.latency ?? 1) * hotness;
     const hostLatDrift = rng.normal(0, p.hostLatencyDrift);

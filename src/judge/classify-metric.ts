@@ -121,8 +121,9 @@ function missingDataReason(
   for (const group of groupsInOrder) {
     const { cells, missing } = groups[group];
     const needed = group === 'canary' ? limits.minCanaryHosts : limits.minControlHosts;
+    const quiet = (groups[group] as Partial<QuantileCells>).tooQuiet ?? 0;
     if (cells.length < needed)
-      return `${cells.length} ${group} hosts with data, needs ${needed}${missing.length > 0 ? `; missing: ${describeMissing(missing, cols)}` : ''}`;
+      return `${cells.length} ${group} hosts with data, needs ${needed}${quiet > 0 ? `; ${quiet} too quiet even pooled` : ''}${missing.length > 0 ? `; missing: ${describeMissing(missing, cols)}` : ''}`;
   }
   return undefined;
 }
@@ -276,24 +277,110 @@ const median = (xs: readonly number[]) => {
 /** Observations a host's window needs for its quantile to mean something (500 for p99). */
 export const minObservations = (q: number) => Math.ceil(5 / Math.max(1e-6, 1 - q));
 
-/** Each host's quantile before and since the switch, from its bucket increments. */
+/** A window's cumulative bucket counts (+Inf last), or null when a column has no data. */
+function bucketCounts(snaps: readonly Snapshot[], cols: readonly number[]): number[] | null {
+  const cumulative: number[] = [];
+  for (const col of cols) {
+    const w = counterWindow(snaps, col, undefined);
+    if (!w) return null;
+    cumulative.push(w.count);
+  }
+  return cumulative;
+}
+
+interface HostBuckets {
+  before: number[];
+  after: number[];
+}
+
+const observations = (cumulative: readonly number[]) => cumulative.at(-1) ?? 0;
+const addInto = (into: number[], more: readonly number[]) =>
+  more.forEach((x, k) => (into[k] = (into[k] ?? 0) + x));
+
+/**
+ * Quiet hosts pooled, in the order given, into cells of at least `need`
+ * observations before and since the switch; what is left short of that joins
+ * the last cell (a host is never dropped for being quiet). Each cell's before
+ * and after come from the same hosts, so its change is still a within-host
+ * change, and a quiet host weighs in proportion to its observations.
+ */
+export function poolQuietHosts(quiet: readonly HostBuckets[], need: number): HostBuckets[] {
+  const cells: HostBuckets[] = [];
+  let open: HostBuckets | null = null;
+  for (const h of quiet) {
+    open ??= { before: [], after: [] };
+    addInto(open.before, h.before);
+    addInto(open.after, h.after);
+    if (observations(open.before) >= need && observations(open.after) >= need) {
+      cells.push(open);
+      open = null;
+    }
+  }
+  if (open && cells.length > 0) {
+    const last = cells[cells.length - 1]!;
+    addInto(last.before, open.before);
+    addInto(last.after, open.after);
+  } else if (open) cells.push(open);
+  return cells;
+}
+
+/**
+ * Each host's quantile before and since the switch, from its bucket
+ * increments. A host with fewer observations than the quantile needs (500
+ * for p99) is not missing data: quiet hosts are pooled into cells that have
+ * enough. Only a host with no observations, or no data, is missing.
+ */
 function quantileLevels(m: QuantileMetric, ctx: MetricContext, hosts: readonly HostSeries[]) {
   const cols = metricColumns(m).map(ctx.column);
-  const level = (snaps: readonly Snapshot[]) => {
-    const cumulative: number[] = [];
-    for (const col of cols) {
-      const w = counterWindow(snaps, col, undefined);
-      if (!w) return null;
-      cumulative.push(w.count);
-    }
-    if (cumulative.at(-1)! < minObservations(m.quantile)) return null;
-    return histogramQuantile(m.quantile, m.buckets, cumulative);
-  };
-  return perHost(hosts, (h): GaugeLevels | null => {
-    const before = level(h.before);
-    const after = level(h.after);
-    return before === null || after === null ? null : { before, after };
-  });
+  const need = minObservations(m.quantile);
+  const out: QuantileCells = { cells: [], missing: [], pooledHosts: 0, pools: 0, tooQuiet: 0 };
+  const level = (cumulative: readonly number[]) =>
+    histogramQuantile(m.quantile, m.buckets, cumulative)!;
+  const cellOf = (b: HostBuckets) => ({ before: level(b.before), after: level(b.after) });
+  const quiet: HostBuckets[] = [];
+  for (const h of hosts) {
+    const before = bucketCounts(h.before, cols);
+    const after = bucketCounts(h.after, cols);
+    if (!before || !after || observations(before) <= 0 || observations(after) <= 0)
+      out.missing.push(h);
+    else if (observations(before) >= need && observations(after) >= need)
+      out.cells.push(cellOf({ before, after }));
+    else quiet.push({ before, after });
+  }
+  const enough = (b: HostBuckets) =>
+    observations(b.before) >= need && observations(b.after) >= need;
+  const pools = poolQuietHosts(quiet, need);
+  if (pools.every(enough)) {
+    out.cells.push(...pools.map(cellOf));
+    out.pooledHosts = quiet.length;
+    out.pools = pools.length;
+  } else out.tooQuiet = quiet.length; // all of them together are short of `need`
+  return out;
+}
+
+/** Says (and records) which quiet hosts were pooled, when any were. */
+function pooledNote(
+  canary: PerHost<unknown>,
+  control: PerHost<unknown>,
+  evidence: MetricEvidence,
+): string {
+  const groups = { canary, control } as Record<string, Partial<QuantileCells>>;
+  const parts: string[] = [];
+  for (const [group, cells] of Object.entries(groups)) {
+    if (!cells.pooledHosts) continue;
+    evidence.detail[`${group}PooledHosts`] = cells.pooledHosts;
+    parts.push(`${group} ${cells.pooledHosts} into ${cells.pools}`);
+  }
+  return parts.length ? `; quiet hosts pooled: ${parts.join(', ')}` : '';
+}
+
+/** A group's quantile cells: hosts with enough observations, then pools of quiet ones. */
+interface QuantileCells extends PerHost<GaugeLevels> {
+  /** Quiet hosts pooled, and into how many cells. */
+  pooledHosts: number;
+  pools: number;
+  /** Hosts with data that even pooled together fall short of the quantile's observations. */
+  tooQuiet: number;
 }
 
 function classifyGauge(m: GaugeMetric | QuantileMetric, ctx: MetricContext): MetricVerdict {
@@ -350,7 +437,7 @@ function classifyGauge(m: GaugeMetric | QuantileMetric, ctx: MetricContext): Met
   const q = m.kind === 'quantile' ? `p${formatLevel(m.quantile * 100)} ` : '';
   const reason =
     `${m.name}: canary ${q}${formatLevel(evidence.canaryAfter!)} vs control ${q}${formatLevel(evidence.controlAfter!)} ` +
-    `(${formatRatio(ratio)} vs own baselines, tolerated ${formatRatio(tol)}), ` +
+    `(${formatRatio(ratio)} vs own baselines, tolerated ${formatRatio(tol)}${pooledNote(canaryLevels, controlLevels, evidence)}), ` +
     `${test.name} p=${formatP(test.pValue)} ${verdict === 'regression' ? '<' : '>='} ${formatP(ctx.threshold)} -> ${verdict}`;
   return { metric: m.name, verdict, critical: m.critical, reason, evidence };
 }

@@ -4,6 +4,7 @@
 // quantiles, and the judge catches a regression only the tail shows.
 import { describe, expect, it } from 'vitest';
 import { judge, type HostSeries, type MetricSpec } from '../../../src/judge/index.js';
+import { poolQuietHosts } from '../../../src/judge/classify-metric.js';
 import { bucketSeries } from '../../../src/judge/types.js';
 import { selectSeries } from '../../../src/metrics/prometheus.js';
 import { histogramQuantile } from '../../../src/stats/histogram.js';
@@ -136,6 +137,106 @@ describe('the judge on a quantile', () => {
     );
     expect(m.evidence.canaryAfter!).toBeGreaterThanOrEqual(0.5);
     expect(m.evidence.controlAfter!).toBeLessThan(0.25);
+  });
+});
+
+describe('quiet hosts on a quantile are pooled, not missing', () => {
+  const bounds = [0.025, 0.05, 0.1, 0.25, 0.5, 1];
+  const columns = [
+    ...bounds.map((b) => bucketSeries('latency', b)),
+    bucketSeries('latency', '+Inf'),
+  ];
+  const p99: MetricSpec = {
+    name: 'p99_latency',
+    kind: 'quantile',
+    series: 'latency',
+    quantile: 0.99,
+    buckets: bounds,
+    worse: 'higher',
+    tolerance: 0.1,
+    critical: true,
+  };
+  // Per window: a busy host serves 10,000 requests, a quiet one 100 (p99 needs 500).
+  const window = (requests: number, slowTail: boolean, jitter: number) => {
+    const share = slowTail
+      ? [0.2, 0.6, 0.17, 0.015, 0.005, 0.01, 0]
+      : [0.2, 0.6, 0.17 + jitter / 10_000, 0.025 - jitter / 10_000, 0.005, 0, 0];
+    let sum = 0;
+    return share.map((x) => (sum += x * requests));
+  };
+  const host = (name: string, requests: number, slowAfter: boolean, i: number): HostSeries => {
+    const before = window(requests, false, i % 7);
+    const after = window(requests, slowAfter, (i * 3) % 7);
+    return {
+      host: name,
+      before: [
+        { t: 0, v: columns.map(() => 0) },
+        { t: 60_000, v: before },
+      ],
+      after: [
+        { t: 60_000, v: before },
+        { t: 120_000, v: before.map((x, k) => x + after[k]!) },
+      ],
+    };
+  };
+  /** 10 canaries and 40 controls; the first `quiet` of each group serve `quietly` requests a window. */
+  const fleet = (slow: boolean, quiet: { canary: number; control: number }, quietly = 100) => ({
+    series: columns,
+    metrics: [p99],
+    alpha: 0.001,
+    canary: Array.from({ length: 10 }, (_, i) =>
+      host(`c${i}`, i < quiet.canary ? quietly : 10_000, slow, i),
+    ),
+    control: Array.from({ length: 40 }, (_, i) =>
+      host(`h${i}`, i < quiet.control ? 100 : 10_000, false, i + 5),
+    ),
+  });
+
+  it('pools quiet hosts in order into cells with enough observations; the rest joins the last', () => {
+    const quiet = (n: number) => ({ before: [n / 2, n], after: [n / 2, n] });
+    const pools = poolQuietHosts([quiet(200), quiet(300), quiet(400), quiet(100), quiet(50)], 500);
+    expect(pools).toEqual([
+      { before: [250, 500], after: [250, 500] },
+      { before: [275, 550], after: [275, 550] },
+    ]);
+    // Short on one side keeps the cell open.
+    const lopsided = poolQuietHosts(
+      [
+        { before: [0, 600], after: [0, 100] },
+        { before: [0, 100], after: [0, 450] },
+      ],
+      500,
+    );
+    expect(lopsided).toEqual([{ before: [0, 700], after: [0, 550] }]);
+    // Together short of it: one short cell, which the judge does not count.
+    expect(poolQuietHosts([quiet(100), quiet(100)], 500)).toEqual([
+      { before: [100, 200], after: [100, 200] },
+    ]);
+  });
+
+  it('a fleet with 30% quiet controls passes a good canary instead of calling them missing', () => {
+    const m = judge(fleet(false, { canary: 0, control: 12 })).metrics[0]!;
+    expect(m.verdict).toBe('pass');
+    // 12 quiet controls of 100 requests: pools of 5, the last 2 joining the second.
+    expect(m.reason).toContain('quiet hosts pooled: control 12 into 2');
+    expect(m.evidence.controlHosts).toBe(30);
+    expect(m.evidence.detail.controlPooledHosts).toBe(12);
+  });
+
+  it('catches a tail regression when quiet hosts are on both sides', () => {
+    const m = judge(fleet(true, { canary: 5, control: 12 })).metrics[0]!;
+    expect(m.verdict).toBe('regression');
+    expect(m.reason).toContain('quiet hosts pooled: canary 5 into 1, control 12 into 2');
+    expect(m.evidence.canaryHosts).toBe(6);
+  });
+
+  it('hosts too quiet even together are named as such, not as missing data', () => {
+    // Ten canaries of 40 requests: 400 together, p99 needs 500.
+    const m = judge(fleet(false, { canary: 10, control: 0 }, 40)).metrics[0]!;
+    expect(m.verdict).toBe('inconclusive');
+    expect(m.reason).toBe(
+      'p99_latency: inconclusive: 0 canary hosts with data, needs 1; 10 too quiet even pooled',
+    );
   });
 });
 
