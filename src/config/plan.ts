@@ -14,6 +14,7 @@ import { smallestAttainableP } from '../stats/mann-whitney.js';
 import { formatP } from '../judge/format.js';
 import { formatDuration } from './duration.js';
 import { lookCounts, planRollout, resolveSize } from '../core/plan.js';
+import { eventsPerHostSecondFor, type LookShape } from './power.js';
 import type { ClusterConfig } from './schema.js';
 import type { LookKind } from '../core/vocabulary.js';
 
@@ -52,6 +53,11 @@ export interface PlannedMetric {
   bestP: number;
   /** For counters: events the treated hosts' window must be expected to hold for a pass. */
   eventsToPass?: number;
+  /**
+   * For counters: events per host per minute, at the rate before the deploy,
+   * at which this look catches x2 half the time (Poisson counts; see power.ts).
+   */
+  x2PerHostMinute?: number;
 }
 
 export interface PlannedLook {
@@ -78,6 +84,8 @@ export interface DeployPlan {
   holdback: number;
   readings: { baseline: number; soak: number; watch: number };
   looks: PlannedLook[];
+  /** What the configuration allows but an operator would not want, each with its fix. */
+  warnings: string[];
 }
 
 /** Host counts as the workflow will plan them (names do not matter, only sizes). */
@@ -93,8 +101,42 @@ function rollout(c: PlanInput) {
   });
 }
 
+/** The regression a plan states what it takes to see. */
+const SEEN_RATIO = 2;
+/** The watch may need this many times the canary's traffic to see it before the plan warns. */
+const WATCH_NEED_LIMIT = 2;
+
+const toleratedOf = (m: MetricSpec) => (m.worse === 'higher' ? 1 + m.tolerance : 1 - m.tolerance);
+
+/** The shape of a look for the power statement: the window since the switch it judges. */
+function shapeOf(
+  c: PlanInput,
+  phase: LookKind,
+  treated: number,
+  control: number,
+  threshold: number,
+): LookShape {
+  const d = c.durations;
+  return {
+    treated,
+    control,
+    afterSeconds: (phase === 'watch' ? d.watch : d.soak) / 1000,
+    beforeSeconds: d.baseline / 1000,
+    threshold,
+  };
+}
+
+/** Events per host per minute for a look to catch x2 half the time on metric `m`. */
+function x2PerHostMinute(m: MetricSpec, look: LookShape): number {
+  const ratio = m.worse === 'higher' ? SEEN_RATIO : 1 / SEEN_RATIO;
+  // A metric that is worse lower (throughput) is seen as the inverse ratio of its inverse.
+  const [r, tol] = m.worse === 'higher' ? [ratio, toleratedOf(m)] : [1 / ratio, 1 / toleratedOf(m)];
+  return eventsPerHostSecondFor(look, r, tol) * 60;
+}
+
 function plannedMetrics(
   c: PlanInput,
+  phase: LookKind,
   treated: number,
   control: number,
   alpha: number,
@@ -131,6 +173,7 @@ function plannedMetrics(
       threshold,
       bestP: 0,
       eventsToPass: Math.ceil(eventsToPass(threshold)),
+      x2PerHostMinute: x2PerHostMinute(m, shapeOf(c, phase, treated, control, threshold)),
     };
   });
 }
@@ -157,7 +200,7 @@ export function planDeploy(c: PlanInput): DeployPlan {
       treated,
       control,
       alpha,
-      metrics: judged ? plannedMetrics(c, treated, control, alpha) : [],
+      metrics: judged ? plannedMetrics(c, phase, treated, control, alpha) : [],
     };
     if (phase !== 'watch' && counts.soakLooks > 1)
       out.earlyStop = {
@@ -184,6 +227,7 @@ export function planDeploy(c: PlanInput): DeployPlan {
   if (counts.watchLooks > 0) looks.push(look('watch', counts.watchLooks, switched));
   const readings = (ms: number) => Math.max(1, Math.round(ms / every));
   return {
+    warnings: blindWatch(c, looks, plan.canaries.length),
     hosts: total,
     canaries: plan.canaries.length,
     waves: plan.waves.map((w) => w.length),
@@ -196,6 +240,51 @@ export function planDeploy(c: PlanInput): DeployPlan {
     looks,
   };
 }
+
+/**
+ * A watch whose few held-back hosts leave it unable to see what the canary
+ * could: a regression that starts after the full switch (a cache that fills,
+ * a cron job) then goes unseen. Warns per rate metric when the watch needs
+ * more than WATCH_NEED_LIMIT times the canary's traffic to catch x2 half the
+ * time, with the holdback that fixes it when the fleet has room.
+ */
+function blindWatch(c: PlanInput, looks: PlannedLook[], canaries: number): string[] {
+  const canary = looks.find((l) => l.phase === 'canary');
+  const watch = looks.find((l) => l.phase === 'watch');
+  if (!canary || !watch || canary.undecidable || watch.undecidable) return [];
+  const total = c.hosts.length;
+  const out: string[] = [];
+  for (const wm of watch.metrics) {
+    const cm = canary.metrics.find((m) => m.name === wm.name);
+    const spec = c.metrics.find((m) => m.name === wm.name);
+    if (!spec || cm?.x2PerHostMinute === undefined || wm.x2PerHostMinute === undefined) continue;
+    const times = wm.x2PerHostMinute / cm.x2PerHostMinute;
+    if (!(times > WATCH_NEED_LIMIT)) continue;
+    const need = (holdback: number) =>
+      x2PerHostMinute(spec, shapeOf(c, 'watch', total - holdback, holdback, wm.threshold));
+    let fix: number | undefined;
+    for (let h = watch.control + 1; h <= total - canaries - 1 && fix === undefined; h++)
+      if (need(h) <= WATCH_NEED_LIMIT * cm.x2PerHostMinute) fix = h;
+    out.push(
+      `warning: the watch is nearly blind on ${wm.name}: with ${watch.control} held-back host(s) it needs ${formatRate(wm.x2PerHostMinute, seriesOf(c, wm.name))} a minute per host to catch x2 half the time, ${Number(times.toPrecision(2))} times the canary look's ${formatRate(cm.x2PerHostMinute, seriesOf(c, wm.name))}, so a regression that starts after the full switch may go unseen: ` +
+        (fix !== undefined
+          ? `hold back ${fix} hosts (holdback: ${fix})`
+          : `this fleet has no room for a holdback that sees it (${total} hosts): accept it, or add hosts`),
+    );
+  }
+  return out;
+}
+
+/** Events a minute per host, named by the counter's series. */
+const formatRate = (perMinute: number, series: string) =>
+  Number.isFinite(perMinute)
+    ? `${Number(perMinute.toPrecision(2))} ${series}`
+    : `more ${series} than any traffic`;
+
+const seriesOf = (c: PlanInput, name: string) => {
+  const m = c.metrics.find((x) => x.name === name);
+  return m?.kind === 'counter' ? m.series : 'events';
+};
 
 /** Problems that would leave a look undecided on every deploy: field, message with the fix. */
 export function undecidableLooks(c: PlanInput): { path: (string | number)[]; message: string }[] {
@@ -242,6 +331,7 @@ const pct = (x: number) => `${Number((x * 100).toPrecision(3))}%`;
 export function formatPlan(c: PlanInput, plan = planDeploy(c)): string[] {
   const d = c.durations;
   const lines = [
+    ...plan.warnings,
     `${plan.hosts} hosts: ${plan.canaries} canary, then waves of ${plan.waves.join(', ') || 0}, ${plan.holdback} held back as watch controls`,
     `readings every ${formatDuration(d.lookEvery)} (${formatDuration(d.soakLookEvery)} in a soak): baseline ${formatDuration(d.baseline)} (${plan.readings.baseline}), soak ${formatDuration(d.soak)} (${plan.readings.soak}), watch ${formatDuration(d.watch)} (${plan.readings.watch})`,
     `false-rollback budget: alpha ${c.judge.alpha} per deploy, ${pct(c.judge.canaryShare)} of it to the canary and wave looks`,
@@ -259,8 +349,12 @@ export function formatPlan(c: PlanInput, plan = planDeploy(c)): string[] {
         m.eventsToPass !== undefined && l.phase !== 'watch'
           ? `; a pass needs about ${m.eventsToPass} events expected at the tolerated rate (more with overdispersion)`
           : '';
+      const seen =
+        m.x2PerHostMinute !== undefined
+          ? `; catches x2 half the time from ${formatRate(m.x2PerHostMinute, seriesOf(c, m.name))} a minute per host at the rate before (Poisson)`
+          : '';
       lines.push(
-        `  ${m.name} (${m.kind}): ${m.test}, regression below p=${formatP(m.threshold)}${best}${events}`,
+        `  ${m.name} (${m.kind}): ${m.test}, regression below p=${formatP(m.threshold)}${best}${events}${seen}`,
       );
     }
     if (l.earlyStop)

@@ -61,6 +61,7 @@ describe('phased plan', () => {
         '8 hosts: 1 canary, then waves of 4, 3 held back as watch controls',
         'readings every 30s (10s in a soak): baseline 3m (6), soak 1m (6), watch 5m (10)',
         'canary look: 1 switched vs 7 control, alpha 0.00072',
+        '  http_5xx (counter): quasi-Poisson rate ratio, regression below p=0.00065; a pass needs about 22 events expected at the tolerated rate (more with overdispersion); catches x2 half the time from 41 http_5xx a minute per host at the rate before (Poisson)',
         '  requests (traffic): per-host traffic vs own baseline, regression below p=7.2e-5',
         '  early stop: a look at each of the 5 earlier readings, alpha 1.6e-5 each, rolls back on a regression only',
         'watch look (x10): 5 switched vs 3 control, alpha 1e-5',
