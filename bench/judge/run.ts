@@ -10,7 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../../src/paths.js';
-import { ALL_JUDGES, ALPHA, PHASED_METRICS, type LookVerdict } from './judges.js';
+import { chanceToCatch } from '../../src/config/power.js';
+import { alphaForLook, metricThresholds } from '../../src/judge/index.js';
+import { withTrafficMetrics } from '../../src/judge/traffic.js';
+import { ALL_JUDGES, ALPHA, PHASED_METRICS, p99Metric, type LookVerdict } from './judges.js';
 import {
   createRng,
   DEFAULT_FLEET,
@@ -432,12 +435,46 @@ const lines = [
     'Cells: false rollbacks / inconclusive on null deploys, then per regression: caught at the canary look / by the end of the watch (median seconds).',
   '',
 ];
+/**
+ * What no test of the canary look's pooled error counts could beat: the
+ * chance to catch x2 (beyond phased's +20% tolerance, at the threshold phased
+ * gives the error metric at its deciding canary look) for a test that knew
+ * the fleet's dispersion, at the fleet's mean error rate (normal
+ * approximation, src/config/power.ts). Host-to-host differences and drift
+ * only lower it.
+ */
+function canaryBound(p: FleetParams): number {
+  const canaries = Math.min(p.hosts - 1, Math.max(1, Math.ceil(p.hosts * p.canaryFraction - 1e-9)));
+  const metrics = withTrafficMetrics(
+    p.histogram ? [...PHASED_METRICS, p99Metric(p.histogram.bounds)] : PHASED_METRICS,
+  );
+  const plan = {
+    alpha: ALPHA,
+    canaryLooks: 1,
+    soakLooks: Math.round(p.soakSec / p.intervalSec),
+    watchLooks: Math.round(p.watchSec / p.lookEverySec),
+    recentWindow: true,
+  };
+  const threshold = metricThresholds(metrics, alphaForLook(plan, 'canary'))[0]!;
+  const look = {
+    treated: canaries,
+    control: p.hosts - canaries,
+    afterSeconds: p.soakSec,
+    beforeSeconds: p.baselineSec,
+    threshold,
+  };
+  return chanceToCatch(look, p.meanRps * p.baseErrorRate, 2, 1.2, p.errorDispersion);
+}
+
 for (const sc of SCENARIOS.filter((sc) => sc !== STANDARD)) {
   const keys = Object.keys(sc.regressions);
   lines.push(
     `### ${sc.name}: ${sc.about}`,
     '',
-    `${sc.nullDeploys} null deploys, ${sc.perRegression} per regression.`,
+    `${sc.nullDeploys} null deploys, ${sc.perRegression} per regression.` +
+      (sc.regressions.errors_x2
+        ? ` A test that knew the dispersion (${sc.params.errorDispersion}x Poisson) would catch errors_x2 at the deciding canary look, on its threshold for errors, ${pct(canaryBound(sc.params))} of the time (one look, the pooled counts at the mean error rate, normal approximation: what no test of those counts at that alpha and tolerance beats by much; the early looks add a little).`
+        : ''),
     '',
   );
   lines.push(

@@ -9,7 +9,7 @@
 // standard errors. Solving that for the base rate gives a statement an
 // operator can hold against their traffic: "x2 errors are caught half the
 // time from 3.9 errors a minute per host".
-import { normalUpperQuantile } from '../stats/distributions.js';
+import { normalUpperQuantile, normalUpperTail } from '../stats/distributions.js';
 
 export interface LookShape {
   /** Hosts on the new release, and hosts compared with them. */
@@ -57,4 +57,25 @@ export function ratioSeenAt(look: LookShape, perHostSecond: number, tolerated: n
     else hi = mid;
   }
   return hi;
+}
+
+/**
+ * The chance a look catches `ratio` at a base rate of `perHostSecond` events
+ * per host, with counts `dispersion` times as variable as Poisson and that
+ * dispersion known (an upper bound for a test that must estimate it).
+ */
+export function chanceToCatch(
+  look: LookShape,
+  perHostSecond: number,
+  ratio: number,
+  tolerated: number,
+  dispersion = 1,
+): number {
+  const needed = eventsPerHostSecondFor(look, ratio, tolerated);
+  if (!Number.isFinite(needed)) return 0;
+  // At the needed rate the effect sits exactly z standard errors out; the
+  // standard error shrinks with the square root of the rate over the dispersion.
+  const z = normalUpperQuantile(look.threshold);
+  const standardErrors = z * Math.sqrt(perHostSecond / (needed * dispersion));
+  return 1 - normalUpperTail(standardErrors - z);
 }

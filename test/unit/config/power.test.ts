@@ -7,7 +7,12 @@ import poissonFactory from '@stdlib/random-base-poisson';
 import { describe, expect, it } from 'vitest';
 import { parseClusterConfig } from '../../../src/config/load.js';
 import { formatPlan, planDeploy } from '../../../src/config/plan.js';
-import { eventsPerHostSecondFor, ratioSeenAt, type LookShape } from '../../../src/config/power.js';
+import {
+  chanceToCatch,
+  eventsPerHostSecondFor,
+  ratioSeenAt,
+  type LookShape,
+} from '../../../src/config/power.js';
 import { DISPERSION_PRIOR_DF } from '../../../src/judge/classify-metric.js';
 import { rateRatioDid, type RateCell } from '../../../src/stats/rate-ratio.js';
 import { normalUpperQuantile } from '../../../src/stats/distributions.js';
@@ -37,10 +42,15 @@ describe('the base rate a look needs to catch a ratio half the time', () => {
     expect(eventsPerHostSecondFor({ ...canaryLook, control: 0 }, 2, 1.2)).toBe(Infinity);
   });
 
-  it("holds for the judge's own rate test: at the stated rate, x2 is caught about half the time", () => {
+  it.each([
+    ['the stated rate', 1],
+    ['twice the stated rate', 2],
+  ])("holds for the judge's own rate test at %s", (_, times) => {
     const mt = mt19937.factory({ seed: 27 }) as unknown as { normalized: () => number };
     const poisson = poissonFactory.factory({ prng: mt.normalized });
-    const rate = eventsPerHostSecondFor(canaryLook, 2, 1.2);
+    const rate = eventsPerHostSecondFor(canaryLook, 2, 1.2) * times;
+    const expected = chanceToCatch(canaryLook, rate, 2, 1.2);
+    expect(expected).toBeCloseTo(times === 1 ? 0.5 : 0.91, 2);
     const cells = (hosts: number, ratio: number): RateCell[] =>
       Array.from({ length: hosts }, () => ({
         eventsBefore: poisson(rate * 180),
@@ -58,9 +68,8 @@ describe('the base rate a look needs to catch a ratio half the time', () => {
       });
       if (r.pValue < canaryLook.threshold) caught++;
     }
-    // Half, within what 1,000 deploys and the normal approximation allow.
-    expect(caught / deploys).toBeGreaterThan(0.4);
-    expect(caught / deploys).toBeLessThan(0.6);
+    // Within what 1,000 deploys (sd 1.6%) and the normal approximation allow.
+    expect(Math.abs(caught / deploys - expected)).toBeLessThan(0.08);
   });
 });
 
