@@ -3,12 +3,13 @@
 // production ones shortened only by configuration (60 s baseline and soak,
 // 2 min watch, a look every 30 s); the test server skips the waiting.
 import { outcomeOf } from '../../src/client.js';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import type { ApplicationFailure } from '@temporalio/client';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { temporalBinary } from '../../src/temporal/binaries.js';
+import { startTimeSkipping } from '../helpers/time-skipping.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import {
   abortUpdate,
@@ -38,12 +39,41 @@ let env: TestWorkflowEnvironment;
 // skipping in a later one, which then hung until its timeout, a different
 // test each run.
 beforeEach(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: temporalBinary('temporal-test-server') } },
-  });
+  started.length = 0;
+  env = await startTimeSkipping();
 });
 
-afterEach(async () => {
+/** The workflows this test started (each deploy's and its cluster queue's). */
+const started: string[] = [];
+
+/**
+ * A failed test, a timeout above all, names what each of its workflows was
+ * waiting on: its status, its last history events and its pending activities.
+ */
+async function describeStarted() {
+  for (const id of new Set(started)) {
+    try {
+      const h = env.client.workflow.getHandle(id);
+      const d = await h.describe();
+      const events = (await h.fetchHistory()).events ?? [];
+      const last = events
+        .slice(-8)
+        .map((e) => temporal.api.enums.v1.EventType[e.eventType ?? 0]?.replace('EVENT_TYPE_', ''));
+      const pending = (d.raw.pendingActivities ?? []).map(
+        (a) => `${a.activityType?.name} attempt ${a.attempt} state ${a.state}`,
+      );
+      console.error(
+        `[diagnosis] ${id}: ${d.status.name}, ${events.length} events, the last ${last.join(', ')}; pending activities: ${pending.join('; ') || 'none'}`,
+      );
+    } catch (err) {
+      console.error(`[diagnosis] ${id}: ${String(err)}`);
+    }
+  }
+}
+
+afterEach(async ({ task }) => {
+  // Before the server goes: a failed test's workflows are described from it.
+  if (task.result?.state === 'fail') await describeStarted();
   await env?.teardown();
 });
 
@@ -82,12 +112,14 @@ function start(
   requestedAt = Date.now(),
 ) {
   fakeClusterFiles.set(config.cluster, config);
+  const workflowId = uniqueId(`deploy-${config.cluster}-${revision}`);
+  started.push(workflowId, queueWorkflowId(config.cluster));
   return env.client.workflow.start(deploy, {
     taskQueue,
     // The test server may skip time while a busy machine is still completing
     // a workflow task; a timeout longer than any skip keeps that harmless.
     workflowTaskTimeout: '2 hours',
-    workflowId: uniqueId(`deploy-${config.cluster}-${revision}`),
+    workflowId,
     args: [
       {
         cluster: config.cluster,
@@ -624,10 +656,12 @@ describe('one deploy per cluster (invariant 5)', () => {
 
 function startRollback(taskQueue: string, config: ClusterConfig, to?: string) {
   fakeClusterFiles.set(config.cluster, config);
+  const workflowId = uniqueId(`rollback-${config.cluster}`);
+  started.push(workflowId, queueWorkflowId(config.cluster));
   return env.client.workflow.start(rollback, {
     taskQueue,
     workflowTaskTimeout: '2 hours',
-    workflowId: uniqueId(`rollback-${config.cluster}`),
+    workflowId,
     args: [
       {
         cluster: config.cluster,

@@ -1,18 +1,16 @@
 // Durable timers on Temporal's time-skipping test server: a 5-minute hold
 // (the kind of timer a canary soak uses) completes without waiting 5 minutes.
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import type { Activities } from '../../activities/index.js';
 import type { preflight } from '../../workflows/preflight.js';
-import { temporalBinary } from '../../src/temporal/binaries.js';
+import { startTimeSkipping } from '../helpers/time-skipping.js';
 
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: temporalBinary('temporal-test-server') } },
-  });
+  env = await startTimeSkipping();
 });
 
 afterAll(async () => {
