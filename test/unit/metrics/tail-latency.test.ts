@@ -77,22 +77,20 @@ describe('histogram buckets and summary quantiles from exposition text', () => {
   });
 });
 
+/** A p99 from latency buckets, as the judge tests below read it. */
+const bounds = [0.025, 0.05, 0.1, 0.25, 0.5, 1];
+const columns = [...bounds.map((b) => bucketSeries('latency', b)), bucketSeries('latency', '+Inf')];
+const p99: MetricSpec = {
+  name: 'p99_latency',
+  kind: 'quantile',
+  series: 'latency',
+  quantile: 0.99,
+  buckets: bounds,
+  worse: 'higher',
+  tolerance: 0.1,
+  critical: true,
+};
 describe('the judge on a quantile', () => {
-  const bounds = [0.025, 0.05, 0.1, 0.25, 0.5, 1];
-  const columns = [
-    ...bounds.map((b) => bucketSeries('latency', b)),
-    bucketSeries('latency', '+Inf'),
-  ];
-  const p99: MetricSpec = {
-    name: 'p99_latency',
-    kind: 'quantile',
-    series: 'latency',
-    quantile: 0.99,
-    buckets: bounds,
-    worse: 'higher',
-    tolerance: 0.1,
-    critical: true,
-  };
   /** 10,000 requests per window: most under 50 ms, a tail that `slowTail` moves from 0.1-0.25 s to 0.5-1 s. */
   const window = (slowTail: boolean, jitter: number) => {
     const perBucket = slowTail
@@ -141,21 +139,6 @@ describe('the judge on a quantile', () => {
 });
 
 describe('quiet hosts on a quantile are pooled, not missing', () => {
-  const bounds = [0.025, 0.05, 0.1, 0.25, 0.5, 1];
-  const columns = [
-    ...bounds.map((b) => bucketSeries('latency', b)),
-    bucketSeries('latency', '+Inf'),
-  ];
-  const p99: MetricSpec = {
-    name: 'p99_latency',
-    kind: 'quantile',
-    series: 'latency',
-    quantile: 0.99,
-    buckets: bounds,
-    worse: 'higher',
-    tolerance: 0.1,
-    critical: true,
-  };
   // Per window: a busy host serves 10,000 requests, a quiet one 100 (p99 needs 500).
   const window = (requests: number, slowTail: boolean, jitter: number) => {
     const share = slowTail
