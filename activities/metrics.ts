@@ -26,7 +26,7 @@ import type { HostTransport } from '../src/transport/types.js';
 import type { ClusterRef, Host, LookKind, TransportSpec } from '../src/core/vocabulary.js';
 import type { ClusterStore } from '../src/config/store.js';
 import { whileBeating } from './batch.js';
-import { onCluster } from './hosts.js';
+import { asActivityFailure, onCluster } from './hosts.js';
 
 /**
  * One reading of a batch, compact because thousands cross the history: one
@@ -191,13 +191,12 @@ export function createMetricActivities(deps: MetricDeps) {
       const hosts = [...input.canary, ...input.control];
       const snaps: Record<string, (Snapshot | null)[]> = {};
       for (let i = 0; i < hosts.length; i += QUERY_CHUNK) {
+        const chunk = hosts.slice(i, i + QUERY_CHUNK);
         Object.assign(
           snaps,
-          await deps.fetchSnapshots({
-            workflowId: input.workflowId,
-            readings,
-            hosts: hosts.slice(i, i + QUERY_CHUNK),
-          }),
+          await asActivityFailure(() =>
+            deps.fetchSnapshots({ workflowId: input.workflowId, readings, hosts: chunk }),
+          ),
         );
       }
       const nBefore = input.before.length;

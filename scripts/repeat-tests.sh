@@ -9,6 +9,8 @@
 # and stops with the run: one busy loop per CPU but one (`sha256sum /dev/zero`,
 # so the suite gets one CPU of this machine instead of all of them), to show
 # that no test depends on an idle machine.
+# REPEAT_LOGS=DIR keeps every run's log there (failing runs' logs are always
+# copied to bench/results).
 set -euo pipefail
 
 runs="${1:-10}"
@@ -65,6 +67,7 @@ for i in $(seq 1 "$runs"); do
   if (cd "$work/phased" && CI=true npm test >"$log" 2>&1 </dev/null); then status=pass; else status=fail; fi
   seconds=$(( $(date +%s) - start ))
   stop_hogs
+  [ -z "${REPEAT_LOGS:-}" ] || { mkdir -p "$REPEAT_LOGS" && cp "$log" "$REPEAT_LOGS/run-$i.log"; }
   (( seconds > slowest )) && slowest=$seconds
   # vitest's "FAIL <project> <file> > <test>" lines, without colours.
   failed_tests="$(sed -e 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ *FAIL ' | sed -e 's/^ *FAIL *//' | sort -u | paste -sd ';' - || true)"

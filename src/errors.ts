@@ -34,7 +34,8 @@ export type ErrorCode =
   | 'NOT_AUTHORIZED'
   | 'SOURCE_CHANGED'
   | 'SOURCE_OUTSIDE'
-  | 'ROOT_CLAIMED';
+  | 'ROOT_CLAIMED'
+  | 'READINGS_UNANSWERED';
 
 export interface PhasedErrorOptions {
   code: ErrorCode;

@@ -20,7 +20,7 @@ import type { HostDeps } from '../activities/hosts.js';
 import type { TransportSpec } from './core/vocabulary.js';
 import type { QueueDeps } from '../activities/queue.js';
 import { clusterQueue, enqueueSignal, queueWorkflowId } from '../workflows/cluster-queue.js';
-import { snapshotsQuery } from '../workflows/deploy.js';
+import { readingsFetcher } from './temporal/readings-query.js';
 import type { TemporalServer } from './devserver.js';
 import { ClusterStore } from './config/store.js';
 import { stateDir } from './paths.js';
@@ -166,8 +166,7 @@ export function realActivityDeps({
     metrics: {
       transport,
       clusters,
-      fetchSnapshots: ({ workflowId, readings, hosts }) =>
-        client.workflow.getHandle(workflowId).query(snapshotsQuery, { readings, hosts }),
+      fetchSnapshots: readingsFetcher(client),
     },
     queue: queueDeps(client, taskQueue),
     notify: { env: process.env, clusters },

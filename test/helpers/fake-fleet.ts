@@ -8,12 +8,13 @@ import type { Activities } from '../../activities/index.js';
 import type { Notification } from '../../activities/notify.js';
 import { createQueueActivities } from '../../activities/queue.js';
 import { createMetricActivities, type JudgeLookInput } from '../../activities/metrics.js';
-import { snapshotsQuery } from '../../workflows/deploy.js';
+import { readingsFetcher } from '../../src/temporal/readings-query.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import type { HostFailure } from '../../src/core/vocabulary.js';
 import { parseClusterConfig } from '../../src/config/load.js';
 import { ClusterStore } from '../../src/config/store.js';
 import { accessRefusal } from '../../src/core/access.js';
+import { isPhasedError } from '../../src/errors.js';
 import { queueDeps } from '../../src/worker.js';
 import type { JudgeVerdict } from '../../src/judge/types.js';
 import {
@@ -134,13 +135,20 @@ export class FakeFleet {
       if (!h) throw new Error(`no fake host ${name}`);
       return h;
     };
+    const fetchReadings = readingsFetcher(client);
     const realJudge = createMetricActivities({
       transport: () => {
         throw new Error('the fake fleet samples without a transport');
       },
       clusters: new ClusterStore('/nonexistent'),
-      fetchSnapshots: ({ workflowId, readings, hosts }) =>
-        client.workflow.getHandle(workflowId).query(snapshotsQuery, { readings, hosts }),
+      // An unanswered query is retried by Temporal; it is said here so a run's
+      // log shows how often the test server left one unanswered.
+      fetchSnapshots: (req) =>
+        fetchReadings(req).catch((err: unknown) => {
+          if (isPhasedError(err, 'READINGS_UNANSWERED'))
+            console.warn(`[fake-fleet] ${err.problem}; Temporal retries the look`);
+          throw err;
+        }),
     });
     return {
       ...queue,
