@@ -5,7 +5,7 @@
 // host, a load ramp, near-zero traffic). Deterministic for a given seed.
 //
 //   npx tsx bench/judge/run.ts --seed 1 --null 10000 --per-regression 1000
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -112,6 +112,13 @@ const FINE_HISTOGRAM = {
   bounds: [10, 25, 50, 75, 100, 125, 150, 200, 250, 300, 400, 500, 1000],
   sigma: 0.35,
 };
+/** Prometheus's default buckets (client libraries' DefBuckets), in ms. */
+const PROMETHEUS_HISTOGRAM = {
+  bounds: [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+  sigma: 0.35,
+};
+/** The spread that moves a sigma-0.35 lognormal's p99 x1.5 at the same mean. */
+const P99_X1_5_SPREAD = 0.567 / 0.35;
 const TAIL_200MS: Regression = { errors: 1, latency: 1, tail: { share: 0.01, ms: 200 } };
 
 const ALL_SCENARIOS: Scenario[] = [
@@ -176,6 +183,18 @@ const ALL_SCENARIOS: Scenario[] = [
       {
         errors_x2: errors(2),
         late_errors_x3: errors(3, { startsAfterFullSec: 180 }),
+        'tail_+200ms': TAIL_200MS,
+      },
+    ),
+    nullDeploys: Math.max(scenarioNull, leastNull),
+  },
+  {
+    ...variant(
+      'coarse_buckets',
+      "Prometheus's default histogram buckets (5, 10, 25, 50, 100, 250, 500 ms ...: each 2-2.5x the last) and 70 ms mean latency, so p99 (about 150 ms) sits in the 100-250 ms bucket; p99 judged (tolerated +20%). `p99_x1.5` spreads per-request latency (sigma 0.35 to 0.57, the mean unchanged) so p99 moves to about 225 ms, inside the same bucket; the mean latency gauge does not move",
+      { latencyMs: 70, histogram: PROMETHEUS_HISTOGRAM },
+      {
+        'p99_x1.5': { errors: 1, latency: 1, spread: P99_X1_5_SPREAD },
         'tail_+200ms': TAIL_200MS,
       },
     ),
@@ -362,6 +381,7 @@ const result = {
   wallSeconds: (performance.now() - started) / 1000,
   judges,
 };
+mkdirSync(values.out, { recursive: true });
 writeFileSync(path.join(values.out, `${outName}.json`), JSON.stringify(result, null, 2) + '\n');
 
 // Markdown tables.

@@ -95,6 +95,12 @@ export interface Regression {
   startsAfterFullSec?: number;
   /** A tail-only regression: this share of requests takes `ms` longer (the rest unchanged). */
   tail?: { share: number; ms: number };
+  /**
+   * Per-request latency spreads out: the histogram's lognormal sigma times
+   * this, the mean unchanged (a slow path some requests take; 1.62 moves p99
+   * x1.5 at sigma 0.35 and leaves the mean latency gauge where it was).
+   */
+  spread?: number;
 }
 
 export const NO_REGRESSION: Regression = { errors: 1, latency: 1 };
@@ -197,18 +203,19 @@ export function simulateDeploy(p: FleetParams, regression: Regression, rng: Rng)
         rate * p.intervalSec * (1 + dTraffic * f) * (bad ? (regression.traffic ?? 1) : 1);
       const tail = bad ? regression.tail : undefined;
       const j0 = h * intervals + i;
+      const latMean =
+        lat * (1 + dLatency * f) * (1 + hostLatDrift * f) * (bad ? regression.latency : 1);
       // Split into buckets by Poisson thinning: the bucket counts are
       // independent Poissons whose sum is the interval's requests.
+      const spread = bad ? (regression.spread ?? 1) : 1;
       const req = !buckets
         ? reqMean > 0
           ? rng.poisson(reqMean)
           : 0
-        : drawBuckets(buckets, j0 * nb, hist!, reqMean, lat * (1 + dLatency * f), tail, rng);
+        : drawBuckets(buckets, j0 * nb, hist!, reqMean, latMean, spread, tail, rng);
       const errMean = req * errRate * (1 + dErrors * f) * (bad ? regression.errors : 1);
       const shape = errMean / (phi - 1);
       const err = errMean > 0 ? rng.poisson(rng.gamma(shape, shape / errMean)) : 0;
-      const latMean =
-        lat * (1 + dLatency * f) * (1 + hostLatDrift * f) * (bad ? regression.latency : 1);
       const j = j0;
       requests[j] = req;
       errors[j] = Math.min(err, req);
@@ -232,7 +239,9 @@ export function simulateDeploy(p: FleetParams, regression: Regression, rng: Rng)
 
 /**
  * One interval's requests into buckets at `at`: a lognormal latency with the
- * given mean, and optionally a share of requests `tail.ms` slower.
+ * given mean (the host's, with its drift and any regression of the mean) and
+ * the histogram's sigma times `spread`, and optionally a share of requests
+ * `tail.ms` slower.
  */
 function drawBuckets(
   out: Float64Array,
@@ -240,11 +249,13 @@ function drawBuckets(
   hist: { bounds: number[]; sigma: number },
   reqMean: number,
   meanMs: number,
+  spread: number,
   tail: { share: number; ms: number } | undefined,
   rng: Rng,
 ): number {
-  const mu = Math.log(meanMs) - (hist.sigma * hist.sigma) / 2;
-  const cdf = (ms: number) => (ms <= 0 ? 0 : normalCdf(Math.log(ms), mu, hist.sigma));
+  const sigma = hist.sigma * spread;
+  const mu = Math.log(meanMs) - (sigma * sigma) / 2;
+  const cdf = (ms: number) => (ms <= 0 ? 0 : normalCdf(Math.log(ms), mu, sigma));
   const share = tail?.share ?? 0;
   const mixture = (b: number) => (1 - share) * cdf(b) + (share > 0 ? share * cdf(b - tail!.ms) : 0);
   let below = 0;

@@ -227,7 +227,7 @@ export function planDeploy(c: PlanInput): DeployPlan {
   if (counts.watchLooks > 0) looks.push(look('watch', counts.watchLooks, switched));
   const readings = (ms: number) => Math.max(1, Math.round(ms / every));
   return {
-    warnings: blindWatch(c, looks, plan.canaries.length),
+    warnings: [...blindWatch(c, looks, plan.canaries.length), ...coarseBuckets(c)],
     hosts: total,
     canaries: plan.canaries.length,
     waves: plan.waves.map((w) => w.length),
@@ -270,6 +270,35 @@ function blindWatch(c: PlanInput, looks: PlannedLook[], canaries: number): strin
         (fix !== undefined
           ? `hold back ${fix} hosts (holdback: ${fix})`
           : `this fleet has no room for a holdback that sees it (${total} hosts): accept it, or add hosts`),
+    );
+  }
+  return out;
+}
+
+/**
+ * A quantile metric whose buckets are wider than twice its tolerance (the
+ * tolerated ratio squared): a change the judge should catch can then stay
+ * inside one bucket, and its reading rests on the shape phased assumes there
+ * (lognormal, from the shares at the bounds around it; see stats/histogram.ts).
+ * Names the widest such bucket and the spacing that needs no assumption.
+ */
+function coarseBuckets(c: PlanInput): string[] {
+  const out: string[] = [];
+  for (const m of c.metrics) {
+    if (m.kind !== 'quantile') continue;
+    const tol = Math.max(toleratedOf(m), 1 / toleratedOf(m));
+    const limit = tol ** 2;
+    let widest: [number, number] | undefined;
+    for (let k = 1; k < m.buckets.length; k++) {
+      const [low, high] = [m.buckets[k - 1]!, m.buckets[k]!];
+      if (low > 0 && high / low > limit && (!widest || high / low > widest[1] / widest[0]))
+        widest = [low, high];
+    }
+    if (!widest) continue;
+    const x = (r: number) => `x${Number(r.toPrecision(3))}`;
+    const q = `p${Number((m.quantile * 100).toPrecision(4))}`;
+    out.push(
+      `warning: ${m.name}'s buckets are coarse for its tolerance: ${widest[0]}-${widest[1]} spans ${x(widest[1] / widest[0])}, so a ${q} change of twice the tolerated ${x(tol)} (${x(limit)}) can stay inside one bucket; phased then reads ${q} on a lognormal shape from the shares at the bounds around it (exact for lognormal latency, less so for other tails; histogram_quantile's straight line would hide most of the change): for a reading that assumes nothing, add bounds at most ${x(limit)} apart where ${q} usually lies`,
     );
   }
   return out;

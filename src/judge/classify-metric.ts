@@ -3,7 +3,7 @@
 import { mannWhitneyGreater, smallestAttainableP } from '../stats/mann-whitney.js';
 import { normalUpperQuantile } from '../stats/distributions.js';
 import { rateRatioDid, type RateCell } from '../stats/rate-ratio.js';
-import { histogramQuantile } from '../stats/histogram.js';
+import { bucketQuantile } from '../stats/histogram.js';
 import { pooledTGreater } from '../stats/t-test.js';
 import { formatLevel, formatP, formatRate, formatRatio } from './format.js';
 import type {
@@ -335,7 +335,7 @@ function quantileLevels(m: QuantileMetric, ctx: MetricContext, hosts: readonly H
   const need = minObservations(m.quantile);
   const out: QuantileCells = { cells: [], missing: [], pooledHosts: 0, pools: 0, tooQuiet: 0 };
   const level = (cumulative: readonly number[]) =>
-    histogramQuantile(m.quantile, m.buckets, cumulative)!;
+    bucketQuantile(m.quantile, m.buckets, cumulative)!;
   const cellOf = (b: HostBuckets) => ({ before: level(b.before), after: level(b.after) });
   const quiet: HostBuckets[] = [];
   for (const h of hosts) {

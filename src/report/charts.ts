@@ -6,7 +6,7 @@
 import { withTrafficMetrics } from '../judge/traffic.js';
 import { metricColumns, type MetricSpec, type Snapshot } from '../judge/types.js';
 import { counterWindow, gaugeWindow } from '../judge/windows.js';
-import { histogramQuantile } from '../stats/histogram.js';
+import { bucketQuantile } from '../stats/histogram.js';
 import type { DeployRecord, ReportFlip } from './record.js';
 
 export interface MetricChart {
@@ -147,7 +147,7 @@ function groupValue(
           0,
         ),
       );
-      return cumulative.at(-1)! > 0 ? histogramQuantile(m.quantile, m.buckets, cumulative) : null;
+      return cumulative.at(-1)! > 0 ? bucketQuantile(m.quantile, m.buckets, cumulative) : null;
     }
   }
 }

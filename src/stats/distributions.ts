@@ -19,3 +19,8 @@ export function tUpperTail(t: number, df: number): number {
 export function normalUpperQuantile(p: number): number {
   return -normalQuantile(p, 0, 1);
 }
+
+/** The z with P(Z <= z) = p, for a standard normal Z (the probit). */
+export function normalLowerQuantile(p: number): number {
+  return normalQuantile(p, 0, 1);
+}

@@ -168,6 +168,23 @@ describe('quantile metrics', () => {
     expect(plan.looks[0]!.metrics[0]!.test).toContain('per-host p99 changes');
   });
 
+  it('warns when a bucket is wider than twice the tolerance, naming the widest', () => {
+    const coarse = formatPlan(
+      parseClusterConfig(
+        withHistogram({ ...p99, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] }),
+      ),
+    );
+    expect(coarse[0]).toBe(
+      "warning: p99's buckets are coarse for its tolerance: 0.01-0.025 spans x2.5, so a p99 change of twice the tolerated x1.2 (x1.44) can stay inside one bucket; phased then reads p99 on a lognormal shape from the shares at the bounds around it (exact for lognormal latency, less so for other tails; histogram_quantile's straight line would hide most of the change): for a reading that assumes nothing, add bounds at most x1.44 apart where p99 usually lies",
+    );
+    const fine = [0.1, 0.12, 0.15, 0.18, 0.2, 0.25, 0.3];
+    expect(
+      formatPlan(parseClusterConfig(withHistogram({ ...p99, buckets: fine }))).filter((l) =>
+        l.startsWith('warning:'),
+      ),
+    ).toEqual([]);
+  });
+
   it('refuses a quantile of a plain series, a counter on buckets, and unsorted bounds', () => {
     expect(problems(withHistogram(p99, false))).toContain(
       'metrics[0].series: latency is not a histogram: read it with buckets: true in its prometheus or promql probe',

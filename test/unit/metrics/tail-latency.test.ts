@@ -7,7 +7,8 @@ import { judge, type HostSeries, type MetricSpec } from '../../../src/judge/inde
 import { poolQuietHosts } from '../../../src/judge/classify-metric.js';
 import { bucketSeries } from '../../../src/judge/types.js';
 import { selectSeries } from '../../../src/metrics/prometheus.js';
-import { histogramQuantile } from '../../../src/stats/histogram.js';
+import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
+import { bucketQuantile, histogramQuantile } from '../../../src/stats/histogram.js';
 
 const EXPOSITION = `# HELP http_request_duration_seconds Request latency.
 # TYPE http_request_duration_seconds histogram
@@ -77,19 +78,116 @@ describe('histogram buckets and summary quantiles from exposition text', () => {
   });
 });
 
+/** Prometheus's default buckets, in seconds: each 2-2.5 times as wide as the one below. */
+const PROMETHEUS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Cumulative counts of `n` lognormal latencies with this mean, rounded to whole requests. */
+function lognormalCounts(n: number, meanS: number, sigma: number, bounds = PROMETHEUS_BUCKETS) {
+  const mu = Math.log(meanS) - (sigma * sigma) / 2;
+  return [...bounds.map((b) => Math.round(n * normalCdf(Math.log(b), mu, sigma))), n];
+}
+const lognormalP99 = (meanS: number, sigma: number) =>
+  Math.exp(Math.log(meanS) - (sigma * sigma) / 2 + 2.326348 * sigma);
+
+describe('a quantile inside a wide bucket', () => {
+  it('reads where lognormal latency puts it, where linear interpolation reads it far too high', () => {
+    for (const [mean, sigma] of [
+      [0.05, 0.35],
+      [0.07, 0.35],
+      [0.105, 0.35],
+      [0.07, 0.6],
+      [0.02, 1],
+    ] as const) {
+      const counts = lognormalCounts(1_000_000, mean, sigma);
+      const truth = lognormalP99(mean, sigma);
+      expect(bucketQuantile(0.99, PROMETHEUS_BUCKETS, counts)! / truth).toBeCloseTo(1, 2);
+    }
+    // p99 149 ms, in the 100-250 ms bucket with most of it near 100 ms:
+    // histogram_quantile says 237 ms.
+    expect(
+      histogramQuantile(0.99, PROMETHEUS_BUCKETS, lognormalCounts(1e6, 0.07, 0.35)),
+    ).toBeCloseTo(0.237, 3);
+  });
+
+  it('sees a p99 x1.5 that stays inside the bucket as x1.5, not x1.05', () => {
+    const before = lognormalCounts(1e6, 0.07, 0.35); // p99 149 ms
+    const after = lognormalCounts(1e6, 0.105, 0.35); // p99 223 ms, the same bucket
+    const ratio = (read: typeof bucketQuantile) =>
+      read(0.99, PROMETHEUS_BUCKETS, after)! / read(0.99, PROMETHEUS_BUCKETS, before)!;
+    expect(ratio(bucketQuantile)).toBeCloseTo(1.5, 2);
+    expect(ratio(histogramQuantile)).toBeLessThan(1.06);
+  });
+
+  it('answers inside the rank bucket, and is histogram_quantile with no two bounds to go by', () => {
+    const bounds = [0.05, 0.1, 0.5];
+    // Rank 990 of 1000 falls in 0.1-0.5 with 10 observations above it: between the bounds.
+    const q = bucketQuantile(0.99, bounds, [240, 900, 990, 1000])!;
+    expect(q).toBeGreaterThanOrEqual(0.1);
+    expect(q).toBeLessThanOrEqual(0.5);
+    // Every observation in one bucket: no bound has observations on both sides.
+    expect(bucketQuantile(0.5, bounds, [0, 1000, 1000, 1000])).toBe(
+      histogramQuantile(0.5, bounds, [0, 1000, 1000, 1000]),
+    );
+    // The +Inf bucket still answers the highest finite bound; no observations, null.
+    expect(bucketQuantile(0.999, bounds, [240, 900, 990, 1000])).toBe(0.5);
+    expect(bucketQuantile(0.5, bounds, [0, 0, 0, 0])).toBeNull();
+  });
+
+  it('the judge catches p99 x1.5 inside one of the default buckets and passes a like canary', () => {
+    const spec: MetricSpec = { ...p99Of(PROMETHEUS_BUCKETS), tolerance: 0.2 };
+    const cols = [
+      ...PROMETHEUS_BUCKETS.map((b) => bucketSeries('latency', b)),
+      bucketSeries('latency', '+Inf'),
+    ];
+    // 20,000 requests a window; hosts' mean latency differs by up to 6%.
+    const host = (name: string, i: number, slower: number): HostSeries => {
+      const mean = 0.07 * (1 + (i % 7) / 100);
+      const before = lognormalCounts(20_000, mean, 0.35);
+      const after = lognormalCounts(20_000, mean * slower, 0.35);
+      return {
+        host: name,
+        before: [
+          { t: 0, v: cols.map(() => 0) },
+          { t: 60_000, v: before },
+        ],
+        after: [
+          { t: 60_000, v: before },
+          { t: 120_000, v: before.map((x, k) => x + after[k]!) },
+        ],
+      };
+    };
+    const verdict = (slower: number) =>
+      judge({
+        series: cols,
+        metrics: [spec],
+        alpha: 0.001,
+        canary: Array.from({ length: 10 }, (_, i) => host(`c${i}`, i, slower)),
+        control: Array.from({ length: 40 }, (_, i) => host(`h${i}`, i + 3, 1)),
+      }).metrics[0]!;
+    const slow = verdict(1.5);
+    expect(slow.verdict).toBe('regression');
+    expect(slow.evidence.ratio!).toBeCloseTo(1.5, 1);
+    expect(slow.evidence.canaryAfter!).toBeLessThan(0.25);
+    expect(verdict(1).verdict).toBe('pass');
+  });
+});
+
 /** A p99 from latency buckets, as the judge tests below read it. */
 const bounds = [0.025, 0.05, 0.1, 0.25, 0.5, 1];
 const columns = [...bounds.map((b) => bucketSeries('latency', b)), bucketSeries('latency', '+Inf')];
-const p99: MetricSpec = {
-  name: 'p99_latency',
-  kind: 'quantile',
-  series: 'latency',
-  quantile: 0.99,
-  buckets: bounds,
-  worse: 'higher',
-  tolerance: 0.1,
-  critical: true,
-};
+function p99Of(buckets: number[]): MetricSpec {
+  return {
+    name: 'p99_latency',
+    kind: 'quantile',
+    series: 'latency',
+    quantile: 0.99,
+    buckets,
+    worse: 'higher',
+    tolerance: 0.1,
+    critical: true,
+  };
+}
+const p99 = p99Of(bounds);
 describe('the judge on a quantile', () => {
   /** 10,000 requests per window: most under 50 ms, a tail that `slowTail` moves from 0.1-0.25 s to 0.5-1 s. */
   const window = (slowTail: boolean, jitter: number) => {
