@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../../src/paths.js';
-import { chanceToCatch } from '../../src/config/power.js';
+import { chanceToCatch, chanceToCatchCombined, separation } from '../../src/config/power.js';
 import { alphaForLook, metricThresholds } from '../../src/judge/index.js';
 import { withTrafficMetrics } from '../../src/judge/traffic.js';
 import { ALL_JUDGES, ALPHA, PHASED_METRICS, p99Metric, type LookVerdict } from './judges.js';
@@ -456,15 +456,20 @@ const lines = [
   '',
 ];
 /**
- * What no test of the canary look's pooled error counts could beat: the
- * chance to catch x2 (beyond phased's +20% tolerance, at the threshold phased
- * gives the error metric at its deciding canary look) for a test that knew
- * the fleet's dispersion, at the fleet's mean error rate (normal
- * approximation, src/config/power.ts). Host-to-host differences and drift
- * only lower it.
+ * What no test of a deploy's pooled error counts could beat: the chance to
+ * catch x2 (beyond phased's +20% tolerance) for a test that knew the fleet's
+ * dispersion, at the fleet's mean error rate (normal approximation,
+ * src/config/power.ts). `canary`: the deciding canary look alone, at the
+ * threshold phased gives the error metric there. `deploy`: the canary's soak
+ * and the whole watch (every switched host against the held-back ones)
+ * combined as one test at the error metric's share of the deploy's whole
+ * alpha; it counts the two looks as independent although they share the
+ * baseline, so it overstates what any procedure can reach. Host-to-host
+ * differences and drift only lower both.
  */
-function canaryBound(p: FleetParams): number {
+function errorBounds(p: FleetParams): { canary: number; deploy: number } {
   const canaries = Math.min(p.hosts - 1, Math.max(1, Math.ceil(p.hosts * p.canaryFraction - 1e-9)));
+  const holdback = Math.min(Math.max(canaries, 3), p.hosts - canaries - 1);
   const metrics = withTrafficMetrics(
     p.histogram ? [...PHASED_METRICS, p99Metric(p.histogram.bounds)] : PHASED_METRICS,
   );
@@ -475,15 +480,27 @@ function canaryBound(p: FleetParams): number {
     watchLooks: Math.round(p.watchSec / p.lookEverySec),
     recentWindow: true,
   };
-  const threshold = metricThresholds(metrics, alphaForLook(plan, 'canary'))[0]!;
-  const look = {
+  const errorsThreshold = (alpha: number) => metricThresholds(metrics, alpha)[0]!;
+  const rate = p.meanRps * p.baseErrorRate;
+  const canaryLook = {
     treated: canaries,
     control: p.hosts - canaries,
     afterSeconds: p.soakSec,
     beforeSeconds: p.baselineSec,
-    threshold,
+    threshold: errorsThreshold(alphaForLook(plan, 'canary')),
   };
-  return chanceToCatch(look, p.meanRps * p.baseErrorRate, 2, 1.2, p.errorDispersion);
+  const watchLook = {
+    treated: p.hosts - holdback,
+    control: holdback,
+    afterSeconds: p.watchSec,
+    beforeSeconds: p.baselineSec,
+    threshold: errorsThreshold(ALPHA),
+  };
+  const seen = (look: typeof canaryLook) => separation(look, rate, 2, 1.2, p.errorDispersion);
+  return {
+    canary: chanceToCatch(canaryLook, rate, 2, 1.2, p.errorDispersion),
+    deploy: chanceToCatchCombined([seen(canaryLook), seen(watchLook)], errorsThreshold(ALPHA)),
+  };
 }
 
 for (const sc of SCENARIOS.filter((sc) => sc !== STANDARD)) {
@@ -493,7 +510,7 @@ for (const sc of SCENARIOS.filter((sc) => sc !== STANDARD)) {
     '',
     `${sc.nullDeploys} null deploys, ${sc.perRegression} per regression.` +
       (sc.regressions.errors_x2
-        ? ` A test that knew the dispersion (${sc.params.errorDispersion}x Poisson) would catch errors_x2 at the deciding canary look, on its threshold for errors, ${pct(canaryBound(sc.params))} of the time (one look, the pooled counts at the mean error rate, normal approximation: what no test of those counts at that alpha and tolerance beats by much; the early looks add a little).`
+        ? ` A test that knew the dispersion (${sc.params.errorDispersion}x Poisson) would catch errors_x2 at the deciding canary look, on its threshold for errors, ${pct(errorBounds(sc.params).canary)} of the time (one look, the pooled counts at the mean error rate, normal approximation: what no test of those counts at that alpha and tolerance beats by much; the early looks add a little); with the whole watch too, as one test at the errors' share of the deploy's alpha, ${pct(errorBounds(sc.params).deploy)} (the soak and the watch counted as independent, so more than any procedure reaches).`
         : ''),
     '',
   );

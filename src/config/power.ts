@@ -60,6 +60,37 @@ export function ratioSeenAt(look: LookShape, perHostSecond: number, tolerated: n
 }
 
 /**
+ * How many standard errors beyond the tolerance a look sees `ratio`, at a
+ * base rate of `perHostSecond` events per host, with counts `dispersion`
+ * times as variable as Poisson and that dispersion known.
+ */
+export function separation(
+  look: LookShape,
+  perHostSecond: number,
+  ratio: number,
+  tolerated: number,
+  dispersion = 1,
+): number {
+  const needed = eventsPerHostSecondFor(look, ratio, tolerated);
+  if (!Number.isFinite(needed)) return 0;
+  // At the needed rate the effect sits exactly z standard errors out; the
+  // standard error shrinks with the square root of the rate over the dispersion.
+  return normalUpperQuantile(look.threshold) * Math.sqrt(perHostSecond / (needed * dispersion));
+}
+
+/**
+ * The chance a one-sided test at `threshold` catches an effect that
+ * independent looks see `separations` standard errors out, their evidence
+ * combined as well as it can be (weights in proportion to each separation:
+ * the most powerful test of them all at that level).
+ */
+export function chanceToCatchCombined(separations: readonly number[], threshold: number): number {
+  const combined = Math.sqrt(separations.reduce((s, x) => s + x * x, 0));
+  if (!(combined > 0)) return 0;
+  return 1 - normalUpperTail(combined - normalUpperQuantile(threshold));
+}
+
+/**
  * The chance a look catches `ratio` at a base rate of `perHostSecond` events
  * per host, with counts `dispersion` times as variable as Poisson and that
  * dispersion known (an upper bound for a test that must estimate it).
@@ -71,11 +102,8 @@ export function chanceToCatch(
   tolerated: number,
   dispersion = 1,
 ): number {
-  const needed = eventsPerHostSecondFor(look, ratio, tolerated);
-  if (!Number.isFinite(needed)) return 0;
-  // At the needed rate the effect sits exactly z standard errors out; the
-  // standard error shrinks with the square root of the rate over the dispersion.
-  const z = normalUpperQuantile(look.threshold);
-  const standardErrors = z * Math.sqrt(perHostSecond / (needed * dispersion));
-  return 1 - normalUpperTail(standardErrors - z);
+  return chanceToCatchCombined(
+    [separation(look, perHostSecond, ratio, tolerated, dispersion)],
+    look.threshold,
+  );
 }
