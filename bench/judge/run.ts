@@ -17,6 +17,7 @@ import { ALL_JUDGES, ALPHA, PHASED_METRICS, p99Metric, type LookVerdict } from '
 import {
   createRng,
   DEFAULT_FLEET,
+  holdbackOf,
   looksOf,
   NO_REGRESSION,
   simulateDeploy,
@@ -138,7 +139,11 @@ const ALL_SCENARIOS: Scenario[] = [
     'wide_low_traffic',
     '250 hosts at 40 req/s, 0.5% errors',
     { hosts: 250, meanRps: 40, baseErrorRate: 0.005 },
-    { errors_x2: errors(2), dead_canary: dead },
+    {
+      errors_x2: errors(2),
+      dead_canary: dead,
+      late_errors_x3: errors(3, { startsAfterFullSec: 180 }),
+    },
   ),
   variant(
     'bursty_errors',
@@ -205,6 +210,12 @@ const ALL_SCENARIOS: Scenario[] = [
     '0.2 req/s per host',
     { meanRps: 0.2 },
     { errors_x2: errors(2), dead_canary: dead },
+  ),
+  variant(
+    'wide_holdback_3',
+    "wide_low_traffic's fleet with 3 hosts held back for the watch (the README example's holdback): `phased plan` warns that this watch is nearly blind and names the holdback that fixes it",
+    { hosts: 250, meanRps: 40, baseErrorRate: 0.005, holdback: 3 },
+    { errors_x2: errors(2), late_errors_x3: errors(3, { startsAfterFullSec: 180 }) },
   ),
 ];
 
@@ -469,7 +480,7 @@ const lines = [
  */
 function errorBounds(p: FleetParams): { canary: number; deploy: number } {
   const canaries = Math.min(p.hosts - 1, Math.max(1, Math.ceil(p.hosts * p.canaryFraction - 1e-9)));
-  const holdback = Math.min(Math.max(canaries, 3), p.hosts - canaries - 1);
+  const holdback = holdbackOf(p, canaries);
   const metrics = withTrafficMetrics(
     p.histogram ? [...PHASED_METRICS, p99Metric(p.histogram.bounds)] : PHASED_METRICS,
   );

@@ -50,6 +50,13 @@ export interface FleetParams {
    * `traffic` of the fleet's requests, the rest carry the remainder.
    */
   quietHosts?: { share: number; traffic: number };
+  /** Hosts held back as the watch's controls (default: as many as the canary, at least 3). */
+  holdback?: number;
+}
+
+/** The watch's held-back hosts, as the workflow's default (or the fleet's setting) gives them. */
+export function holdbackOf(p: FleetParams, canaries: number): number {
+  return Math.min(p.holdback ?? Math.max(canaries, 3), p.hosts - canaries - 1);
 }
 
 const seconds = (d: string) => parseDuration(d)! / 1000;
@@ -155,7 +162,7 @@ export function simulateDeploy(p: FleetParams, regression: Regression, rng: Rng)
   // As the workflow plans them (resolveSize, defaultHoldback).
   const k = Math.min(n - 1, Math.max(1, Math.ceil(n * p.canaryFraction - 1e-9)));
   const canary = sampleHosts(rng, n, k, new Set());
-  const holdback = sampleHosts(rng, n, Math.min(Math.max(k, 3), n - k - 1), new Set(canary));
+  const holdback = sampleHosts(rng, n, holdbackOf(p, k), new Set(canary));
   const isCanary = new Set(canary);
   const isHoldback = new Set(holdback);
 
