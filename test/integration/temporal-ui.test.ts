@@ -63,7 +63,13 @@ describe('the Temporal UI', () => {
     await page.goto(`${uiUrl}/namespaces/${namespace}/workflows/${workflowId}/${runId}/history`, {
       waitUntil: 'networkidle2',
     });
-    const text = await waitForText(page, [workflowId, 'Result']);
+    // The result's text renders after the page's heading: wait for what is asserted.
+    const text = await waitForText(page, [
+      workflowId,
+      'Result',
+      `rolled_back: ${fleet.config.cluster} <- bad: canary regression`,
+      `phased report ${workflowId}`,
+    ]);
     expect(text).toContain('FAILED');
     expect(text).toContain(`rolled_back: ${fleet.config.cluster} <- bad: canary regression`);
     expect(text).toContain('canary look 1');
