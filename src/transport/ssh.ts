@@ -17,7 +17,7 @@ import { isSafeAddress, isSafeSegment, SEGMENT_RULE } from '../config/validate-n
 import { PhasedError, describeCause } from '../errors.js';
 import { keysFor, knownHostsName, readKnownHosts, type KnownKey } from './known-hosts.js';
 import { ProcessChannel, type RemoteProcess } from './process.js';
-import { parseBytesSent, rsyncArgs, rsyncFailure } from './rsync.js';
+import { parseBytesSent, rsyncArgs, rsyncFailure, type RsyncExit } from './rsync.js';
 import { relayAvailable, RsyncRelay } from './rsync-relay.js';
 import { shellLine } from './shell-quote.js';
 import type { ExecOptions, ExecResult, HostTransport, SyncOptions, SyncResult } from './types.js';
@@ -56,7 +56,10 @@ function maxConnectionsOf(options: SshOptions): number {
 type Conn = InstanceType<typeof ssh2.Client>;
 
 /** Runs the local rsync client; a deadline (default 30 minutes) kills it. */
-function runRsync(args: string[], timeoutMs = 30 * 60_000): Promise<ExecResult> {
+function runRsync(
+  args: string[],
+  timeoutMs = 30 * 60_000,
+): Promise<Omit<ExecResult, 'code'> & { code: RsyncExit }> {
   return new Promise((resolve) =>
     execFile(
       'rsync',
@@ -66,7 +69,14 @@ function runRsync(args: string[], timeoutMs = 30 * 60_000): Promise<ExecResult> 
         resolve({
           stdout,
           stderr,
-          code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
+          // A string code is rsync not starting at all (EMFILE, EAGAIN), not a deadline.
+          code: !err
+            ? 0
+            : typeof err.code === 'number'
+              ? err.code
+              : typeof err.code === 'string'
+                ? (`could not start rsync: ${err.message}` as const)
+                : null,
         }),
     ),
   );
