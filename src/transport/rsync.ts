@@ -61,6 +61,9 @@ export function parseBytesSent(stats: string): number | undefined {
   return m ? Number(m[1]!.replace(/[,.]/g, '')) : undefined;
 }
 
+/** How rsync ended: its exit code, null when its deadline killed it, or why it never started. */
+export type RsyncExit = number | null | `could not start rsync: ${string}`;
+
 /**
  * The error for a failed rsync: what it was copying, how it ended, and
  * rsync's own reasons; coded by what retrying can do about it (a host that
@@ -69,9 +72,16 @@ export function parseBytesSent(stats: string): number | undefined {
 export function rsyncFailure(
   hostName: string,
   dest: string,
-  exit: number | null,
+  exit: RsyncExit,
   stderr: string,
 ): PhasedError {
+  if (typeof exit === 'string')
+    return new PhasedError({
+      code: 'HOST_COMMAND_FAILED',
+      problem: `rsync to ${hostName}:${dest}: the worker ${exit}`,
+      fix: 'the worker is out of processes or file descriptors: lower PHASED_MAX_SSH_CONNECTIONS or raise its ulimit -n; phased retries',
+      retryable: true,
+    });
   const reasons = failureReasons(stderr);
   const problem = `rsync to ${hostName}:${dest} ${exit === null ? 'timed out' : `exited ${exit}`}${reasons ? `: ${reasons}` : ''}`;
   if (rsyncCouldNotConnect(problem))

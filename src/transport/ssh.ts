@@ -9,6 +9,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { socketDir } from './socket-dir.js';
+import { BoundedPool } from './bounded-pool.js';
 import os from 'node:os';
 import path from 'node:path';
 import ssh2, { type ClientChannel } from 'ssh2';
@@ -16,7 +17,7 @@ import { isSafeAddress, isSafeSegment, SEGMENT_RULE } from '../config/validate-n
 import { PhasedError, describeCause } from '../errors.js';
 import { keysFor, knownHostsName, readKnownHosts, type KnownKey } from './known-hosts.js';
 import { ProcessChannel, type RemoteProcess } from './process.js';
-import { parseBytesSent, rsyncArgs, rsyncFailure } from './rsync.js';
+import { parseBytesSent, rsyncArgs, rsyncFailure, type RsyncExit } from './rsync.js';
 import { relayAvailable, RsyncRelay } from './rsync-relay.js';
 import { shellLine } from './shell-quote.js';
 import type { ExecOptions, ExecResult, HostTransport, SyncOptions, SyncResult } from './types.js';
@@ -33,12 +34,32 @@ export interface SshOptions extends Omit<SshSpec, 'kind'> {
    * chosen by PHASED_RSYNC_OVER=openssh in the worker's environment).
    */
   rsyncOver?: 'pool' | 'openssh';
+  /**
+   * SSH connections this transport holds open at once (ssh2 connections and
+   * rsync's OpenSSH masters, each): beyond it the least recently used idle
+   * one is closed first, or a host's step waits for one to be released.
+   * Default: PHASED_MAX_SSH_CONNECTIONS in the worker's environment, else 256.
+   */
+  maxConnections?: number;
+}
+
+/** Connections a transport holds at once unless told otherwise: well inside a default 1,024 descriptors. */
+export const DEFAULT_MAX_SSH_CONNECTIONS = 256;
+
+function maxConnectionsOf(options: SshOptions): number {
+  if (options.maxConnections !== undefined) return options.maxConnections;
+  const env = process.env.PHASED_MAX_SSH_CONNECTIONS;
+  const n = env === undefined ? NaN : Number(env);
+  return Number.isInteger(n) && n >= 1 ? n : DEFAULT_MAX_SSH_CONNECTIONS;
 }
 
 type Conn = InstanceType<typeof ssh2.Client>;
 
 /** Runs the local rsync client; a deadline (default 30 minutes) kills it. */
-function runRsync(args: string[], timeoutMs = 30 * 60_000): Promise<ExecResult> {
+function runRsync(
+  args: string[],
+  timeoutMs = 30 * 60_000,
+): Promise<Omit<ExecResult, 'code'> & { code: RsyncExit }> {
   return new Promise((resolve) =>
     execFile(
       'rsync',
@@ -48,7 +69,14 @@ function runRsync(args: string[], timeoutMs = 30 * 60_000): Promise<ExecResult> 
         resolve({
           stdout,
           stderr,
-          code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
+          // A string code is rsync not starting at all (EMFILE, EAGAIN), not a deadline.
+          code: !err
+            ? 0
+            : typeof err.code === 'number'
+              ? err.code
+              : typeof err.code === 'string'
+                ? (`could not start rsync: ${err.message}` as const)
+                : null,
         }),
     ),
   );
@@ -88,11 +116,15 @@ function cpuHasAes(): boolean {
 }
 
 export class SshTransport implements HostTransport {
-  private readonly pool = new Map<string, Promise<Conn>>();
+  /** One ssh2 connection per host, at most maxConnections of them at once. */
+  private readonly pool: BoundedPool<Conn>;
+  private readonly hostsByKey = new Map<string, Host>();
   /** Control masters' and the relay's sockets: a short path, whatever TMPDIR is. */
   private readonly controlDir = socketDir();
   /** Hosts rsync has reached, each with an OpenSSH master connection to close at the end. */
   private readonly masters = new Map<string, Host>();
+  /** Copies running over each master now: a master in use is never ended early. */
+  private readonly mastersInUse = new Map<string, number>();
   private readonly user: string;
   private readonly knownHostsFile: string;
   private readonly relay: RsyncRelay | undefined;
@@ -103,6 +135,16 @@ export class SshTransport implements HostTransport {
     const over =
       options.rsyncOver ?? (process.env.PHASED_RSYNC_OVER === 'openssh' ? 'openssh' : 'pool');
     this.relay = over === 'pool' && relayAvailable() ? new RsyncRelay(this.controlDir) : undefined;
+    this.pool = new BoundedPool<Conn>(
+      maxConnectionsOf(options),
+      (key) => this.connect(this.hostsByKey.get(key)!),
+      (conn) => conn.end(),
+    );
+  }
+
+  /** Connections open now, the most at once, and how often the bound closed or held back one. */
+  connectionStats() {
+    return { ...this.pool.stats(), rsyncMasters: this.masters.size };
   }
 
   /** What carries this transport's rsync copies (but for whole trees, which go over OpenSSH). */
@@ -148,28 +190,41 @@ export class SshTransport implements HostTransport {
     return this.channelFor(host, shellLine(argv));
   }
 
-  /** Opens an exec channel for a command line the remote shell splits. */
+  /**
+   * Opens an exec channel for a command line the remote shell splits; the
+   * host's connection stays leased until the channel closes.
+   */
   private async channelFor(host: Host, command: string): Promise<ClientChannel> {
-    const conn = await this.connection(host);
+    const { conn, release } = await this.lease(host);
     return new Promise((resolve, reject) => {
       conn.exec(command, (err, stream) => {
         if (err) {
-          this.drop(host);
+          release();
+          this.pool.drop(this.key(host), conn);
           reject(this.unreachable(host, err));
-        } else resolve(stream);
+        } else {
+          stream.once('close', release);
+          resolve(stream);
+        }
       });
     });
   }
 
   async sync(host: Host, options: SyncOptions): Promise<SyncResult> {
-    await this.connection(host); // verifies the host key with our own checks first
-    // A whole tree is bytes, and the pool's one Node thread would encrypt every
-    // host's: its own OpenSSH process per host spreads them over the CPUs
-    // (a first copy of 20 hosts here: 0.88x the plain script against 1.13x).
-    // Anything with a basis is mostly file lists and links: the pool saves the login.
-    return this.relay && !options.wholeTree
-      ? this.syncOverPool(host, options, this.relay)
-      : this.syncOverOpenSsh(host, options);
+    // The lease verifies the host key with our own checks first, and holds the
+    // host's connection (one of maxConnections) for the whole copy.
+    const { release } = await this.lease(host);
+    try {
+      // A whole tree is bytes, and the pool's one Node thread would encrypt every
+      // host's: its own OpenSSH process per host spreads them over the CPUs
+      // (a first copy of 20 hosts here: 0.88x the plain script against 1.13x).
+      // Anything with a basis is mostly file lists and links: the pool saves the login.
+      return await (this.relay && !options.wholeTree
+        ? this.syncOverPool(host, options, this.relay)
+        : this.syncOverOpenSsh(host, options));
+    } finally {
+      release();
+    }
   }
 
   /** rsync through the relay: its server command runs in a channel of the host's pooled connection. */
@@ -231,23 +286,46 @@ export class SshTransport implements HostTransport {
         ? ['-i', this.options.identityFile, '-o', 'IdentitiesOnly=yes']
         : []),
     ].join(' ');
-    this.masters.set(this.key(host), host);
+    const key = this.key(host);
+    // Most recently used last: the masters to end first are at the front.
+    this.masters.delete(key);
+    this.masters.set(key, host);
+    this.mastersInUse.set(key, (this.mastersInUse.get(key) ?? 0) + 1);
     const args = rsyncArgs({
       ...options,
       dest: `${this.user}@${host.address}:${options.dest}`,
       remoteShell: sshCommand,
     });
-    const result = await runRsync(args, options.timeoutMs);
-    if (result.code !== 0) throw rsyncFailure(host.name, options.dest, result.code, result.stderr);
-    return { bytesSent: parseBytesSent(result.stdout) };
+    try {
+      const result = await runRsync(args, options.timeoutMs);
+      if (result.code !== 0)
+        throw rsyncFailure(host.name, options.dest, result.code, result.stderr);
+      return { bytesSent: parseBytesSent(result.stdout) };
+    } finally {
+      const left = (this.mastersInUse.get(key) ?? 1) - 1;
+      if (left > 0) this.mastersInUse.set(key, left);
+      else this.mastersInUse.delete(key);
+      await this.trimRsyncMasters();
+    }
+  }
+
+  /**
+   * Each OpenSSH master is a process and a connection that outlives its rsync
+   * by ControlPersist: past maxConnections of them, the least recently used
+   * idle ones are ended now.
+   */
+  private async trimRsyncMasters(): Promise<void> {
+    const excess = this.masters.size - this.pool.max;
+    if (excess <= 0) return;
+    const idle = [...this.masters].filter(([key]) => !this.mastersInUse.has(key)).slice(0, excess);
+    for (const [key] of idle) this.masters.delete(key);
+    await this.endMasters(idle.map(([, host]) => host));
   }
 
   /** Closes every pooled connection (worker shutdown). */
   async close(): Promise<void> {
     await this.relay?.close();
-    const conns = await Promise.allSettled(this.pool.values());
-    this.pool.clear();
-    for (const c of conns) if (c.status === 'fulfilled') c.value.end();
+    await this.pool.closeAll();
     await this.closeRsyncMasters();
     rmSync(this.controlDir, { recursive: true, force: true });
   }
@@ -260,6 +338,10 @@ export class SshTransport implements HostTransport {
   async closeRsyncMasters(): Promise<void> {
     const masters = [...this.masters.values()];
     this.masters.clear();
+    await this.endMasters(masters);
+  }
+
+  private async endMasters(masters: readonly Host[]): Promise<void> {
     await Promise.all(
       masters.map(
         (host) =>
@@ -291,20 +373,12 @@ export class SshTransport implements HostTransport {
     return `${this.user}@${host.address}:${this.port(host)}`;
   }
 
-  private drop(host: Host) {
-    this.pool.delete(this.key(host));
-  }
-
-  private connection(host: Host): Promise<Conn> {
+  /** The host's pooled connection, held until released. */
+  private lease(host: Host) {
     this.assertSafe(host);
     const key = this.key(host);
-    let conn = this.pool.get(key);
-    if (!conn) {
-      conn = this.connect(host);
-      conn.catch(() => this.pool.delete(key));
-      this.pool.set(key, conn);
-    }
-    return conn;
+    this.hostsByKey.set(key, host);
+    return this.pool.acquire(key);
   }
 
   private connect(host: Host): Promise<Conn> {
@@ -352,8 +426,8 @@ export class SshTransport implements HostTransport {
       const conn = new ssh2.Client();
       conn.once('ready', () => resolve(conn));
       conn.once('error', (err) => reject(refusal ?? this.unreachable(host, err)));
-      conn.on('close', () => this.drop(host));
-      conn.on('error', () => this.drop(host));
+      conn.on('close', () => this.pool.drop(this.key(host), conn));
+      conn.on('error', () => this.pool.drop(this.key(host), conn));
       try {
         conn.connect({
           host: host.address,
