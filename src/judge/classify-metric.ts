@@ -258,11 +258,7 @@ function gaugeLevels(m: GaugeMetric, ctx: MetricContext, hosts: readonly HostSer
     const before = gaugeWindow(h.before, col, per);
     // A level reading describes the interval that ends at it, so the reading
     // taken at the switch still belongs to the old release.
-    const after = gaugeWindow(
-      per === undefined && h.after.length > 1 ? h.after.slice(1) : h.after,
-      col,
-      per,
-    );
+    const after = gaugeWindow(h.after, col, per, per === undefined && h.after.length > 1 ? 1 : 0);
     return before === null || after === null ? null : { before, after };
   });
 }

@@ -57,8 +57,13 @@ interface Rate {
   seconds: number;
 }
 
-const rateOf = (snaps: readonly Snapshot[], col: number): Rate | null => {
-  const w = counterWindow(snaps, col, undefined);
+const rateOf = (
+  snaps: readonly Snapshot[],
+  col: number,
+  from?: number,
+  to?: number,
+): Rate | null => {
+  const w = counterWindow(snaps, col, undefined, from, to);
   return w && w.exposure > 0 ? { count: w.count, seconds: w.exposure } : null;
 };
 const logRate = (r: Rate) => Math.log((r.count + HALF) / r.seconds);
@@ -83,8 +88,8 @@ function baselineHalves(hosts: readonly HostSeries[], col: number): number[] {
   for (const h of hosts) {
     if (h.before.length < 3) continue;
     const mid = h.before.length >> 1;
-    const first = rateOf(h.before.slice(0, mid + 1), col);
-    const second = rateOf(h.before.slice(mid), col);
+    const first = rateOf(h.before, col, 0, mid);
+    const second = rateOf(h.before, col, mid);
     if (first && second) pairs.push({ first, second });
   }
   if (pairs.length < 2) return [];

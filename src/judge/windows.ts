@@ -28,49 +28,68 @@ export interface CounterWindow {
 
 /**
  * Sum of increments of `countCol` (and `exposureCol`, or elapsed seconds) over
- * consecutive readings where both are present. Null when fewer than two
- * usable readings exist.
+ * consecutive readings where both are present, among readings from..to
+ * (inclusive). Null when fewer than two usable readings exist. One walk, no
+ * copies: a look over 2,000 hosts runs this about a hundred thousand times.
  */
 export function counterWindow(
   snaps: readonly Snapshot[],
   countCol: number,
   exposureCol: number | undefined,
+  from = 0,
+  to = snaps.length - 1,
 ): CounterWindow | null {
-  let prev: Snapshot | undefined;
+  const byTime = exposureCol === undefined;
+  let started = false;
+  let prevC = 0;
+  let prevE = 0;
+  let prevKC: number | null | undefined;
+  let prevKE: number | null | undefined;
   let count = 0;
   let exposure = 0;
   let intervals = 0;
-  for (const s of snaps) {
+  for (let i = from; i <= to; i++) {
+    const s = snaps[i]!;
     const c = s.v[countCol];
-    const e = exposureCol === undefined ? s.t / 1000 : s.v[exposureCol];
-    if (c == null || e == null || !Number.isFinite(c) || !Number.isFinite(e)) continue;
-    if (prev) {
-      count += counterIncrement(prev.v[countCol]!, c, prev.k?.[countCol], s.k?.[countCol]);
-      exposure +=
-        exposureCol === undefined
-          ? e - prev.t / 1000
-          : counterIncrement(prev.v[exposureCol]!, e, prev.k?.[exposureCol], s.k?.[exposureCol]);
+    if (c == null || !Number.isFinite(c)) continue;
+    const e = byTime ? s.t / 1000 : s.v[exposureCol];
+    if (e == null || !Number.isFinite(e)) continue;
+    const k = s.k;
+    const kc = k ? k[countCol] : undefined;
+    const ke = k && !byTime ? k[exposureCol] : undefined;
+    if (started) {
+      count += counterIncrement(prevC, c, prevKC, kc);
+      exposure += byTime ? e - prevE : counterIncrement(prevE, e, prevKE, ke);
       intervals++;
     }
-    prev = s;
+    started = true;
+    prevC = c;
+    prevE = e;
+    prevKC = kc;
+    prevKE = ke;
   }
   return intervals === 0 ? null : { count, exposure, intervals };
 }
 
-/** Mean level of a gauge over a window; with `perCol`, the ratio of two counters' increments. */
+/**
+ * Mean level of a gauge over readings from..to (inclusive); with `perCol`,
+ * the ratio of two counters' increments.
+ */
 export function gaugeWindow(
   snaps: readonly Snapshot[],
   col: number,
   perCol: number | undefined,
+  from = 0,
+  to = snaps.length - 1,
 ): number | null {
   if (perCol !== undefined) {
-    const w = counterWindow(snaps, col, perCol);
+    const w = counterWindow(snaps, col, perCol, from, to);
     return w && w.exposure > 0 ? w.count / w.exposure : null;
   }
   let sum = 0;
   let n = 0;
-  for (const s of snaps) {
-    const v = s.v[col];
+  for (let i = from; i <= to; i++) {
+    const v = snaps[i]!.v[col];
     if (v == null || !Number.isFinite(v)) continue;
     sum += v;
     n++;
