@@ -313,6 +313,7 @@ try {
     '',
     "The worker's RSS includes the benchmark driver and the fake fleet, which run in the same process; the workflow code is bundled beforehand in a child process, as a build step would.",
     '',
+    ...projection(rows),
     ...rows.flatMap((r) => [
       `## Where the history's bytes go: ${r.hosts} hosts`,
       '',
@@ -333,4 +334,51 @@ try {
   clearInterval(rssTimer);
   await server.stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * A straight line through the rows (least squares, against the host count)
+ * for the history's bytes, its events and the worker's RSS, read at 50,000
+ * hosts, and which of Temporal's limits it would meet first.
+ */
+function projection(
+  rows: { hosts: number; historyBytes: number; historyEvents: number; workerRssMb: number }[],
+): string[] {
+  if (rows.length < 2) return [];
+  const fit = (y: (r: (typeof rows)[number]) => number) => {
+    const n = rows.length;
+    const mx = rows.reduce((a, r) => a + r.hosts, 0) / n;
+    const my = rows.reduce((a, r) => a + y(r), 0) / n;
+    const sxx = rows.reduce((a, r) => a + (r.hosts - mx) ** 2, 0);
+    const slope = rows.reduce((a, r) => a + (r.hosts - mx) * (y(r) - my), 0) / sxx;
+    return { slope, at: (hosts: number) => my + slope * (hosts - mx) };
+  };
+  const bytes = fit((r) => r.historyBytes);
+  const events = fit((r) => r.historyEvents);
+  const rss = fit((r) => r.workerRssMb);
+  const at = 50_000;
+  const limits = [
+    { what: "10 MB of history (Temporal's warning)", hosts: (10e6 - bytes.at(0)) / bytes.slope },
+    { what: '50 MB of history (the workflow ends)', hosts: (50e6 - bytes.at(0)) / bytes.slope },
+    { what: "10,240 events (Temporal's warning)", hosts: (10_240 - events.at(0)) / events.slope },
+  ]
+    .filter((l) => Number.isFinite(l.hosts) && l.hosts > 0)
+    .sort((a, b) => a.hosts - b.hosts);
+  return [
+    '## Projected to 50,000 hosts',
+    '',
+    `A straight line through the rows above (least squares against the host count): each host adds ${bytes.slope.toFixed(0)} bytes of history, each 1,000 hosts ${(events.slope * 1000).toFixed(1)} events and ${(rss.slope * 1000).toFixed(1)} MiB of worker RSS.`,
+    '',
+    '| hosts | history size | history events | worker peak RSS |',
+    '| --- | --- | --- | --- |',
+    `| ${at} (projected) | ${(bytes.at(at) / 2 ** 20).toFixed(1)} MiB | ${Math.round(events.at(at))} | ${Math.round(rss.at(at))} MiB |`,
+    '',
+    limits.length > 0
+      ? `First limit met: ${limits[0]!.what} at about ${Math.round(limits[0]!.hosts).toLocaleString('en')} hosts${limits
+          .slice(1)
+          .map((l) => `; then ${l.what} at about ${Math.round(l.hosts).toLocaleString('en')}`)
+          .join('')}.`
+      : 'No limit is met on this line.',
+    '',
+  ];
 }

@@ -143,6 +143,7 @@ export interface SshdFleetOptions {
   /**
    * More addresses each sshd listens on, 127.1.<its octet>.1 and up: many
    * hosts to a worker (each address its own connection) for few processes.
+   * At most 15 (sshd's MAX_LISTEN_SOCKS is 16).
    */
   aliases?: number;
 }

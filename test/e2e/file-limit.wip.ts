@@ -1,7 +1,13 @@
+// NOT YET PASSING, so not named *.test.ts (vitest does not run it): on
+// 2026-12-03 the deploy printed no outcome within 170 s and the worker wrote
+// nothing to stderr. To diagnose next: the deploy's history (which step it
+// waits on), whether a host's lease waits on an rsync OpenSSH master slot
+// that only an idle master frees, and the same deploy without the ulimit.
+// Rename to file-limit.test.ts once it passes.
 // A worker allowed fewer file descriptors than its fleet has hosts still
 // deploys to every host: `phased worker` under `ulimit -n 128` with at most
 // 8 SSH connections deploys a release to 150 hosts, each its own address on
-// one of 3 real sshd processes (so each its own connection and its own first
+// one of 10 real sshd processes (so each its own connection and its own first
 // copy over rsync's OpenSSH), and ends done with every host on it.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,8 +19,9 @@ import { holdCluster, testClustersDir } from '../helpers/clusters.js';
 import { sharedServer, uniqueId } from '../helpers/temporal.js';
 import { testDir } from '../helpers/tmp.js';
 
-const SSHDS = 3;
-const PER_SSHD = 50;
+const SSHDS = 10;
+// sshd listens on at most 16 addresses (MAX_LISTEN_SOCKS): its own and 15 aliases.
+const PER_SSHD = 15;
 const LIMIT = 128;
 const CONNECTIONS = 8;
 
@@ -42,7 +49,7 @@ async function limitedPhased(): Promise<string> {
   return bin;
 }
 
-describe(`a worker allowed ${LIMIT} file descriptors`, () => {
+describe(`a worker allowed ${LIMIT} file descriptors`, { timeout: 240_000 }, () => {
   it(`deploys to ${SSHDS * PER_SSHD} hosts over SSH, ${CONNECTIONS} connections at a time, and every host goes live`, async () => {
     const cluster = uniqueId('wide');
     const hosts = sshd.hosts.flatMap((s, i) =>
@@ -93,7 +100,12 @@ describe(`a worker allowed ${LIMIT} file descriptors`, () => {
           '--json',
         ],
         env,
+        170_000,
       );
+      if (deploy.code !== 0)
+        console.error(
+          `[file-limit] deploy: ${deploy.stdout.slice(-1500)} ${deploy.stderr.slice(-1500)}; worker: ${worker.stderr().slice(-3000)}`,
+        );
       expect(deploy.stderr).toBe('');
       expect(deploy.code, deploy.stdout).toBe(0);
       expect(deploy.stdout).toContain(`v1 is live on ${hosts.length} hosts`);
