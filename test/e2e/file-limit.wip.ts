@@ -3,6 +3,10 @@
 // nothing to stderr. To diagnose next: the deploy's history (which step it
 // waits on), whether a host's lease waits on an rsync OpenSSH master slot
 // that only an idle master frees, and the same deploy without the ulimit.
+// Found so far: it hangs the same with 30 hosts (2 sshd) and with no ulimit
+// at all, so the test's setup (alias addresses, a first deploy to empty
+// roots, or the CLI under --json --wait), not the bound, is at fault: look
+// at the deploy's history on the test's dev server first.
 // Rename to file-limit.test.ts once it passes.
 // A worker allowed fewer file descriptors than its fleet has hosts still
 // deploys to every host: `phased worker` under `ulimit -n 128` with at most
