@@ -1,5 +1,6 @@
 // The client side of phased: starting deploys and rollbacks, operator
 // commands, status and history. The CLI is a thin layer over these.
+import { phasedDataConverter } from './temporal/codec.js';
 import {
   ApplicationFailure,
   Client,
@@ -54,7 +55,11 @@ export async function createPhasedClient(server: TemporalServer): Promise<Phased
     fromEnv: !server.embedded,
   });
   return {
-    client: new Client({ connection, namespace: server.namespace }),
+    client: new Client({
+      connection,
+      namespace: server.namespace,
+      dataConverter: phasedDataConverter,
+    }),
     taskQueue: server.settings.taskQueue,
     close: () => connection.close(),
   };

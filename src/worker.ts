@@ -1,5 +1,6 @@
 // The composition root: the only place where real dependencies are created
 // and handed to the activities, and where the worker is assembled.
+import { phasedDataConverter } from './temporal/codec.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
@@ -222,6 +223,7 @@ export async function createPhasedWorker(options: PhasedWorkerOptions): Promise<
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     identity,
+    dataConverter: phasedDataConverter,
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: workflowsPath() }),
@@ -244,7 +246,11 @@ export async function startPhasedWorker(
   const target = { address: server.address, settings: server.settings, fromEnv: !server.embedded };
   const connection = await connectWorker(target);
   const clientConnection = await connectClient(target);
-  const client = new Client({ connection: clientConnection, namespace: server.namespace });
+  const client = new Client({
+    connection: clientConnection,
+    namespace: server.namespace,
+    dataConverter: phasedDataConverter,
+  });
   const taskQueue = server.settings.taskQueue;
   const worker = await createPhasedWorker({
     connection,

@@ -40,6 +40,8 @@ export class DeployContext {
   plan: RolloutPlan | null = null;
   /** Whether staging began: the unwind then tidies the hosts. */
   staged = false;
+  /** The hosts readings cover in a fleet larger than judge.maxHostsRead; null: every host. */
+  readSet: Set<string> | null = null;
 
   // The cluster queue's word.
   granted = false;
@@ -78,6 +80,12 @@ export class DeployContext {
 
   get revision(): string {
     return this.input.revision;
+  }
+
+  /** Those of `hosts` that readings cover (and the judge compares). */
+  read(hosts: Host[]): Host[] {
+    const set = this.readSet;
+    return set ? hosts.filter((h) => set.has(h.name)) : hosts;
   }
 
   /** Whether the deploy has its outcome. */

@@ -17,7 +17,13 @@ import { registerHandlers } from './deploy-handlers.js';
 import type { DeployInput, DeployOutcome } from './model.js';
 import { finish } from './phases/finish.js';
 import { soakAndJudge, watch, type Judged } from './phases/gates.js';
-import { alreadyLive, finishBaseline, stage, startBaseline } from './phases/stage.js';
+import {
+  alreadyLive,
+  chooseReadSet,
+  finishBaseline,
+  stage,
+  startBaseline,
+} from './phases/stage.js';
 import { switchCanaries, switchWaves } from './phases/switch.js';
 import { unwind } from './phases/unwind.js';
 import { verdictLines } from './deploy-status.js';
@@ -38,6 +44,7 @@ export {
 export { TIMERS_HOLD_PATCH } from './cadence.js';
 export { SEQUENTIAL_LOOKS_PATCH } from './judging.js';
 export { HOST_CHECKS_PATCH } from './phases/finish.js';
+export { READ_SET_PATCH } from './phases/stage.js';
 
 const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
 
@@ -105,6 +112,7 @@ async function tellOutcome(input: DeployInput, cluster: ClusterInUse, o: DeployO
 /** The runbook. Any step that throws stops the rollout, and the unwind begins. */
 async function rollout(ctx: DeployContext): Promise<string> {
   if (await alreadyLive(ctx)) return `${ctx.revision} is already live on every host`;
+  chooseReadSet(ctx);
   const baseline = startBaseline(ctx);
   let plan;
   try {

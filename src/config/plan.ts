@@ -13,7 +13,7 @@ import { DEFAULTS } from '../core/defaults.js';
 import { smallestAttainableP } from '../stats/mann-whitney.js';
 import { formatP } from '../judge/format.js';
 import { formatDuration } from './duration.js';
-import { lookCounts, planRollout, resolveSize } from '../core/plan.js';
+import { lookCounts, planRollout, readSet, resolveSize } from '../core/plan.js';
 import { eventsPerHostSecondFor, type LookShape } from './power.js';
 import type { ClusterConfig } from './schema.js';
 import type { LookKind } from '../core/vocabulary.js';
@@ -82,6 +82,8 @@ export interface DeployPlan {
   canaries: number;
   waves: number[];
   holdback: number;
+  /** A fleet larger than judge.maxHostsRead: the hosts read per reading, by group. */
+  read?: { max: number; canaries: number; waves: number; holdback: number };
   readings: { baseline: number; soak: number; watch: number };
   looks: PlannedLook[];
   /** What the configuration allows but an operator would not want, each with its fix. */
@@ -191,8 +193,20 @@ export function planDeploy(c: PlanInput): DeployPlan {
     recentWindow: true,
   };
   const judged = c.metrics.length > 0;
-  const look = (phase: PlannedLook['phase'], looks: number, treated: number): PlannedLook => {
-    const control = phase === 'watch' ? plan.holdback.length : total - treated;
+  // A large fleet is judged on the hosts it reads (readSet): count those.
+  const maxRead = c.judge.maxHostsRead ?? DEFAULTS.judge.maxHostsRead;
+  const readNames = new Set(
+    (readSet(plan, maxRead) ?? plan.canaries.concat(plan.waves.flat(), plan.holdback)).map(
+      (h) => h.name,
+    ),
+  );
+  const readOf = (hs: readonly { name: string }[]) =>
+    hs.filter((h) => readNames.has(h.name)).length;
+  const readTotal = readNames.size;
+  const look = (phase: PlannedLook['phase'], looks: number, switchedHosts: number): PlannedLook => {
+    const switchedList = [plan.canaries, ...plan.waves].flat().slice(0, switchedHosts);
+    const treated = readOf(switchedList);
+    const control = phase === 'watch' ? readOf(plan.holdback) : readTotal - treated;
     const alpha = alphaForLook(budget, phase === 'watch' ? 'watch' : 'canary');
     const out: PlannedLook = {
       phase,
@@ -232,6 +246,16 @@ export function planDeploy(c: PlanInput): DeployPlan {
     canaries: plan.canaries.length,
     waves: plan.waves.map((w) => w.length),
     holdback: plan.holdback.length,
+    ...(readTotal < total
+      ? {
+          read: {
+            max: maxRead,
+            canaries: readOf(plan.canaries),
+            waves: readOf(plan.waves.flat()),
+            holdback: readOf(plan.holdback),
+          },
+        }
+      : {}),
     readings: {
       baseline: readings(c.durations.baseline),
       soak: counts.soakLooks,
@@ -362,6 +386,11 @@ export function formatPlan(c: PlanInput, plan = planDeploy(c)): string[] {
   const lines = [
     ...plan.warnings,
     `${plan.hosts} hosts: ${plan.canaries} canary, then waves of ${plan.waves.join(', ') || 0}, ${plan.holdback} held back as watch controls`,
+    ...(plan.read
+      ? [
+          `reads metrics from ${plan.read.canaries + plan.read.waves + plan.read.holdback} of the ${plan.hosts} hosts at each reading (judge.maxHostsRead=${plan.read.max}): ${plan.read.canaries} canaries, ${plan.read.waves} of later waves, ${plan.read.holdback} held back; every host is still staged, switched and health-checked`,
+        ]
+      : []),
     `readings every ${formatDuration(d.lookEvery)} (${formatDuration(d.soakLookEvery)} in a soak): baseline ${formatDuration(d.baseline)} (${plan.readings.baseline}), soak ${formatDuration(d.soak)} (${plan.readings.soak}), watch ${formatDuration(d.watch)} (${plan.readings.watch})`,
     `false-rollback budget: alpha ${c.judge.alpha} per deploy, ${pct(c.judge.canaryShare)} of it to the canary and wave looks`,
   ];
@@ -401,7 +430,7 @@ export function formatPlan(c: PlanInput, plan = planDeploy(c)): string[] {
   for (const m of c.metrics) {
     if (m.kind !== 'counter' || m.exposure === undefined) continue;
     const needed = m.minExposure ?? DEFAULT_MIN_EXPOSURE.perRequest;
-    const perHost = needed / Math.max(1, plan.canaries) / soakSeconds;
+    const perHost = needed / Math.max(1, plan.read?.canaries ?? plan.canaries) / soakSeconds;
     lines.push(
       `${m.name} judges only after the canaries saw ${needed} ${m.exposure} since the switch (minExposure): at least ${Number(perHost.toPrecision(3))} ${m.exposure}/s per canary host to decide within the ${formatDuration(d.soak)} soak`,
     );

@@ -350,6 +350,11 @@ export const clusterConfigSchema = strictObject({
     minCanaryHosts: z.number().int().min(1).optional(),
     minControlHosts: z.number().int().min(1).optional(),
     maxMissingFraction: z.number().min(0).max(1).optional(),
+    /**
+     * Most hosts read at each reading: a larger fleet is judged on a spread
+     * sample of its canaries, later waves and held-back hosts (default 1000).
+     */
+    maxHostsRead: z.number().int().min(20).optional(),
   }).prefault({}),
   /**
    * Commands run on each host at named points of a deploy, in a shell there,

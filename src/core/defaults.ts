@@ -32,6 +32,8 @@ export const DEFAULTS = {
     minControlHosts: 3,
     /** Largest fraction of hosts in either group whose data may be missing. */
     maxMissingFraction: 0.25,
+    /** Most hosts a deploy reads metrics from at each reading (a larger fleet is read through a spread sample). */
+    maxHostsRead: 1000,
   },
   /** Share of its traffic a host may lose before the loss is a regression. */
   trafficDrop: 0.5,

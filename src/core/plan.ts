@@ -43,7 +43,9 @@ export function spreadOrder(hosts: readonly Host[], tags: readonly string[], see
   const groups = new Map<string, Host[]>();
   for (const h of hosts) {
     const key = h.tags?.[tag] ?? '';
-    groups.set(key, [...(groups.get(key) ?? []), h]);
+    const group = groups.get(key);
+    if (group) group.push(h);
+    else groups.set(key, [h]);
   }
   if (groups.size === 1) return spreadOrder(hosts, rest, seed);
   const ordered = [...groups.entries()]
@@ -144,4 +146,47 @@ export function lookCounts(plan: RolloutPlan, durations: LookDurations) {
     watchLooks:
       plan.holdback.length > 0 ? Math.max(1, Math.floor(durations.watch / durations.lookEvery)) : 0,
   };
+}
+
+/**
+ * `n` of `hosts`, evenly spaced: a list in spread order keeps its spread
+ * (every zone, every wave) in any evenly spaced subset.
+ */
+export function evenlySpaced<T>(items: readonly T[], n: number): T[] {
+  if (n >= items.length) return [...items];
+  return Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)]!);
+}
+
+/**
+ * The hosts a deploy reads metrics from when the fleet is larger than
+ * `max`; null when it is not (every host is read). The budget is shared
+ * equally by the three groups the judge compares (canaries, the hosts
+ * switched in later waves, the held-back controls), a group smaller than
+ * its share handing the rest to the others, and each group's share is an
+ * evenly spaced subset of it: spread across tags, and across waves. A
+ * bounded sample, as Kayenta compares a canary with a baseline of its own
+ * size: the judge's power comes from the canaries' hosts, and reading ten
+ * thousand hosts every ten seconds would load the fleet, the worker and the
+ * workflow's history for little more.
+ */
+export function readSet(plan: RolloutPlan, max: number): Host[] | null {
+  const groups = [plan.canaries, plan.waves.flat(), plan.holdback];
+  const total = groups.reduce((n, g) => n + g.length, 0);
+  if (total <= max) return null;
+  const shares = groups.map(() => 0);
+  let left = max;
+  // Water-filling: equal shares, what a small group does not need goes round again.
+  for (let open = groups.filter((g) => g.length > 0).length; left > 0 && open > 0;) {
+    const each = Math.max(1, Math.floor(left / open));
+    open = 0;
+    for (let i = 0; i < groups.length && left > 0; i++) {
+      const room = groups[i]!.length - shares[i]!;
+      if (room <= 0) continue;
+      const take = Math.min(room, each, left);
+      shares[i]! += take;
+      left -= take;
+      if (room > take) open++;
+    }
+  }
+  return groups.flatMap((g, i) => evenlySpaced(g, shares[i]!));
 }

@@ -26,6 +26,8 @@ export interface SshdHost {
   port: number;
   root: string;
   hostKeyPub: string;
+  /** More addresses this sshd listens on, on the same port (SshdFleetOptions.aliases). */
+  aliases: string[];
   /** What this sshd has written to its stderr since it last started (its log). */
   log(): string;
   stop(): Promise<void>;
@@ -138,6 +140,12 @@ function portOpen(address: string, port: number): Promise<boolean> {
 export interface SshdFleetOptions {
   /** sshd_config lines for host i (0-based), ahead of the fleet's own (sshd takes a keyword's first value). */
   config?: (i: number) => string[];
+  /**
+   * More addresses each sshd listens on, 127.1.<its octet>.1 and up: many
+   * hosts to a worker (each address its own connection) for few processes.
+   * At most 15 (sshd's MAX_LISTEN_SOCKS is 16).
+   */
+  aliases?: number;
 }
 
 export async function startSshdFleet(
@@ -162,6 +170,10 @@ export async function startSshdFleet(
     const name = `ssh-${i + 1}`;
     const address = `127.0.0.${firstOctet + i}`;
     const port = await freePort(address);
+    const aliases = Array.from(
+      { length: options.aliases ?? 0 },
+      (_, k) => `127.1.${firstOctet + i}.${k + 1}`,
+    );
     const hdir = path.join(dir, name);
     mkdirSync(path.join(hdir, 'root'), { recursive: true });
     keygen(path.join(hdir, 'host_key'));
@@ -171,6 +183,7 @@ export async function startSshdFleet(
       [
         ...(options.config?.(i) ?? []),
         `ListenAddress ${address}:${port}`,
+        ...aliases.map((a) => `ListenAddress ${a}:${port}`),
         `HostKey ${hdir}/host_key`,
         `AuthorizedKeysFile ${dir}/authorized_keys`,
         `PidFile ${hdir}/sshd.pid`,
@@ -190,7 +203,7 @@ export async function startSshdFleet(
       .split(' ')
       .slice(0, 2)
       .join(' ');
-    lines.push(`[${address}]:${port} ${hostKeyPub}`);
+    for (const a of [address, ...aliases]) lines.push(`[${a}]:${port} ${hostKeyPub}`);
     let child: ChildProcess | undefined;
     let stderr = '';
     const host: SshdHost = {
@@ -199,6 +212,7 @@ export async function startSshdFleet(
       port,
       root: path.join(hdir, 'root'),
       hostKeyPub,
+      aliases,
       log: () => stderr,
       async start() {
         child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -3,6 +3,7 @@
 // ended. Pure: it reads history events already fetched (src/report/fetch.ts),
 // so the report of any past deploy can be rebuilt, and tested without a
 // server.
+import { inflatePayload } from '../temporal/codec.js';
 import type { temporal } from '@temporalio/proto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { BatchReading, JudgeLookInput } from '../../activities/metrics.js';
@@ -74,7 +75,7 @@ export interface DeployRecord {
 }
 
 const decode = <T>(p: Payload | null | undefined): T | undefined =>
-  p ? defaultPayloadConverter.fromPayload<T>(p) : undefined;
+  p ? defaultPayloadConverter.fromPayload<T>(inflatePayload(p)) : undefined;
 
 const firstPayload = (ps: { payloads?: Payload[] | null } | null | undefined) => ps?.payloads?.[0];
 

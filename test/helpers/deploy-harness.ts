@@ -2,6 +2,7 @@
 // a worker for an in-memory fleet, and the invariants every deploy keeps.
 // The tests are in several files (deploy, rollback and cadence in test/workflow/) so that
 // vitest runs them side by side.
+import { phasedDataConverter } from '../../src/temporal/codec.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
@@ -85,6 +86,7 @@ export async function withWorker<T>(
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
+    dataConverter: phasedDataConverter,
     workflowBundle: { codePath: inject('workflowBundlePath') },
     activities: fleet.activities(env.client, taskQueue),
   });

@@ -82,6 +82,8 @@ export class FakeFleet {
   readonly hosts = new Map<string, FakeHost>();
   readonly events: FleetEvent[] = [];
   readonly judged: (JudgeLookInput & { index: number })[] = [];
+  /** Every host any reading asked for. */
+  readonly sampled = new Set<string>();
   failStage = new Set<string>();
   /** The checksum of the tree each host is staged with (a source rewritten mid-staging differs). */
   treeOf = (_host: string, revision: string) => `fake-${revision}`;
@@ -266,6 +268,7 @@ export class FakeFleet {
       sampleHostsHistory: () =>
         Promise.reject(new Error('the fake fleet keeps no metrics history')),
       sampleHosts: async ({ hosts, series }) => {
+        for (const h of hosts) this.sampled.add(h);
         if (this.readingDelayMs > 0) await delay(this.readingDelayMs);
         const serving = this.serving;
         if (!serving)

@@ -1,6 +1,7 @@
 // Whole deploys with the real activities on local-transport hosts, a real
 // worker and the run's dev server: real files, real rsync, real log probes,
 // the real judge.
+import { inflatePayload } from '../../src/temporal/codec.js';
 import { outcomeOf } from '../../src/client.js';
 import { describe, expect, it } from 'vitest';
 import { pauseUpdate, resumeUpdate, statusQuery } from '../../workflows/deploy.js';
@@ -78,7 +79,7 @@ describe('deploys on local hosts with the real activities', () => {
           ...(e.activityTaskCompletedEventAttributes?.result?.payloads ?? []),
           ...(e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args
             ?.payloads ?? []),
-        ].map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8')),
+        ].map((p) => Buffer.from(inflatePayload(p).data ?? new Uint8Array()).toString('utf8')),
       );
       const verdict = texts.find((t) => t.includes('"verdict":"regression"'));
       expect(verdict).toBeDefined();

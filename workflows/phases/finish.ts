@@ -64,9 +64,10 @@ export async function finish(ctx: DeployContext, judged: Judged) {
 export async function tidy(ctx: DeployContext, mark?: ReleaseMark) {
   const { fleet, cfg } = ctx;
   const hosts = ctx.hosts.filter((h) => fleet.state.get(h.name) !== 'unavailable');
-  const protect = Object.fromEntries(
-    hosts.map((h) => [h.name, [ctx.revision, fleet.previous.get(h.name) ?? null]]),
-  );
+  // Each batch carries its own hosts' releases only: the whole fleet's in
+  // every batch grew the history with the square of the fleet.
+  const protect = (b: readonly { name: string }[]) =>
+    Object.fromEntries(b.map((h) => [h.name, [ctx.revision, fleet.previous.get(h.name) ?? null]]));
   const results = await overBatches(hosts, cfg.batchSize, (b) =>
     pruneHosts.executeWithOptions(
       { ...HOST_STEP, summary: `check ${b.length} hosts, keep ${cfg.retention.keep} releases` },
@@ -75,7 +76,7 @@ export async function tidy(ctx: DeployContext, mark?: ReleaseMark) {
           ref: ctx.ref,
           hosts: b,
           keep: cfg.retention.keep,
-          protect,
+          protect: protect(b),
           mark,
         },
       ],

@@ -51,7 +51,7 @@ export async function soakAndJudge(
     Array.from({ length: readings }, (_, i) => Math.min((i + 1) * every, soak)),
     () => `${kind} soak ${Math.round(soak / 1000)}s`,
     async (k) => {
-      after.push(await ctx.readings.take(kind, ctx.fleet.targets()));
+      after.push(await ctx.readings.take(kind, ctx.read(ctx.fleet.targets())));
       if (sequential && k > 0 && k < readings && !ctx.promoted)
         await judge(ctx, judged, { kind, look, point: { phase: kind, reading: k } }, after, {
           treated,
@@ -86,7 +86,7 @@ export async function watch(ctx: DeployContext, judged: Judged) {
     Array.from({ length: watchLooks }, (_, i) => (i + 1) * durations.lookEvery),
     (k) => `watch look ${k}/${watchLooks}`,
     async (k) => {
-      after.push(await ctx.readings.take('watch', ctx.fleet.targets()));
+      after.push(await ctx.readings.take('watch', ctx.read(ctx.fleet.targets())));
       if (k === 0) return;
       const window =
         patched(SEQUENTIAL_LOOKS_PATCH) && after.length > recentReadings + 1
@@ -129,7 +129,9 @@ async function judge(
     point,
     before: judged.baseline,
     after,
-    ...groups,
+    // A large fleet is judged on the hosts it reads.
+    treated: ctx.read(groups.treated),
+    control: ctx.read(groups.control),
   });
   const reading = point.phase !== 'watch' ? point.reading : undefined;
   const early = reading !== undefined;

@@ -2,7 +2,9 @@
 // every host, and take the baseline readings alongside.
 import { CancellationScope, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
-import { planRollout, type RolloutPlan } from '../../src/core/plan.js';
+import { planRollout, readSet, type RolloutPlan } from '../../src/core/plan.js';
+import { DEFAULTS } from '../../src/core/defaults.js';
+import type { Host } from '../../src/core/vocabulary.js';
 import { onCadence } from '../cadence.js';
 import { Stop } from '../compensation.js';
 import type { DeployContext } from '../deploy-context.js';
@@ -52,15 +54,40 @@ export async function stage(ctx: DeployContext): Promise<RolloutPlan> {
       `staging failed on ${failed.length} host(s), more than maxUnavailable=${cfg.maxUnavailable}: ${failed.map((f) => `${f.error} [${f.code}]`).join('; ')}`,
     );
   }
-  ctx.plan = planRollout({
-    hosts: ctx.fleet.targets(),
+  ctx.plan = planFor(ctx, ctx.fleet.targets());
+  chooseReadSet(ctx, () => ctx.plan!);
+  return ctx.plan;
+}
+
+/** The deploy's plan over `hosts`: canaries, waves and holdback as the cluster file says. */
+function planFor(ctx: DeployContext, hosts: Host[]): RolloutPlan {
+  const { cfg } = ctx;
+  return planRollout({
+    hosts,
     canarySize: cfg.canary.size,
     spreadBy: cfg.canary.spreadBy,
     waves: cfg.waves,
     holdbackSize: cfg.holdback,
     seed: workflowInfo().workflowId,
   });
-  return ctx.plan;
+}
+
+/** Fleets larger than judge.maxHostsRead are read through a spread sample; recorded deploys read every host. */
+export const READ_SET_PATCH = 'read-set-for-large-fleets';
+
+/**
+ * Chooses the hosts readings cover (readSet in src/core/plan.ts). Before
+ * staging, the plan over every host stands in: it is the plan staging
+ * makes unless a host cannot take the release.
+ */
+export function chooseReadSet(
+  ctx: DeployContext,
+  plan: () => RolloutPlan = () => planFor(ctx, ctx.hosts),
+) {
+  const max = ctx.cfg.judge.maxHostsRead ?? DEFAULTS.judge.maxHostsRead;
+  if (ctx.hosts.length <= max || !patched(READ_SET_PATCH)) return;
+  const read = readSet(plan(), max);
+  ctx.readSet = read && new Set(read.map((h) => h.name));
 }
 
 /**
@@ -115,11 +142,13 @@ export function startBaseline(ctx: DeployContext): Baseline {
     const done = patched(BASELINE_RANGE_PATCH)
       ? (async () => {
           const grid = { startMs, stepMs: every, count: rounds + 1 };
-          readings.push(...(await ctx.readings.takeHistory('baseline', ctx.hosts, grid)));
+          readings.push(...(await ctx.readings.takeHistory('baseline', ctx.read(ctx.hosts), grid)));
         })()
       : (async () => {
           for (let k = 0; k <= rounds; k++)
-            readings.push(await ctx.readings.take('baseline', ctx.hosts, startMs + k * every));
+            readings.push(
+              await ctx.readings.take('baseline', ctx.read(ctx.hosts), startMs + k * every),
+            );
         })();
     return { readings, done };
   }
@@ -129,7 +158,7 @@ export function startBaseline(ctx: DeployContext): Baseline {
       ctx.timerControls,
       Array.from({ length: rounds }, (_, i) => (i + 1) * every),
       () => 'baseline reading',
-      async () => void readings.push(await ctx.readings.take('baseline', ctx.hosts)),
+      async () => void readings.push(await ctx.readings.take('baseline', ctx.read(ctx.hosts))),
       'never',
     ),
   );

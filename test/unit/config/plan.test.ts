@@ -62,6 +62,18 @@ describe('every configuration that loads can decide', () => {
     },
   );
 
+  it('a 10,000-host fleet is judged on the 1,000 hosts it reads, and says so', () => {
+    const plan = planDeploy(parseClusterConfig(cluster(10_000)));
+    expect(plan.read).toEqual({ max: 1000, canaries: 334, waves: 333, holdback: 333 });
+    const [canary, watch] = plan.looks;
+    expect([canary!.treated, canary!.control]).toEqual([334, 666]);
+    expect([watch!.treated, watch!.control]).toEqual([667, 333]);
+    expect(formatPlan(parseClusterConfig(cluster(10_000)))).toContain(
+      'reads metrics from 1000 of the 10000 hosts at each reading (judge.maxHostsRead=1000): 334 canaries, 333 of later waves, 333 held back; every host is still staged, switched and health-checked',
+    );
+    expect(planDeploy(parseClusterConfig(cluster(1000))).read).toBeUndefined();
+  });
+
   it('prints the plan an operator reads before deploying (40 hosts)', () => {
     const lines = formatPlan(parseClusterConfig(cluster(40)));
     expect(lines).toEqual([
