@@ -122,6 +122,12 @@ const md = [
       `| ${r.hosts} | ${r.metrics} | ${r.readingsPerHost} | ${r.medianMs.toFixed(1)} ms | ${r.maxMs.toFixed(1)} ms | ${(r.inputJsonBytes / 2 ** 20).toFixed(2)} MiB | ${r.date} |`,
   ),
   '',
+  '## Why a look got slower as fleets grew, and what changed',
+  '',
+  "Each metric used to walk every host's readings in its own pass: 18 passes a look here (12 metrics and 6 traffic metrics derived from their request counters, each of those walking the baseline three times: whole and both halves). At 2,000 hosts the readings (about 12 MB as objects) no longer fit the CPU's caches, so every pass read them from memory again; the traffic metrics, added after the first 47.8 ms figure, brought most of the passes. Now `judge()` reduces each host to one small cell per metric while the host's readings are in cache (src/judge/host-cells.ts), a traffic cell takes the whole baseline and its halves in one walk, and ranks and medians sort typed arrays instead of calling a comparator. Measured in one run on 2026-12-03, old and new judges alternating (median of 20 looks): 2,000 hosts 76.3 and 87.9 ms before, 46.6 and 54.9 ms after; 10,000 hosts 378.9 and 317.4 ms before, 210.7 and 173.3 ms after (about 1.7x). Every verdict, reason and figure is unchanged: 640 looks over simulated fleets (missing readings, counter resets, histograms, quiet hosts) give the same JSON before and after.",
+  '',
+  'What is left is mostly allocation and garbage collection (about a quarter of a look at 10,000 hosts): one object per host per metric, kept until the look ends.',
+  '',
 ];
 writeFileSync(path.join(projectRoot, 'bench/results/judge-speed.md'), md.join('\n'));
 console.log(md.join('\n'));

@@ -18,7 +18,8 @@ import type {
   Snapshot,
 } from './types.js';
 import { metricColumns } from './types.js';
-import { classifyTraffic } from './traffic.js';
+import { classifyTraffic, trafficCellOf } from './traffic.js';
+import { cellsFor, type CellOf } from './host-cells.js';
 import { counterWindow, describeMissing, gaugeWindow } from './windows.js';
 
 export interface MetricContext {
@@ -30,6 +31,34 @@ export interface MetricContext {
   /** A pass needs enough expected events to have been able to see a regression (eventsToPass). */
   requireEnoughData?: boolean;
   limits: DataLimits;
+  /** This metric's per-host cells (made by metricCellOf), when judge() computed them host by host. */
+  cells?: { canary: readonly unknown[]; control: readonly unknown[] };
+}
+
+/** How a metric reduces one host's readings to its cell. */
+export function metricCellOf(
+  metric: MetricSpec,
+  column: (series: string) => number,
+): CellOf<unknown> {
+  switch (metric.kind) {
+    case 'counter':
+      return counterCellOf(metric, column);
+    case 'gauge':
+      return gaugeCellOf(metric, column);
+    case 'traffic':
+      return trafficCellOf(metric, column);
+    case 'quantile':
+      return bucketsCellOf(metric, column);
+  }
+}
+
+/** A group's cells for this metric: given, or computed now. */
+export function groupCells<T>(
+  ctx: MetricContext,
+  group: 'canary' | 'control',
+  cellOf: CellOf<T>,
+): readonly (T | null)[] {
+  return cellsFor(ctx[group], cellOf, ctx.cells?.[group]);
 }
 
 /**
@@ -90,11 +119,13 @@ interface PerHost<T> {
   missing: HostSeries[];
 }
 
-function perHost<T>(hosts: readonly HostSeries[], cellOf: (h: HostSeries) => T | null) {
+function perHost<T>(ctx: MetricContext, group: 'canary' | 'control', cellOf: CellOf<T>) {
+  const hosts = ctx[group];
+  const all = groupCells(ctx, group, cellOf);
   const out: PerHost<T> = { cells: [], missing: [] };
-  for (const h of hosts) {
-    const cell = cellOf(h);
-    if (cell === null) out.missing.push(h);
+  for (let i = 0; i < hosts.length; i++) {
+    const cell = all[i]!;
+    if (cell === null) out.missing.push(hosts[i]!);
     else out.cells.push(cell);
   }
   return out;
@@ -128,10 +159,10 @@ function missingDataReason(
   return undefined;
 }
 
-function counterCells(m: CounterMetric, ctx: MetricContext, hosts: readonly HostSeries[]) {
-  const col = ctx.column(m.series);
-  const exp = m.exposure === undefined ? undefined : ctx.column(m.exposure);
-  return perHost(hosts, (h): RateCell | null => {
+function counterCellOf(m: CounterMetric, column: (series: string) => number): CellOf<RateCell> {
+  const col = column(m.series);
+  const exp = m.exposure === undefined ? undefined : column(m.exposure);
+  return (h) => {
     const before = counterWindow(h.before, col, exp);
     const after = counterWindow(h.after, col, exp);
     if (!before || !after || before.exposure <= 0 || after.exposure <= 0) return null;
@@ -141,7 +172,7 @@ function counterCells(m: CounterMetric, ctx: MetricContext, hosts: readonly Host
       eventsAfter: after.count,
       exposureAfter: after.exposure,
     };
-  });
+  };
 }
 
 /** The columns a metric reads, for naming why they are missing. */
@@ -171,8 +202,9 @@ function notEnoughToPass(
 }
 
 function classifyCounter(m: CounterMetric, ctx: MetricContext): MetricVerdict {
-  const canaryCells = counterCells(m, ctx, ctx.canary);
-  const controlCells = counterCells(m, ctx, ctx.control);
+  const cellOf = counterCellOf(m, ctx.column);
+  const canaryCells = perHost(ctx, 'canary', cellOf);
+  const controlCells = perHost(ctx, 'control', cellOf);
   const canary = canaryCells.cells;
   const control = controlCells.cells;
   const base = emptyEvidence(m, ctx, canary.length, control.length);
@@ -251,21 +283,21 @@ interface GaugeLevels {
   after: number;
 }
 
-function gaugeLevels(m: GaugeMetric, ctx: MetricContext, hosts: readonly HostSeries[]) {
-  const col = ctx.column(m.series);
-  const per = m.per === undefined ? undefined : ctx.column(m.per);
-  return perHost(hosts, (h): GaugeLevels | null => {
+function gaugeCellOf(m: GaugeMetric, column: (series: string) => number): CellOf<GaugeLevels> {
+  const col = column(m.series);
+  const per = m.per === undefined ? undefined : column(m.per);
+  return (h) => {
     const before = gaugeWindow(h.before, col, per);
     // A level reading describes the interval that ends at it, so the reading
     // taken at the switch still belongs to the old release.
     const after = gaugeWindow(h.after, col, per, per === undefined && h.after.length > 1 ? 1 : 0);
     return before === null || after === null ? null : { before, after };
-  });
+  };
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = Float64Array.from(xs).sort(); // numeric, without a comparator call per pair
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
@@ -326,22 +358,31 @@ export function poolQuietHosts(quiet: readonly HostBuckets[], need: number): Hos
  * for p99) is not missing data: quiet hosts are pooled into cells that have
  * enough. Only a host with no observations, or no data, is missing.
  */
-function quantileLevels(m: QuantileMetric, ctx: MetricContext, hosts: readonly HostSeries[]) {
-  const cols = metricColumns(m).map(ctx.column);
+function bucketsCellOf(m: QuantileMetric, column: (series: string) => number): CellOf<HostBuckets> {
+  const cols = metricColumns(m).map(column);
+  return (h) => {
+    const before = bucketCounts(h.before, cols);
+    const after = bucketCounts(h.after, cols);
+    if (!before || !after || observations(before) <= 0 || observations(after) <= 0) return null;
+    return { before, after };
+  };
+}
+
+function quantileLevels(m: QuantileMetric, ctx: MetricContext, group: 'canary' | 'control') {
+  const hosts = ctx[group];
+  const buckets = groupCells(ctx, group, bucketsCellOf(m, ctx.column));
   const need = minObservations(m.quantile);
   const out: QuantileCells = { cells: [], missing: [], pooledHosts: 0, pools: 0, tooQuiet: 0 };
   const level = (cumulative: readonly number[]) =>
     bucketQuantile(m.quantile, m.buckets, cumulative)!;
   const cellOf = (b: HostBuckets) => ({ before: level(b.before), after: level(b.after) });
   const quiet: HostBuckets[] = [];
-  for (const h of hosts) {
-    const before = bucketCounts(h.before, cols);
-    const after = bucketCounts(h.after, cols);
-    if (!before || !after || observations(before) <= 0 || observations(after) <= 0)
-      out.missing.push(h);
-    else if (observations(before) >= need && observations(after) >= need)
-      out.cells.push(cellOf({ before, after }));
-    else quiet.push({ before, after });
+  for (let i = 0; i < hosts.length; i++) {
+    const b = buckets[i]!;
+    if (b === null) out.missing.push(hosts[i]!);
+    else if (observations(b.before) >= need && observations(b.after) >= need)
+      out.cells.push(cellOf(b));
+    else quiet.push(b);
   }
   const enough = (b: HostBuckets) =>
     observations(b.before) >= need && observations(b.after) >= need;
@@ -380,10 +421,12 @@ interface QuantileCells extends PerHost<GaugeLevels> {
 }
 
 function classifyGauge(m: GaugeMetric | QuantileMetric, ctx: MetricContext): MetricVerdict {
-  const levels = (hosts: readonly HostSeries[]) =>
-    m.kind === 'gauge' ? gaugeLevels(m, ctx, hosts) : quantileLevels(m, ctx, hosts);
-  const canaryLevels = levels(ctx.canary);
-  const controlLevels = levels(ctx.control);
+  const levels = (group: 'canary' | 'control') =>
+    m.kind === 'gauge'
+      ? perHost(ctx, group, gaugeCellOf(m, ctx.column))
+      : quantileLevels(m, ctx, group);
+  const canaryLevels = levels('canary');
+  const controlLevels = levels('control');
   const canary = canaryLevels.cells;
   const control = controlLevels.cells;
   const base = emptyEvidence(m, ctx, canary.length, control.length);

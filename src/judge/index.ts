@@ -1,8 +1,9 @@
 // The judge: a pure, deterministic pipeline over per-host snapshots.
-//   windows (preprocess) -> per-metric test -> classify metric -> classify look
+//   windows (preprocess, host by host) -> per-metric test -> classify metric -> classify look
 // It runs inside an activity, so the numerical code can change without
 // breaking the replay of running deploys.
-import { classifyMetric } from './classify-metric.js';
+import { classifyMetric, metricCellOf } from './classify-metric.js';
+import { cellsByHost } from './host-cells.js';
 import { classifyOverall } from './classify-overall.js';
 import { withTrafficMetrics } from './traffic.js';
 import { DEFAULTS } from '../core/defaults.js';
@@ -26,6 +27,9 @@ export function judge(input: JudgeInput): JudgeVerdict {
     if (v !== undefined) limits[k as keyof typeof limits] = v;
   const metrics = withTrafficMetrics(input.metrics);
   const thresholds = metricThresholds(metrics, input.alpha);
+  const extract = metrics.map((m) => metricCellOf(m, column));
+  const canaryCells = cellsByHost(extract, input.canary);
+  const controlCells = cellsByHost(extract, input.control);
   const verdicts = metrics.map((metric, i) =>
     classifyMetric(metric, {
       column,
@@ -34,6 +38,7 @@ export function judge(input: JudgeInput): JudgeVerdict {
       threshold: thresholds[i]!,
       limits,
       requireEnoughData: input.requireEnoughData ?? false,
+      cells: { canary: canaryCells[i]!, control: controlCells[i]! },
     }),
   );
   return classifyOverall(verdicts, input.alpha);

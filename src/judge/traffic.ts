@@ -17,7 +17,8 @@ import {
   type TrafficMetric,
   storeHadNoData,
 } from './types.js';
-import { counterWindow, describeMissing } from './windows.js';
+import { cellsFor, type CellOf } from './host-cells.js';
+import { counterHalves, counterWindow, describeMissing, type CounterWindow } from './windows.js';
 
 /**
  * The metrics a look judges: as configured, plus (when none of kind traffic
@@ -52,21 +53,13 @@ const PRIOR_DF = 10;
 /** Trailing readings that must all fail before a host counts as not answering. */
 const SILENT_READINGS = 2;
 
-interface Rate {
-  count: number;
-  seconds: number;
-}
+/** Requests over a window: `exposure` is its seconds (a by-time counter window, kept as it is). */
+type Rate = Pick<CounterWindow, 'count' | 'exposure'>;
 
-const rateOf = (
-  snaps: readonly Snapshot[],
-  col: number,
-  from?: number,
-  to?: number,
-): Rate | null => {
-  const w = counterWindow(snaps, col, undefined, from, to);
-  return w && w.exposure > 0 ? { count: w.count, seconds: w.exposure } : null;
-};
-const logRate = (r: Rate) => Math.log((r.count + HALF) / r.seconds);
+const asRate = (w: CounterWindow | null): Rate | null => (w && w.exposure > 0 ? w : null);
+const rateOf = (snaps: readonly Snapshot[], col: number) =>
+  asRate(counterWindow(snaps, col, undefined));
+const logRate = (r: Rate) => Math.log((r.count + HALF) / r.exposure);
 
 /**
  * True when the host's last readings since the switch all lack the series,
@@ -74,32 +67,67 @@ const logRate = (r: Rate) => Math.log((r.count + HALF) / r.seconds);
  * is missing data (inconclusive), a host that does not answer is lost.
  */
 function stoppedAnswering(h: HostSeries, col: number): boolean {
-  const tail = h.after.slice(-SILENT_READINGS);
-  return (
-    tail.length > 0 &&
-    tail.every((s) => s.v[col] == null) &&
-    !tail.every((s) => storeHadNoData(s.e?.[col]))
-  );
+  const from = Math.max(0, h.after.length - SILENT_READINGS);
+  let storeGaps = 0;
+  for (let i = from; i < h.after.length; i++) {
+    const s = h.after[i]!;
+    if (s.v[col] != null) return false;
+    if (storeHadNoData(s.e?.[col])) storeGaps++;
+  }
+  return h.after.length > from && storeGaps < h.after.length - from;
+}
+
+/** A host's served rates: its baseline (and the baseline's two halves), since the switch. */
+interface TrafficCell {
+  before: Rate | null;
+  after: Rate | null;
+  /** The baseline's halves, when it has three readings or more and both have traffic. */
+  first: Rate | null;
+  second: Rate | null;
+  /** Its last readings since the switch all lack the series (stoppedAnswering). */
+  silent: boolean;
+}
+
+export function trafficCellOf(
+  m: TrafficMetric,
+  column: (series: string) => number,
+): CellOf<TrafficCell> {
+  const col = column(m.series);
+  return (h) => {
+    const baseline = counterHalves(h.before, col, h.before.length >> 1);
+    const first = h.before.length < 3 ? null : asRate(baseline.first);
+    const second = first && asRate(baseline.second);
+    return {
+      before: asRate(baseline.whole),
+      after: rateOf(h.after, col),
+      first: second && first,
+      second,
+      silent: stoppedAnswering(h, col),
+    };
+  };
 }
 
 /** Each host's log change from the first half of its baseline to the second, around the fleet's. */
-function baselineHalves(hosts: readonly HostSeries[], col: number): number[] {
-  const pairs: { first: Rate; second: Rate }[] = [];
-  for (const h of hosts) {
-    if (h.before.length < 3) continue;
-    const mid = h.before.length >> 1;
-    const first = rateOf(h.before, col, 0, mid);
-    const second = rateOf(h.before, col, mid);
-    if (first && second) pairs.push({ first, second });
-  }
-  if (pairs.length < 2) return [];
-  const total = (rs: Rate[]) => ({
-    count: rs.reduce((s, r) => s + r.count, 0),
-    seconds: rs.reduce((s, r) => s + r.seconds, 0),
-  });
-  const fleet =
-    logRate(total(pairs.map((p) => p.second))) - logRate(total(pairs.map((p) => p.first)));
-  return pairs.map((p) => logRate(p.second) - logRate(p.first) - fleet);
+function baselineHalves(groups: readonly (readonly TrafficCell[])[]): number[] {
+  const first = { count: 0, exposure: 0 };
+  const second = { count: 0, exposure: 0 };
+  let pairs = 0;
+  for (const cells of groups)
+    for (const c of cells) {
+      if (!c.first || !c.second) continue;
+      first.count += c.first.count;
+      first.exposure += c.first.exposure;
+      second.count += c.second.count;
+      second.exposure += c.second.exposure;
+      pairs++;
+    }
+  if (pairs < 2) return [];
+  const fleet = logRate(second) - logRate(first);
+  const out: number[] = [];
+  for (const cells of groups)
+    for (const c of cells)
+      if (c.first && c.second) out.push(logRate(c.second) - logRate(c.first) - fleet);
+  return out;
 }
 
 type HostResult =
@@ -146,12 +174,12 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
 
   // The control says how the whole fleet's traffic moved and how much hosts
   // wander around that on their own.
+  const cellOf = trafficCellOf(m, ctx.column);
+  const canaryCells = cellsFor(ctx.canary, cellOf, ctx.cells?.canary) as readonly TrafficCell[];
+  const controlCells = cellsFor(ctx.control, cellOf, ctx.cells?.control) as readonly TrafficCell[];
   const control: { before: Rate; after: Rate }[] = [];
-  for (const h of ctx.control) {
-    const before = rateOf(h.before, col);
-    const after = rateOf(h.after, col);
+  for (const { before, after } of controlCells)
     if (before && after) control.push({ before, after });
-  }
   evidence.controlHosts = control.length;
   const controlMissing = ctx.control.length === 0 ? 1 : 1 - control.length / ctx.control.length;
   if (control.length < ctx.limits.minControlHosts || controlMissing > ctx.limits.maxMissingFraction)
@@ -161,7 +189,7 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
     );
   const sum = (xs: Rate[]) => ({
     count: xs.reduce((s, r) => s + r.count, 0),
-    seconds: xs.reduce((s, r) => s + r.seconds, 0),
+    exposure: xs.reduce((s, r) => s + r.exposure, 0),
   });
   const controlChange =
     logRate(sum(control.map((c) => c.after))) - logRate(sum(control.map((c) => c.before)));
@@ -169,35 +197,36 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
   // control across the switch, and from every host across the two halves of
   // its baseline, so a small holdback still gives a usable estimate.
   const drifts = control.map((c) => logRate(c.after) - logRate(c.before) - controlChange);
-  const halves = baselineHalves([...ctx.canary, ...ctx.control], col);
+  const halves = baselineHalves([canaryCells, controlCells]);
   // Moderated by a prior (hosts wander about 10% from the fleet, worth ten
   // hosts of evidence): with three controls an estimate alone has two degrees
   // of freedom, and a t-test on it could not tell a dead host from a live one.
-  const ss = [...drifts, ...halves].reduce((s, d) => s + d * d, 0);
+  let ss = 0;
+  for (const d of drifts) ss += d * d;
+  for (const d of halves) ss += d * d;
   const observedDf = Math.max(0, drifts.length - 1) + Math.max(0, halves.length - 1);
   const df = PRIOR_DF + observedDf;
   const spread2 = (PRIOR_DF * PRIOR_SPREAD ** 2 + ss) / df;
 
   const hostThreshold = ctx.threshold / Math.max(1, ctx.canary.length);
-  const results: HostResult[] = ctx.canary.map((h) => {
-    const before = rateOf(h.before, col);
+  const results: HostResult[] = ctx.canary.map((h, i) => {
+    const { before, after, silent } = canaryCells[i]!;
     if (!before) return { host: h.host, kind: 'missing' };
-    if (stoppedAnswering(h, col)) return { host: h.host, kind: 'silent', before };
-    const after = rateOf(h.after, col);
+    if (silent) return { host: h.host, kind: 'silent', before };
     if (!after) return { host: h.host, kind: 'missing' };
     const logRatio = logRate(after) - logRate(before) - controlChange;
     // The count's variance as the null expects it (a host at the tolerated
     // drop), not as observed: a host that served nothing has no variance of
     // its own to speak of, and must not look uncertain for it.
     const expected =
-      tolerated * (before.count / before.seconds) * Math.exp(controlChange) * after.seconds;
+      tolerated * (before.count / before.exposure) * Math.exp(controlChange) * after.exposure;
     const se = Math.sqrt(spread2 + 1 / (expected + HALF) + 1 / (before.count + HALF));
     const pOf = (lr: number) => tUpperTail((Math.log(tolerated) - lr) / se, df);
     const pValue = pOf(logRatio);
     // Enough data: the window must be long enough that a host serving nothing
     // would have been caught; otherwise a pass means nothing.
     const silentLogRatio =
-      logRate({ count: 0, seconds: after.seconds }) - logRate(before) - controlChange;
+      logRate({ count: 0, exposure: after.exposure }) - logRate(before) - controlChange;
     const couldCatch = pOf(silentLogRatio) < hostThreshold;
     return {
       host: h.host,
@@ -221,7 +250,7 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
     (r) => r.kind === 'missing' || (r.kind === 'judged' && Number.isNaN(r.pValue)),
   );
   const perHost = (rs: Rate[]) =>
-    rs.length === 0 ? 0 : rs.reduce((s, r) => s + r.count / r.seconds, 0) / rs.length;
+    rs.length === 0 ? 0 : rs.reduce((s, r) => s + r.count / r.exposure, 0) / rs.length;
   // Hosts that stopped answering serve nothing as far as anyone can tell.
   const canaryAfter =
     (perHost(judged.map((r) => r.after)) * judged.length) /
@@ -246,7 +275,7 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
       ...silent.map((r) => `${r.host} stopped answering probes`),
       ...lost.map(
         (r) =>
-          `${r.host} ${formatLevel(r.after.count / r.after.seconds)}/s, ${formatRatio(r.ratio)} of its baseline vs control, p=${formatP(r.pValue)}`,
+          `${r.host} ${formatLevel(r.after.count / r.after.exposure)}/s, ${formatRatio(r.ratio)} of its baseline vs control, p=${formatP(r.pValue)}`,
       ),
     ];
     return verdict(

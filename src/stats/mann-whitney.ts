@@ -38,19 +38,35 @@ export function smallestAttainableP(n1: number, n2: number): number {
   return Math.exp(-logC);
 }
 
+/** Equal, NaN to NaN too (typed sorts put NaN last, as one tie group). */
+const same = (a: number, b: number) => a === b || (a !== a && b !== b);
+
+/**
+ * x's rank sum among all values, ties at their mid-rank, and the tie term.
+ * Each sample is sorted on its own (numeric sorts of typed arrays, no
+ * comparator) and the two are walked together: a look ranks thousands of
+ * hosts per metric.
+ */
 function rankSum(x: readonly number[], y: readonly number[]) {
-  const all = [...x.map((v) => ({ v, fromX: true })), ...y.map((v) => ({ v, fromX: false }))];
-  all.sort((a, b) => a.v - b.v);
+  const xs = Float64Array.from(x).sort();
+  const ys = Float64Array.from(y).sort();
   let rankSumX = 0;
   let tieTerm = 0; // sum of t^3 - t over tie groups
-  for (let i = 0; i < all.length;) {
-    let j = i;
-    while (j + 1 < all.length && all[j + 1]!.v === all[i]!.v) j++;
-    const midRank = (i + j) / 2 + 1;
-    const t = j - i + 1;
+  let i = 0;
+  let j = 0;
+  while (i < xs.length || j < ys.length) {
+    const y = ys[j]!;
+    const v = i < xs.length && (j >= ys.length || xs[i]! < y || y !== y) ? xs[i]! : y;
+    const rank = i + j; // values below this tie group
+    let fromX = 0;
+    while (i < xs.length && same(xs[i]!, v)) {
+      i++;
+      fromX++;
+    }
+    while (j < ys.length && same(ys[j]!, v)) j++;
+    const t = i + j - rank;
     if (t > 1) tieTerm += t * t * t - t;
-    for (let k = i; k <= j; k++) if (all[k]!.fromX) rankSumX += midRank;
-    i = j + 1;
+    rankSumX += fromX * (rank + (t + 1) / 2);
   }
   return { rankSumX, tieTerm };
 }

@@ -147,14 +147,17 @@ async function canaryVerdict(build: Omit<Behaviour, 'revision'>) {
 describe('tail latency on real web servers, scraped by the Prometheus probe', () => {
   // 250 ms, not a subtler tail: the controls are real servers on a shared
   // machine, and under load their own p95 reached tens of milliseconds (an
-  // 80 ms tail once passed in CI while another suite ran beside it).
+  // 80 ms tail once passed in CI while another suite ran beside it), and
+  // with both CPUs busy beside the suite 124 ms: the controls' level is
+  // the machine's, only the canaries' is the build's.
   it('catches a build whose every 10th request takes 250 ms more (p95 regression)', async () => {
     const m = await canaryVerdict({ errorRate: 0, latencyMs: 2, tailMs: 250 });
     expect(m.verdict).toBe('regression');
     expect(m.reason).toMatch(
-      /^p95_latency: canary p95 0\.\d+ vs control p95 0\.0\d+ .* -> regression$/,
+      /^p95_latency: canary p95 [\d.]+ vs control p95 [\d.]+ .* -> regression$/,
     );
     expect(m.evidence.canaryAfter!).toBeGreaterThan(0.2);
+    expect(m.evidence.canaryAfter!).toBeGreaterThan(m.evidence.controlAfter!);
   }, 60_000);
 
   it('passes a build that behaves like the old one', async () => {

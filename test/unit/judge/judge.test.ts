@@ -1,8 +1,12 @@
 // The judge end to end on literal fleets: verdicts, their reasons and numbers.
 import { describe, expect, it } from 'vitest';
+import { classifyMetric } from '../../../src/judge/classify-metric.js';
+import { DEFAULTS } from '../../../src/core/defaults.js';
 import {
   judge,
   judgeWatchLook,
+  metricThresholds,
+  withTrafficMetrics,
   type HostSeries,
   type JudgeInput,
   type MetricSpec,
@@ -371,6 +375,37 @@ describe('judge', () => {
       expect(v.verdict).toBe('regression');
       expect(v.metrics[1]!.reason).toContain('tolerated a drop to x0.80');
     });
+  });
+});
+
+describe('per-host cells', () => {
+  it('judged host by host, every metric says what it says judged on its own', () => {
+    // judge() reduces each host to its cells for every metric in one pass;
+    // classifyMetric without cells walks the readings metric by metric.
+    const f = fleet(0.03, 112);
+    const lost = f.canary[1]!;
+    f.canary[1] = {
+      ...lost,
+      after: lost.after.map((s) => ({ ...s, v: [s.v[0]!, null, s.v[2]!] })),
+    };
+    const all = withTrafficMetrics([errors, latency]);
+    const column = (name: string) => series.indexOf(name);
+    const thresholds = metricThresholds(all, 0.0005);
+    const { minCanaryHosts, minControlHosts, maxMissingFraction } = DEFAULTS.judge;
+    const alone = all.map((m, i) =>
+      classifyMetric(m, {
+        column,
+        canary: f.canary,
+        control: f.control,
+        threshold: thresholds[i]!,
+        limits: { minCanaryHosts, minControlHosts, maxMissingFraction },
+      }),
+    );
+    const together = judge(input(f));
+    expect(together.metrics).toEqual(alone);
+    // Errors x3 regress; latency +12% is within what the controls wander;
+    // c1 stopped answering its request probe: traffic lost.
+    expect(together.metrics.map((m) => m.verdict)).toEqual(['regression', 'pass', 'regression']);
   });
 });
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { counterIncrement, counterWindow, gaugeWindow } from '../../../src/judge/windows.js';
+import {
+  counterHalves,
+  counterIncrement,
+  counterWindow,
+  gaugeWindow,
+} from '../../../src/judge/windows.js';
 import type { Snapshot } from '../../../src/judge/types.js';
 
 describe('counterIncrement', () => {
@@ -69,4 +74,28 @@ describe('gaugeWindow', () => {
     ];
     expect(gaugeWindow(snaps, 0, 1)).toBeCloseTo(0.25, 12);
   });
+});
+
+describe('counterHalves', () => {
+  // Readings every 10 s of one request counter, with a failed reading, a
+  // restart and an epoch change: the three windows must be the sums
+  // counterWindow gives over 0..end, 0..mid and mid..end, to the last bit.
+  const readings: Snapshot[] = [
+    { t: 0, v: [100] },
+    { t: 10_000, v: [160] },
+    { t: 20_000, v: [null] },
+    { t: 30_000, v: [290] },
+    { t: 40_000, v: [12] }, // restarted
+    { t: 50_000, v: [95], k: [7] },
+    { t: 60_000, v: [140], k: [8] }, // log rotated: 140 counts from zero
+    { t: 70_000, v: [Number.NaN] },
+    { t: 80_000, v: [230], k: [8] },
+  ];
+  for (let mid = 0; mid < readings.length; mid++)
+    it(`equals three counterWindow walks with the halves split at reading ${mid}`, () => {
+      const { whole, first, second } = counterHalves(readings, 0, mid);
+      expect(whole).toEqual(counterWindow(readings, 0, undefined));
+      expect(first).toEqual(counterWindow(readings, 0, undefined, 0, mid));
+      expect(second).toEqual(counterWindow(readings, 0, undefined, mid));
+    });
 });

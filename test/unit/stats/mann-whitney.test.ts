@@ -41,3 +41,17 @@ describe('smallestAttainableP', () => {
     expect(smallestAttainableP(2, 6)).toBeCloseTo(0.03571428571428571, 12);
   });
 });
+
+describe('rank sums', () => {
+  it('rank a value that is not a number last, as one tie group, and end', () => {
+    const withNaN = mannWhitneyGreater([1, NaN, 3], [2, NaN, 0.5]);
+    // Ranks 0.5:1, 1:2, 2:3, 3:4, NaN:5.5 twice; x's sum 2 + 4 + 5.5 = 11.5, U = 11.5 - 6.
+    expect(withNaN.u).toBe(5.5);
+    expect(withNaN.method).toBe('asymptotic');
+  });
+
+  it('counts a tie across both samples at its mid-rank', () => {
+    // Sorted 1, 2, 2, 2, 3: the 2s share rank 3; x = [2, 3] sums 3 + 5 = 8, U = 8 - 3.
+    expect(mannWhitneyGreater([2, 3], [1, 2, 2]).u).toBe(5);
+  });
+});
