@@ -9,12 +9,17 @@ export const QUICK: ActivityOptions = {
 };
 
 /**
- * Copying a release to a batch of hosts: long, heartbeating every 5 s. A
- * worker that dies is noticed after 20 s without a heartbeat, and another
- * worker resumes the batch from the hosts it had finished.
+ * Copying a release to a batch of hosts, heartbeating every 5 s. A worker
+ * that dies is noticed after 20 s without a heartbeat, and another worker
+ * resumes the batch from the hosts it had finished (and each unfinished
+ * host's copy from its partial tree). Within the activity, each copy is cut
+ * when no data moved for two minutes (a stalled link) or when it falls below
+ * 1 Mbit/s over its release's size (copyDeadlineMs): a slow uplink takes as
+ * long as its bytes need. So the start-to-close timeout is only a backstop,
+ * a day, never the clock that decides a large batch failed.
  */
 export const STAGING: ActivityOptions = {
-  startToCloseTimeout: '30 minutes',
+  startToCloseTimeout: '24 hours',
   heartbeatTimeout: '20 seconds',
   retry: {
     initialInterval: '2 seconds',

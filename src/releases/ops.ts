@@ -7,6 +7,7 @@ import path from 'node:path';
 import { PhasedError, describeCause, isPhasedError, type ErrorCode } from '../errors.js';
 import type { RemoteProcess } from '../transport/process.js';
 import { failureReasons } from '../transport/reasons.js';
+import { copyDeadlineMs } from '../transport/rsync.js';
 import type { ExecResult, HostTransport } from '../transport/types.js';
 import type { Host } from '../core/vocabulary.js';
 import type { TreeSummary } from './checksum.js';
@@ -144,6 +145,7 @@ export interface StageOptions {
   tree: TreeSummary | Promise<TreeSummary>;
   /** The source's size, for the free-space check before copying (default: the tree's). */
   sourceBytes?: number;
+  /** How long each copy may take (default: copyDeadlineMs of the source's size). */
   timeoutMs?: number;
   /** Copy what source symlinks that leave the tree point at (the source was checked for them). */
   copyUnsafeLinks?: boolean;
@@ -233,7 +235,8 @@ export async function stageRelease(
     );
   }
 
-  const neededKiB = Math.ceil((sourceBytes ?? (await hashed).bytes) / 1024) + 1024;
+  const bytes = sourceBytes ?? (await hashed).bytes;
+  const neededKiB = Math.ceil(bytes / 1024) + 1024;
   if (Number.isFinite(state.freeKiB) && state.freeKiB < neededKiB) {
     throw hostError(
       host,
@@ -257,6 +260,8 @@ export async function stageRelease(
       : null;
   const quick = !copyUnsafeLinks && (basis === null || old !== null);
   const dest = releaseDir(host.root, revision);
+  // A slow link gets the time its bytes need; a stalled one is cut by rsync's --timeout.
+  timeoutMs ??= copyDeadlineMs(bytes);
   let bytesSent: number | undefined;
   let lines: string[] | undefined;
   let rechecked: number | null = null;
@@ -310,7 +315,7 @@ export async function stageRelease(
     if (full || denied) await removePartial(t, host, revision);
     throw hostError(
       host,
-      full ? 'DISK_FULL' : 'HOST_COMMAND_FAILED',
+      full ? 'DISK_FULL' : code === 'COPY_STALLED' ? code : 'HOST_COMMAND_FAILED',
       `copying ${revision} failed: ${message}`,
       full
         ? 'free space on the host and deploy again'

@@ -2,12 +2,11 @@
 // directly (execFile, no shell), so arguments are never re-parsed.
 import { execFile, spawn } from 'node:child_process';
 import { ProcessChannel, type RemoteProcess } from './process.js';
-import { parseBytesSent, rsyncArgs, rsyncFailure } from './rsync.js';
+import { copyDeadlineMs, parseBytesSent, rsyncArgs, rsyncFailure } from './rsync.js';
 import type { ExecOptions, ExecResult, HostTransport, SyncOptions, SyncResult } from './types.js';
 import type { Host } from '../core/vocabulary.js';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-const DEFAULT_SYNC_TIMEOUT_MS = 30 * 60_000;
 
 function run(argv: readonly string[], timeoutMs: number): Promise<ExecResult> {
   const [file, ...args] = argv;
@@ -52,10 +51,10 @@ export class LocalTransport implements HostTransport {
   async sync(host: Host, options: SyncOptions): Promise<SyncResult> {
     const result = await run(
       ['rsync', ...rsyncArgs(options)],
-      options.timeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS,
+      options.timeoutMs ?? copyDeadlineMs(0),
     );
     if (result.code !== 0) {
-      throw rsyncFailure(host.name, options.dest, result.code, result.stderr);
+      throw rsyncFailure(host.name, options.dest, result.code, result.stderr, options.stallSeconds);
     }
     return { bytesSent: parseBytesSent(result.stdout) };
   }

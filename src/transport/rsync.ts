@@ -14,6 +14,26 @@ import { failureReasons } from './reasons.js';
 const SSH_UNREACHABLE =
   /ssh: (connect to host .*: (connection refused|connection timed out|no route to host|network is unreachable)|could not resolve hostname)/i;
 
+/**
+ * Seconds a copy may move no data at all before rsync gives up on it
+ * (rsync --timeout): a link that stalled, told apart from a slow one, which
+ * keeps moving bytes however long its copy takes.
+ */
+export const DEFAULT_STALL_SECONDS = 120;
+
+/** The slowest rate a copy to one host may keep up: 1 Mbit/s. */
+export const MIN_COPY_BYTES_PER_SECOND = 128 * 1024;
+
+/**
+ * How long one copy of `bytes` may take before it is killed: half an hour
+ * for the file lists, checksums and links any copy needs, plus the bytes at
+ * MIN_COPY_BYTES_PER_SECOND (a 2 GiB release: about 4.9 hours). A copy that
+ * is merely slow is never cut at a fixed time its release has outgrown.
+ */
+export function copyDeadlineMs(bytes: number): number {
+  return 30 * 60_000 + Math.ceil(Math.max(0, bytes) / MIN_COPY_BYTES_PER_SECOND) * 1000;
+}
+
 /** True when rsync failed because its ssh could not connect (the host is down or unreachable). */
 export const rsyncCouldNotConnect = (message: string) => SSH_UNREACHABLE.test(message);
 
@@ -25,6 +45,7 @@ export function rsyncArgs({
   copyUnsafeLinks,
   checksum = true,
   filesFrom,
+  stallSeconds = DEFAULT_STALL_SECONDS,
 }: {
   /** How the transport carries the copy: not rsync's business. */
   wholeTree?: boolean;
@@ -38,8 +59,9 @@ export function rsyncArgs({
   checksum?: boolean;
   /** Only these files (a list on the worker, NUL-separated): nothing is deleted or linked. */
   filesFrom?: string;
+  stallSeconds?: number;
 }): string[] {
-  const args = ['-a', '--partial', '--stats'];
+  const args = ['-a', '--partial', '--stats', `--timeout=${stallSeconds}`];
   if (checksum) args.push('--checksum');
   if (filesFrom) args.push(`--files-from=${filesFrom}`, '--from0');
   else args.push('--delete', '--no-inc-recursive');
@@ -74,6 +96,7 @@ export function rsyncFailure(
   dest: string,
   exit: RsyncExit,
   stderr: string,
+  stallSeconds = DEFAULT_STALL_SECONDS,
 ): PhasedError {
   if (typeof exit === 'string')
     return new PhasedError({
@@ -83,6 +106,14 @@ export function rsyncFailure(
       retryable: true,
     });
   const reasons = failureReasons(stderr);
+  // 30: rsync's --timeout, nothing moved either way for that long.
+  if (exit === 30)
+    return new PhasedError({
+      code: 'COPY_STALLED',
+      problem: `rsync to ${hostName}:${dest} stalled: no data moved for ${stallSeconds} s${reasons ? ` (${reasons})` : ''}`,
+      fix: 'the link to the host (or the host itself) stopped answering mid-copy; phased retries, and the retry resumes the partial copy',
+      retryable: true,
+    });
   const problem = `rsync to ${hostName}:${dest} ${exit === null ? 'timed out' : `exited ${exit}`}${reasons ? `: ${reasons}` : ''}`;
   if (rsyncCouldNotConnect(problem))
     return new PhasedError({

@@ -17,7 +17,14 @@ import { isSafeAddress, isSafeSegment, SEGMENT_RULE } from '../config/validate-n
 import { PhasedError, describeCause } from '../errors.js';
 import { keysFor, knownHostsName, readKnownHosts, type KnownKey } from './known-hosts.js';
 import { ProcessChannel, type RemoteProcess } from './process.js';
-import { parseBytesSent, rsyncArgs, rsyncFailure, type RsyncExit } from './rsync.js';
+import {
+  copyDeadlineMs,
+  DEFAULT_STALL_SECONDS,
+  parseBytesSent,
+  rsyncArgs,
+  rsyncFailure,
+  type RsyncExit,
+} from './rsync.js';
 import { relayAvailable, RsyncRelay } from './rsync-relay.js';
 import { shellLine } from './shell-quote.js';
 import type { ExecOptions, ExecResult, HostTransport, SyncOptions, SyncResult } from './types.js';
@@ -41,6 +48,8 @@ export interface SshOptions extends Omit<SshSpec, 'kind'> {
    * Default: PHASED_MAX_SSH_CONNECTIONS in the worker's environment, else 256.
    */
   maxConnections?: number;
+  /** Seconds a copy may move no data before rsync gives up on it (default DEFAULT_STALL_SECONDS). */
+  stallSeconds?: number;
 }
 
 /** Connections a transport holds at once unless told otherwise: well inside a default 1,024 descriptors. */
@@ -55,10 +64,10 @@ function maxConnectionsOf(options: SshOptions): number {
 
 type Conn = InstanceType<typeof ssh2.Client>;
 
-/** Runs the local rsync client; a deadline (default 30 minutes) kills it. */
+/** Runs the local rsync client; a deadline (default: copyDeadlineMs of nothing) kills it. */
 function runRsync(
   args: string[],
-  timeoutMs = 30 * 60_000,
+  timeoutMs = copyDeadlineMs(0),
 ): Promise<Omit<ExecResult, 'code'> & { code: RsyncExit }> {
   return new Promise((resolve) =>
     execFile(
@@ -210,7 +219,11 @@ export class SshTransport implements HostTransport {
     });
   }
 
-  async sync(host: Host, options: SyncOptions): Promise<SyncResult> {
+  async sync(host: Host, given: SyncOptions): Promise<SyncResult> {
+    const options = {
+      ...given,
+      stallSeconds: given.stallSeconds ?? this.options.stallSeconds ?? DEFAULT_STALL_SECONDS,
+    };
     // The lease verifies the host key with our own checks first, and holds the
     // host's connection (one of maxConnections) for the whole copy.
     const { release } = await this.lease(host);
@@ -256,6 +269,7 @@ export class SshTransport implements HostTransport {
       ]
         .filter(Boolean)
         .join('\n'),
+      options.stallSeconds,
     );
   }
 
@@ -299,7 +313,13 @@ export class SshTransport implements HostTransport {
     try {
       const result = await runRsync(args, options.timeoutMs);
       if (result.code !== 0)
-        throw rsyncFailure(host.name, options.dest, result.code, result.stderr);
+        throw rsyncFailure(
+          host.name,
+          options.dest,
+          result.code,
+          result.stderr,
+          options.stallSeconds,
+        );
       return { bytesSent: parseBytesSent(result.stdout) };
     } finally {
       const left = (this.mastersInUse.get(key) ?? 1) - 1;

@@ -30,7 +30,10 @@ export interface SyncOptions {
   filesFrom?: string;
   /** Most of the tree is to cross (no basis on the host): a transport may favour throughput. */
   wholeTree?: boolean;
+  /** Kills the copy however it is doing (default: copyDeadlineMs of nothing, half an hour). */
   timeoutMs?: number;
+  /** Seconds without any data moving after which the copy gives up (rsync --timeout). */
+  stallSeconds?: number;
 }
 
 export interface SyncResult {

@@ -7,6 +7,7 @@ import {
   chmodSync,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   statSync,
@@ -17,6 +18,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { treeChecksum } from '../../../src/releases/checksum.js';
 import { flipRelease, inspectHost, stageRelease } from '../../../src/releases/ops.js';
+import { eventually } from '../../../src/poll.js';
 import { SshTransport } from '../../../src/transport/ssh.js';
 import type { Host } from '../../../src/core/vocabulary.js';
 import { startCutProxy, type CutProxy } from '../../helpers/cut-proxy.js';
@@ -104,6 +106,67 @@ describe('a host that dies in the middle of an rsync', () => {
     expect(await flipRelease(t, host, 'v2')).toBe('v1');
     expect(readFileSync(path.join(root, 'current/index.html'), 'utf8')).toBe('release of 24 MiB');
   });
+});
+
+/** Processes on this machine (the hosts' sshd run here) whose command line mentions `text`. */
+function processesMentioning(text: string): number[] {
+  const found: number[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text)) found.push(Number(pid));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
+}
+
+describe('a link that stops moving data in the middle of an rsync', () => {
+  it('given a copy whose link stalls after 12 MiB, then rsync gives up after the stall seconds, and once the link moves again the retry resumes it', async () => {
+    const sshd = fleet.hosts[0]!;
+    const knownHosts = path.join(await testDir(), 'known_hosts');
+    writeFileSync(knownHosts, `[${proxy.address}]:${proxy.port} ${sshd.hostKeyPub}\n`);
+    const t = new SshTransport({
+      ...fleet.transportOptions(sshd),
+      knownHostsFile: knownHosts,
+      stallSeconds: 3,
+    });
+    transports.push(t);
+    const root = path.join(sshd.root, 'stalled-link');
+    const host: Host = { name: 'web-9', address: proxy.address, port: proxy.port, root };
+    mkdirSync(root);
+    const v1 = path.join(await testDir(), 'v1');
+    mkdirSync(v1);
+    writeFileSync(path.join(v1, 'index.html'), 'v1');
+    await stageRelease(t, host, { revision: 'v1', source: v1, tree: await treeChecksum(v1) });
+    await flipRelease(t, host, 'v1');
+
+    const v2 = await randomRelease(24);
+    const tree = await treeChecksum(v2);
+    proxy.stallAfter(12 * 2 ** 20);
+    const stalled = await phasedError(stageRelease(t, host, { revision: 'v2', source: v2, tree }));
+    await proxy.stalled();
+    expect(stalled).toMatchObject({ code: 'COPY_STALLED', retryable: true });
+    expect(stalled.problem).toMatch(
+      /^web-9: copying v2 failed: rsync to web-9:\S+ stalled: no data moved for 3 s/,
+    );
+    expect(existsSync(path.join(root, 'releases/.v2.phased'))).toBe(false);
+    expect(readlinkSync(path.join(root, 'current'))).toBe('releases/v1');
+
+    // The link moves again: what it held reaches the host, whose rsync
+    // (kept alive by its keepalives into sshd's buffers) sees the copy end.
+    const dest = path.join(root, 'releases/v2');
+    proxy.revive();
+    await eventually(async () => processesMentioning(dest).length === 0, {
+      timeoutMs: 30_000,
+      what: `the host's rsync into ${dest} to end`,
+    });
+    const resumed = await stageRelease(t, host, { revision: 'v2', source: v2, tree });
+    expect(resumed.bytesSent).toBeGreaterThan(0);
+    expect(resumed.bytesSent).toBeLessThan(0.75 * tree.bytes);
+    expect((await treeChecksum(dest)).checksum).toBe(tree.checksum);
+    expect(await flipRelease(t, host, 'v2')).toBe('v1');
+  }, 90_000);
 });
 
 // As root, the test logs in as a throwaway system user; as anyone else, it

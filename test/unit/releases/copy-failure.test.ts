@@ -1,7 +1,12 @@
 // A host that goes down between inspection and copy fails in rsync's own ssh;
 // that is the host being unreachable, not a command that failed on it.
 import { describe, expect, it } from 'vitest';
-import { rsyncCouldNotConnect, rsyncFailure } from '../../../src/transport/rsync.js';
+import {
+  copyDeadlineMs,
+  rsyncArgs,
+  rsyncCouldNotConnect,
+  rsyncFailure,
+} from '../../../src/transport/rsync.js';
 
 describe('rsyncCouldNotConnect', () => {
   it("recognises ssh's connection failures in rsync's stderr", () => {
@@ -55,5 +60,33 @@ describe('rsyncCouldNotConnect', () => {
       retryable: true,
     });
     expect(rsyncFailure('web-2', '/d', null, '').problem).toBe('rsync to web-2:/d timed out');
+  });
+});
+
+describe('a slow copy and a stalled one', () => {
+  it('gives rsync up when no data moved for two minutes (or the seconds given), as a stall a retry resumes', () => {
+    expect(rsyncArgs({ source: '/b', dest: '/d' })).toContain('--timeout=120');
+    expect(rsyncArgs({ source: '/b', dest: '/d', stallSeconds: 5 })).toContain('--timeout=5');
+    const stalled = rsyncFailure(
+      'web-2',
+      '/srv/releases/v2',
+      30,
+      '[sender] io timeout after 5 seconds -- exiting\nrsync error: timeout in data send/receive (code 30) at io.c(197) [sender=3.2.7]',
+      5,
+    );
+    expect(stalled).toMatchObject({ code: 'COPY_STALLED', retryable: true });
+    expect(stalled.problem).toMatch(
+      /^rsync to web-2:\/srv\/releases\/v2 stalled: no data moved for 5 s \(.*io timeout after 5 seconds/,
+    );
+    expect(stalled.fix).toMatch(/resumes the partial copy/);
+  });
+
+  it('gives a copy the time its bytes need at 1 Mbit/s beyond half an hour, never a fixed deadline a large release outgrows', () => {
+    expect(copyDeadlineMs(0)).toBe(30 * 60_000);
+    // 2 GiB at 128 KiB/s: 16,384 s more.
+    expect(copyDeadlineMs(2 * 2 ** 30)).toBe(30 * 60_000 + 16_384_000);
+    // A 10 GiB release on a 5 Mbit/s share of an uplink needs 4.6 hours: inside its deadline.
+    const needs = (10 * 2 ** 30 * 8) / 5e6;
+    expect(copyDeadlineMs(10 * 2 ** 30)).toBeGreaterThan(needs * 1000);
   });
 });
