@@ -3,7 +3,8 @@
 //   inconclusive  a critical metric could not decide, a single non-critical
 //                 metric regressed (worth a human's look, not an automatic
 //                 rollback), or no metric could decide
-//   pass          otherwise; undecided non-critical metrics are named in the reason
+//   pass          otherwise (also with no metrics at all: a timed wait);
+//                 undecided non-critical metrics are named in the reason
 import type { JudgeVerdict, MetricVerdict } from './types.js';
 
 /** Non-critical regressions that together trigger a rollback. */
@@ -32,7 +33,9 @@ export function classifyOverall(metrics: MetricVerdict[], alpha: number): JudgeV
     return done('regression', `critical metric regressed: ${names(criticalRegressed)}`);
   if (regressed.length >= NON_CRITICAL_QUORUM)
     return done('regression', `${regressed.length} metrics regressed: ${names(regressed)}`);
-  if (metrics.length === 0) return done('inconclusive', 'no metrics to judge');
+  // A cluster without metrics asked for timed waits (`phased plan` says so):
+  // its hosts' health checks gate them, and no look can hold the deploy.
+  if (metrics.length === 0) return done('pass', 'no metrics to judge: a timed wait');
   if (criticalUndecided.length > 0)
     return done('inconclusive', `critical metric cannot decide: ${names(criticalUndecided)}`);
   if (regressed.length === 1)

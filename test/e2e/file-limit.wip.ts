@@ -1,13 +1,3 @@
-// NOT YET PASSING, so not named *.test.ts (vitest does not run it): on
-// 2026-12-03 the deploy printed no outcome within 170 s and the worker wrote
-// nothing to stderr. To diagnose next: the deploy's history (which step it
-// waits on), whether a host's lease waits on an rsync OpenSSH master slot
-// that only an idle master frees, and the same deploy without the ulimit.
-// Found so far: it hangs the same with 30 hosts (2 sshd) and with no ulimit
-// at all, so the test's setup (alias addresses, a first deploy to empty
-// roots, or the CLI under --json --wait), not the bound, is at fault: look
-// at the deploy's history on the test's dev server first.
-// Rename to file-limit.test.ts once it passes.
 // A worker allowed fewer file descriptors than its fleet has hosts still
 // deploys to every host: `phased worker` under `ulimit -n 128` with at most
 // 8 SSH connections deploys a release to 150 hosts, each its own address on

@@ -157,7 +157,7 @@ describe('a link that stops moving data in the middle of an rsync', () => {
     // (kept alive by its keepalives into sshd's buffers) sees the copy end.
     const dest = path.join(root, 'releases/v2');
     proxy.revive();
-    await eventually(async () => processesMentioning(dest).length === 0, {
+    await eventually(() => Promise.resolve(processesMentioning(dest).length === 0), {
       timeoutMs: 30_000,
       what: `the host's rsync into ${dest} to end`,
     });

@@ -378,6 +378,15 @@ describe('judge', () => {
   });
 });
 
+describe('a cluster without metrics', () => {
+  it('passes every look as the timed wait `phased plan` promises, never pausing for a human', () => {
+    const v = judge(input(fleet(0.5), []));
+    expect(v.verdict).toBe('pass');
+    expect(v.reason).toBe('no metrics to judge: a timed wait');
+    expect(v.metrics).toEqual([]);
+  });
+});
+
 describe('per-host cells', () => {
   it('judged host by host, every metric says what it says judged on its own', () => {
     // judge() reduces each host to its cells for every metric in one pass;
