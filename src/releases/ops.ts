@@ -553,27 +553,66 @@ export type FlipOutcome = { previous: string | null } | { error: PhasedError };
  * switch itself is spread over milliseconds, not over the sessions. A host
  * that does not arm in time is disarmed (its stdin closes and it exits
  * without switching) and reported, as is one that fails; the others switch.
+ * A transport with bounded connections arms and fires at most that many
+ * hosts at once (an armed host holds its connection), group after group.
  */
 export async function flipTogether(
   t: HostTransport,
   targets: readonly FlipTarget[],
   armTimeoutMs = 30_000,
 ): Promise<Map<string, FlipOutcome>> {
-  const params = new Map(targets.map((x) => [x.host.name, flipParams(x.host, x.revision, x)]));
+  const outcomes = new Map<string, FlipOutcome>();
+  // An armed host holds its connection until it is fired: no more at once
+  // than the transport can hold, or the rest would wait for them forever.
+  const size = Math.max(1, t.maxConnections ?? targets.length);
+  for (let i = 0; i < targets.length; i += size)
+    for (const [name, outcome] of await flipGroup(t, targets.slice(i, i + size), armTimeoutMs))
+      outcomes.set(name, outcome);
+  return outcomes;
+}
+
+/** Arms every host of the group, then fires them together. */
+async function flipGroup(
+  t: HostTransport,
+  targets: readonly FlipTarget[],
+  armTimeoutMs: number,
+): Promise<Map<string, FlipOutcome>> {
   const outcomes = new Map<string, FlipOutcome>();
   const armed: { target: FlipTarget; proc: RemoteProcess }[] = [];
+  const notReady = (host: Host, waiting: string) =>
+    hostError(
+      host,
+      'HOST_COMMAND_FAILED',
+      `flip did not get ready within ${armTimeoutMs} ms (${waiting}); not switched`,
+      'phased retries; check the host if it keeps happening',
+      true,
+    );
   await Promise.all(
     targets.map(async (target) => {
       const { host } = target;
-      let proc: RemoteProcess;
+      const deadline = Date.now() + armTimeoutMs;
+      // The deadline covers waiting for a connection too: other activities
+      // on this worker may hold them all, and an armed host waits for its
+      // group, so no host waits for a connection past it.
+      const starting = t.start(
+        host,
+        script(ARMED_FLIP, 'flip', ...flipParams(host, target.revision, target)),
+      );
+      let proc: RemoteProcess | 'late';
       try {
-        proc = await t.start(host, script(ARMED_FLIP, 'flip', ...params.get(host.name)!));
+        proc = await raceDeadline(starting, armTimeoutMs, 'late' as const);
       } catch (cause) {
         outcomes.set(host.name, { error: notRun(host, 'flip', cause) });
         return;
       }
+      if (proc === 'late') {
+        // Disarmed as soon as it starts: its stdin closes and it exits unswitched.
+        starting.then((p) => p.end()).catch(() => {});
+        outcomes.set(host.name, { error: notReady(host, 'waiting for an SSH connection') });
+        return;
+      }
       try {
-        await proc.waitForLine('armed', armTimeoutMs);
+        await proc.waitForLine('armed', Math.max(1, deadline - Date.now()));
         armed.push({ target, proc });
       } catch {
         proc.end();
@@ -581,13 +620,7 @@ export async function flipTogether(
         outcomes.set(host.name, {
           error:
             result.code === null || result.code === 4
-              ? hostError(
-                  host,
-                  'HOST_COMMAND_FAILED',
-                  `flip did not get ready within ${armTimeoutMs} ms; not switched`,
-                  'phased retries; check the host if it keeps happening',
-                  true,
-                )
+              ? notReady(host, 'the host did not answer')
               : scriptFailure(host, 'flip', result),
         });
       }
@@ -607,6 +640,19 @@ export async function flipTogether(
     }),
   );
   return outcomes;
+}
+
+/** `p`'s value, or `late` if it has not settled within `ms`. */
+async function raceDeadline<T, L>(p: Promise<T>, ms: number, late: L): Promise<T | L> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<L>((resolve) => (timer = setTimeout(() => resolve(late), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface TidyOptions {

@@ -151,6 +151,10 @@ export class SshTransport implements HostTransport {
     );
   }
 
+  get maxConnections(): number {
+    return this.pool.max;
+  }
+
   /** Connections open now, the most at once, and how often the bound closed or held back one. */
   connectionStats() {
     return { ...this.pool.stats(), rsyncMasters: this.masters.size };

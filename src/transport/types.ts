@@ -42,6 +42,8 @@ export interface SyncResult {
 }
 
 export interface HostTransport {
+  /** Connections (so remote processes) it holds at once, when bounded (SSH: maxConnections). */
+  readonly maxConnections?: number;
   /** Starts `argv` on the host and returns at once: its stdin stays open for phased to write to. */
   start(host: Host, argv: readonly string[]): Promise<RemoteProcess>;
   /** Runs `argv` on the host. Resolves with the exit code; rejects only when it cannot run at all. */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshdFleet, type SshdFleet, type SshdHost } from '../../../src/demo/sshd-fleet.js';
 import { treeChecksum } from '../../../src/releases/checksum.js';
-import { stageRelease } from '../../../src/releases/ops.js';
+import { flipTogether, stageRelease } from '../../../src/releases/ops.js';
 import { SshTransport } from '../../../src/transport/ssh.js';
 import type { Host } from '../../../src/core/vocabulary.js';
 import { testDir } from '../../helpers/tmp.js';
@@ -70,6 +70,18 @@ describe('a transport allowed two connections, on five hosts', () => {
     expect(stats.waited).toBeGreaterThan(0);
     // The first copies' OpenSSH masters, which outlive rsync: the idle ones past two were ended.
     expect(stats.rsyncMasters).toBeLessThanOrEqual(2);
+  });
+
+  it('switches every host together, armed and fired two at a time (an armed host holds its connection)', async () => {
+    // All five armed at once would wait forever for a third connection.
+    const outcomes = await flipTogether(
+      t,
+      fleet.hosts.map((h) => ({ host: asHost(h), revision: 'v2' })),
+    );
+    expect([...outcomes.values()]).toEqual(fleet.hosts.map(() => ({ previous: null })));
+    for (const h of fleet.hosts)
+      expect(readFileSync(path.join(h.root, 'current', 'index.html'), 'utf8')).toBe('<h1>v2</h1>');
+    expect(t.connectionStats().peak).toBe(2);
   });
 });
 

@@ -1,8 +1,11 @@
 // A worker allowed fewer file descriptors than its fleet has hosts still
-// deploys to every host: `phased worker` under `ulimit -n 128` with at most
-// 8 SSH connections deploys a release to 150 hosts, each its own address on
-// one of 10 real sshd processes (so each its own connection and its own first
-// copy over rsync's OpenSSH), and ends done with every host on it.
+// deploys to every host: `phased worker` under `ulimit -n 72` with at most
+// 4 SSH connections deploys a release to 75 hosts, each its own address on
+// one of 5 real sshd processes (so each its own connection and its own first
+// copy over rsync's OpenSSH), and ends done with every host on it. (Under 64
+// descriptors the worker cannot load its own modules.) Before flips were
+// armed in groups of the transport's connections, this deploy waited forever:
+// every connection held an armed host waiting for the rest of its batch.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -13,11 +16,11 @@ import { holdCluster, testClustersDir } from '../helpers/clusters.js';
 import { sharedServer, uniqueId } from '../helpers/temporal.js';
 import { testDir } from '../helpers/tmp.js';
 
-const SSHDS = 10;
+const SSHDS = 5;
 // sshd listens on at most 16 addresses (MAX_LISTEN_SOCKS): its own and 15 aliases.
 const PER_SSHD = 15;
-const LIMIT = 128;
-const CONNECTIONS = 8;
+const LIMIT = 72;
+const CONNECTIONS = 4;
 
 let sshd: SshdFleet;
 
