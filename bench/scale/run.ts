@@ -229,6 +229,16 @@ try {
   const largestEvent = Math.max(
     ...events.map((e) => proto.temporal.api.history.v1.HistoryEvent.encode(e).finish().length),
   );
+  // The largest single payload (an activity's input or result, a signal's
+  // argument), as stored: Temporal refuses a payload over 2 MB.
+  const payloadSizes = (x: unknown): number[] => {
+    if (!x || typeof x !== 'object' || x instanceof Uint8Array) return [];
+    const o = x as Record<string, unknown>;
+    if (o.data instanceof Uint8Array && o.metadata && typeof o.metadata === 'object')
+      return [proto.temporal.api.common.v1.Payload.encode(o).finish().length];
+    return Object.values(o).flatMap(payloadSizes);
+  };
+  const largestPayload = Math.max(0, ...events.flatMap(payloadSizes));
   await client.workflow
     .getHandle(queueWorkflowId('scale'))
     .terminate('benchmark done')
@@ -279,6 +289,7 @@ try {
     historyEvents: events.length,
     historyBytes,
     largestEventBytes: largestEvent,
+    largestPayloadBytes: largestPayload,
     workerRssMb: Math.round(peakRss / 2 ** 20),
     wallSeconds,
     bytesPerHost: Math.round(historyBytes / HOSTS),
@@ -304,11 +315,11 @@ try {
       'on the embedded Temporal server with a real worker, the real workflow and the real judge; reading and look counts as with the default durations ' +
       "(6 baseline readings, 6 soak readings each judged, 10 watch looks). Temporal's limits: 10 MB of history and 10,240 events warn (50 MB and 51,200 end the workflow), 2 MB per payload, 4 MB per gRPC message.",
     '',
-    '| hosts | read per reading | outcome | judged looks | history events | history size | bytes per host | largest event | worker peak RSS | wall time | date |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| hosts | read per reading | outcome | judged looks | history events | history size | bytes per host | largest event | largest payload | worker peak RSS | wall time | date |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.hosts} | ${Math.min(r.hosts, r.maxHostsRead ?? r.hosts)} | ${r.outcome} | ${r.looks} | ${r.historyEvents} | ${mib(r.historyBytes)} | ${r.bytesPerHost} | ${(r.largestEventBytes / 2 ** 10).toFixed(0)} KiB | ${r.workerRssMb} MiB | ${r.wallSeconds.toFixed(0)} s | ${r.date} |`,
+        `| ${r.hosts} | ${Math.min(r.hosts, r.maxHostsRead ?? r.hosts)} | ${r.outcome} | ${r.looks} | ${r.historyEvents} | ${mib(r.historyBytes)} | ${r.bytesPerHost} | ${(r.largestEventBytes / 2 ** 10).toFixed(0)} KiB | ${r.largestPayloadBytes === undefined ? '-' : `${(r.largestPayloadBytes / 2 ** 10).toFixed(0)} KiB`} | ${r.workerRssMb} MiB | ${r.wallSeconds.toFixed(0)} s | ${r.date} |`,
     ),
     '',
     "The worker's RSS includes the benchmark driver and the fake fleet, which run in the same process; the workflow code is bundled beforehand in a child process, as a build step would.",
