@@ -59,7 +59,17 @@ type Rate = Pick<CounterWindow, 'count' | 'exposure'>;
 const asRate = (w: CounterWindow | null): Rate | null => (w && w.exposure > 0 ? w : null);
 const rateOf = (snaps: readonly Snapshot[], col: number) =>
   asRate(counterWindow(snaps, col, undefined));
-const logRate = (r: Rate) => Math.log((r.count + HALF) / r.exposure);
+const logRateOf = (count: number, seconds: number) => Math.log((count + HALF) / seconds);
+const logRate = (r: Rate) => logRateOf(r.count, r.exposure);
+/** The control's mean rate per host, before or since the switch. */
+const perControl = (
+  control: readonly PackedTrafficCell[],
+  count: 'afterCount' | 'beforeCount',
+  seconds: 'afterSeconds' | 'beforeSeconds',
+) =>
+  control.length === 0
+    ? 0
+    : control.reduce((s, c) => s + c[count] / c[seconds], 0) / control.length;
 
 /**
  * True when the host's last readings since the switch all lack the series,
@@ -88,37 +98,75 @@ interface TrafficCell {
   silent: boolean;
 }
 
+/**
+ * A traffic cell as a look keeps it for every host until the look ends:
+ * numbers only, one object (NaN: no rate). Kept as nested rates, a look
+ * over thousands of hosts spent a fifth of its time moving them between
+ * the collector's generations.
+ */
+interface PackedTrafficCell {
+  beforeCount: number;
+  beforeSeconds: number;
+  afterCount: number;
+  afterSeconds: number;
+  firstCount: number;
+  firstSeconds: number;
+  secondCount: number;
+  secondSeconds: number;
+  silent: boolean;
+}
+
 export function trafficCellOf(
   m: TrafficMetric,
   column: (series: string) => number,
-): CellOf<TrafficCell> {
+): CellOf<PackedTrafficCell> {
   const col = column(m.series);
   return (h) => {
     const baseline = counterHalves(h.before, col, h.before.length >> 1);
+    const before = asRate(baseline.whole);
+    const after = rateOf(h.after, col);
     const first = h.before.length < 3 ? null : asRate(baseline.first);
     const second = first && asRate(baseline.second);
+    const both = first !== null && second !== null;
     return {
-      before: asRate(baseline.whole),
-      after: rateOf(h.after, col),
-      first: second && first,
-      second,
+      beforeCount: before ? before.count : NaN,
+      beforeSeconds: before ? before.exposure : NaN,
+      afterCount: after ? after.count : NaN,
+      afterSeconds: after ? after.exposure : NaN,
+      firstCount: both ? first.count : NaN,
+      firstSeconds: both ? first.exposure : NaN,
+      secondCount: both ? second.count : NaN,
+      secondSeconds: both ? second.exposure : NaN,
       silent: stoppedAnswering(h, col),
     };
   };
 }
 
+const rateIn = (count: number, exposure: number): Rate | null =>
+  Number.isNaN(count) ? null : { count, exposure };
+
+function unpack(c: PackedTrafficCell | null): TrafficCell {
+  return {
+    before: rateIn(c!.beforeCount, c!.beforeSeconds),
+    after: rateIn(c!.afterCount, c!.afterSeconds),
+    first: rateIn(c!.firstCount, c!.firstSeconds),
+    second: rateIn(c!.secondCount, c!.secondSeconds),
+    silent: c!.silent,
+  };
+}
+
 /** Each host's log change from the first half of its baseline to the second, around the fleet's. */
-function baselineHalves(groups: readonly (readonly TrafficCell[])[]): number[] {
+function baselineHalves(groups: readonly (readonly PackedTrafficCell[])[]): number[] {
   const first = { count: 0, exposure: 0 };
   const second = { count: 0, exposure: 0 };
   let pairs = 0;
   for (const cells of groups)
     for (const c of cells) {
-      if (!c.first || !c.second) continue;
-      first.count += c.first.count;
-      first.exposure += c.first.exposure;
-      second.count += c.second.count;
-      second.exposure += c.second.exposure;
+      if (Number.isNaN(c.firstCount)) continue;
+      first.count += c.firstCount;
+      first.exposure += c.firstSeconds;
+      second.count += c.secondCount;
+      second.exposure += c.secondSeconds;
       pairs++;
     }
   if (pairs < 2) return [];
@@ -126,7 +174,12 @@ function baselineHalves(groups: readonly (readonly TrafficCell[])[]): number[] {
   const out: number[] = [];
   for (const cells of groups)
     for (const c of cells)
-      if (c.first && c.second) out.push(logRate(c.second) - logRate(c.first) - fleet);
+      if (!Number.isNaN(c.firstCount))
+        out.push(
+          logRateOf(c.secondCount, c.secondSeconds) -
+            logRateOf(c.firstCount, c.firstSeconds) -
+            fleet,
+        );
   return out;
 }
 
@@ -175,11 +228,11 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
   // The control says how the whole fleet's traffic moved and how much hosts
   // wander around that on their own.
   const cellOf = trafficCellOf(m, ctx.column);
-  const canaryCells = cellsFor(ctx.canary, cellOf, ctx.cells?.canary) as readonly TrafficCell[];
-  const controlCells = cellsFor(ctx.control, cellOf, ctx.cells?.control) as readonly TrafficCell[];
-  const control: { before: Rate; after: Rate }[] = [];
-  for (const { before, after } of controlCells)
-    if (before && after) control.push({ before, after });
+  const canaryCells = cellsFor(ctx.canary, cellOf, ctx.cells?.canary) as PackedTrafficCell[];
+  const controlCells = cellsFor(ctx.control, cellOf, ctx.cells?.control) as PackedTrafficCell[];
+  const control = controlCells.filter(
+    (c) => !Number.isNaN(c.beforeCount) && !Number.isNaN(c.afterCount),
+  );
   evidence.controlHosts = control.length;
   const controlMissing = ctx.control.length === 0 ? 1 : 1 - control.length / ctx.control.length;
   if (control.length < ctx.limits.minControlHosts || controlMissing > ctx.limits.maxMissingFraction)
@@ -187,16 +240,25 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
       'inconclusive',
       `inconclusive: ${control.length} of ${ctx.control.length} control hosts have traffic readings, needs ${Math.max(ctx.limits.minControlHosts, Math.ceil(ctx.control.length * (1 - ctx.limits.maxMissingFraction)))}`,
     );
-  const sum = (xs: Rate[]) => ({
-    count: xs.reduce((s, r) => s + r.count, 0),
-    exposure: xs.reduce((s, r) => s + r.exposure, 0),
-  });
+  const total = { afterCount: 0, afterSeconds: 0, beforeCount: 0, beforeSeconds: 0 };
+  for (const c of control) {
+    total.afterCount += c.afterCount;
+    total.afterSeconds += c.afterSeconds;
+    total.beforeCount += c.beforeCount;
+    total.beforeSeconds += c.beforeSeconds;
+  }
   const controlChange =
-    logRate(sum(control.map((c) => c.after))) - logRate(sum(control.map((c) => c.before)));
+    logRateOf(total.afterCount, total.afterSeconds) -
+    logRateOf(total.beforeCount, total.beforeSeconds);
   // How far a host's traffic wanders from the fleet's on its own: from the
   // control across the switch, and from every host across the two halves of
   // its baseline, so a small holdback still gives a usable estimate.
-  const drifts = control.map((c) => logRate(c.after) - logRate(c.before) - controlChange);
+  const drifts = control.map(
+    (c) =>
+      logRateOf(c.afterCount, c.afterSeconds) -
+      logRateOf(c.beforeCount, c.beforeSeconds) -
+      controlChange,
+  );
   const halves = baselineHalves([canaryCells, controlCells]);
   // Moderated by a prior (hosts wander about 10% from the fleet, worth ten
   // hosts of evidence): with three controls an estimate alone has two degrees
@@ -210,7 +272,7 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
 
   const hostThreshold = ctx.threshold / Math.max(1, ctx.canary.length);
   const results: HostResult[] = ctx.canary.map((h, i) => {
-    const { before, after, silent } = canaryCells[i]!;
+    const { before, after, silent } = unpack(canaryCells[i]!);
     if (!before) return { host: h.host, kind: 'missing' };
     if (silent) return { host: h.host, kind: 'silent', before };
     if (!after) return { host: h.host, kind: 'missing' };
@@ -257,9 +319,9 @@ export function classifyTraffic(m: TrafficMetric, ctx: MetricContext): MetricVer
     Math.max(1, judged.length + silent.length);
   Object.assign(evidence, {
     canaryAfter,
-    controlAfter: perHost(control.map((c) => c.after)),
+    controlAfter: perControl(control, 'afterCount', 'afterSeconds'),
     canaryBefore: perHost([...judged, ...silent].map((r) => r.before)),
-    controlBefore: perHost(control.map((c) => c.before)),
+    controlBefore: perControl(control, 'beforeCount', 'beforeSeconds'),
     ratio: judged.length ? Math.min(...judged.map((r) => r.ratio)) : null,
     pValue: judged.length ? Math.min(...judged.map((r) => r.pValue)) : null,
     threshold: hostThreshold,
