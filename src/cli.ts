@@ -796,8 +796,10 @@ program
   )
   .action(async () => {
     const server = await startOrConnect();
+    // Listening before saying so: a Ctrl-C right after the line stops it cleanly.
+    const interrupted = untilInterrupted();
     console.log(`phased: ${describeServer(server)}; Ctrl-C stops it`);
-    await untilInterrupted();
+    await interrupted;
     await server.stop();
   });
 
@@ -821,12 +823,14 @@ program
       ...(bundle ? { workflowBundle: { codePath: bundle } } : {}),
     });
     const held = clusters.clusters();
+    // The first SIGINT or SIGTERM drains the worker once: running activities
+    // finish or are handed on, then it exits 0. A second signal ends it at
+    // once. Listening before the line that says the worker is up.
+    const interrupted = untilInterrupted();
     console.log(
       `phased: worker on task queue ${server.settings.taskQueue}, ${describeServer(server)}; clusters from ${clusters.dir}: ${held.length ? held.join(', ') : 'none yet'}`,
     );
-    // The first SIGINT or SIGTERM drains the worker once: running activities
-    // finish or are handed on, then it exits 0. A second signal ends it at once.
-    await untilInterrupted();
+    await interrupted;
     console.log('phased: draining the worker');
     await worker.stop();
     console.log('phased: worker stopped');

@@ -102,7 +102,8 @@ describe('the installed package', () => {
     const server = startPhased(['server'], env, command);
     await server.waitFor('Ctrl-C stops it', 60_000);
     server.signal('SIGINT');
-    expect((await server.exited).code).toBe(0);
+    const stopped = await server.exited;
+    expect(stopped.code, `phased server: ${stopped.stdout} ${stopped.stderr}`).toBe(0);
 
     // preflight from the installed package: its worker bundles the compiled workflows.
     const preflight = await runPhased(
