@@ -84,6 +84,8 @@ export interface JudgeLookInput {
   phase: LookKind;
   /** For a gate: the reading of its soak judged (default: the last, deciding look). */
   reading?: number;
+  /** For a watch look: which of the plan's watch looks, 1-based (absent: the budget split evenly). */
+  look?: number;
   limits?: Partial<DataLimits>;
   /** Reading indices of the baseline window and of the window being judged. */
   before: number[];
@@ -227,11 +229,11 @@ export function createMetricActivities(deps: MetricDeps) {
         );
       const recent = input.recent;
       return judgeWatchLook(
-        lookInput(undefined, alphaForLook(input.plan, { phase: 'watch' })),
+        lookInput(undefined, alphaForLook(input.plan, { phase: 'watch', look: input.look })),
         recent && {
           input: lookInput(
             new Set(recent.readings),
-            alphaForLook(input.plan, { phase: 'watch', window: 'recent' }),
+            alphaForLook(input.plan, { phase: 'watch', window: 'recent', look: input.look }),
           ),
           label: recent.label,
         },

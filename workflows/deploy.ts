@@ -42,7 +42,7 @@ export {
   statusQuery,
 } from './deploy-handlers.js';
 export { TIMERS_HOLD_PATCH } from './cadence.js';
-export { SEQUENTIAL_LOOKS_PATCH } from './judging.js';
+export { SEQUENTIAL_LOOKS_PATCH, WATCH_LOOKS_NUMBERED_PATCH } from './judging.js';
 export { HOST_CHECKS_PATCH } from './phases/finish.js';
 export { READ_SET_PATCH } from './phases/stage.js';
 

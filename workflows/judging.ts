@@ -14,10 +14,13 @@ const { judgeLook } = proxyActivities<Activities>(JUDGING);
 /** Gates judge every soak reading (early stop); watch looks judge a recent window too. */
 export const SEQUENTIAL_LOOKS_PATCH = 'sequential-looks-and-recent-watch-window';
 
+/** Watch looks are numbered, so the last one can keep most of the watch's budget. */
+export const WATCH_LOOKS_NUMBERED_PATCH = 'watch-looks-numbered';
+
 /** Where a look is: a gate's soak reading (absent: its deciding look), or a watch look and its recent window. */
 export type LookAt =
   | { phase: GateKind; reading?: number }
-  | { phase: 'watch'; window?: { readings: number[]; label: string } };
+  | { phase: 'watch'; window?: { readings: number[]; label: string }; look?: number };
 
 export interface LookRequest {
   kind: LookKind;
@@ -68,6 +71,7 @@ export function runLook(
         before: req.before,
         after: [...req.after],
         ...(point.phase === 'watch' && point.window ? { recent: point.window } : {}),
+        ...(point.phase === 'watch' && point.look !== undefined ? { look: point.look } : {}),
         canary: req.treated.map((h) => h.name),
         control: req.control.map((h) => h.name),
       },

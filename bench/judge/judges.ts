@@ -96,7 +96,7 @@ function phasedJudge(name: string, errorTolerance: number): BenchJudge {
   );
   return {
     name,
-    description: `DiD quasi-Poisson rate ratio (errors/request, tolerated +${errorTolerance * 100}%) + DiD rank test (latency, tolerated +5%) + per-host traffic loss (requests, a drop to half, a tenth of each look's alpha) vs concurrent controls (+ p99 from the buckets, tolerated +20%, on fleets with a latency histogram), alpha 0.001 split over the looks: 80% to the canary, of which a tenth to early-stop looks at every soak reading; each watch look judges the window since the full switch and the last 60 s; a canary pass needs enough expected errors`,
+    description: `DiD quasi-Poisson rate ratio (errors/request, tolerated +${errorTolerance * 100}%) + DiD rank test (latency, tolerated +5%) + per-host traffic loss (requests, a drop to half, a tenth of each look's alpha) vs concurrent controls (+ p99 from the buckets, tolerated +20%, on fleets with a latency histogram), alpha 0.001 split over the looks: 80% to the canary, of which a tenth to early-stop looks at every soak reading; the watch's last look keeps half of its 20% and each watch look judges the window since the full switch and the last 60 s; a canary pass needs enough expected errors`,
     forDeploy(p, trace, looks) {
       const metrics = p.histogram ? [...base, p99Metric(p.histogram.bounds)] : base;
       const nb = p.histogram ? p.histogram.bounds.length + 1 : 0;
@@ -115,7 +115,9 @@ function phasedJudge(name: string, errorTolerance: number): BenchJudge {
         watchLooks: looks.filter((l) => l.phase === 'watch').length,
         recentWindow: true,
       };
+      const watchLooks = looks.filter((l) => l.phase === 'watch');
       return (look) => {
+        const watchLook = watchLooks.indexOf(look) + 1; // as the workflow numbers them
         const hostSeries =
           (from: number) =>
           (h: number): HostSeries => ({
@@ -139,13 +141,13 @@ function phasedJudge(name: string, errorTolerance: number): BenchJudge {
           return look.reading! < plan.soakLooks && verdict !== 'regression' ? 'pass' : verdict;
         }
         return judgeWatchLook(
-          input(look.afterFrom, alphaForLook(plan, { phase: 'watch' })),
+          input(look.afterFrom, alphaForLook(plan, { phase: 'watch', look: watchLook })),
           look.recentFrom === undefined
             ? undefined
             : {
                 input: input(
                   look.recentFrom,
-                  alphaForLook(plan, { phase: 'watch', window: 'recent' }),
+                  alphaForLook(plan, { phase: 'watch', window: 'recent', look: watchLook }),
                 ),
                 label: 'recent',
               },

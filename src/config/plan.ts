@@ -62,13 +62,13 @@ export interface PlannedMetric {
 
 export interface PlannedLook {
   phase: LookKind;
-  /** How many looks of this kind (watch looks are alike: one line for all). */
+  /** How many looks of this kind (the watch's on one line: its last decides, the earlier are early stops). */
   looks: number;
   treated: number;
   control: number;
-  /** This look's share of the deploy's false-rollback budget (a gate's deciding look; a watch look's window since the full switch). */
+  /** This look's share of the deploy's false-rollback budget (a gate's deciding look; the watch's last look, its window since the full switch). */
   alpha: number;
-  /** A gate's early looks, one at each earlier reading of its soak: they can only stop it on a regression. */
+  /** A gate's early looks, one at each earlier reading of its soak, or the watch's earlier looks: they can only stop it on a regression. */
   earlyStop?: { looks: number; alpha: number };
   /** A watch look's second window, the last soak's worth of readings, and its alpha. */
   recentWindow?: { seconds: number; alpha: number };
@@ -207,7 +207,9 @@ export function planDeploy(c: PlanInput): DeployPlan {
     const switchedList = [plan.canaries, ...plan.waves].flat().slice(0, switchedHosts);
     const treated = readOf(switchedList);
     const control = phase === 'watch' ? readOf(plan.holdback) : readTotal - treated;
-    const alpha = alphaForLook(budget, phase === 'watch' ? 'watch' : 'canary');
+    // A watch look stands for the last, deciding one; the earlier ones are its early stops.
+    const last = { phase: 'watch' as const, look: counts.watchLooks };
+    const alpha = alphaForLook(budget, phase === 'watch' ? last : 'canary');
     const out: PlannedLook = {
       phase,
       looks,
@@ -221,10 +223,15 @@ export function planDeploy(c: PlanInput): DeployPlan {
         looks: counts.soakLooks - 1,
         alpha: alphaForLook(budget, { phase: 'canary', reading: 1 }),
       };
+    if (phase === 'watch' && counts.watchLooks > 1)
+      out.earlyStop = {
+        looks: counts.watchLooks - 1,
+        alpha: alphaForLook(budget, { phase: 'watch', look: 1 }),
+      };
     if (phase === 'watch')
       out.recentWindow = {
         seconds: Math.round(c.durations.soak / 1000),
-        alpha: alphaForLook(budget, { phase: 'watch', window: 'recent' }),
+        alpha: alphaForLook(budget, { ...last, window: 'recent' }),
       };
     if (judged && treated < minCanaryHosts)
       out.undecidable = `${treated} switched host(s), the judge needs judge.minCanaryHosts=${minCanaryHosts}`;
@@ -397,7 +404,12 @@ export function formatPlan(c: PlanInput, plan = planDeploy(c)): string[] {
   if (c.metrics.length === 0)
     lines.push('no metrics: every look is a timed wait, nothing is judged');
   for (const l of plan.looks) {
-    const times = l.looks > 1 ? ` (x${l.looks})` : '';
+    const times =
+      l.phase === 'watch' && l.looks > 1
+        ? ` ${l.looks} of ${l.looks} (decides)`
+        : l.looks > 1
+          ? ` (x${l.looks})`
+          : '';
     lines.push(
       `${l.phase} look${times}: ${l.treated} switched vs ${l.control} control, alpha ${formatP(l.alpha)}${l.undecidable ? `: CANNOT DECIDE: ${l.undecidable}` : ''}`,
     );
@@ -421,7 +433,7 @@ export function formatPlan(c: PlanInput, plan = planDeploy(c)): string[] {
       );
     if (l.recentWindow)
       lines.push(
-        `  each watch look also judges the last ${l.recentWindow.seconds}s on their own, alpha ${formatP(l.recentWindow.alpha)}, for a regression that starts late`,
+        `  each watch look also judges the last ${l.recentWindow.seconds}s on their own (alpha ${formatP(l.recentWindow.alpha)} at the last), for a regression that starts late`,
       );
   }
   // Below its minExposure a rate is inconclusive (which pauses by default):

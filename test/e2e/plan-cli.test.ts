@@ -64,8 +64,9 @@ describe('phased plan', () => {
         '  http_5xx (counter): quasi-Poisson rate ratio, regression below p=0.00065; a pass needs about 22 events expected at the tolerated rate (more with overdispersion); catches x2 half the time from 41 http_5xx a minute per host at the rate before (Poisson)',
         '  requests (traffic): per-host traffic vs own baseline, regression below p=7.2e-5',
         '  early stop: a look at each of the 5 earlier readings, alpha 1.6e-5 each, rolls back on a regression only',
-        'watch look (x10): 5 switched vs 3 control, alpha 1e-5',
-        '  each watch look also judges the last 60s on their own, alpha 1e-5, for a regression that starts late',
+        'watch look 10 of 10 (decides): 5 switched vs 3 control, alpha 5e-5',
+        '  early stop: a look at each of the 9 earlier readings, alpha 5.6e-6 each, rolls back on a regression only',
+        '  each watch look also judges the last 60s on their own (alpha 5e-5 at the last), for a regression that starts late',
         'http_5xx judges only after the canaries saw 1000 requests since the switch (minExposure): at least 16.7 requests/s per canary host to decide within the 1m soak',
       ]),
     );

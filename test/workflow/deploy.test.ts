@@ -62,6 +62,9 @@ describe('deploy workflow', () => {
     expect(fleet.judged[2]!.canary).toHaveLength(5);
     // Watch looks judge the last soak's worth (60 s: 3 readings) on their own once there is more.
     expect(fleet.judged.slice(2).map((j) => j.recent?.readings.length ?? 0)).toEqual([0, 0, 3, 3]);
+    // Numbered, so the last (deciding) one keeps half of the watch's budget.
+    expect(fleet.judged.slice(2).map((j) => j.look)).toEqual([1, 2, 3, 4]);
+    expect(fleet.judged[2]!.plan.watchLooks).toBe(4);
     // Early looks that pass leave no verdict: one per deciding look.
     expect(outcome.verdicts).toHaveLength(5);
   });

@@ -14,7 +14,12 @@ import type { GateKind, Host } from '../../src/core/vocabulary.js';
 import { holdFor, onCadence } from '../cadence.js';
 import { Stop } from '../compensation.js';
 import type { DeployContext } from '../deploy-context.js';
-import { runLook, SEQUENTIAL_LOOKS_PATCH, type LookAt } from '../judging.js';
+import {
+  runLook,
+  SEQUENTIAL_LOOKS_PATCH,
+  WATCH_LOOKS_NUMBERED_PATCH,
+  type LookAt,
+} from '../judging.js';
 import type { VerdictRecord } from '../model.js';
 import { noticeOfInconclusive } from '../pauses.js';
 
@@ -81,6 +86,9 @@ export async function watch(ctx: DeployContext, judged: Judged) {
   }
   const after: number[] = [];
   const recentReadings = recentWindowReadings(durations);
+  // Decided once for the whole watch: a deploy that began its watch before
+  // looks were numbered splits it evenly to the end (its budget stays whole).
+  const numbered = patched(WATCH_LOOKS_NUMBERED_PATCH);
   await onCadence(
     ctx.timerControls,
     Array.from({ length: watchLooks }, (_, i) => (i + 1) * durations.lookEvery),
@@ -98,7 +106,12 @@ export async function watch(ctx: DeployContext, judged: Judged) {
       await judge(
         ctx,
         judged,
-        { kind: 'watch', look: k, point: { phase: 'watch', window }, last: k === watchLooks },
+        {
+          kind: 'watch',
+          look: k,
+          point: { phase: 'watch', window, ...(numbered ? { look: k } : {}) },
+          last: k === watchLooks,
+        },
         after,
         {
           treated: ctx.fleet.switched,

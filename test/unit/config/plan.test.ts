@@ -85,11 +85,12 @@ describe('every configuration that loads can decide', () => {
       '  latency (gauge): rank test on per-host changes, regression below p=0.00032, best reachable p=1.1e-5',
       '  requests (traffic): per-host traffic vs own baseline, regression below p=7.2e-5',
       '  early stop: a look at each of the 5 earlier readings, alpha 1.6e-5 each, rolls back on a regression only',
-      'watch look (x10): 36 switched vs 4 control, alpha 1e-5',
-      '  errors (counter): quasi-Poisson rate ratio, regression below p=4.5e-6; catches x2 half the time from 11 errors a minute per host at the rate before (Poisson)',
-      '  latency (gauge): t-test on per-host changes, regression below p=4.5e-6',
-      '  requests (traffic): per-host traffic vs own baseline, regression below p=1e-6',
-      '  each watch look also judges the last 60s on their own, alpha 1e-5, for a regression that starts late',
+      'watch look 10 of 10 (decides): 36 switched vs 4 control, alpha 5e-5',
+      '  errors (counter): quasi-Poisson rate ratio, regression below p=2.2e-5; catches x2 half the time from 9.3 errors a minute per host at the rate before (Poisson)',
+      '  latency (gauge): rank test on per-host changes, regression below p=2.2e-5, best reachable p=1.1e-5',
+      '  requests (traffic): per-host traffic vs own baseline, regression below p=5e-6',
+      '  early stop: a look at each of the 9 earlier readings, alpha 5.6e-6 each, rolls back on a regression only',
+      '  each watch look also judges the last 60s on their own (alpha 5e-5 at the last), for a regression that starts late',
       'errors judges only after the canaries saw 1000 requests since the switch (minExposure): at least 4.17 requests/s per canary host to decide within the 1m soak',
     ]);
   });

@@ -2,19 +2,23 @@ import { describe, expect, it } from 'vitest';
 import {
   alphaForLook,
   EARLY_STOP_SHARE,
+  WATCH_LAST_LOOK_SHARE,
   isDecidingLook,
   type LookPlan,
 } from '../../../src/judge/alpha.js';
 
 /** Every look a plan takes: each gate's soak readings, each watch look's windows. */
-function spent(p: LookPlan): number {
+function spent(p: LookPlan, numbered = true): number {
   const soak = p.soakLooks ?? 1;
   let total = 0;
   for (let g = 0; g < p.canaryLooks; g++)
     for (let r = 1; r <= soak; r++) total += alphaForLook(p, { phase: 'canary', reading: r });
-  for (let w = 0; w < p.watchLooks; w++)
+  for (let w = 1; w <= p.watchLooks; w++) {
+    const look = numbered ? w : undefined;
     total +=
-      alphaForLook(p, { phase: 'watch' }) + alphaForLook(p, { phase: 'watch', window: 'recent' });
+      alphaForLook(p, { phase: 'watch', look }) +
+      alphaForLook(p, { phase: 'watch', window: 'recent', look });
+  }
   return total;
 }
 
@@ -34,11 +38,25 @@ describe('alphaForLook', () => {
       { ...plan, soakLooks: 6, watchLooks: 30, recentWindow: true },
       { ...plan, canaryLooks: 2, soakLooks: 3, recentWindow: true },
       { ...plan, soakLooks: 1, recentWindow: true },
-    ]) {
-      const total = spent(p);
-      expect(total).toBeLessThanOrEqual(p.alpha * (1 + 1e-12));
-      expect(total).toBeGreaterThan(p.alpha * 0.999);
-    }
+      { ...plan, watchLooks: 1, recentWindow: true },
+    ])
+      for (const numbered of [true, false]) {
+        const total = spent(p, numbered);
+        expect(total).toBeLessThanOrEqual(p.alpha * (1 + 1e-12));
+        expect(total).toBeGreaterThan(p.alpha * 0.999);
+      }
+  });
+
+  it("keeps half of the watch's budget for its last look, which decides that the deploy is done", () => {
+    const p = { ...plan, recentWindow: true };
+    const watch = 0.001 * 0.2;
+    const both = (look?: number) =>
+      alphaForLook(p, { phase: 'watch', look }) +
+      alphaForLook(p, { phase: 'watch', window: 'recent', look });
+    expect(both(10)).toBeCloseTo(watch * WATCH_LAST_LOOK_SHARE, 15);
+    for (const k of [1, 5, 9]) expect(both(k)).toBeCloseTo((watch * 0.5) / 9, 15);
+    // Deploys that began their watch before looks were numbered: evenly, as before.
+    expect(both(undefined)).toBeCloseTo(watch / 10, 15);
   });
 
   it('gives the canary everything when there is no watch', () => {
