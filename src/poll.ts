@@ -1,5 +1,5 @@
-// Waits for a condition by polling with a deadline: tests, the demo and the
-// benchmarks never sleep to wait for state.
+// Waiting with a deadline: polling for a condition (tests, the demo and the
+// benchmarks never sleep to wait for state), or a promise's value until then.
 import { setTimeout as delay } from 'node:timers/promises';
 
 export async function eventually<T>(
@@ -20,5 +20,18 @@ export async function eventually<T>(
         `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
       );
     await delay(intervalMs);
+  }
+}
+
+/** `p`'s value, or `fallback` if it has not settled within `ms`. */
+export async function settledWithin<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

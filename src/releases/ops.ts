@@ -7,6 +7,7 @@ import path from 'node:path';
 import { PhasedError, describeCause, isPhasedError, type ErrorCode } from '../errors.js';
 import type { RemoteProcess } from '../transport/process.js';
 import { failureReasons } from '../transport/reasons.js';
+import { settledWithin } from '../poll.js';
 import { copyDeadlineMs } from '../transport/rsync.js';
 import type { ExecResult, HostTransport } from '../transport/types.js';
 import type { Host } from '../core/vocabulary.js';
@@ -600,7 +601,7 @@ async function flipGroup(
       );
       let proc: RemoteProcess | 'late';
       try {
-        proc = await raceDeadline(starting, armTimeoutMs, 'late' as const);
+        proc = await settledWithin<RemoteProcess | 'late'>(starting, armTimeoutMs, 'late');
       } catch (cause) {
         outcomes.set(host.name, { error: notRun(host, 'flip', cause) });
         return;
@@ -640,19 +641,6 @@ async function flipGroup(
     }),
   );
   return outcomes;
-}
-
-/** `p`'s value, or `late` if it has not settled within `ms`. */
-async function raceDeadline<T, L>(p: Promise<T>, ms: number, late: L): Promise<T | L> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<L>((resolve) => (timer = setTimeout(() => resolve(late), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export interface TidyOptions {

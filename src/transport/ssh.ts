@@ -26,6 +26,7 @@ import {
   type RsyncExit,
 } from './rsync.js';
 import { relayAvailable, RsyncRelay } from './rsync-relay.js';
+import { settledWithin } from '../poll.js';
 import { shellLine } from './shell-quote.js';
 import type { ExecOptions, ExecResult, HostTransport, SyncOptions, SyncResult } from './types.js';
 import type { Host, SshSpec } from '../core/vocabulary.js';
@@ -89,19 +90,6 @@ function runRsync(
         }),
     ),
   );
-}
-
-/** `p`'s value, or `fallback` if it has not settled within `ms`. */
-async function settledWithin<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

@@ -57,23 +57,32 @@ async function randomRelease(files: number): Promise<string> {
   return dir;
 }
 
+/** A host reached through the proxy, in its own root, with v1 live. */
+async function hostBehindProxy(name: string, dir: string, options: { stallSeconds?: number } = {}) {
+  const sshd = fleet.hosts[0]!;
+  // The host is reached through the relay, so its known_hosts entry names the relay.
+  const knownHosts = path.join(await testDir(), 'known_hosts');
+  writeFileSync(knownHosts, `[${proxy.address}]:${proxy.port} ${sshd.hostKeyPub}\n`);
+  const t = new SshTransport({
+    ...fleet.transportOptions(sshd),
+    knownHostsFile: knownHosts,
+    ...options,
+  });
+  transports.push(t);
+  const root = path.join(sshd.root, dir);
+  const host: Host = { name, address: proxy.address, port: proxy.port, root };
+  mkdirSync(root);
+  const v1 = path.join(await testDir(), 'v1');
+  mkdirSync(v1);
+  writeFileSync(path.join(v1, 'index.html'), 'v1');
+  await stageRelease(t, host, { revision: 'v1', source: v1, tree: await treeChecksum(v1) });
+  await flipRelease(t, host, 'v1');
+  return { t, host, root };
+}
+
 describe('a host that dies in the middle of an rsync', () => {
   it('given a 24 MiB copy cut after 16 MiB, then flip refuses the partial tree and the retry resumes it', async () => {
-    const sshd = fleet.hosts[0]!;
-    // The host is reached through the relay, so its known_hosts entry names the relay.
-    const knownHosts = path.join(await testDir(), 'known_hosts');
-    writeFileSync(knownHosts, `[${proxy.address}]:${proxy.port} ${sshd.hostKeyPub}\n`);
-    const t = new SshTransport({ ...fleet.transportOptions(sshd), knownHostsFile: knownHosts });
-    transports.push(t);
-    const root = path.join(sshd.root, 'mid-rsync');
-    const host: Host = { name: 'web-7', address: proxy.address, port: proxy.port, root };
-    mkdirSync(root);
-
-    const v1 = path.join(await testDir(), 'v1');
-    mkdirSync(v1);
-    writeFileSync(path.join(v1, 'index.html'), 'v1');
-    await stageRelease(t, host, { revision: 'v1', source: v1, tree: await treeChecksum(v1) });
-    await flipRelease(t, host, 'v1');
+    const { t, host, root } = await hostBehindProxy('web-7', 'mid-rsync');
 
     const v2 = await randomRelease(24);
     const tree = await treeChecksum(v2);
@@ -123,23 +132,7 @@ function processesMentioning(text: string): number[] {
 
 describe('a link that stops moving data in the middle of an rsync', () => {
   it('given a copy whose link stalls after 12 MiB, then rsync gives up after the stall seconds, and once the link moves again the retry resumes it', async () => {
-    const sshd = fleet.hosts[0]!;
-    const knownHosts = path.join(await testDir(), 'known_hosts');
-    writeFileSync(knownHosts, `[${proxy.address}]:${proxy.port} ${sshd.hostKeyPub}\n`);
-    const t = new SshTransport({
-      ...fleet.transportOptions(sshd),
-      knownHostsFile: knownHosts,
-      stallSeconds: 3,
-    });
-    transports.push(t);
-    const root = path.join(sshd.root, 'stalled-link');
-    const host: Host = { name: 'web-9', address: proxy.address, port: proxy.port, root };
-    mkdirSync(root);
-    const v1 = path.join(await testDir(), 'v1');
-    mkdirSync(v1);
-    writeFileSync(path.join(v1, 'index.html'), 'v1');
-    await stageRelease(t, host, { revision: 'v1', source: v1, tree: await treeChecksum(v1) });
-    await flipRelease(t, host, 'v1');
+    const { t, host, root } = await hostBehindProxy('web-9', 'stalled-link', { stallSeconds: 3 });
 
     const v2 = await randomRelease(24);
     const tree = await treeChecksum(v2);
