@@ -192,15 +192,20 @@ export function createMetricActivities(deps: MetricDeps) {
       const readings = [...input.before, ...input.after];
       const hosts = [...input.canary, ...input.control];
       const snaps: Record<string, (Snapshot | null)[]> = {};
-      for (let i = 0; i < hosts.length; i += QUERY_CHUNK) {
-        const chunk = hosts.slice(i, i + QUERY_CHUNK);
-        Object.assign(
-          snaps,
-          await asActivityFailure(() =>
-            deps.fetchSnapshots({ workflowId: input.workflowId, readings, hosts: chunk }),
-          ),
-        );
-      }
+      // Heartbeats while the queries wait, so a look whose task a stopping
+      // worker never ran is taken again after the heartbeat timeout rather
+      // than the two-minute start-to-close.
+      await whileBeating(async () => {
+        for (let i = 0; i < hosts.length; i += QUERY_CHUNK) {
+          const chunk = hosts.slice(i, i + QUERY_CHUNK);
+          Object.assign(
+            snaps,
+            await asActivityFailure(() =>
+              deps.fetchSnapshots({ workflowId: input.workflowId, readings, hosts: chunk }),
+            ),
+          );
+        }
+      });
       const nBefore = input.before.length;
       const present = (xs: (Snapshot | null)[]) => xs.filter((s): s is Snapshot => s !== null);
       /** Each host's baseline and the readings of `window` (indices into input.after). */

@@ -58,8 +58,14 @@ export const NOTIFYING: ActivityOptions = {
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 4 },
 };
 
-/** The judge: CPU only, deterministic. */
+/**
+ * The judge: CPU only, deterministic, after queries for the readings. It
+ * heartbeats while they wait: a look handed to a worker as it stopped (the
+ * task delivered to a poll being cancelled, never run) is taken again about
+ * 15 s later instead of holding the deploy for the two-minute deadline.
+ */
 export const JUDGING: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
 };

@@ -30,6 +30,7 @@ export interface SshdHost {
   aliases: string[];
   /** What this sshd has written to its stderr since it last started (its log). */
   log(): string;
+  /** Down as a host that died is: the listener and every open session end. */
   stop(): Promise<void>;
   start(): Promise<void>;
 }
@@ -89,6 +90,47 @@ function processesOf(uid: number): number[] {
     }
   }
   return pids;
+}
+
+/** Every process below `root` (for an sshd: its sessions and what they run). */
+function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The command name may hold spaces and parentheses: read past its last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const out: number[] = [];
+  const walk = (pid: number) => {
+    for (const c of children.get(pid) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals) {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // Gone already.
+  }
 }
 
 /**
@@ -232,8 +274,22 @@ export async function startSshdFleet(
         child = undefined;
         if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
         const exited = new Promise((resolve) => proc.once('exit', resolve));
+        // Ending the listener alone leaves open sessions serving: a worker's
+        // pooled connection would still reach a host said to be down. So the
+        // listener is held still (no new session) while its sessions are
+        // listed, then it and they are ended.
+        const pid = proc.pid!;
+        proc.kill('SIGSTOP');
+        const sessions = descendantsOf(pid);
         proc.kill('SIGTERM');
+        proc.kill('SIGCONT');
+        for (const s of sessions) signal(s, 'SIGTERM');
         await exited;
+        await eventually(() => Promise.resolve(!sessions.some(alive)), {
+          what: `the sessions of sshd ${name} to end`,
+          timeoutMs: 15_000,
+          intervalMs: 50,
+        });
       },
     };
     hosts.push(host);

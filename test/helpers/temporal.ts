@@ -40,6 +40,8 @@ export async function sharedClient(): Promise<{ client: Client; close: () => Pro
 export async function withWorker<T>(
   options: {
     activities?: Activities;
+    /** Changes some of the real activities (ignored with `activities`). */
+    wrap?: (real: Activities) => Activities;
     taskQueue?: string;
     identity?: string;
     maxConcurrentActivityTaskExecutions?: number;
@@ -62,12 +64,14 @@ export async function withWorker<T>(
     workflowBundle: { codePath: inject('workflowBundlePath') },
     activities:
       options.activities ??
-      realActivities({
-        client,
-        taskQueue,
-        identity: options.identity,
-        clusters: testClusterStore(),
-      }),
+      (options.wrap ?? ((real) => real))(
+        realActivities({
+          client,
+          taskQueue,
+          identity: options.identity,
+          clusters: testClusterStore(),
+        }),
+      ),
     identity: options.identity,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
   });

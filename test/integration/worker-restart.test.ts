@@ -1,5 +1,9 @@
 // Durability: the worker running a deploy stops during the canary soak; a new
-// worker (empty cache, so it replays the history) finishes the deploy.
+// worker (empty cache, so it replays the history) finishes the deploy. And a
+// judge look lost with a stopping worker costs the heartbeat timeout, not the
+// look's two-minute deadline.
+import { Context } from '@temporalio/activity';
+import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import { startDeploy, outcomeOf } from '../../src/client.js';
 import { statusQuery } from '../../workflows/deploy.js';
@@ -43,6 +47,58 @@ describe('worker restart', () => {
     } finally {
       await pc.close();
     }
+    expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'v2'));
+  });
+
+  it('a judge look whose task a stopping worker never ran is taken again after the 15 s heartbeat timeout', async () => {
+    // A task handed to a worker's poll as the worker stops is lost: nobody
+    // runs it, nobody reports it. The first look here is such a task: taken,
+    // never answered, never heartbeating, until the worker cancels it.
+    const fleet = await createLocalFleet(uniqueId('web'), 4, {
+      durations: { baseline: '1s', soak: '2s', watch: '1s', lookEvery: '1s' },
+    });
+    await preinstall(fleet, 'v1', fleet.release('v1', 0.01));
+    fleet.startTraffic();
+    let lost = false;
+    const outcome = await withWorker(
+      {
+        wrap: (real) => ({
+          ...real,
+          judgeLook: (input) => {
+            if (lost) return real.judgeLook(input);
+            lost = true;
+            return new Promise((_, reject) => {
+              Context.current().cancelled.catch(reject);
+            });
+          },
+        }),
+      },
+      async (taskQueue) => {
+        const pc = await phasedClient(taskQueue);
+        try {
+          const h = await startDeploy(pc, {
+            cluster: fleet.config.cluster,
+            revision: 'v2',
+            source: fleet.release('v2', 0.01),
+            operator: 'ci',
+          });
+          const out = await outcomeOf(h);
+          // A retried attempt shows in the history as the started event of
+          // the attempt that ended the activity, with the failure before it.
+          const timeouts = ((await h.fetchHistory()).events ?? []).flatMap(
+            (e) =>
+              e.activityTaskStartedEventAttributes?.lastFailure?.timeoutFailureInfo?.timeoutType ??
+              [],
+          );
+          return { out, timeouts };
+        } finally {
+          await pc.close();
+        }
+      },
+    );
+    expect(lost).toBe(true);
+    expect(outcome.out.outcome).toBe('done');
+    expect(outcome.timeouts).toEqual([temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT]);
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'v2'));
   });
 });

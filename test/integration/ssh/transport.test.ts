@@ -208,6 +208,20 @@ describe('SSH transport on real sshd hosts', () => {
     ]);
   });
 
+  it('a host that goes down drops the connection a pool holds: the next command finds it unreachable', async () => {
+    const h = fleet.hosts[1]!;
+    const t = transport(h);
+    expect((await t.exec(asHost(h), ['echo', 'up'])).stdout).toBe('up\n');
+    await h.stop();
+    try {
+      const err = await phasedError(t.exec(asHost(h), ['true']));
+      expect(err.code).toBe('HOST_UNREACHABLE');
+    } finally {
+      await h.start();
+    }
+    expect((await t.exec(asHost(h), ['echo', 'back'])).stdout).toBe('back\n');
+  });
+
   it('reports a host whose sshd is down as unreachable and retryable', async () => {
     const h = fleet.hosts[2]!;
     await h.stop();
