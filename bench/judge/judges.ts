@@ -12,6 +12,7 @@ import {
 } from '../../src/judge/index.js';
 import { tUpperTail } from '../../src/stats/distributions.js';
 import { mannWhitneyGreater } from '../../src/stats/mann-whitney.js';
+import { compactValue, exactColumns } from '../../activities/metrics.js';
 import { readingsOf, type FleetParams, type Look, type Trace } from './simulate.js';
 
 export type LookVerdict = 'pass' | 'regression' | 'inconclusive';
@@ -58,33 +59,74 @@ export const p99Metric = (bounds: number[]): MetricSpec => ({
   critical: true,
 });
 
+/**
+ * On a fleet whose counters are long-lived (FleetParams.counterAgeSec), the
+ * mean latency is judged as a Prometheus summary gives it: the increase of
+ * its `_sum` (seconds) over the increase of the request count.
+ */
+const LATENCY_FROM_SUM: MetricSpec = {
+  name: 'latency',
+  kind: 'gauge',
+  series: 'latency_sum',
+  per: 'requests',
+  worse: 'higher',
+  tolerance: 0.05,
+  critical: true,
+};
+
 const columnsOf = (metrics: MetricSpec[]) => [
   'errors',
   'requests',
   'latency',
+  'latency_sum',
   ...metrics.flatMap((m) => (m.kind === 'quantile' ? metricColumns(m) : [])),
 ];
 
 /**
- * Readings every interval boundary: cumulative counters, the last interval's
- * mean latency, and the cumulative histogram buckets when the fleet has them.
+ * Readings every interval boundary: cumulative counters (from `age` seconds
+ * of traffic before the deploy at the host's first interval's rates), the
+ * last interval's mean latency, the latency `_sum` in seconds, and the
+ * cumulative histogram buckets when the fleet has them. Each value as the
+ * sampling activity sends it to the judge: counters exact, levels rounded
+ * (compactValue).
  */
-function snapshots(trace: Trace, h: number, intervalSec: number, nb: number): Snapshot[] {
-  const out: Snapshot[] = [{ t: 0, v: [0, 0, null, ...Array<number>(nb).fill(0)] }];
-  let e = 0;
-  let r = 0;
+function snapshots(
+  trace: Trace,
+  h: number,
+  intervalSec: number,
+  nb: number,
+  exact: Set<string>,
+  series: string[],
+  age = 0,
+): Snapshot[] {
+  const j0 = h * trace.intervals;
+  const past = age / intervalSec;
+  let e = Math.round(trace.errors[j0]! * past);
+  let r = Math.round(trace.requests[j0]! * past);
+  let sum = (trace.requests[j0]! * past * trace.latency[j0]!) / 1000;
   const cum = new Array<number>(nb).fill(0);
+  if (age > 0) {
+    let upTo = 0;
+    for (let b = 0; b < nb; b++) {
+      upTo += trace.buckets![j0 * nb + b]!;
+      cum[b] = Math.round(upTo * past);
+    }
+  }
+  const wire = (v: (number | null)[]) =>
+    v.map((x, i) => (exact.has(series[i]!) ? x : compactValue(x)));
+  const out: Snapshot[] = [{ t: 0, v: wire([e, r, null, sum, ...cum]) }];
   for (let i = 0; i < trace.intervals; i++) {
-    const j = h * trace.intervals + i;
+    const j = j0 + i;
     e += trace.errors[j]!;
     r += trace.requests[j]!;
+    sum += (trace.requests[j]! * trace.latency[j]!) / 1000;
     // Buckets are cumulative in `le` and in time, as a Prometheus histogram is.
     let upTo = 0;
     for (let b = 0; b < nb; b++) {
       upTo += trace.buckets![j * nb + b]!;
       cum[b]! += upTo;
     }
-    out.push({ t: (i + 1) * intervalSec * 1000, v: [e, r, trace.latency[j]!, ...cum] });
+    out.push({ t: (i + 1) * intervalSec * 1000, v: wire([e, r, trace.latency[j]!, sum, ...cum]) });
   }
   return out;
 }
@@ -98,13 +140,18 @@ function phasedJudge(name: string, errorTolerance: number): BenchJudge {
     name,
     description: `DiD quasi-Poisson rate ratio (errors/request, tolerated +${errorTolerance * 100}%) + DiD rank test (latency, tolerated +5%) + per-host traffic loss (requests, a drop to half, a tenth of each look's alpha) vs concurrent controls (+ p99 from the buckets, tolerated +20%, on fleets with a latency histogram), alpha 0.001 split over the looks: 80% to the canary, of which a tenth to early-stop looks at every soak reading; the watch's last look keeps half of its 20% and each watch look judges the window since the full switch and the last 60 s; a canary pass needs enough expected errors`,
     forDeploy(p, trace, looks) {
-      const metrics = p.histogram ? [...base, p99Metric(p.histogram.bounds)] : base;
+      const judged =
+        p.counterAgeSec === undefined
+          ? base
+          : base.map((m) => (m.name === 'latency' ? LATENCY_FROM_SUM : m));
+      const metrics = p.histogram ? [...judged, p99Metric(p.histogram.bounds)] : judged;
       const nb = p.histogram ? p.histogram.bounds.length + 1 : 0;
       const series = columnsOf(metrics);
+      const exact = exactColumns(metrics);
       // Only the readings the workflow takes (every lookEvery outside the soak).
       const read = readingsOf(p, trace);
       const snaps = Array.from({ length: trace.hosts }, (_, h) =>
-        snapshots(trace, h, p.intervalSec, nb),
+        snapshots(trace, h, p.intervalSec, nb, exact, series, p.counterAgeSec),
       );
       const taken = (from: number, to: number, h: number) =>
         snaps[h]!.slice(from, to + 1).filter((_, i) => read[from + i]);

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../../src/paths.js';
-import { chanceToCatch, chanceToCatchCombined, separation } from '../../src/config/power.js';
+import { chanceToCatch } from '../../src/config/power.js';
 import { alphaForLook, metricThresholds } from '../../src/judge/index.js';
 import { withTrafficMetrics } from '../../src/judge/traffic.js';
 import { ALL_JUDGES, ALPHA, PHASED_METRICS, p99Metric, type LookVerdict } from './judges.js';
@@ -109,6 +109,9 @@ const variant = (
   regressions,
 });
 
+/** A judge v3 fleet (issue 27): at least --least-null null deploys, whatever --scenario-null says. */
+const v3 = (sc: Scenario): Scenario => ({ ...sc, nullDeploys: Math.max(scenarioNull, leastNull) });
+
 const FINE_HISTOGRAM = {
   bounds: [10, 25, 50, 75, 100, 125, 150, 200, 250, 300, 400, 500, 1000],
   sigma: 0.35,
@@ -145,11 +148,21 @@ const ALL_SCENARIOS: Scenario[] = [
       late_errors_x3: errors(3, { startsAfterFullSec: 180 }),
     },
   ),
-  variant(
-    'bursty_errors',
-    'error counts with 12x the Poisson variance per reading',
-    { errorDispersion: 12 },
-    { errors_x2: errors(2), errors_x5: errors(5) },
+  v3(
+    variant(
+      'bursty_errors',
+      'error counts with 12x the Poisson variance per reading',
+      { errorDispersion: 12 },
+      { errors_x2: errors(2), errors_x5: errors(5) },
+    ),
+  ),
+  v3(
+    variant(
+      'bursty_holdback_20',
+      "bursty_errors's fleet with 20 hosts held back for the watch instead of the default 10 (as many as the canary): the watch's controls are what bounds a bursty fleet's watch",
+      { errorDispersion: 12, holdback: 20 },
+      { errors_x2: errors(2) },
+    ),
   ),
   variant(
     'canary_hardware',
@@ -180,8 +193,20 @@ const ALL_SCENARIOS: Scenario[] = [
   ),
   // Judge v3 (issue 27): fleets the judge had been blind or stalled on, each
   // with at least --least-null (2,000) null deploys, whatever --scenario-null says.
-  {
-    ...variant(
+  v3(
+    variant(
+      'counters_30_days',
+      "the standard fleet's counters (requests, errors) and a latency `_sum` in seconds started 30 days before the deploy (about 2.6e8 requests, a `_sum` near 1.3e7 s per host); phased judges the mean latency as `_sum` / requests, each value sent as the sampling activity sends it (counters exact, levels to 6 digits)",
+      { counterAgeSec: 30 * 86_400 },
+      {
+        errors_x2: errors(2),
+        'latency_+10%': { errors: 1, latency: 1.1 },
+        'latency_+30%': { errors: 1, latency: 1.3 },
+      },
+    ),
+  ),
+  v3(
+    variant(
       'quiet_hosts',
       "30% of the hosts carry 5% of the traffic (a sixth of the mean each, the rest 1.36x), with tail_latency's histogram and p99 judged: a quiet host's 30 s watch window holds fewer than the 500 requests a p99 needs",
       { quietHosts: { share: 0.3, traffic: 0.05 }, histogram: FINE_HISTOGRAM },
@@ -191,10 +216,9 @@ const ALL_SCENARIOS: Scenario[] = [
         'tail_+200ms': TAIL_200MS,
       },
     ),
-    nullDeploys: Math.max(scenarioNull, leastNull),
-  },
-  {
-    ...variant(
+  ),
+  v3(
+    variant(
       'coarse_buckets',
       "Prometheus's default histogram buckets (5, 10, 25, 50, 100, 250, 500 ms ...: each 2-2.5x the last) and 70 ms mean latency, so p99 (about 150 ms) sits in the 100-250 ms bucket; p99 judged (tolerated +20%). `p99_x1.5` spreads per-request latency (sigma 0.35 to 0.57, the mean unchanged) so p99 moves to about 225 ms, inside the same bucket; the mean latency gauge does not move",
       { latencyMs: 70, histogram: PROMETHEUS_HISTOGRAM },
@@ -203,19 +227,20 @@ const ALL_SCENARIOS: Scenario[] = [
         'tail_+200ms': TAIL_200MS,
       },
     ),
-    nullDeploys: Math.max(scenarioNull, leastNull),
-  },
+  ),
   variant(
     'near_zero_traffic',
     '0.2 req/s per host',
     { meanRps: 0.2 },
     { errors_x2: errors(2), dead_canary: dead },
   ),
-  variant(
-    'wide_holdback_3',
-    "wide_low_traffic's fleet with 3 hosts held back for the watch (the README example's holdback): `phased plan` warns that this watch is nearly blind and names the holdback that fixes it",
-    { hosts: 250, meanRps: 40, baseErrorRate: 0.005, holdback: 3 },
-    { errors_x2: errors(2), late_errors_x3: errors(3, { startsAfterFullSec: 180 }) },
+  v3(
+    variant(
+      'wide_holdback_3',
+      "wide_low_traffic's fleet with 3 hosts held back for the watch (the README example's holdback): `phased plan` warns that this watch is nearly blind and names the holdback that fixes it",
+      { hosts: 250, meanRps: 40, baseErrorRate: 0.005, holdback: 3 },
+      { errors_x2: errors(2), late_errors_x3: errors(3, { startsAfterFullSec: 180 }) },
+    ),
   ),
 ];
 
@@ -467,20 +492,19 @@ const lines = [
   '',
 ];
 /**
- * What no test of a deploy's pooled error counts could beat: the chance to
- * catch x2 (beyond phased's +20% tolerance) for a test that knew the fleet's
- * dispersion, at the fleet's mean error rate (normal approximation,
- * src/config/power.ts). `canary`: the deciding canary look alone, at the
- * threshold phased gives the error metric there. `deploy`: the canary's soak
- * and the whole watch (every switched host against the held-back ones)
- * combined as one test at the error metric's share of the deploy's whole
- * alpha; it counts the two looks as independent although they share the
- * baseline, so it overstates what any procedure can reach. Host-to-host
- * differences and drift only lower both.
+ * What no test of a deploy's pooled error counts could beat by much: the
+ * chance to catch x2 (beyond phased's +20% tolerance) for tests that knew the
+ * fleet's dispersion, at the fleet's mean error rate (normal approximation,
+ * src/config/power.ts). `canary`: the deciding canary look, at the threshold
+ * phased gives the error metric there. `watch`: the watch's deciding (last)
+ * look, every switched host against the held-back ones, at that look's
+ * threshold. `procedure`: either of them, counted as independent (they share
+ * little: the canary's controls are the whole rest of the fleet). `holdback`:
+ * the fewest held-back hosts for which `procedure` reaches 95%. Host-to-host
+ * differences and drift only lower them.
  */
-function errorBounds(p: FleetParams): { canary: number; deploy: number } {
+function errorBounds(p: FleetParams) {
   const canaries = Math.min(p.hosts - 1, Math.max(1, Math.ceil(p.hosts * p.canaryFraction - 1e-9)));
-  const holdback = holdbackOf(p, canaries);
   const metrics = withTrafficMetrics(
     p.histogram ? [...PHASED_METRICS, p99Metric(p.histogram.bounds)] : PHASED_METRICS,
   );
@@ -493,25 +517,28 @@ function errorBounds(p: FleetParams): { canary: number; deploy: number } {
   };
   const errorsThreshold = (alpha: number) => metricThresholds(metrics, alpha)[0]!;
   const rate = p.meanRps * p.baseErrorRate;
-  const canaryLook = {
+  const catches = (look: Parameters<typeof chanceToCatch>[0]) =>
+    chanceToCatch(look, rate, 2, 1.2, p.errorDispersion);
+  const canary = catches({
     treated: canaries,
     control: p.hosts - canaries,
     afterSeconds: p.soakSec,
     beforeSeconds: p.baselineSec,
     threshold: errorsThreshold(alphaForLook(plan, 'canary')),
-  };
-  const watchLook = {
-    treated: p.hosts - holdback,
-    control: holdback,
-    afterSeconds: p.watchSec,
-    beforeSeconds: p.baselineSec,
-    threshold: errorsThreshold(ALPHA),
-  };
-  const seen = (look: typeof canaryLook) => separation(look, rate, 2, 1.2, p.errorDispersion);
-  return {
-    canary: chanceToCatch(canaryLook, rate, 2, 1.2, p.errorDispersion),
-    deploy: chanceToCatchCombined([seen(canaryLook), seen(watchLook)], errorsThreshold(ALPHA)),
-  };
+  });
+  const watchWith = (holdback: number) =>
+    catches({
+      treated: p.hosts - holdback,
+      control: holdback,
+      afterSeconds: p.watchSec,
+      beforeSeconds: p.baselineSec,
+      threshold: errorsThreshold(alphaForLook(plan, { phase: 'watch', look: plan.watchLooks })),
+    });
+  const either = (w: number) => 1 - (1 - canary) * (1 - w);
+  const watch = watchWith(holdbackOf(p, canaries));
+  let holdback = 1;
+  while (holdback < p.hosts - canaries - 1 && either(watchWith(holdback)) < 0.95) holdback++;
+  return { canary, watch, procedure: either(watch), holdback };
 }
 
 for (const sc of SCENARIOS.filter((sc) => sc !== STANDARD)) {
@@ -521,7 +548,10 @@ for (const sc of SCENARIOS.filter((sc) => sc !== STANDARD)) {
     '',
     `${sc.nullDeploys} null deploys, ${sc.perRegression} per regression.` +
       (sc.regressions.errors_x2
-        ? ` A test that knew the dispersion (${sc.params.errorDispersion}x Poisson) would catch errors_x2 at the deciding canary look, on its threshold for errors, ${pct(errorBounds(sc.params).canary)} of the time (one look, the pooled counts at the mean error rate, normal approximation: what no test of those counts at that alpha and tolerance beats by much; the early looks add a little); with the whole watch too, as one test at the errors' share of the deploy's alpha, ${pct(errorBounds(sc.params).deploy)} (the soak and the watch counted as independent, so more than any procedure reaches).`
+        ? ((b) =>
+            ` Tests that knew the dispersion (${sc.params.errorDispersion}x Poisson), on the pooled counts at the mean error rate (normal approximation), would catch errors_x2 at the deciding canary look ${pct(b.canary)} of the time and at the watch's deciding look, with ${holdbackOf(sc.params, Math.ceil(sc.params.hosts * sc.params.canaryFraction - 1e-9))} hosts held back, ${pct(b.watch)}; either of the two ${pct(b.procedure)} (counted as independent): what no test at these looks' alphas and this tolerance beats by much (the early looks add a little). 95% by the end of the watch needs ${b.holdback} ${b.holdback === 1 ? 'host' : 'hosts'} held back.`)(
+            errorBounds(sc.params),
+          )
         : ''),
     '',
   );

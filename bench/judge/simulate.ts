@@ -52,6 +52,12 @@ export interface FleetParams {
   quietHosts?: { share: number; traffic: number };
   /** Hosts held back as the watch's controls (default: as many as the canary, at least 3). */
   holdback?: number;
+  /**
+   * The hosts' counters (requests, errors, histogram buckets, the latency
+   * `_sum`) had counted this long before the deploy; phased then judges the
+   * mean latency from `_sum` / requests.
+   */
+  counterAgeSec?: number;
 }
 
 /** The watch's held-back hosts, as the workflow's default (or the fleet's setting) gives them. */
