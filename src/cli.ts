@@ -2,6 +2,7 @@
 // The `phased` command. Commander parses (help and errors for free); each
 // command is a short function over the client, worker and server modules.
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -62,6 +63,18 @@ import {
 import { existingServer, startOrConnect, type TemporalServer } from './devserver.js';
 import { describeCause, PhasedError } from './errors.js';
 import { projectRoot, stateDir } from './paths.js';
+import {
+  checkVersionPart,
+  DEFAULT_DEPLOYMENT_NAME,
+  describeDeployment,
+  makeCurrent,
+} from './temporal/versioning.js';
+import {
+  deploymentNameOf,
+  versionsText,
+  workerVersionOf,
+  type VersionFlags,
+} from './cli/versions.js';
 import { writeReport } from './report/index.js';
 import { assertRevision } from './releases/layout.js';
 import { connectClient, ensureSearchAttributes } from './temporal/connect.js';
@@ -812,29 +825,87 @@ program
     '--clusters <dir>',
     'the cluster files this worker holds, one <cluster>.yaml each (default: $PHASED_CONFIG_DIR or ./clusters); deploys name a cluster, the worker reads its file',
   )
-  .action(async (opts: { clusters?: string }) => {
+  .option(
+    '--deployment-name <name>',
+    `the installation's Temporal Worker Deployment (default: $PHASED_DEPLOYMENT_NAME or ${DEFAULT_DEPLOYMENT_NAME})`,
+  )
+  .option(
+    '--build-id <id>',
+    "this worker's build (default: $PHASED_BUILD_ID, else phased's version and, in a git checkout, its commit)",
+  )
+  .option(
+    '--no-versioning',
+    'poll as an unversioned worker (a Temporal server older than 1.29.1, or a task queue without Worker Versioning)',
+  )
+  .action(async (opts: { clusters?: string } & VersionFlags) => {
     const server = existingServer();
     const clusters = workerClusters(clustersDir(opts.clusters));
+    const workerVersion = workerVersionOf(opts, process.env, { version, root: projectRoot });
     await registerSearchAttributes(server);
     // A workflow bundle built ahead (npm run build, a container image) saves the bundling at start.
     const bundle = process.env.PHASED_WORKFLOW_BUNDLE;
     const worker = await startPhasedWorker(server, {
       clusters,
       ...(bundle ? { workflowBundle: { codePath: bundle } } : {}),
+      ...(workerVersion ? { version: workerVersion } : {}),
     });
     const held = clusters.clusters();
     // The first SIGINT or SIGTERM drains the worker once: running activities
     // finish or are handed on, then it exits 0. A second signal ends it at
     // once. Listening before the line that says the worker is up.
     const interrupted = untilInterrupted();
+    const versionNote = !workerVersion
+      ? 'unversioned'
+      : worker.current === workerVersion.buildId
+        ? `build ${workerVersion.buildId} of worker deployment ${workerVersion.deploymentName} (current)`
+        : `build ${workerVersion.buildId} of worker deployment ${workerVersion.deploymentName}; current is ${worker.current}: new deploys start there until phased upgrade ${workerVersion.buildId}`;
     console.log(
-      `phased: worker on task queue ${server.settings.taskQueue}, ${describeServer(server)}; clusters from ${clusters.dir}: ${held.length ? held.join(', ') : 'none yet'}`,
+      `phased: worker on task queue ${server.settings.taskQueue}, ${describeServer(server)}; ${versionNote}; clusters from ${clusters.dir}: ${held.length ? held.join(', ') : 'none yet'}`,
     );
     await interrupted;
     console.log('phased: draining the worker');
     await worker.stop();
     console.log('phased: worker stopped');
   });
+
+program
+  .command('upgrade')
+  .description(
+    "Move new deploys and rollbacks to a build of phased's workers (running ones finish on the build they started on); without a build id, show the builds and which have drained.",
+  )
+  .argument('[build-id]', 'the build to make current (a phased worker of it must be polling)')
+  .option(
+    '--deployment-name <name>',
+    `the installation's Temporal Worker Deployment (default: $PHASED_DEPLOYMENT_NAME or ${DEFAULT_DEPLOYMENT_NAME})`,
+  )
+  .option('--json', 'machine-readable output')
+  .action(
+    async (buildId: string | undefined, opts: { deploymentName?: string; json?: boolean }) => {
+      const deploymentName = deploymentNameOf(opts, process.env);
+      await withClient(async (pc) => {
+        if (buildId !== undefined)
+          await makeCurrent(
+            pc.client,
+            { deploymentName, buildId: checkVersionPart('build id', buildId) },
+            `phased upgrade (${os.userInfo().username})`,
+            // Its workers poll already: a few seconds cover a poll not yet registered.
+            5_000,
+          );
+        const known = await describeDeployment(pc.client, deploymentName);
+        if (!known)
+          throw new PhasedError({
+            code: 'WORKER_VERSION',
+            problem: `no worker of worker deployment ${deploymentName} has polled this namespace`,
+            fix: 'start phased worker (it joins the deployment phased, or the one --deployment-name names)',
+          });
+        print(
+          opts.json,
+          { deploymentName, ...known },
+          versionsText(deploymentName, known.versions),
+        );
+      });
+    },
+  );
 
 installRuntime();
 try {

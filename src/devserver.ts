@@ -30,6 +30,8 @@ export interface DevServerOptions {
   namespace?: string;
   readyTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Dynamic config values (`--dynamic-config-value key=<JSON>`), for tests that need a knob turned. */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 export interface TemporalServer {
@@ -140,6 +142,8 @@ async function startOnce(options: ResolvedOptions): Promise<TemporalServer> {
   if (dbFile) args.push('--db-filename', dbFile);
   if (namespace !== 'default') args.push('--namespace', namespace);
   for (const key of phasedSearchAttributes) args.push('--search-attribute', `${key.name}=Keyword`);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {}))
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
 
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const output = captureOutput(child, logFile);

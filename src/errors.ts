@@ -36,7 +36,8 @@ export type ErrorCode =
   | 'SOURCE_CHANGED'
   | 'SOURCE_OUTSIDE'
   | 'ROOT_CLAIMED'
-  | 'READINGS_UNANSWERED';
+  | 'READINGS_UNANSWERED'
+  | 'WORKER_VERSION';
 
 export interface PhasedErrorOptions {
   code: ErrorCode;

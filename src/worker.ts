@@ -22,6 +22,7 @@ import type { TransportSpec } from './core/vocabulary.js';
 import type { QueueDeps } from '../activities/queue.js';
 import { clusterQueue, enqueueSignal, queueWorkflowId } from '../workflows/cluster-queue.js';
 import { readingsFetcher } from './temporal/readings-query.js';
+import { currentOrFirst, type WorkerVersion } from './temporal/versioning.js';
 import type { TemporalServer } from './devserver.js';
 import { ClusterStore } from './config/store.js';
 import { stateDir } from './paths.js';
@@ -214,6 +215,12 @@ export interface PhasedWorkerOptions {
   identity?: string;
   /** Activities this worker runs at once (the SDK's default otherwise). */
   maxConcurrentActivityTaskExecutions?: number;
+  /**
+   * The Worker Deployment Version this worker polls as (src/temporal/versioning.ts).
+   * Workflows are pinned to the version they started on unless they declare
+   * otherwise (the cluster queue upgrades). Without it the worker is unversioned.
+   */
+  version?: WorkerVersion;
 }
 
 export async function createPhasedWorker(options: PhasedWorkerOptions): Promise<Worker> {
@@ -231,6 +238,15 @@ export async function createPhasedWorker(options: PhasedWorkerOptions): Promise<
     ...(options.maxConcurrentActivityTaskExecutions
       ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions }
       : {}),
+    ...(options.version
+      ? {
+          workerDeploymentOptions: {
+            version: options.version,
+            useWorkerVersioning: true,
+            defaultVersioningBehavior: 'PINNED' as const,
+          },
+        }
+      : {}),
   });
 }
 
@@ -240,7 +256,11 @@ export async function createPhasedWorker(options: PhasedWorkerOptions): Promise<
  */
 export async function startPhasedWorker(
   server: TemporalServer,
-  options: { workflowBundle?: WorkflowBundleOption; clusters: ClusterStore },
+  options: {
+    workflowBundle?: WorkflowBundleOption;
+    clusters: ClusterStore;
+    version?: WorkerVersion;
+  },
 ) {
   rememberWorkerSecrets();
   const target = { address: server.address, settings: server.settings, fromEnv: !server.embedded };
@@ -258,10 +278,24 @@ export async function startPhasedWorker(
     taskQueue,
     activities: realActivities({ client, taskQueue, clusters: options.clusters }),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+    ...(options.version ? { version: options.version } : {}),
   });
   const running = worker.run();
   let stopping: Promise<void> | undefined;
+  // The first worker of an installation makes its version current; later
+  // builds wait for phased upgrade.
+  const current = options.version
+    ? await currentOrFirst(client, options.version, worker.options.identity).catch(
+        async (err: unknown) => {
+          worker.shutdown();
+          await running.catch(() => undefined);
+          throw err;
+        },
+      )
+    : undefined;
   return {
+    /** The deployment's current build id (a versioned worker only). */
+    current,
     /** Drains the worker once (later calls wait for the same drain). */
     stop() {
       stopping ??= (async () => {

@@ -14,6 +14,7 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  setWorkflowOptions,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -62,6 +63,10 @@ const HOLDER_CHECK_MS = 60_000;
 
 const { workflowIsOpen } = proxyActivities<Activities>(QUICK);
 
+// Deploys and rollbacks are pinned to the worker version they started on;
+// the queue outlives them and moves to the current version as phased is
+// upgraded (its changes are patched() like any workflow change).
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, clusterQueue);
 export async function clusterQueue(initial: QueueState): Promise<void> {
   const state = initial;
   setHandler(queueQuery, () => state);

@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { Activities } from '../../activities/index.js';
+import type { WorkerVersion } from '../../src/temporal/versioning.js';
 import { pollingWorkers } from '../../src/client.js';
 import { eventually } from '../../src/poll.js';
 import { closeTransports, createPhasedWorker, realActivities } from '../../src/worker.js';
@@ -45,6 +46,8 @@ export async function withWorker<T>(
     taskQueue?: string;
     identity?: string;
     maxConcurrentActivityTaskExecutions?: number;
+    /** Poll as this Worker Deployment Version (unversioned without). */
+    version?: WorkerVersion;
   },
   fn: (taskQueue: string) => Promise<T>,
 ): Promise<T> {
@@ -74,6 +77,7 @@ export async function withWorker<T>(
       ),
     identity: options.identity,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
+    ...(options.version ? { version: options.version } : {}),
   });
   try {
     // Start `fn` once Temporal sees the worker poll, so a command that checks

@@ -51,6 +51,12 @@ async function start(): Promise<Shared> {
       dbFile: path.join(tmp, 'temporal.sqlite'),
       logFile: path.join(tmp, 'temporal-server.log'),
       env: { ...process.env, TEMPORAL_ADDRESS: '' },
+      // A worker version with nothing left running reads as drained within
+      // seconds, not the server's default minutes (the versioning test).
+      dynamicConfig: {
+        'matching.wv.VersionDrainageStatusRefreshInterval': '1s',
+        'matching.wv.VersionDrainageStatusVisibilityGracePeriod': '2s',
+      },
     }),
     // Twice a second: tests' readings are a few seconds apart.
     startPrometheus({ dir: path.join(tmp, 'prometheus'), scrapeInterval: '500ms', targetsDir }),
