@@ -65,8 +65,17 @@ const { workflowIsOpen } = proxyActivities<Activities>(QUICK);
 
 // Deploys and rollbacks are pinned to the worker version they started on;
 // the queue outlives them and moves to the current version as phased is
-// upgraded (its changes are patched() like any workflow change).
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, clusterQueue);
+// upgraded (its changes are patched() like any workflow change). Only on a
+// versioned worker: the server refuses a versioning behavior from an
+// unversioned one (phased worker --no-versioning, the tests' workers).
+// (An unversioned worker reports its build but no deployment name.)
+setWorkflowOptions(
+  () =>
+    workflowInfo().currentDeploymentVersion?.deploymentName
+      ? { versioningBehavior: 'AUTO_UPGRADE' }
+      : {},
+  clusterQueue,
+);
 export async function clusterQueue(initial: QueueState): Promise<void> {
   const state = initial;
   setHandler(queueQuery, () => state);
