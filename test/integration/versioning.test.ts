@@ -2,7 +2,7 @@
 // started on worker build A finishes on A, every workflow task and activity
 // of it, while build B is made current and the next deploy starts on B; then
 // A reads as drained, so its workers can stop.
-import type { temporal } from '@temporalio/proto';
+import proto, { type temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import { outcomeOf, startDeploy } from '../../src/client.js';
 import { eventually } from '../../src/poll.js';
@@ -98,6 +98,15 @@ describe('upgrading phased while a deploy runs', () => {
         builds: new Set(['build-b']),
         activities: new Set(['worker-b']),
       });
+      // The deploys were pinned; the cluster queues follow the current build.
+      const { VersioningBehavior } = proto.temporal.api.enums.v1;
+      const behavior = async (id: string) =>
+        (await pc.client.workflow.getHandle(id).describe()).raw.workflowExecutionInfo
+          ?.versioningInfo?.behavior;
+      expect(await behavior(one.workflowId)).toBe(VersioningBehavior.VERSIONING_BEHAVIOR_PINNED);
+      expect(await behavior(`cluster-${second.config.cluster}`)).toBe(
+        VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE,
+      );
       // Nothing pinned to A is open any more: its workers may stop.
       await eventually(
         async () => {
