@@ -67,30 +67,35 @@ const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
 });
 
 /** A deadline with an upper bound, so a switch's hook and health check fit its activity's time. */
+/** A default duration from DEFAULTS, as the schema holds it (ms). */
+const ms = (d: string) => parseDuration(d)!;
+
 const boundedDuration = (max: number, what: string) =>
   duration.refine((ms) => ms <= max, { message: `${what} must be at most ${max / 1000}s` });
 
 /** A hook: the command, and how long it may take. */
 const hook = strictObject({
   run: z.string().min(1, 'give the command to run'),
-  timeout: boundedDuration(120_000, 'a hook timeout').default(60_000),
+  timeout: boundedDuration(120_000, 'a hook timeout').default(ms(DEFAULTS.hookTimeout)),
 }).transform((h) => ({ run: h.run, timeoutMs: h.timeout }));
 
 const health = strictObject({
   http: strictObject({
-    scheme: z.enum(['http', 'https']).default('http'),
+    scheme: z.enum(['http', 'https']).default(DEFAULTS.health.scheme),
     port: z.number().int().min(1).max(65535),
-    path: z.string().startsWith('/').default('/'),
+    path: z.string().startsWith('/').default(DEFAULTS.health.path),
     /** Inclusive range of statuses that mean healthy. */
-    status: z.tuple([z.number().int().min(100), z.number().int().max(599)]).default([200, 399]),
+    status: z
+      .tuple([z.number().int().min(100), z.number().int().max(599)])
+      .default([...DEFAULTS.health.status]),
     /** Text the body must contain; {revision} stands for the release the host was switched to. */
     body: z.string().min(1).optional(),
   }).optional(),
   /** A command run on the host (in the live release's directory); exit 0 means healthy. */
   command: z.string().min(1).optional(),
-  deadline: boundedDuration(120_000, 'the health deadline').default(30_000),
-  interval: duration.default(1_000),
-  timeout: duration.default(5_000),
+  deadline: boundedDuration(120_000, 'the health deadline').default(ms(DEFAULTS.health.deadline)),
+  interval: duration.default(ms(DEFAULTS.health.interval)),
+  timeout: duration.default(ms(DEFAULTS.health.timeout)),
 })
   .refine((h) => (h.http === undefined) !== (h.command === undefined), {
     message: 'give exactly one of http and command',
@@ -115,7 +120,7 @@ const host = strictObject({
     .refine(isSafeAddress, {
       message: 'must be a DNS name or IP address (and cannot start with "-")',
     })
-    .default('127.0.0.1'),
+    .default(DEFAULTS.host.address),
   /** SSH port of this host, when it differs from ssh.port. */
   port: z.number().int().min(1).max(65535).optional(),
   root: absolutePath,
@@ -148,7 +153,7 @@ const probe = z.discriminatedUnion('type', [
   strictObject({
     type: z.literal('prometheus'),
     port: z.number().int().min(1).max(65535),
-    path: z.string().startsWith('/').default('/metrics'),
+    path: z.string().startsWith('/').default(DEFAULTS.prometheusPath),
     series: z
       .array(
         strictObject({
@@ -218,9 +223,9 @@ const probe = z.discriminatedUnion('type', [
 
 const metricBase = {
   name: seriesName,
-  worse: z.enum(['higher', 'lower']).default('higher'),
+  worse: z.enum(['higher', 'lower']).default(DEFAULTS.worse),
   tolerance: z.number().min(0).max(10),
-  critical: z.boolean().default(false),
+  critical: z.boolean().default(DEFAULTS.metricCritical),
 };
 
 /**
@@ -272,19 +277,19 @@ const metric = z.discriminatedUnion('kind', [
     series: seriesName,
     worse: z.literal('lower').default('lower'),
     tolerance: z.number().gt(0).lt(1).default(DEFAULTS.trafficDrop),
-    critical: z.boolean().default(true),
+    critical: z.boolean().default(DEFAULTS.trafficCritical),
   }),
 ]);
 
 export const clusterConfigSchema = strictObject({
   cluster: segment('cluster name'),
-  transport: z.enum(['local', 'ssh']).default('local'),
+  transport: z.enum(['local', 'ssh']).default(DEFAULTS.transport),
   ssh: strictObject({
     user: segment('ssh user').optional(),
-    port: z.number().int().min(1).max(65535).default(22),
+    port: z.number().int().min(1).max(65535).default(DEFAULTS.ssh.port),
     identityFile: absolutePath.optional(),
     knownHostsFile: absolutePath.optional(),
-    acceptUnknownHostKeys: z.boolean().default(false),
+    acceptUnknownHostKeys: z.boolean().default(DEFAULTS.ssh.acceptUnknownHostKeys),
   }).optional(),
   hosts: z.array(host).min(1, 'list at least one host'),
   canary: strictObject({
@@ -298,21 +303,20 @@ export const clusterConfigSchema = strictObject({
   /** Hosts kept on the old release as watch controls; 0: a watch without comparison. */
   holdback: z.union([z.literal(0), size]).optional(),
   durations: strictObject({
-    baseline: duration.default(parseDuration(DEFAULTS.baseline)!),
-    soak: duration.default(parseDuration(DEFAULTS.soak)!),
-    watch: duration.default(parseDuration(DEFAULTS.watch)!),
-    lookEvery: duration.default(parseDuration(DEFAULTS.lookEvery)!),
+    baseline: duration.default(ms(DEFAULTS.baseline)),
+    soak: duration.default(ms(DEFAULTS.soak)),
+    watch: duration.default(ms(DEFAULTS.watch)),
+    lookEvery: duration.default(ms(DEFAULTS.lookEvery)),
     /**
      * Readings, each an early look, during a soak: a gate can stop within
      * seconds. Default: 10 s, or lookEvery when that is shorter.
      */
     soakLookEvery: duration.optional(),
-    probeTimeout: duration.default(parseDuration(DEFAULTS.probeTimeout)!),
+    probeTimeout: duration.default(ms(DEFAULTS.probeTimeout)),
   })
     .transform((d) => ({
       ...d,
-      soakLookEvery:
-        d.soakLookEvery ?? Math.min(parseDuration(DEFAULTS.soakLookEvery)!, d.lookEvery),
+      soakLookEvery: d.soakLookEvery ?? Math.min(ms(DEFAULTS.soakLookEvery), d.lookEvery),
     }))
     .prefault({}),
   retention: strictObject({
@@ -324,26 +328,26 @@ export const clusterConfigSchema = strictObject({
   }).prefault({}),
   maxUnavailable: z.number().int().min(0).default(DEFAULTS.maxUnavailable),
   /** Create a host's deploy root when it does not exist (default: refuse the host). */
-  createRoot: z.boolean().default(false),
+  createRoot: z.boolean().default(DEFAULTS.createRoot),
   /**
    * Take over hosts whose current phased does not manage (a symlink outside
    * releases/, or to a missing or unmarked tree); a rollback returns them to
    * that link. Default: refuse them before anything switches.
    */
-  adopt: z.boolean().default(false),
+  adopt: z.boolean().default(DEFAULTS.adopt),
   /**
    * Symlinks in the release source that point outside it (absolute or
    * climbing out with ".."): refuse the source (default), or copy what they
    * point at on the worker (rsync --copy-unsafe-links).
    */
-  unsafeSymlinks: z.enum(['refuse', 'copy']).default('refuse'),
+  unsafeSymlinks: z.enum(['refuse', 'copy']).default(DEFAULTS.unsafeSymlinks),
   onInconclusive: z.enum(['pause', 'rollback', 'proceed']).default(DEFAULTS.onInconclusive),
   /**
    * A paused deploy (an inconclusive verdict, or an operator's pause) holds
    * its cluster's queue: after this long with nobody resuming, promoting or
    * aborting it, phased rolls it back. Webhooks hear of every pause.
    */
-  pauseTimeout: duration.default(parseDuration(DEFAULTS.pauseTimeout)!),
+  pauseTimeout: duration.default(ms(DEFAULTS.pauseTimeout)),
   judge: strictObject({
     alpha: z.number().gt(0).lt(0.5).default(DEFAULTS.judge.alpha),
     canaryShare: z.number().gt(0).lt(1).default(DEFAULTS.judge.canaryShare),

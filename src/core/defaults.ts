@@ -37,4 +37,31 @@ export const DEFAULTS = {
   },
   /** Share of its traffic a host may lose before the loss is a regression. */
   trafficDrop: 0.5,
+  /** A metric is worse when it rises, unless the file says lower. */
+  worse: 'higher',
+  /** Other metrics than error rates pause on their own; traffic loss always rolls back. */
+  metricCritical: false,
+  trafficCritical: true,
+  transport: 'local',
+  ssh: { port: 22, acceptUnknownHostKeys: false },
+  host: { address: '127.0.0.1' },
+  /** A prometheus probe's scrape path on the host. */
+  prometheusPath: '/metrics',
+  /** A hook's time limit (at most 2 minutes). */
+  hookTimeout: '60s',
+  health: {
+    scheme: 'http',
+    path: '/',
+    /** Inclusive range of HTTP statuses that mean healthy. */
+    status: [200, 399],
+    /** How long a switched host has to become healthy (at most 2 minutes). */
+    deadline: '30s',
+    interval: '1s',
+    timeout: '5s',
+  },
+  /** Refuse a host whose deploy root is missing, or whose current phased does not manage. */
+  createRoot: false,
+  adopt: false,
+  /** Symlinks that leave the release source: refuse the source. */
+  unsafeSymlinks: 'refuse',
 } as const;
