@@ -15,17 +15,14 @@ import { clusterConfig, type ClusterInUse } from './cluster-config.js';
 import { DeployContext } from './deploy-context.js';
 import { registerHandlers } from './deploy-handlers.js';
 import type { DeployInput, DeployOutcome } from './model.js';
-import { finish } from './phases/finish.js';
-import { soakAndJudge, watch, type Judged } from './phases/gates.js';
-import {
-  alreadyLive,
-  chooseReadSet,
-  finishBaseline,
-  stage,
-  startBaseline,
-} from './phases/stage.js';
-import { switchCanaries, switchWaves } from './phases/switch.js';
+import { finishBaseline, startBaseline } from './phases/baseline.js';
+import { soakAndJudge } from './phases/canary.js';
+import { finish } from './phases/done.js';
+import type { Judged } from './phases/judging.js';
+import { alreadyLive, chooseReadSet, stage } from './phases/staging.js';
+import { switchCanaries, switchWaves } from './phases/switching.js';
 import { unwind } from './phases/unwind.js';
+import { watch } from './phases/watching.js';
 import { verdictLines } from './deploy-status.js';
 import { tell } from './notify.js';
 import { watchPauses } from './pauses.js';
@@ -43,8 +40,8 @@ export {
 } from './deploy-handlers.js';
 export { TIMERS_HOLD_PATCH } from './cadence.js';
 export { SEQUENTIAL_LOOKS_PATCH, WATCH_LOOKS_NUMBERED_PATCH } from './judging.js';
-export { HOST_CHECKS_PATCH } from './phases/finish.js';
-export { READ_SET_PATCH } from './phases/stage.js';
+export { HOST_CHECKS_PATCH } from './phases/done.js';
+export { READ_SET_PATCH } from './phases/staging.js';
 
 const { joinClusterQueue } = proxyActivities<Activities>(QUICK);
 

@@ -6,7 +6,7 @@ import { describe, rollbackTargets, stoppedBy } from '../compensation.js';
 import type { DeployContext } from '../deploy-context.js';
 import { flipBack } from '../fan-out.js';
 import type { DeployOutcome } from '../model.js';
-import { HOST_CHECKS_PATCH, tidy, type ReleaseMark } from './finish.js';
+import { HOST_CHECKS_PATCH, tidy, type ReleaseMark } from './done.js';
 
 export async function unwind(ctx: DeployContext, err: unknown): Promise<DeployOutcome> {
   // A pause nobody answered is phased's own rollback, not an operator's abort.

@@ -8,8 +8,8 @@ import { Stop, whyBroken } from '../compensation.js';
 import type { DeployContext } from '../deploy-context.js';
 import { overBatches } from '../fan-out.js';
 import { HOST_STEP } from '../timeouts.js';
-import type { Judged } from './gates.js';
-import { switchHosts } from './switch.js';
+import type { Judged } from './judging.js';
+import { switchHosts } from './switching.js';
 
 const { pruneHosts } = proxyActivities<Activities>(HOST_STEP);
 

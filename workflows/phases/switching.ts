@@ -8,7 +8,8 @@ import { Stop } from '../compensation.js';
 import type { DeployContext } from '../deploy-context.js';
 import { overBatches } from '../fan-out.js';
 import { HOST_STEP } from '../timeouts.js';
-import { soakAndJudge, type Judged } from './gates.js';
+import { soakAndJudge } from './canary.js';
+import type { Judged } from './judging.js';
 
 const { flipHosts } = proxyActivities<Activities>(HOST_STEP);
 
