@@ -195,20 +195,28 @@ export class SshTransport implements HostTransport {
    * Opens an exec channel for a command line the remote shell splits; the
    * host's connection stays leased until the channel closes.
    */
-  private async channelFor(host: Host, command: string): Promise<ClientChannel> {
+  private async channelFor(host: Host, command: string, retried = false): Promise<ClientChannel> {
     const { conn, release } = await this.lease(host);
-    return new Promise((resolve, reject) => {
-      conn.exec(command, (err, stream) => {
-        if (err) {
-          release();
-          this.pool.drop(this.key(host), conn);
-          reject(this.unreachable(host, err));
-        } else {
-          stream.once('close', release);
-          resolve(stream);
-        }
+    try {
+      return await new Promise<ClientChannel>((resolve, reject) => {
+        // Throws "Not connected" at once on a connection the host closed
+        // before its close event reached the pool.
+        conn.exec(command, (err, stream) => {
+          if (err) reject(err);
+          else {
+            stream.once('close', release);
+            resolve(stream);
+          }
+        });
       });
-    });
+    } catch (err) {
+      release();
+      this.pool.drop(this.key(host), conn);
+      // A pooled connection the host dropped (sshd restarted, a session
+      // killed) says nothing about the host now: one fresh connection decides.
+      if (!retried) return this.channelFor(host, command, true);
+      throw this.unreachable(host, err);
+    }
   }
 
   async sync(host: Host, given: SyncOptions): Promise<SyncResult> {
