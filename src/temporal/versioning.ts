@@ -10,7 +10,8 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { temporal } from '@temporalio/proto';
-import { PhasedError } from '../errors.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describeCause, PhasedError } from '../errors.js';
 
 export interface WorkerVersion {
   deploymentName: string;
@@ -135,11 +136,11 @@ export async function makeCurrent(
       if (!isNotFound(err) || Date.now() > deadline)
         throw new PhasedError({
           code: 'WORKER_VERSION',
-          problem: `cannot make build ${version.buildId} current in worker deployment ${version.deploymentName}: ${String((err as Error).message ?? err)}`,
+          problem: `cannot make build ${version.buildId} current in worker deployment ${version.deploymentName}: ${describeCause(err)}`,
           fix: `start a phased worker of that build first (phased worker --build-id ${version.buildId}), then run phased upgrade again`,
           cause: err,
         });
-      await new Promise((r) => setTimeout(r, 250));
+      await delay(250);
     }
   }
 }

@@ -85,11 +85,20 @@ describe('worker restart', () => {
           const out = await outcomeOf(h);
           // A retried attempt shows in the history as the started event of
           // the attempt that ended the activity, with the failure before it.
-          const timeouts = ((await h.fetchHistory()).events ?? []).flatMap(
-            (e) =>
-              e.activityTaskStartedEventAttributes?.lastFailure?.timeoutFailureInfo?.timeoutType ??
-              [],
+          const events = (await h.fetchHistory()).events ?? [];
+          const judgeLooks = new Set(
+            events
+              .filter(
+                (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'judgeLook',
+              )
+              .map((e) => String(e.eventId)),
           );
+          const timeouts = events.flatMap((e) => {
+            const started = e.activityTaskStartedEventAttributes;
+            return started && judgeLooks.has(String(started.scheduledEventId))
+              ? (started.lastFailure?.timeoutFailureInfo?.timeoutType ?? [])
+              : [];
+          });
           return { out, timeouts };
         } finally {
           await pc.close();
@@ -98,6 +107,7 @@ describe('worker restart', () => {
     );
     expect(lost).toBe(true);
     expect(outcome.out.outcome).toBe('done');
+    // The judge looks: one attempt lost, taken again after its heartbeat timeout.
     expect(outcome.timeouts).toEqual([temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT]);
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'v2'));
   });

@@ -12,6 +12,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.js';
 import { outcomeOf } from '../../src/client.js';
+import { eventually } from '../../src/poll.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import { projectRoot } from '../../src/paths.js';
 import { temporalBinary } from '../../src/temporal/binaries.js';
@@ -58,16 +59,12 @@ interface Case {
 }
 type DeployHandle = Awaited<ReturnType<TestWorkflowEnvironment['client']['workflow']['start']>>;
 
-const untilPhase = async (
-  h: DeployHandle,
-  ok: (s: { phase: string; paused?: unknown }) => boolean,
-) => {
-  for (let i = 0; i < 600; i++) {
-    if (ok(await h.query(statusQuery))) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${h.workflowId} never reached the awaited phase`);
-};
+const untilPhase = (h: DeployHandle, ok: (s: { phase: string; paused?: unknown }) => boolean) =>
+  eventually(async () => ok(await h.query(statusQuery)), {
+    what: `${h.workflowId} to reach the awaited phase`,
+    timeoutMs: 60_000,
+    intervalMs: 100,
+  });
 
 const CASES: Case[] = [
   {
