@@ -23,5 +23,5 @@ COPY --from=build /app/dist dist
 RUN mkdir -p /var/lib/phased && chown node:node /var/lib/phased
 ENV PHASED_HOME=/var/lib/phased
 USER node
-ENTRYPOINT ["node", "dist/src/cli.js"]
+ENTRYPOINT ["node", "dist/src/app/cli/main.js"]
 CMD ["worker"]

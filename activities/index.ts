@@ -1,5 +1,5 @@
 // The activities a phased worker registers, built from injected dependencies.
-// src/worker.ts is the only place that creates the real dependencies; tests
+// src/app/worker.ts is the only place that creates the real dependencies; tests
 // pass fakes.
 import { createClusterActivities, type ClusterDeps } from './clusters.js';
 import { createHostActivities, type HostDeps } from './hosts.js';

@@ -3,7 +3,7 @@
 // .bashrc on our CI machines runs `pyenv init` in every SSH session (about
 // 110 ms of CPU each), which would measure that file rather than phased.
 import os from 'node:os';
-import { ensureLoginUser } from '../src/demo/sshd-fleet.js';
+import { ensureLoginUser } from '../src/app/demo/sshd-fleet.js';
 
 export function deployUser(): string {
   if (process.getuid?.() !== 0) return os.userInfo().username;

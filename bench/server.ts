@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startDevServer } from '../src/devserver.js';
+import { startDevServer } from '../src/app/devserver.js';
 import { projectRoot } from '../src/paths.js';
 
 export async function benchServer(name: string) {

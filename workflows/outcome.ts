@@ -1,7 +1,7 @@
 // How a deploy or rollback ends in Temporal: a success completes with its
 // outcome; a rollback, an abort or a failure fails the workflow with a typed,
 // non-retryable failure that carries the same outcome (the CLI reads it back
-// with outcomeOf in src/client.ts). The Temporal UI then lists such runs as
+// with outcomeOf in src/app/client.ts). The Temporal UI then lists such runs as
 // Failed and shows the summary and the verdicts as the failure's message.
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { OUTCOME_FAILURE_TYPES, type Outcome } from '../src/core/vocabulary.js';

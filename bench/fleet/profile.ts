@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createHostActivities } from '../../activities/hosts.js';
-import { closeTransports, installRuntime, realHostDeps } from '../../src/worker.js';
+import { closeTransports, installRuntime, realHostDeps } from '../../src/app/worker.js';
 import { benchFleet, releaseFiles, holdBenchCluster } from './shared.js';
 import { ClusterStore } from '../../src/config/store.js';
 import type { Host } from '../../src/core/vocabulary.js';

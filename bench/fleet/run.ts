@@ -40,7 +40,7 @@ import { benchFleet, holdBenchCluster, releaseFiles } from './shared.js';
 import { ClusterStore } from '../../src/config/store.js';
 import { projectRoot } from '../../src/paths.js';
 import { parseBytesSent } from '../../src/transport/rsync.js';
-import { closeTransports, installRuntime, realHostDeps } from '../../src/worker.js';
+import { closeTransports, installRuntime, realHostDeps } from '../../src/app/worker.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import type { Host } from '../../src/core/vocabulary.js';
 

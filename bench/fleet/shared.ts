@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { ClusterStore } from '../../src/config/store.js';
-import { startSshdFleet, type SshdFleet } from '../../src/demo/sshd-fleet.js';
+import { startSshdFleet, type SshdFleet } from '../../src/app/demo/sshd-fleet.js';
 import type { ClusterRef, Host, TransportSpec } from '../../src/core/vocabulary.js';
 import { deployUser } from '../deploy-user.js';
 

@@ -8,7 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createHostActivities } from '../../activities/hosts.js';
 import type { ClusterRef, Host } from '../../src/core/vocabulary.js';
 import { ClusterStore } from '../../src/config/store.js';
-import { closeTransports, installRuntime, realHostDeps } from '../../src/worker.js';
+import { closeTransports, installRuntime, realHostDeps } from '../../src/app/worker.js';
 
 installRuntime('ERROR');
 const job = JSON.parse(process.argv[2]!) as {

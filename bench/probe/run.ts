@@ -13,7 +13,7 @@ import { appendFileSync, mkdtempSync, openSync, closeSync, rmSync, writeSync } f
 import os from 'node:os';
 import path from 'node:path';
 import type { Host } from '../../src/core/vocabulary.js';
-import { sshdAvailable, startSshdFleet } from '../../src/demo/sshd-fleet.js';
+import { sshdAvailable, startSshdFleet } from '../../src/app/demo/sshd-fleet.js';
 import { logCountsProbe } from '../../src/metrics/log-lines.js';
 import { projectRoot } from '../../src/paths.js';
 import { LocalTransport } from '../../src/transport/local.js';

@@ -8,7 +8,7 @@
 // lands inside the step.
 //
 //   npx tsx bench/recovery/run.ts
-import { outcomeOf } from '../../src/client.js';
+import { outcomeOf } from '../../src/app/client.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,7 +22,7 @@ import { eventually } from '../../src/poll.js';
 import { treeChecksum } from '../../src/releases/checksum.js';
 import { flipRelease, stageRelease } from '../../src/releases/ops.js';
 import { LocalTransport } from '../../src/transport/local.js';
-import { installRuntime } from '../../src/worker.js';
+import { installRuntime } from '../../src/app/worker.js';
 import { queueWorkflowId } from '../../workflows/cluster-queue.js';
 import { abortUpdate, deploy, statusQuery } from '../../workflows/deploy.js';
 

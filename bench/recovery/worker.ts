@@ -17,7 +17,7 @@ import {
   installRuntime,
   realActivityDeps,
   realHostDeps,
-} from '../../src/worker.js';
+} from '../../src/app/worker.js';
 
 installRuntime('ERROR');
 const address = process.env.TEMPORAL_ADDRESS!;

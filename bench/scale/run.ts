@@ -9,8 +9,8 @@
 //
 // Each run adds (or replaces) its host count's row in bench/results/scale.json
 // and rewrites scale.md from every row, with where the history's bytes go.
-import { phasedDataConverter } from '../../src/temporal/codec.js';
-import { outcomeOf } from '../../src/client.js';
+import { phasedDataConverter } from '../../src/app/temporal/codec.js';
+import { outcomeOf } from '../../src/app/client.js';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import os from 'node:os';
@@ -26,7 +26,7 @@ import { ClusterStore } from '../../src/config/store.js';
 import { benchServer } from '../server.js';
 import { projectRoot } from '../../src/paths.js';
 import { LocalTransport } from '../../src/transport/local.js';
-import { createPhasedWorker, installRuntime, queueDeps } from '../../src/worker.js';
+import { createPhasedWorker, installRuntime, queueDeps } from '../../src/app/worker.js';
 import { queueWorkflowId } from '../../workflows/cluster-queue.js';
 import { deploy, snapshotsQuery } from '../../workflows/deploy.js';
 import { createRng } from '../judge/simulate.js';

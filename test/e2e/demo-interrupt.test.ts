@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PROMETHEUS_BINARY } from '../../src/demo/prometheus.js';
+import { PROMETHEUS_BINARY } from '../../src/app/demo/prometheus.js';
 import { eventually } from '../../src/poll.js';
 import { startPhased } from '../helpers/cli.js';
 import { testDir } from '../helpers/tmp.js';

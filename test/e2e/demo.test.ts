@@ -8,9 +8,9 @@
 // any traffic is judged. Every series comes from a Prometheus the demo runs,
 // which scrapes the web servers; each deploy reads its baseline from it.
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { existingServer } from '../../src/devserver.js';
-import { runDemo, type DemoResult } from '../../src/demo/run.js';
-import { sshdAvailable } from '../../src/demo/sshd-fleet.js';
+import { existingServer } from '../../src/app/devserver.js';
+import { runDemo, type DemoResult } from '../../src/app/demo/run.js';
+import { sshdAvailable } from '../../src/app/demo/sshd-fleet.js';
 import { sharedServer } from '../helpers/temporal.js';
 
 let result: DemoResult;

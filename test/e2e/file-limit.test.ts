@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startSshdFleet, type SshdFleet } from '../../src/demo/sshd-fleet.js';
+import { startSshdFleet, type SshdFleet } from '../../src/app/demo/sshd-fleet.js';
 import { runPhased, startPhased } from '../helpers/cli.js';
 import { holdCluster, testClustersDir } from '../helpers/clusters.js';
 import { sharedServer, uniqueId } from '../helpers/temporal.js';

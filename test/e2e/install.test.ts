@@ -31,7 +31,7 @@ describe('the installed package', () => {
       expect.arrayContaining([
         'package.json',
         'README.md',
-        'dist/src/cli.js',
+        'dist/src/app/cli/main.js',
         'dist/workflows/index.js',
         'scripts/temporal-pins.env',
         'examples/demo-app/index.html',

@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { startDevServer, type TemporalServer } from '../../src/devserver.js';
+import { startDevServer, type TemporalServer } from '../../src/app/devserver.js';
 import { eventually } from '../../src/poll.js';
-import { isPortFree } from '../../src/temporal/ports.js';
+import { isPortFree } from '../../src/app/temporal/ports.js';
 import { startPhased, type RunningPhased } from '../helpers/cli.js';
 import { createLocalFleet, preinstall, type LocalFleet } from '../helpers/local-fleet.js';
 import { sharedServer, uniqueId } from '../helpers/temporal.js';

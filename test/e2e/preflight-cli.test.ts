@@ -2,7 +2,7 @@
 // embedded server and a worker, runs the round trip, and stops everything.
 import net from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { freePort } from '../../src/temporal/ports.js';
+import { freePort } from '../../src/app/temporal/ports.js';
 import { runPhased } from '../helpers/cli.js';
 import { testDir } from '../helpers/tmp.js';
 

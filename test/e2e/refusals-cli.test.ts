@@ -7,7 +7,7 @@ import { createLocalFleet, preinstall } from '../helpers/local-fleet.js';
 import { runPhased } from '../helpers/cli.js';
 import { uniqueId, withWorker } from '../helpers/temporal.js';
 import { phasedClient } from '../helpers/deploys.js';
-import { refusalOf } from '../../src/client.js';
+import { refusalOf } from '../../src/app/client.js';
 import { cliEnv, writeConfig } from '../helpers/cli-deploy.js';
 
 describe('phased deploy, refused', () => {

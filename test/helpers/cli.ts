@@ -38,7 +38,10 @@ export function startPhased(
 ): RunningPhased {
   const [file, argv] = bin
     ? [bin, args]
-    : [process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src/cli.ts'), ...args]];
+    : [
+        process.execPath,
+        ['--import', 'tsx', path.join(projectRoot, 'src/app/cli/main.ts'), ...args],
+      ];
   const child = spawn(file, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

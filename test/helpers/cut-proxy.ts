@@ -6,7 +6,7 @@
 // open and moves nothing, both ways, until revive() lets the held bytes on
 // (a link that stopped moving data, then recovered).
 import net from 'node:net';
-import { freePort } from '../../src/temporal/ports.js';
+import { freePort } from '../../src/app/temporal/ports.js';
 
 export interface CutProxy {
   address: string;

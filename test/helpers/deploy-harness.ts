@@ -2,7 +2,7 @@
 // a worker for an in-memory fleet, and the invariants every deploy keeps.
 // The tests are in several files (deploy, rollback and cadence in test/workflow/) so that
 // vitest runs them side by side.
-import { phasedDataConverter } from '../../src/temporal/codec.js';
+import { phasedDataConverter } from '../../src/app/temporal/codec.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';

@@ -1,4 +1,4 @@
-// How integration tests drive deploys: the CLI's own client (src/client.ts)
+// How integration tests drive deploys: the CLI's own client (src/app/client.ts)
 // against a worker on its own task queue, both closed afterwards. One
 // deployToEnd for every test that only needs an outcome.
 import {
@@ -7,8 +7,8 @@ import {
   startRollback,
   type PhasedClient,
   outcomeOf,
-} from '../../src/client.js';
-import { existingServer } from '../../src/devserver.js';
+} from '../../src/app/client.js';
+import { existingServer } from '../../src/app/devserver.js';
 import type { DeployOutcome } from '../../workflows/model.js';
 import type { RollbackOutcome } from '../../workflows/rollback.js';
 import type { LocalFleet } from './local-fleet.js';

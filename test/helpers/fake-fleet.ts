@@ -8,14 +8,14 @@ import type { Activities } from '../../activities/index.js';
 import type { Notification } from '../../activities/notify.js';
 import { createQueueActivities } from '../../activities/queue.js';
 import { createMetricActivities, type JudgeLookInput } from '../../activities/metrics.js';
-import { readingsFetcher } from '../../src/temporal/readings-query.js';
+import { readingsFetcher } from '../../src/app/temporal/readings-query.js';
 import type { ClusterConfig } from '../../src/config/schema.js';
 import type { HostFailure } from '../../src/core/vocabulary.js';
 import { parseClusterConfig } from '../../src/config/load.js';
 import { ClusterStore } from '../../src/config/store.js';
 import { accessRefusal } from '../../src/core/access.js';
 import { isPhasedError } from '../../src/errors.js';
-import { queueDeps } from '../../src/worker.js';
+import { queueDeps } from '../../src/app/worker.js';
 import type { JudgeVerdict } from '../../src/judge/types.js';
 import {
   rollbackTarget,

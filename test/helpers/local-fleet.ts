@@ -12,7 +12,7 @@ import {
   accessLogLine,
   accessLogProbe,
   errorRateMetric,
-} from '../../src/demo/access-log.js';
+} from '../../src/app/demo/access-log.js';
 import { treeChecksum } from '../../src/releases/checksum.js';
 import { flipRelease, stageRelease } from '../../src/releases/ops.js';
 import { LocalTransport } from '../../src/transport/local.js';

@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { inject, onTestFinished } from 'vitest';
-import { writeTargetsFile, type ScrapeTarget } from '../../src/demo/prometheus.js';
+import { writeTargetsFile, type ScrapeTarget } from '../../src/app/demo/prometheus.js';
 import { eventually } from '../../src/poll.js';
 import { uniqueId } from './temporal.js';
 

@@ -1,16 +1,16 @@
 // Shared Temporal plumbing for tests: the run's dev server and workflow
 // bundle (from the global setup), a worker scoped to one test, unique ids.
-import { inflatePayload, phasedDataConverter } from '../../src/temporal/codec.js';
+import { inflatePayload, phasedDataConverter } from '../../src/app/temporal/codec.js';
 import type { Payload } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { Activities } from '../../activities/index.js';
-import type { WorkerVersion } from '../../src/temporal/versioning.js';
-import { pollingWorkers } from '../../src/client.js';
+import type { WorkerVersion } from '../../src/app/temporal/versioning.js';
+import { pollingWorkers } from '../../src/app/client.js';
 import { eventually } from '../../src/poll.js';
-import { closeTransports, createPhasedWorker, realActivities } from '../../src/worker.js';
+import { closeTransports, createPhasedWorker, realActivities } from '../../src/app/worker.js';
 import { testClusterStore } from './clusters.js';
 
 export function sharedServer() {

@@ -5,7 +5,7 @@
 // (its process already killed) is followed by another, until a deadline that
 // leaves room for a busy machine. Any other error ends the start at once.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { temporalBinary } from '../../src/temporal/binaries.js';
+import { temporalBinary } from '../../src/app/temporal/binaries.js';
 
 const STARTUP_TIMEOUT = /did not start within/;
 

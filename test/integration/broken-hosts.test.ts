@@ -4,7 +4,7 @@
 // replaced by a directory (their traffic stops: the judge sees it), a root
 // that turns read-only. Each ends in a correct, explained outcome, and no
 // broken host is ever reported live (invariant 9).
-import { outcomeOf } from '../../src/client.js';
+import { outcomeOf } from '../../src/app/client.js';
 import { execFileSync } from 'node:child_process';
 import {
   cpSync,

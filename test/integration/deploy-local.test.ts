@@ -1,8 +1,8 @@
 // Whole deploys with the real activities on local-transport hosts, a real
 // worker and the run's dev server: real files, real rsync, real log probes,
 // the real judge.
-import { inflatePayload } from '../../src/temporal/codec.js';
-import { outcomeOf } from '../../src/client.js';
+import { inflatePayload } from '../../src/app/temporal/codec.js';
+import { outcomeOf } from '../../src/app/client.js';
 import { describe, expect, it } from 'vitest';
 import { pauseUpdate, resumeUpdate, statusQuery } from '../../workflows/deploy.js';
 import { DeployOutcome, DeployPhase } from '../../workflows/search-attributes.js';

@@ -4,10 +4,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { startDevServer, startOrConnect } from '../../src/devserver.js';
+import { startDevServer, startOrConnect } from '../../src/app/devserver.js';
 import type { PhasedError } from '../../src/errors.js';
-import { connectClient } from '../../src/temporal/connect.js';
-import { freePort } from '../../src/temporal/ports.js';
+import { connectClient } from '../../src/app/temporal/connect.js';
+import { freePort } from '../../src/app/temporal/ports.js';
 import { phasedError } from '../helpers/errors.js';
 import { testDir } from '../helpers/tmp.js';
 

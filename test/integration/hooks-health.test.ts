@@ -6,8 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { outcomeOf } from '../../src/client.js';
-import { fetchDeployRecord } from '../../src/report/fetch.js';
+import { outcomeOf } from '../../src/app/client.js';
+import { fetchDeployRecord } from '../../src/app/report/fetch.js';
 import { deployToEnd, withDeployer } from '../helpers/deploys.js';
 import { createLocalFleet, preinstall, type LocalFleet } from '../helpers/local-fleet.js';
 import { uniqueId } from '../helpers/temporal.js';

@@ -5,7 +5,7 @@
 // the activity's two-minute timeout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
-import { readingsFetcher } from '../../src/temporal/readings-query.js';
+import { readingsFetcher } from '../../src/app/temporal/readings-query.js';
 import { isPhasedError } from '../../src/errors.js';
 import { sharedClient, uniqueId } from '../helpers/temporal.js';
 

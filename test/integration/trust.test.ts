@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { outcomeOf } from '../../src/client.js';
+import { outcomeOf } from '../../src/app/client.js';
 import { manifestLines } from '../../src/releases/manifest.js';
 import { treeChecksum } from '../../src/releases/checksum.js';
 import { withDeployer } from '../helpers/deploys.js';

@@ -5,7 +5,7 @@
 // what one worker would have reached.
 import { describe, expect, it } from 'vitest';
 import proto from '@temporalio/proto';
-import { outcomeOf, startDeploy } from '../../src/client.js';
+import { outcomeOf, startDeploy } from '../../src/app/client.js';
 import { phasedClient } from '../helpers/deploys.js';
 import { createLocalFleet, preinstall } from '../helpers/local-fleet.js';
 import { uniqueId, withWorker } from '../helpers/temporal.js';

@@ -4,14 +4,14 @@
 // A reads as drained, so its workers can stop.
 import proto, { type temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
-import { outcomeOf, startDeploy } from '../../src/client.js';
+import { outcomeOf, startDeploy } from '../../src/app/client.js';
 import { eventually } from '../../src/poll.js';
 import {
   currentOrFirst,
   describeDeployment,
   makeCurrent,
   type WorkerVersion,
-} from '../../src/temporal/versioning.js';
+} from '../../src/app/temporal/versioning.js';
 import { promoteUpdate, statusQuery } from '../../workflows/deploy.js';
 import { phasedClient } from '../helpers/deploys.js';
 import { createLocalFleet, preinstall } from '../helpers/local-fleet.js';

@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
-import { startDeploy, outcomeOf } from '../../src/client.js';
+import { startDeploy, outcomeOf } from '../../src/app/client.js';
 import { statusQuery } from '../../workflows/deploy.js';
 import { createLocalFleet, preinstall } from '../helpers/local-fleet.js';
 import { eventually } from '../../src/poll.js';

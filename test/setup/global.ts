@@ -10,9 +10,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startPrometheus, type PrometheusServer } from '../../src/demo/prometheus.js';
-import { startDevServer, type TemporalServer } from '../../src/devserver.js';
-import { bundleWorkflows } from '../../src/worker.js';
+import { startPrometheus, type PrometheusServer } from '../../src/app/demo/prometheus.js';
+import { startDevServer, type TemporalServer } from '../../src/app/devserver.js';
+import { bundleWorkflows } from '../../src/app/worker.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -170,12 +170,12 @@ describe('docker-compose.yml', () => {
     const dockerfile = path.join(projectRoot, worker.build!.context, worker.build!.dockerfile);
     expect(existsSync(dockerfile)).toBe(true);
     const text = readFileSync(dockerfile, 'utf8');
-    expect(text).toContain('ENTRYPOINT ["node", "dist/src/cli.js"]');
+    expect(text).toContain('ENTRYPOINT ["node", "dist/src/app/cli/main.js"]');
     expect(worker.command).toEqual(['worker']);
-    // The Dockerfile copies what the build compiles, and the build emits dist/src/cli.js.
+    // The Dockerfile copies what the build compiles, and the build emits dist/src/app/cli/main.js.
     const build = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
     for (const dir of build.include) expect(text).toContain(`COPY ${dir} ${dir}`);
     const pkg = JSON.parse(read('package.json')) as { bin: Record<string, string> };
-    expect(pkg.bin.phased).toBe('dist/src/cli.js');
+    expect(pkg.bin.phased).toBe('dist/src/app/cli/main.js');
   });
 });

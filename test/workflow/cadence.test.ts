@@ -1,6 +1,6 @@
 // Timers hold while readings are slow: the soak and the watch keep their
 // cadence on the time-skipping test server (a reading takes real seconds).
-import { outcomeOf } from '../../src/client.js';
+import { outcomeOf } from '../../src/app/client.js';
 import { describe, expect, it } from 'vitest';
 import { FakeFleet, testConfig } from '../helpers/fake-fleet.js';
 import { uniqueId } from '../helpers/temporal.js';

@@ -2,7 +2,7 @@
 // an in-memory fleet for hosts and a scripted judge. Durations are the
 // production ones shortened only by configuration (60 s baseline and soak,
 // 2 min watch, a look every 30 s); the test server skips the waiting.
-import { outcomeOf } from '../../src/client.js';
+import { outcomeOf } from '../../src/app/client.js';
 import type { ApplicationFailure } from '@temporalio/client';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';

@@ -2,7 +2,7 @@
 // spread sample of its canaries, later waves and held-back hosts, and the
 // sample still catches a regression: on the time-skipping test server with
 // the real judge.
-import { outcomeOf } from '../../src/client.js';
+import { outcomeOf } from '../../src/app/client.js';
 import { describe, expect, it } from 'vitest';
 import { FakeFleet, servingConfig } from '../helpers/fake-fleet.js';
 import { uniqueId } from '../helpers/temporal.js';

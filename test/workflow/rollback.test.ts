@@ -1,6 +1,6 @@
 // The rollback workflow, a host that breaks mid-deploy, and the real judge on
 // lost traffic and short exposure, on the time-skipping test server.
-import { outcomeOf } from '../../src/client.js';
+import { outcomeOf } from '../../src/app/client.js';
 import { describe, expect, it } from 'vitest';
 import { abortUpdate } from '../../workflows/deploy.js';
 import { FakeFleet, servingConfig, servingErrors, testConfig } from '../helpers/fake-fleet.js';

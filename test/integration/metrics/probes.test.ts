@@ -20,7 +20,7 @@ import { logCountsProbe, logLinesProbe } from '../../../src/metrics/log-lines.js
 import { prometheusProbe } from '../../../src/metrics/prometheus.js';
 import { sampleHost } from '../../../src/metrics/sample.js';
 import type { Snapshot } from '../../../src/judge/types.js';
-import { freePort } from '../../../src/temporal/ports.js';
+import { freePort } from '../../../src/app/temporal/ports.js';
 import { LocalTransport } from '../../../src/transport/local.js';
 import type { Host } from '../../../src/core/vocabulary.js';
 import { testDir } from '../../helpers/tmp.js';

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Host } from '../../../src/core/vocabulary.js';
-import { ACCESS_LOG, errorRateMetric } from '../../../src/demo/access-log.js';
+import { ACCESS_LOG, errorRateMetric } from '../../../src/app/demo/access-log.js';
 import {
   promqlProbe,
   promqlReader,
@@ -22,12 +22,12 @@ import {
 import { ProbeError } from '../../../src/metrics/types.js';
 import { eventually } from '../../../src/poll.js';
 import { LocalTransport } from '../../../src/transport/local.js';
-import { outcomeOf } from '../../../src/client.js';
-import { fetchDeployRecord } from '../../../src/report/fetch.js';
+import { outcomeOf } from '../../../src/app/client.js';
+import { fetchDeployRecord } from '../../../src/app/report/fetch.js';
 import { withDeployer } from '../../helpers/deploys.js';
 import { createLocalFleet, preinstall } from '../../helpers/local-fleet.js';
 import { scrapeTargets, waitForHistory } from '../../helpers/prometheus.js';
-import { freePort } from '../../../src/temporal/ports.js';
+import { freePort } from '../../../src/app/temporal/ports.js';
 import { uniqueId } from '../../helpers/temporal.js';
 
 /** An HTTP /metrics endpoint on a free loopback port, closed when the test ends. */

@@ -10,10 +10,10 @@ import {
   DURATION_BUCKETS,
   type AppServer,
   type Behaviour,
-} from '../../../src/demo/app-server.js';
+} from '../../../src/app/demo/app-server.js';
 import type { Probe } from '../../../src/metrics/types.js';
-import { writeBuild } from '../../../src/demo/builds.js';
-import { startTraffic } from '../../../src/demo/traffic.js';
+import { writeBuild } from '../../../src/app/demo/builds.js';
+import { startTraffic } from '../../../src/app/demo/traffic.js';
 import {
   judge,
   type HostSeries,
@@ -26,7 +26,7 @@ import { sampleHost } from '../../../src/metrics/sample.js';
 import { eventually } from '../../../src/poll.js';
 import { treeChecksum } from '../../../src/releases/checksum.js';
 import { flipRelease, stageRelease } from '../../../src/releases/ops.js';
-import { freePort } from '../../../src/temporal/ports.js';
+import { freePort } from '../../../src/app/temporal/ports.js';
 import { LocalTransport } from '../../../src/transport/local.js';
 import { testDir } from '../../helpers/tmp.js';
 

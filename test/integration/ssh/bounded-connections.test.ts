@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSshdFleet, type SshdFleet, type SshdHost } from '../../../src/demo/sshd-fleet.js';
+import { startSshdFleet, type SshdFleet, type SshdHost } from '../../../src/app/demo/sshd-fleet.js';
 import { treeChecksum } from '../../../src/releases/checksum.js';
 import { flipTogether, stageRelease } from '../../../src/releases/ops.js';
 import { SshTransport } from '../../../src/transport/ssh.js';

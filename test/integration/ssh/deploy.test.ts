@@ -4,11 +4,11 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDeploy, outcomeOf } from '../../../src/client.js';
+import { startDeploy, outcomeOf } from '../../../src/app/client.js';
 import { abortUpdate, statusQuery } from '../../../workflows/deploy.js';
 import { createLocalFleet, preinstall } from '../../helpers/local-fleet.js';
 import { eventually } from '../../../src/poll.js';
-import { startSshdFleet, type SshdFleet } from '../../../src/demo/sshd-fleet.js';
+import { startSshdFleet, type SshdFleet } from '../../../src/app/demo/sshd-fleet.js';
 import { deployToEnd, phasedClient, withDeployer } from '../../helpers/deploys.js';
 import { uniqueId, withWorker } from '../../helpers/temporal.js';
 

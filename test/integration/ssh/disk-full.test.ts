@@ -9,7 +9,7 @@ import { PhasedError } from '../../../src/errors.js';
 import { treeChecksum } from '../../../src/releases/checksum.js';
 import { flipRelease, stageRelease } from '../../../src/releases/ops.js';
 import { SshTransport } from '../../../src/transport/ssh.js';
-import { startSshdFleet, type SshdFleet } from '../../../src/demo/sshd-fleet.js';
+import { startSshdFleet, type SshdFleet } from '../../../src/app/demo/sshd-fleet.js';
 import { testDir } from '../../helpers/tmp.js';
 
 // Mounting needs root; a non-root run skips this file instead of failing it.

@@ -28,7 +28,7 @@ import {
   removeLoginUser,
   startSshdFleet,
   type SshdFleet,
-} from '../../../src/demo/sshd-fleet.js';
+} from '../../../src/app/demo/sshd-fleet.js';
 import { testDir } from '../../helpers/tmp.js';
 
 let fleet: SshdFleet;

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSshdFleet, type SshdFleet, type SshdHost } from '../../../src/demo/sshd-fleet.js';
+import { startSshdFleet, type SshdFleet, type SshdHost } from '../../../src/app/demo/sshd-fleet.js';
 import { treeChecksum } from '../../../src/releases/checksum.js';
 import { stageRelease } from '../../../src/releases/ops.js';
 import { AES_FIRST, SshTransport, type SshOptions } from '../../../src/transport/ssh.js';

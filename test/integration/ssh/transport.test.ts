@@ -14,7 +14,7 @@ import { treeChecksum } from '../../../src/releases/checksum.js';
 import { flipRelease, flipTogether, inspectHost, stageRelease } from '../../../src/releases/ops.js';
 import { SshTransport, type SshOptions } from '../../../src/transport/ssh.js';
 import type { Host } from '../../../src/core/vocabulary.js';
-import { startSshdFleet, type SshdFleet, type SshdHost } from '../../../src/demo/sshd-fleet.js';
+import { startSshdFleet, type SshdFleet, type SshdHost } from '../../../src/app/demo/sshd-fleet.js';
 import { phasedError } from '../../helpers/errors.js';
 import { testDir } from '../../helpers/tmp.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lookLabel } from '../../../src/cli/format.js';
+import { lookLabel } from '../../../src/app/cli/format.js';
 
 describe('lookLabel', () => {
   it('names the look, and for an early stop the soak reading that caught it', () => {

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { apiKeySubject, operatorIdentity } from '../../../src/cli/identity.js';
+import { apiKeySubject, operatorIdentity } from '../../../src/app/cli/identity.js';
 import { PhasedError } from '../../../src/errors.js';
 import { testDir } from '../../helpers/tmp.js';
 

@@ -2,7 +2,7 @@
 // for now", and the notes an operator reads meanwhile.
 import { describe, expect, it } from 'vitest';
 import { ServiceError } from '@temporalio/client';
-import { isUnreachable, OutageNotes } from '../../../src/cli/outage.js';
+import { isUnreachable, OutageNotes } from '../../../src/app/cli/outage.js';
 
 /** An error shaped as gRPC's for a call that failed with `code`. */
 function grpcError(code: number): Error {

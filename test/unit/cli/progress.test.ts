@@ -1,6 +1,6 @@
 // The block deploy --wait redraws on a terminal.
 import { describe, expect, it } from 'vitest';
-import { progressBlock, statusLine } from '../../../src/cli/format.js';
+import { progressBlock, statusLine } from '../../../src/app/cli/format.js';
 import type { DeployStatus } from '../../../workflows/model.js';
 
 const status = (over: Partial<DeployStatus> = {}): DeployStatus => ({

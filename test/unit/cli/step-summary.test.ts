@@ -1,7 +1,7 @@
 // deploy --wait's GitHub Actions job summary: Markdown a person reads on the
 // job's page, with the outcome first and one table row per look.
 import { describe, expect, it } from 'vitest';
-import { outcomeMarkdown, pausedMarkdown } from '../../../src/cli/format.js';
+import { outcomeMarkdown, pausedMarkdown } from '../../../src/app/cli/format.js';
 import type { DeployOutcome, DeployStatus } from '../../../workflows/model.js';
 
 const outcome: DeployOutcome = {

@@ -1,9 +1,9 @@
 // Colours for a person at a terminal, never in a pipe, a log or for NO_COLOR;
 // tables with a header and times with their zone.
 import { afterEach, describe, expect, it } from 'vitest';
-import { historyTable, outcomeBlock } from '../../../src/cli/format.js';
-import { colorsEnabled, setColors } from '../../../src/cli/style.js';
-import type { HistoryRow } from '../../../src/client.js';
+import { historyTable, outcomeBlock } from '../../../src/app/cli/format.js';
+import { colorsEnabled, setColors } from '../../../src/app/cli/style.js';
+import type { HistoryRow } from '../../../src/app/client.js';
 
 const ESC = '\u001b[';
 

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { versionsText, workerVersionOf } from '../../../src/cli/versions.js';
+import { versionsText, workerVersionOf } from '../../../src/app/cli/versions.js';
 import { isPhasedError } from '../../../src/errors.js';
-import { defaultBuildId } from '../../../src/temporal/versioning.js';
+import { defaultBuildId } from '../../../src/app/temporal/versioning.js';
 import { projectRoot } from '../../../src/paths.js';
 
 describe("the worker's version", () => {

@@ -6,7 +6,7 @@
 // keeps the other one a cluster file phased accepts and plans.
 import { describe, expect, it } from 'vitest';
 import { planDeploy } from '../../../src/config/plan.js';
-import { demoConfig } from '../../../src/demo/run.js';
+import { demoConfig } from '../../../src/app/demo/run.js';
 
 const hosts = Array.from({ length: 8 }, (_, i) => ({
   name: `web-${i + 1}`,

@@ -4,9 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterConfig } from '../../../src/config/schema.js';
 import type { Snapshot } from '../../../src/judge/types.js';
-import { chartMarks, metricCharts } from '../../../src/report/charts.js';
-import { lookLabels, reportHtml } from '../../../src/report/html.js';
-import type { DeployRecord, ReportLook } from '../../../src/report/record.js';
+import { chartMarks, metricCharts } from '../../../src/app/report/charts.js';
+import { lookLabels, reportHtml } from '../../../src/app/report/html.js';
+import type { DeployRecord, ReportLook } from '../../../src/app/report/record.js';
 
 const series = ['errors', 'requests', 'load', 'lat@le=0.1', 'lat@le=1', 'lat@le=+Inf'];
 const metrics = [

@@ -6,7 +6,7 @@ import path from 'node:path';
 import proto from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../../src/paths.js';
-import { deployRecord } from '../../../src/report/record.js';
+import { deployRecord } from '../../../src/app/report/record.js';
 import { isPhasedError } from '../../../src/errors.js';
 
 const history = () =>

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PhasedError } from '../../../src/errors.js';
-import { temporalBinary } from '../../../src/temporal/binaries.js';
+import { temporalBinary } from '../../../src/app/temporal/binaries.js';
 import { testDir } from '../../helpers/tmp.js';
 
 describe('temporalBinary', () => {

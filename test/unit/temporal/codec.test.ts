@@ -5,7 +5,7 @@ import {
   DeflateCodec,
   deflatePayload,
   inflatePayload,
-} from '../../../src/temporal/codec.js';
+} from '../../../src/app/temporal/codec.js';
 
 const toPayload = (x: unknown) => defaultPayloadConverter.toPayload(x);
 const fromPayload = (p: ReturnType<typeof toPayload>) => defaultPayloadConverter.fromPayload(p);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PhasedError } from '../../../src/errors.js';
-import { temporalSettings } from '../../../src/temporal/settings.js';
+import { temporalSettings } from '../../../src/app/temporal/settings.js';
 
 describe('temporalSettings', () => {
   it('defaults to the embedded server, namespace default and task queue phased', () => {

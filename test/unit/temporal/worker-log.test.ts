@@ -2,7 +2,7 @@
 // "Workflow failed" (a bug, a non-determinism) still is.
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { isDeployOutcome } from '../../../src/temporal/worker-log.js';
+import { isDeployOutcome } from '../../../src/app/temporal/worker-log.js';
 
 describe('the worker log', () => {
   it('leaves out the failures that carry a deploy outcome, and only those', () => {

@@ -1,0 +1,36 @@
+// phased plan: what a deploy of a cluster would do, from its file alone (no Temporal).
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { digestOfText, shortDigest } from '../../../config/store.js';
+import { formatPlan, planDeploy } from '../../../config/plan.js';
+import { configPath, loadConfigFor, print } from '../common.js';
+
+export function registerPlan(program: Command): void {
+  program
+    .command('plan')
+    .description(
+      'Print what a deploy of this cluster would do, without Temporal: canaries, waves, holdback, readings, each look with its alpha, and what every metric needs to decide.',
+    )
+    .requiredOption('--cluster <name>', 'cluster to plan')
+    .option(
+      '--config <file>',
+      'cluster configuration (default: $PHASED_CONFIG_DIR/<cluster>.yaml or clusters/<cluster>.yaml)',
+    )
+    .option('--json', 'machine-readable output')
+    .action((opts: { cluster: string; config?: string; json?: boolean }) => {
+      // A configuration whose looks could never decide is refused by the load itself.
+      const file = configPath(opts.cluster, opts.config);
+      const config = loadConfigFor(opts.cluster, opts.config);
+      const digest = digestOfText(readFileSync(file));
+      const lines = [
+        `configuration: ${file} ${shortDigest(digest)} (a deploy records the digest of the worker's copy: compare)`,
+        ...(config.access
+          ? []
+          : [
+              'warning: no access list: anyone who can start workflows in the namespace may deploy, roll back and operate this cluster (add access: to the file)',
+            ]),
+        ...formatPlan(config),
+      ];
+      print(opts.json, { ...planDeploy(config), configDigest: digest, file }, lines.join('\n'));
+    });
+}
