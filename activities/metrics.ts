@@ -8,7 +8,7 @@ import {
   judgeWatchLook,
   metricColumns,
   type DataLimits,
-  type LookPlan,
+  type AlphaBudget,
   type HostSeries,
   type JudgeVerdict,
   type MetricSpec,
@@ -80,7 +80,7 @@ export interface JudgeLookInput {
   series: string[];
   metrics: MetricSpec[];
   /** The deploy's look plan; this look's alpha is its share of the budget. */
-  plan: LookPlan;
+  plan: AlphaBudget;
   phase: LookKind;
   /** For a gate: the reading of its soak judged (default: the last, deciding look). */
   reading?: number;

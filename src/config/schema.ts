@@ -13,7 +13,6 @@ import {
 import { DEFAULTS } from '../core/defaults.js';
 import { BUILTIN_SERIES } from '../metrics/builtin-series.js';
 import { formatDuration, parseDuration } from './duration.js';
-import { undecidableLooks } from './plan.js';
 import {
   isSafeAbsolutePath,
   isSafeAddress,
@@ -535,9 +534,6 @@ export const clusterConfigSchema = strictObject({
   checkHostIdentities(c, ctx);
   checkSizes(c, ctx);
   checkReadings(c, ctx);
-  // Only a fleet whose sizes make sense has looks worth checking.
-  if (count(c.canary.size, c.hosts.length) < c.hosts.length)
-    for (const issue of undecidableLooks(c)) ctx.addIssue({ code: 'custom', ...issue });
   if (c.maxUnavailable >= c.hosts.length)
     ctx.addIssue({
       code: 'custom',

@@ -10,6 +10,7 @@ import type { ClusterRef, Host } from '../core/vocabulary.js';
 import { PhasedError } from '../errors.js';
 import { rememberSecret } from '../secrets/redact.js';
 import { loadClusterConfig, parseClusterConfig } from './load.js';
+import { assertDecidable } from './look-schedule.js';
 import type { ClusterConfig } from './schema.js';
 import { isSafeSegment } from './validate-names.js';
 
@@ -50,6 +51,8 @@ export class ClusterStore {
     const known = this.versions.get(key({ cluster, digest }));
     if (known) return this.withSecrets(known);
     const config = loadClusterConfig(file);
+    // A deploy starting now plans with this file: its looks must be able to decide.
+    assertDecidable(config, file);
     if (config.cluster !== cluster)
       throw new PhasedError({
         code: 'CONFIG_INVALID',

@@ -65,3 +65,22 @@ export const DEFAULTS = {
   /** Symlinks that leave the release source: refuse the source. */
   unsafeSymlinks: 'refuse',
 } as const;
+
+/**
+ * The judge's data limits: each from the cluster's judge section, else its
+ * default. The judge, the look schedule and the default holdback all read
+ * them here, so they cannot disagree.
+ */
+export function judgeLimits(
+  given: {
+    minCanaryHosts?: number | undefined;
+    minControlHosts?: number | undefined;
+    maxMissingFraction?: number | undefined;
+  } = {},
+): { minCanaryHosts: number; minControlHosts: number; maxMissingFraction: number } {
+  return {
+    minCanaryHosts: given.minCanaryHosts ?? DEFAULTS.judge.minCanaryHosts,
+    minControlHosts: given.minControlHosts ?? DEFAULTS.judge.minControlHosts,
+    maxMissingFraction: given.maxMissingFraction ?? DEFAULTS.judge.maxMissingFraction,
+  };
+}

@@ -3,7 +3,22 @@
 // work is batched, and how many looks the judge takes. Deterministic for a
 // given deploy: the same input always gives the same plan.
 import type { ClusterConfig } from '../config/schema.js';
+import { judgeLimits } from './defaults.js';
 import type { Host, TransportSpec } from './vocabulary.js';
+
+/**
+ * Replay compatibility: what a deploy did when its recorded input lacks a
+ * field added later. These are not defaults (a new configuration always
+ * carries the field, filled by the schema or the loader); they keep a deploy
+ * started on older code planning as it did, and must not change while such a
+ * deploy may still replay (docs/patches.md).
+ */
+export const REPLAY_COMPAT = {
+  /** Input from before the loader wrote the holdback in: as many as the canary. */
+  holdbackWhenUnset: (nCanary: number) => nCanary,
+  /** Input from before soakLookEvery: the soak read at the watch's cadence. */
+  soakLookEveryWhenUnset: (d: { lookEvery: number }) => d.lookEvery,
+} as const;
 
 /** How activities reach the cluster's hosts (paths and names only, no secrets). */
 export function transportSpec(cfg: ClusterConfig): TransportSpec {
@@ -90,7 +105,7 @@ export function planRollout({
   const rest = ordered.slice(nCanary);
   const nHoldback = Math.min(
     holdbackSize === undefined
-      ? nCanary
+      ? REPLAY_COMPAT.holdbackWhenUnset(nCanary)
       : holdbackSize === 0
         ? 0 // no watch controls (older configurations never held 0: replays are unchanged)
         : resolveSize(holdbackSize, total),
@@ -110,6 +125,26 @@ export function planRollout({
   return { canaries, waves: planned.filter((w) => w.length > 0), holdback };
 }
 
+/** The fields the default holdback reads from a parsed configuration. */
+export type HoldbackInput = Pick<ClusterConfig, 'hosts' | 'canary' | 'metrics'> & {
+  judge: { minControlHosts?: number | undefined };
+};
+
+/**
+ * The holdback when none is configured: as many hosts as the canary, and at
+ * least as many as the judge needs as controls, leaving one host for the
+ * waves. Without metrics nothing is judged and it stays the canary size. The
+ * loader writes it into the configuration a deploy records, so the deploy's
+ * plan is explicit in its input.
+ */
+export function defaultHoldback(c: HoldbackInput): number {
+  const total = c.hosts.length;
+  const canary = Math.min(resolveSize(c.canary.size, total), Math.max(1, total - 1));
+  if (c.metrics.length === 0) return canary;
+  const wanted = Math.max(canary, judgeLimits(c.judge).minControlHosts);
+  return Math.max(0, Math.min(wanted, total - canary - 1));
+}
+
 /** Splits items into batches of at most `size` (one activity each). */
 export function batches<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -126,7 +161,8 @@ export interface LookDurations {
 }
 
 /** The cadence of a soak's readings (and early looks). */
-export const soakEvery = (d: LookDurations) => d.soakLookEvery ?? d.lookEvery;
+export const soakEvery = (d: LookDurations) =>
+  d.soakLookEvery ?? REPLAY_COMPAT.soakLookEveryWhenUnset(d);
 
 /** Readings a soak takes after the switch (its last one closes the soak). */
 export const soakReadings = (d: LookDurations) => Math.max(1, Math.ceil(d.soak / soakEvery(d)));

@@ -25,7 +25,7 @@
 import { DEFAULTS } from '../core/defaults.js';
 import type { LookKind } from '../core/vocabulary.js';
 
-export interface LookPlan {
+export interface AlphaBudget {
   /** Deploy-wide false-rollback budget (default 0.001). */
   alpha: number;
   /** Gates before the full switch (the canary, and one per later wave). */
@@ -57,7 +57,7 @@ export interface LookPoint {
   reading?: number;
   window?: 'since-switch' | 'recent';
   /**
-   * For the watch: its look, 1-based, of LookPlan.watchLooks. Without it
+   * For the watch: its look, 1-based, of AlphaBudget.watchLooks. Without it
    * (deploys recorded before looks were numbered) the watch's budget is
    * split evenly over its looks.
    */
@@ -74,7 +74,7 @@ export const RECENT_WINDOW_SHARE = 0.5;
 export const WATCH_LAST_LOOK_SHARE = 0.5;
 
 /** One watch look's budget, both windows together. */
-function watchLookAlpha(plan: LookPlan, look: number | undefined): number {
+function watchLookAlpha(plan: AlphaBudget, look: number | undefined): number {
   const n = plan.watchLooks;
   if (n === 0) return 0;
   const watch = phaseAlpha(plan, 'watch');
@@ -83,7 +83,7 @@ function watchLookAlpha(plan: LookPlan, look: number | undefined): number {
   return (watch * (1 - WATCH_LAST_LOOK_SHARE)) / (n - 1);
 }
 
-function phaseAlpha(plan: LookPlan, phase: 'gates' | 'watch'): number {
+function phaseAlpha(plan: AlphaBudget, phase: 'gates' | 'watch'): number {
   const share =
     plan.watchLooks === 0
       ? 1
@@ -95,7 +95,7 @@ function phaseAlpha(plan: LookPlan, phase: 'gates' | 'watch'): number {
 }
 
 /** The alpha of one look: its share of the deploy's budget. */
-export function alphaForLook(plan: LookPlan, at: LookKind | LookPoint): number {
+export function alphaForLook(plan: AlphaBudget, at: LookKind | LookPoint): number {
   const point = typeof at === 'string' ? { phase: at } : at;
   if (point.phase === 'watch') {
     const look = watchLookAlpha(plan, point.look);
@@ -112,5 +112,5 @@ export function alphaForLook(plan: LookPlan, at: LookKind | LookPoint): number {
 }
 
 /** Whether a gate's look at this reading decides (pass, pause) or can only stop early. */
-export const isDecidingLook = (plan: LookPlan, reading: number | undefined) =>
+export const isDecidingLook = (plan: AlphaBudget, reading: number | undefined) =>
   reading === undefined || reading >= Math.max(1, plan.soakLooks ?? 1);

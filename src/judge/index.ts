@@ -6,10 +6,10 @@ import { classifyMetric, metricCellOf } from './classify-metric.js';
 import { cellsByHost } from './host-cells.js';
 import { classifyOverall } from './classify-overall.js';
 import { withTrafficMetrics } from './traffic.js';
-import { DEFAULTS } from '../core/defaults.js';
+import { judgeLimits } from '../core/defaults.js';
 import type { DataLimits, JudgeInput, JudgeVerdict, MetricSpec } from './types.js';
 
-export { alphaForLook, isDecidingLook, type LookPlan, type LookPoint } from './alpha.js';
+export { alphaForLook, isDecidingLook, type AlphaBudget, type LookPoint } from './alpha.js';
 export * from './types.js';
 export { withTrafficMetrics } from './traffic.js';
 
@@ -21,10 +21,7 @@ export function judge(input: JudgeInput): JudgeVerdict {
       throw new RangeError(`metric series ${series} is not among the sampled series`);
     return i;
   };
-  const { minCanaryHosts, minControlHosts, maxMissingFraction } = DEFAULTS.judge;
-  const limits: DataLimits = { minCanaryHosts, minControlHosts, maxMissingFraction };
-  for (const [k, v] of Object.entries(input.limits ?? {}))
-    if (v !== undefined) limits[k as keyof typeof limits] = v;
+  const limits: DataLimits = judgeLimits(input.limits);
   const metrics = withTrafficMetrics(input.metrics);
   const thresholds = metricThresholds(metrics, input.alpha);
   const extract = metrics.map((m) => metricCellOf(m, column));

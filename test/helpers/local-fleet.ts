@@ -66,7 +66,7 @@ export async function createLocalFleet(
     })),
     // Two canaries and three held back on the usual 8 hosts. A smaller fleet
     // (for tests of errors and exit codes) has one canary and asks the judge
-    // for fewer controls: the config refuses looks that could never decide.
+    // for fewer controls: planning refuses looks that could never decide.
     ...smallFleetSizes(names.length),
     durations: { baseline: '2s', soak: '3s', watch: '2s', lookEvery: '1s', probeTimeout: '5s' },
     // The demo's own probe and metric, over the same access log lines.

@@ -6,6 +6,7 @@ import { InvalidArgumentError } from 'commander';
 import { createPhasedClient, type PhasedClient } from '../client.js';
 import { parseDuration } from '../../config/duration.js';
 import { loadClusterConfig } from '../../config/load.js';
+import { assertDecidable } from '../../config/look-schedule.js';
 import { existingServer, type TemporalServer } from '../devserver.js';
 import { PhasedError } from '../../errors.js';
 import { projectRoot } from '../../paths.js';
@@ -20,8 +21,10 @@ export function configPath(cluster: string, flag: string | undefined): string {
   return flag ?? path.join(process.env.PHASED_CONFIG_DIR ?? 'clusters', `${cluster}.yaml`);
 }
 
+/** A cluster's file, loaded and planned: refused when its looks could never decide. */
 export function loadConfigFor(cluster: string, flag: string | undefined) {
   const config = loadClusterConfig(configPath(cluster, flag));
+  assertDecidable(config, configPath(cluster, flag));
   if (config.cluster !== cluster)
     throw new PhasedError({
       code: 'CONFIG_INVALID',

@@ -6,7 +6,7 @@ import mt19937 from '@stdlib/random-base-mt19937';
 import poissonFactory from '@stdlib/random-base-poisson';
 import { describe, expect, it } from 'vitest';
 import { parseClusterConfig } from '../../../src/config/load.js';
-import { formatPlan, planDeploy } from '../../../src/config/plan.js';
+import { formatPlan, scheduleLooks } from '../../../src/config/look-schedule.js';
 import {
   chanceToCatch,
   eventsPerHostSecondFor,
@@ -93,7 +93,7 @@ const cluster = (n: number, overrides: Record<string, unknown> = {}) =>
 
 describe('phased plan on what each look can see', () => {
   it('states per look the errors a minute per host that catch x2 half the time', () => {
-    const plan = planDeploy(cluster(100));
+    const plan = scheduleLooks(cluster(100));
     const [canary, watch] = plan.looks;
     expect(canary!.metrics[0]!.x2PerHostMinute).toBeCloseTo(
       eventsPerHostSecondFor({ ...canaryLook, threshold: canary!.metrics[0]!.threshold }, 2, 1.2) *
@@ -111,17 +111,17 @@ describe('phased plan on what each look can see', () => {
   });
 
   it.each([8, 20, 40, 100, 400, 2000])('the defaults on %i hosts: no blind-watch warning', (n) => {
-    expect(planDeploy(cluster(n)).warnings).toEqual([]);
+    expect(scheduleLooks(cluster(n)).warnings).toEqual([]);
   });
 
   it('warns when 3 held back of 100 leave the watch needing about 3 times the canary traffic, with a holdback that fixes it', () => {
-    const plan = planDeploy(cluster(100, { holdback: 3 }));
+    const plan = scheduleLooks(cluster(100, { holdback: 3 }));
     expect(plan.warnings).toEqual([
       "warning: the watch is nearly blind on http_5xx: with 3 held-back host(s) it needs 11 http_5xx a minute per host to catch x2 half the time, 2.8 times the canary look's 3.9 http_5xx, so a regression that starts after the full switch may go unseen: hold back 5 hosts (holdback: 5)",
     ]);
     expect(formatPlan(cluster(100, { holdback: 3 }))[0]).toBe(plan.warnings[0]);
     // The fix it names clears it.
-    expect(planDeploy(cluster(100, { holdback: 5 })).warnings).toEqual([]);
-    expect(planDeploy(cluster(100, { holdback: 4 })).warnings).toHaveLength(1);
+    expect(scheduleLooks(cluster(100, { holdback: 5 })).warnings).toEqual([]);
+    expect(scheduleLooks(cluster(100, { holdback: 4 })).warnings).toHaveLength(1);
   });
 });

@@ -56,6 +56,27 @@ describe('ClusterStore', () => {
     );
   });
 
+  it('plans a file before a deploy starts with it: looks that could never decide are refused with the fix', async () => {
+    const dir = await testDir();
+    const hosts = Array.from({ length: 6 }, (_, i) => ({
+      name: `web-${i + 1}`,
+      root: `/srv/${i}`,
+    }));
+    const metrics = [
+      { name: 'errors', kind: 'counter', series: 'errors', exposure: 'requests', tolerance: 0.2 },
+    ];
+    const probes = [{ type: 'command', argv: ['stats'], series: ['requests', 'errors'] }];
+    writeFileSync(
+      path.join(dir, 'web.yaml'),
+      stringify(doc({ hosts, probes, metrics, canary: { size: 4 } })),
+    );
+    const refused = refusal(() => new ClusterStore(dir).current('web'));
+    expect(refused.code).toBe('CONFIG_INVALID');
+    expect(refused.problem).toContain(
+      'canary.size: the canary look would compare 4 canary host(s) with 2 control host(s), but the judge needs judge.minControlHosts=3, so it could never decide: use a smaller canary',
+    );
+  });
+
   it('a changed file is what the next deploy gets; a running deploy keeps its version, on a restarted worker too', async () => {
     const dir = await testDir();
     const kept = path.join(await testDir(), 'versions');

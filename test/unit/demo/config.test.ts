@@ -5,7 +5,7 @@
 // server's /metrics. The end-to-end demo test runs the Prometheus one; this
 // keeps the other one a cluster file phased accepts and plans.
 import { describe, expect, it } from 'vitest';
-import { planDeploy } from '../../../src/config/plan.js';
+import { scheduleLooks } from '../../../src/config/look-schedule.js';
 import { demoConfig } from '../../../src/app/demo/run.js';
 
 const hosts = Array.from({ length: 8 }, (_, i) => ({
@@ -35,7 +35,7 @@ describe("the demo's cluster file", () => {
     }
     expect(probe.series.filter((s) => s.buckets).map((s) => s.series)).toEqual(['duration']);
     expect(c.metrics.map((m) => m.name)).toEqual(['http_5xx', 'latency_ms', 'p95_latency']);
-    expect(planDeploy(c).readings.baseline).toBeGreaterThan(0);
+    expect(scheduleLooks(c).readings.baseline).toBeGreaterThan(0);
   });
 
   it('reads the hosts directly otherwise: access log, error log and each server’s /metrics', () => {
@@ -43,6 +43,6 @@ describe("the demo's cluster file", () => {
     expect(c.metricsSource).toBeUndefined();
     expect(c.probes.map((p) => p.type)).toEqual(['log-counts', 'log-lines', 'prometheus']);
     expect(c.metrics.map((m) => m.name)).toEqual(['http_5xx', 'error_log', 'latency_ms']);
-    expect(planDeploy(c).readings.baseline).toBeGreaterThan(0);
+    expect(scheduleLooks(c).readings.baseline).toBeGreaterThan(0);
   });
 });

@@ -4,11 +4,11 @@ import {
   EARLY_STOP_SHARE,
   WATCH_LAST_LOOK_SHARE,
   isDecidingLook,
-  type LookPlan,
+  type AlphaBudget,
 } from '../../../src/judge/alpha.js';
 
 /** Every look a plan takes: each gate's soak readings, each watch look's windows. */
-function spent(p: LookPlan, numbered = true): number {
+function spent(p: AlphaBudget, numbered = true): number {
   const soak = p.soakLooks ?? 1;
   let total = 0;
   for (let g = 0; g < p.canaryLooks; g++)

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { digestOfText, shortDigest } from '../../../config/store.js';
-import { formatPlan, planDeploy } from '../../../config/plan.js';
+import { formatPlan, scheduleLooks } from '../../../config/look-schedule.js';
 import { configPath, loadConfigFor, print } from '../common.js';
 
 export function registerPlan(program: Command): void {
@@ -18,7 +18,7 @@ export function registerPlan(program: Command): void {
     )
     .option('--json', 'machine-readable output')
     .action((opts: { cluster: string; config?: string; json?: boolean }) => {
-      // A configuration whose looks could never decide is refused by the load itself.
+      // A configuration whose looks could never decide is refused by the planning step.
       const file = configPath(opts.cluster, opts.config);
       const config = loadConfigFor(opts.cluster, opts.config);
       const digest = digestOfText(readFileSync(file));
@@ -31,6 +31,6 @@ export function registerPlan(program: Command): void {
             ]),
         ...formatPlan(config),
       ];
-      print(opts.json, { ...planDeploy(config), configDigest: digest, file }, lines.join('\n'));
+      print(opts.json, { ...scheduleLooks(config), configDigest: digest, file }, lines.join('\n'));
     });
 }

@@ -1,48 +1,35 @@
-// What a cluster configuration will do at deploy time, worked out before any
-// deploy starts: how many hosts each look compares, the alpha each look gets,
-// what each metric's test can reach with those host counts, and how much
-// traffic a pass needs. A configuration whose looks could never decide is
-// refused when it is loaded (see undecidableLooks); `phased plan` prints the
-// rest.
+// The look schedule of a cluster: what its deploys' looks will be, worked
+// out before any deploy starts: how many hosts each look compares, the alpha
+// each look gets, what each metric's test can reach with those host counts,
+// and how much traffic a pass needs. It stands on the rollout plan
+// (core/plan.ts: which hosts switch when) and the alpha budget
+// (judge/alpha.ts: how the false-rollback budget is split over the looks).
+// Loading a configuration checks its shape and its fields against each
+// other; whether its looks can decide is this planning step, which the
+// worker runs before a deploy starts (assertDecidable) and `phased plan`
+// runs before it prints the rest.
 import { alphaForLook } from '../judge/alpha.js';
 import { DEFAULT_MIN_EXPOSURE, eventsToPass } from '../judge/classify-metric.js';
 import { metricThresholds } from '../judge/index.js';
 import { withTrafficMetrics } from '../judge/traffic.js';
 import type { MetricSpec } from '../judge/types.js';
-import { DEFAULTS } from '../core/defaults.js';
+import { DEFAULTS, judgeLimits } from '../core/defaults.js';
 import { smallestAttainableP } from '../stats/mann-whitney.js';
 import { formatP } from '../judge/format.js';
 import { formatDuration } from './duration.js';
-import { lookCounts, planRollout, readSet, resolveSize } from '../core/plan.js';
+import { configInvalid } from './load.js';
+import { defaultHoldback, lookCounts, planRollout, readSet, resolveSize } from '../core/plan.js';
 import { eventsPerHostSecondFor, type LookShape } from './power.js';
 import type { ClusterConfig } from './schema.js';
 import type { LookKind } from '../core/vocabulary.js';
 
 /** The fields planning reads (a parsed configuration, before or after defaults are resolved). */
-export type PlanInput = Pick<
+export type ScheduleInput = Pick<
   ClusterConfig,
   'hosts' | 'canary' | 'waves' | 'holdback' | 'durations' | 'judge' | 'metrics'
 >;
 
-const limitsOf = (c: PlanInput) => ({
-  minCanaryHosts: c.judge.minCanaryHosts ?? DEFAULTS.judge.minCanaryHosts,
-  minControlHosts: c.judge.minControlHosts ?? DEFAULTS.judge.minControlHosts,
-});
-
-/**
- * The holdback when none is configured: as many hosts as the canary, and at
- * least as many as the judge needs as controls, leaving one host for the
- * waves. Without metrics nothing is judged and it stays the canary size.
- */
-export function defaultHoldback(c: PlanInput): number {
-  const total = c.hosts.length;
-  const canary = Math.min(resolveSize(c.canary.size, total), Math.max(1, total - 1));
-  if (c.metrics.length === 0) return canary;
-  const wanted = Math.max(canary, limitsOf(c).minControlHosts);
-  return Math.max(0, Math.min(wanted, total - canary - 1));
-}
-
-export interface PlannedMetric {
+export interface ScheduledMetric {
   name: string;
   kind: MetricSpec['kind'];
   /** The test this look would run. */
@@ -60,7 +47,7 @@ export interface PlannedMetric {
   x2PerHostMinute?: number;
 }
 
-export interface PlannedLook {
+export interface ScheduledLook {
   phase: LookKind;
   /** How many looks of this kind (the watch's on one line: its last decides, the earlier are early stops). */
   looks: number;
@@ -72,12 +59,12 @@ export interface PlannedLook {
   earlyStop?: { looks: number; alpha: number };
   /** A watch look's second window, the last soak's worth of readings, and its alpha. */
   recentWindow?: { seconds: number; alpha: number };
-  metrics: PlannedMetric[];
+  metrics: ScheduledMetric[];
   /** Why this look can never decide, when it cannot. */
   undecidable?: string;
 }
 
-export interface DeployPlan {
+export interface LookSchedule {
   hosts: number;
   canaries: number;
   waves: number[];
@@ -85,13 +72,13 @@ export interface DeployPlan {
   /** A fleet larger than judge.maxHostsRead: the hosts read per reading, by group. */
   read?: { max: number; canaries: number; waves: number; holdback: number };
   readings: { baseline: number; soak: number; watch: number };
-  looks: PlannedLook[];
+  looks: ScheduledLook[];
   /** What the configuration allows but an operator would not want, each with its fix. */
   warnings: string[];
 }
 
 /** Host counts as the workflow will plan them (names do not matter, only sizes). */
-function rollout(c: PlanInput) {
+function rollout(c: ScheduleInput) {
   const hosts = c.hosts.map((h) => ({ name: h.name, address: '', root: '/', tags: {} }));
   return planRollout({
     hosts,
@@ -112,7 +99,7 @@ const toleratedOf = (m: MetricSpec) => (m.worse === 'higher' ? 1 + m.tolerance :
 
 /** The shape of a look for the power statement: the window since the switch it judges. */
 function shapeOf(
-  c: PlanInput,
+  c: ScheduleInput,
   phase: LookKind,
   treated: number,
   control: number,
@@ -136,13 +123,13 @@ function x2PerHostMinute(m: MetricSpec, look: LookShape): number {
   return eventsPerHostSecondFor(look, r, tol) * 60;
 }
 
-function plannedMetrics(
-  c: PlanInput,
+function scheduledMetrics(
+  c: ScheduleInput,
   phase: LookKind,
   treated: number,
   control: number,
   alpha: number,
-): PlannedMetric[] {
+): ScheduledMetric[] {
   const metrics = withTrafficMetrics(c.metrics);
   const thresholds = metricThresholds(metrics, alpha);
   return metrics.map((m, i) => {
@@ -180,10 +167,10 @@ function plannedMetrics(
   });
 }
 
-export function planDeploy(c: PlanInput): DeployPlan {
+export function scheduleLooks(c: ScheduleInput): LookSchedule {
   const plan = rollout(c);
   const total = c.hosts.length;
-  const { minCanaryHosts, minControlHosts } = limitsOf(c);
+  const { minCanaryHosts, minControlHosts } = judgeLimits(c.judge);
   const every = c.durations.lookEvery;
   const counts = lookCounts(plan, c.durations);
   const budget = {
@@ -203,20 +190,24 @@ export function planDeploy(c: PlanInput): DeployPlan {
   const readOf = (hs: readonly { name: string }[]) =>
     hs.filter((h) => readNames.has(h.name)).length;
   const readTotal = readNames.size;
-  const look = (phase: PlannedLook['phase'], looks: number, switchedHosts: number): PlannedLook => {
+  const look = (
+    phase: ScheduledLook['phase'],
+    looks: number,
+    switchedHosts: number,
+  ): ScheduledLook => {
     const switchedList = [plan.canaries, ...plan.waves].flat().slice(0, switchedHosts);
     const treated = readOf(switchedList);
     const control = phase === 'watch' ? readOf(plan.holdback) : readTotal - treated;
     // A watch look stands for the last, deciding one; the earlier ones are its early stops.
     const last = { phase: 'watch' as const, look: counts.watchLooks };
     const alpha = alphaForLook(budget, phase === 'watch' ? last : 'canary');
-    const out: PlannedLook = {
+    const out: ScheduledLook = {
       phase,
       looks,
       treated,
       control,
       alpha,
-      metrics: judged ? plannedMetrics(c, phase, treated, control, alpha) : [],
+      metrics: judged ? scheduledMetrics(c, phase, treated, control, alpha) : [],
     };
     if (phase !== 'watch' && counts.soakLooks > 1)
       out.earlyStop = {
@@ -239,7 +230,7 @@ export function planDeploy(c: PlanInput): DeployPlan {
       out.undecidable = `${control} control host(s), the judge needs judge.minControlHosts=${minControlHosts}`;
     return out;
   };
-  const looks: PlannedLook[] = [look('canary', 1, plan.canaries.length)];
+  const looks: ScheduledLook[] = [look('canary', 1, plan.canaries.length)];
   let switched = plan.canaries.length;
   plan.waves.forEach((w, i) => {
     switched += w.length;
@@ -279,7 +270,7 @@ export function planDeploy(c: PlanInput): DeployPlan {
  * more than WATCH_NEED_LIMIT times the canary's traffic to catch x2 half the
  * time, with the holdback that fixes it when the fleet has room.
  */
-function blindWatch(c: PlanInput, looks: PlannedLook[], canaries: number): string[] {
+function blindWatch(c: ScheduleInput, looks: ScheduledLook[], canaries: number): string[] {
   const canary = looks.find((l) => l.phase === 'canary');
   const watch = looks.find((l) => l.phase === 'watch');
   if (!canary || !watch || canary.undecidable || watch.undecidable) return [];
@@ -313,7 +304,7 @@ function blindWatch(c: PlanInput, looks: PlannedLook[], canaries: number): strin
  * (lognormal, from the shares at the bounds around it; see stats/histogram.ts).
  * Names the widest such bucket and the spacing that needs no assumption.
  */
-function coarseBuckets(c: PlanInput): string[] {
+function coarseBuckets(c: ScheduleInput): string[] {
   const out: string[] = [];
   for (const m of c.metrics) {
     if (m.kind !== 'quantile') continue;
@@ -341,15 +332,17 @@ const formatRate = (perMinute: number, series: string) =>
     ? `${Number(perMinute.toPrecision(2))} ${series}`
     : `more ${series} than any traffic`;
 
-const seriesOf = (c: PlanInput, name: string) => {
+const seriesOf = (c: ScheduleInput, name: string) => {
   const m = c.metrics.find((x) => x.name === name);
   return m?.kind === 'counter' ? m.series : 'events';
 };
 
 /** Problems that would leave a look undecided on every deploy: field, message with the fix. */
-export function undecidableLooks(c: PlanInput): { path: (string | number)[]; message: string }[] {
-  const plan = planDeploy(c);
-  const { minCanaryHosts, minControlHosts } = limitsOf(c);
+export function undecidableLooks(
+  c: ScheduleInput,
+): { path: (string | number)[]; message: string }[] {
+  const plan = scheduleLooks(c);
+  const { minCanaryHosts, minControlHosts } = judgeLimits(c.judge);
   const lower = 'or lower judge.minControlHosts (weaker evidence)';
   const out: { path: (string | number)[]; message: string }[] = [];
   for (const l of plan.looks) {
@@ -385,10 +378,21 @@ export function undecidableLooks(c: PlanInput): { path: (string | number)[]; mes
   return out;
 }
 
+/**
+ * Refuses a configuration whose looks could never decide, listing each such
+ * look with its fix (CONFIG_INVALID, like a field the loader refuses).
+ */
+export function assertDecidable(c: ScheduleInput, source = 'configuration'): void {
+  // Only a fleet whose sizes make sense has looks worth checking (the loader refuses the rest).
+  if (resolveSize(c.canary.size, c.hosts.length) >= c.hosts.length) return;
+  const issues = undecidableLooks(c);
+  if (issues.length > 0) throw configInvalid(source, issues);
+}
+
 const pct = (x: number) => `${Number((x * 100).toPrecision(3))}%`;
 
 /** The plan as an operator reads it. */
-export function formatPlan(c: PlanInput, plan = planDeploy(c)): string[] {
+export function formatPlan(c: ScheduleInput, plan = scheduleLooks(c)): string[] {
   const d = c.durations;
   const lines = [
     ...plan.warnings,

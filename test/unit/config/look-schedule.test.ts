@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseClusterConfig } from '../../../src/config/load.js';
-import { formatPlan, planDeploy } from '../../../src/config/plan.js';
+import { assertDecidable, formatPlan, scheduleLooks } from '../../../src/config/look-schedule.js';
 import { projectRoot } from '../../../src/paths.js';
 
 /** A fleet of `n` hosts over two zones with the usual metrics: errors per request and a latency gauge. */
@@ -34,9 +34,10 @@ function cluster(n: number, overrides: Record<string, unknown> = {}) {
   };
 }
 
+/** What loading, then planning, refuses in a configuration ('' when both accept it). */
 const problems = (doc: unknown) => {
   try {
-    parseClusterConfig(doc);
+    assertDecidable(parseClusterConfig(doc));
     return '';
   } catch (err) {
     return (err as Error).message;
@@ -48,7 +49,7 @@ describe('every configuration that loads can decide', () => {
     'the defaults on %i hosts: every look has enough hosts and every test can reach its threshold',
     (n) => {
       const config = parseClusterConfig(cluster(n));
-      const plan = planDeploy(config);
+      const plan = scheduleLooks(config);
       expect(plan.looks.map((l) => l.phase)).toEqual(['canary', 'watch']);
       for (const look of plan.looks) {
         expect(look.undecidable).toBeUndefined();
@@ -63,7 +64,7 @@ describe('every configuration that loads can decide', () => {
   );
 
   it('a 10,000-host fleet is judged on the 1,000 hosts it reads, and says so', () => {
-    const plan = planDeploy(parseClusterConfig(cluster(10_000)));
+    const plan = scheduleLooks(parseClusterConfig(cluster(10_000)));
     expect(plan.read).toEqual({ max: 1000, canaries: 334, waves: 333, holdback: 333 });
     const [canary, watch] = plan.looks;
     expect([canary!.treated, canary!.control]).toEqual([334, 666]);
@@ -71,7 +72,7 @@ describe('every configuration that loads can decide', () => {
     expect(formatPlan(parseClusterConfig(cluster(10_000)))).toContain(
       'reads metrics from 1000 of the 10000 hosts at each reading (judge.maxHostsRead=1000): 334 canaries, 333 of later waves, 333 held back; every host is still staged, switched and health-checked',
     );
-    expect(planDeploy(parseClusterConfig(cluster(1000))).read).toBeUndefined();
+    expect(scheduleLooks(parseClusterConfig(cluster(1000))).read).toBeUndefined();
   });
 
   it('prints the plan an operator reads before deploying (40 hosts)', () => {
@@ -106,7 +107,7 @@ describe('every configuration that loads can decide', () => {
         root: `/srv/web-${i}`,
         tags: { zone: i % 2 ? 'a' : 'b', rack: `r${i % 4}` },
       });
-    const plan = planDeploy(parseClusterConfig(doc));
+    const plan = scheduleLooks(parseClusterConfig(doc));
     expect(plan.looks.every((l) => l.undecidable === undefined)).toBe(true);
     expect(plan.holdback).toBe(3);
   });
@@ -119,7 +120,7 @@ describe('every configuration that loads can decide', () => {
   });
 
   it('accepts holdback 0: a watch without comparison, nothing judged in it', () => {
-    const plan = planDeploy(parseClusterConfig(cluster(8, { holdback: 0 })));
+    const plan = scheduleLooks(parseClusterConfig(cluster(8, { holdback: 0 })));
     expect(plan.holdback).toBe(0);
     expect(plan.looks.map((l) => l.phase)).toEqual(['canary']);
   });
@@ -146,9 +147,18 @@ describe('every configuration that loads can decide', () => {
     );
   });
 
+  it('loading checks shape and fields, not the judge: an undecidable file loads, planning refuses it', () => {
+    const config = parseClusterConfig(cluster(6, { canary: { size: 4 } }));
+    expect(config.hosts).toHaveLength(6);
+    expect(() => assertDecidable(config, 'clusters/web.yaml')).toThrow(
+      /^clusters\/web\.yaml has 2 errors:\n {2}- canary\.size: the canary look would compare 4 canary host\(s\) with 2 control host\(s\)/,
+    );
+    expect(() => assertDecidable(parseClusterConfig(cluster(8)))).not.toThrow();
+  });
+
   it('judges nothing and refuses nothing without metrics', () => {
     const config = parseClusterConfig(cluster(4, { metrics: [] }));
-    expect(planDeploy(config).looks.every((l) => l.metrics.length === 0)).toBe(true);
+    expect(scheduleLooks(config).looks.every((l) => l.metrics.length === 0)).toBe(true);
   });
 });
 
@@ -176,7 +186,7 @@ describe('quantile metrics', () => {
   };
 
   it('loads a p99 of a histogram the Prometheus probe reads with buckets: true, and plans it', () => {
-    const plan = planDeploy(parseClusterConfig(withHistogram(p99)));
+    const plan = scheduleLooks(parseClusterConfig(withHistogram(p99)));
     expect(plan.looks[0]!.metrics[0]).toMatchObject({ name: 'p99', kind: 'quantile' });
     expect(plan.looks[0]!.metrics[0]!.test).toContain('per-host p99 changes');
   });
