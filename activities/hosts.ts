@@ -30,6 +30,9 @@ import type { ClusterStore, LoadedCluster } from '../src/config/store.js';
 import { waitHealthy } from '../src/releases/health.js';
 import { runHook } from '../src/releases/hooks.js';
 import { finishedHosts, forEachHost, whileBeating } from './batch.js';
+import { seeding } from './fan-out.js';
+import { planFanOut } from '../src/releases/fan-out-plan.js';
+import type { RelaySource } from '../src/releases/relay.js';
 
 export interface HostDeps {
   transport: (spec: TransportSpec) => HostTransport;
@@ -167,42 +170,62 @@ export function createHostActivities(deps: HostDeps) {
       );
       const tree = whileBeating(() => deps.treeChecksum(snap, { copyUnsafeLinks }));
       tree.catch(() => {}); // each host's staging awaits it and reports its failure
-      return forEachHost(
-        hosts(named),
-        async (h) => {
-          const r = await stageRelease(t, h, {
-            revision,
-            source: snap,
-            tree,
-            sourceBytes: bytes,
-            createRoot: policy.createRoot,
-            adopt: policy.adopt,
-            copyUnsafeLinks,
-            cluster: config.cluster,
-          });
-          const afterStage = config.hooks.afterStage;
-          return {
-            previous: r.current,
-            // Every host of the deploy must hold this same tree (the workflow compares).
-            checksum: (await tree).checksum,
-            adoptedLink: r.adoptedLink,
-            alreadyStaged: r.alreadyStaged,
-            bytesSent: r.bytesSent ?? null,
-            ...(afterStage
-              ? {
-                  hooks: [
-                    await runHook(t, h, 'afterStage', afterStage, {
-                      revision,
-                      previous: r.current,
-                      env: config.hookEnv,
-                    }),
-                  ],
-                }
-              : {}),
-          };
-        },
-        STAGING_AT_ONCE,
-      );
+      const batch = hosts(named);
+      const fanOut = config.staging?.fanOut;
+      const plan = planFanOut(batch, fanOut, config.canary.spreadBy, `${workflowId}/${revision}`);
+      const seeds =
+        plan &&
+        seeding(
+          t,
+          batch,
+          plan,
+          revision,
+          typeof fanOut === 'object' ? fanOut.bwLimitKiB : undefined,
+        );
+      const stageOne = async (h: Host, relay?: RelaySource) => {
+        const r = await stageRelease(t, h, {
+          revision,
+          source: snap,
+          tree,
+          sourceBytes: bytes,
+          createRoot: policy.createRoot,
+          adopt: policy.adopt,
+          copyUnsafeLinks,
+          cluster: config.cluster,
+          ...(relay ? { relay } : {}),
+        });
+        const afterStage = config.hooks.afterStage;
+        return {
+          previous: r.current,
+          // Every host of the deploy must hold this same tree (the workflow compares).
+          checksum: (await tree).checksum,
+          adoptedLink: r.adoptedLink,
+          alreadyStaged: r.alreadyStaged,
+          bytesSent: r.bytesSent ?? null,
+          ...(r.relay ? { relay: r.relay } : {}),
+          ...(afterStage
+            ? {
+                hooks: [
+                  await runHook(t, h, 'afterStage', afterStage, {
+                    revision,
+                    previous: r.current,
+                    env: config.hookEnv,
+                  }),
+                ],
+              }
+            : {}),
+        };
+      };
+      if (!seeds) return forEachHost(batch, (h) => stageOne(h), STAGING_AT_ONCE);
+      try {
+        return await forEachHost(
+          seeds.order,
+          (h) => seeds.stage(h, (relay) => stageOne(h, relay)),
+          STAGING_AT_ONCE,
+        );
+      } finally {
+        await seeds.stop();
+      }
     },
 
     /**

@@ -318,6 +318,22 @@ export const clusterConfigSchema = strictObject({
       soakLookEvery: d.soakLookEvery ?? Math.min(ms(DEFAULTS.soakLookEvery), d.lookEvery),
     }))
     .prefault({}),
+  /**
+   * Fan-out staging: the worker copies each batch's release to a few seed
+   * hosts, which then serve it to the others host to host (README, "Staging
+   * a large fleet"). Unset: the worker copies to every host.
+   */
+  staging: strictObject({
+    fanOut: z.union([
+      z.literal('auto'),
+      strictObject({
+        seeds: z.number().int().min(1).max(1000),
+        perSeed: z.number().int().min(1).max(256),
+        /** A host-to-host copy's bandwidth limit, KiB/s (rsync --bwlimit). */
+        bwLimitKiB: z.number().int().min(1).optional(),
+      }),
+    ]),
+  }).optional(),
   retention: strictObject({
     keep: z
       .number()

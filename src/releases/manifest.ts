@@ -40,10 +40,10 @@ export interface ManifestEntry {
  * delta, and the worker can check the result by its digest.
  */
 export function manifestLines(entries: readonly ManifestEntry[]): string[] {
-  return entries
-    .map((e) => `${JSON.stringify(e.p)} ${e.s} ${e.m} ${e.h}`)
-    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return entries.map(manifestLine).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }
+
+const manifestLine = (e: ManifestEntry) => `${JSON.stringify(e.p)} ${e.s} ${e.m} ${e.h}`;
 
 export const manifestText = (lines: readonly string[]) => lines.map((l) => `${l}\n`).join('');
 
@@ -68,6 +68,12 @@ export function parseManifest(text: string): ManifestEntry[] | null {
     entries.push({ p, s: Number(m[2]), m: Number(m[3]), h: m[4]! });
   }
   return entries;
+}
+
+/** Bytes of the files in `next` that the basis does not hold alike (path, size, mtime, hash). */
+export function bytesNotIn(next: readonly ManifestEntry[], basis: readonly string[]): number {
+  const held = new Set(basis);
+  return next.reduce((n, e) => n + (held.has(manifestLine(e)) ? 0 : e.s), 0);
 }
 
 /** What turns the basis's manifest into the new one: "-line" to drop, "+line" to add. */

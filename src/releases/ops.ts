@@ -32,7 +32,9 @@ import {
   TIDY,
   script,
 } from './scripts.js';
+import { pullFromSeed, type RelaySource } from './relay.js';
 import {
+  bytesNotIn,
   digestOf,
   manifestDelta,
   manifestLines,
@@ -160,6 +162,25 @@ export interface StageOptions {
   adopt?: boolean;
   /** The cluster deploying: it claims an unclaimed root, and another's is refused (ROOT_CLAIMED). */
   cluster?: string;
+  /**
+   * A seed serving this release (fan-out staging): the host pulls from it
+   * when its copy would send more than RELAY_MIN_BYTES, then the worker
+   * checks every file by content. A failed pull falls back to the worker.
+   */
+  relay?: RelaySource;
+}
+
+/** Below this, a host's copy from the worker costs less than a seed's copy and its check. */
+export const RELAY_MIN_BYTES = 1024 * 1024;
+
+/** How a host's copy went through its seed. */
+export interface RelayReport {
+  seed: string;
+  /** False: the pull failed and the worker copied (the error says why). */
+  pulled: boolean;
+  error?: string;
+  /** Files the worker's check found missing or different after the pull, and sent itself. */
+  repaired?: number;
 }
 
 export interface StageResult {
@@ -173,6 +194,8 @@ export interface StageResult {
   adoptedLink: string | null;
   /** Files compared by content after the quick check (null: every file was, with --checksum). */
   rechecked?: number | null;
+  /** Set when the host copied from a seed (fan-out staging). */
+  relay?: RelayReport;
 }
 
 export async function stageRelease(
@@ -188,6 +211,7 @@ export async function stageRelease(
     adopt = false,
     copyUnsafeLinks = false,
     cluster,
+    relay,
   }: StageOptions,
 ): Promise<StageResult> {
   assertRevision(revision);
@@ -259,19 +283,23 @@ export async function stageRelease(
     !copyUnsafeLinks && basis !== null
       ? await basisManifest(t, host, basis, state.manifests?.[basis])
       : null;
-  const quick = !copyUnsafeLinks && (basis === null || old !== null);
   const dest = releaseDir(host.root, revision);
   // A slow link gets the time its bytes need; a stalled one is cut by rsync's --timeout.
   timeoutMs ??= copyDeadlineMs(bytes);
+  const relayed = relay && (await worthRelaying(basis, old, pending, bytes)) ? relay : undefined;
+  const pulled = relayed ? await pullOrFallBack(t, host, revision, basis, relayed) : undefined;
+  // What came from a seed is trusted for nothing: every file is compared by content.
+  const quick = !pulled && !copyUnsafeLinks && (basis === null || old !== null);
   let bytesSent: number | undefined;
+  let filesSent: number | undefined;
   let lines: string[] | undefined;
   let rechecked: number | null = null;
   try {
-    ({ bytesSent } = await t.sync(host, {
+    ({ bytesSent, filesSent } = await t.sync(host, {
       source,
       dest,
       linkDest: basis ? releaseDir(host.root, basis) : undefined,
-      wholeTree: basis === null,
+      wholeTree: basis === null && !pulled,
       copyUnsafeLinks,
       checksum: !quick,
       timeoutMs,
@@ -352,7 +380,44 @@ export async function stageRelease(
     current: state.current,
     adoptedLink,
     rechecked,
+    ...(pulled
+      ? {
+          relay: {
+            ...pulled,
+            ...(pulled.pulled && filesSent !== undefined ? { repaired: filesSent } : {}),
+          },
+        }
+      : {}),
   };
+}
+
+/** A copy from the worker that would send little is left to the worker. */
+async function worthRelaying(
+  basis: string | null,
+  old: BasisManifest | null,
+  pending: TreeSummary | Promise<TreeSummary>,
+  bytes: number,
+): Promise<boolean> {
+  if (bytes < RELAY_MIN_BYTES) return false;
+  if (basis === null || old === null) return true;
+  const { manifest } = await pending;
+  return manifest === undefined || bytesNotIn(manifest, old.lines) >= RELAY_MIN_BYTES;
+}
+
+/** Pulls from the seed; a failure is reported and the worker's copy does the rest. */
+async function pullOrFallBack(
+  t: HostTransport,
+  host: Host,
+  revision: string,
+  basis: string | null,
+  relay: RelaySource,
+): Promise<RelayReport> {
+  try {
+    await pullFromSeed(t, host, revision, basis, relay);
+    return { seed: relay.seed, pulled: true };
+  } catch (err) {
+    return { seed: relay.seed, pulled: false, error: describeCause(err) };
+  }
 }
 
 /** Removes a copy that cannot complete (best effort: the error that got us here is what counts). */

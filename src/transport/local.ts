@@ -2,7 +2,7 @@
 // directly (execFile, no shell), so arguments are never re-parsed.
 import { execFile, spawn } from 'node:child_process';
 import { ProcessChannel, type RemoteProcess } from './process.js';
-import { copyDeadlineMs, parseBytesSent, rsyncArgs, rsyncFailure } from './rsync.js';
+import { copyDeadlineMs, rsyncArgs, rsyncFailure, syncStats } from './rsync.js';
 import type { ExecOptions, ExecResult, HostTransport, SyncOptions, SyncResult } from './types.js';
 import type { Host } from '../core/vocabulary.js';
 
@@ -56,6 +56,6 @@ export class LocalTransport implements HostTransport {
     if (result.code !== 0) {
       throw rsyncFailure(host.name, options.dest, result.code, result.stderr, options.stallSeconds);
     }
-    return { bytesSent: parseBytesSent(result.stdout) };
+    return syncStats(result.stdout);
   }
 }

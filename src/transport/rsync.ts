@@ -83,6 +83,18 @@ export function parseBytesSent(stats: string): number | undefined {
   return m ? Number(m[1]!.replace(/[,.]/g, '')) : undefined;
 }
 
+/** Regular files rsync sent, from --stats ("Number of regular files transferred: 3"). */
+export function parseFilesSent(stats: string): number | undefined {
+  const m = /Number of regular files transferred: ([\d,.]+)/.exec(stats);
+  return m ? Number(m[1]!.replace(/[,.]/g, '')) : undefined;
+}
+
+/** What a copy's --stats say it sent. */
+export const syncStats = (stats: string) => ({
+  bytesSent: parseBytesSent(stats),
+  filesSent: parseFilesSent(stats),
+});
+
 /** How rsync ended: its exit code, null when its deadline killed it, or why it never started. */
 export type RsyncExit = number | null | `could not start rsync: ${string}`;
 

@@ -20,7 +20,7 @@ import { ProcessChannel, type RemoteProcess } from './process.js';
 import {
   copyDeadlineMs,
   DEFAULT_STALL_SECONDS,
-  parseBytesSent,
+  syncStats,
   rsyncArgs,
   rsyncFailure,
   type RsyncExit,
@@ -256,7 +256,7 @@ export class SshTransport implements HostTransport {
     cancel(); // settles the outcome when rsync ended before it reached the relay
     // The channel closes as rsync ends; its exit and stderr are the host's side of a failure.
     const remote = await settledWithin(outcome, 5_000, { code: null, stderr: '' });
-    if (result.code === 0) return { bytesSent: parseBytesSent(result.stdout) };
+    if (result.code === 0) return syncStats(result.stdout);
     if (remote.channelError) throw this.unreachable(host, remote.channelError);
     throw rsyncFailure(
       host.name,
@@ -320,7 +320,7 @@ export class SshTransport implements HostTransport {
           result.stderr,
           options.stallSeconds,
         );
-      return { bytesSent: parseBytesSent(result.stdout) };
+      return syncStats(result.stdout);
     } finally {
       const left = (this.mastersInUse.get(key) ?? 1) - 1;
       if (left > 0) this.mastersInUse.set(key, left);

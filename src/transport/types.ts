@@ -39,6 +39,8 @@ export interface SyncOptions {
 export interface SyncResult {
   /** Bytes rsync sent (its own count), when known. */
   bytesSent: number | undefined;
+  /** Regular files rsync sent (created or replaced), when known. */
+  filesSent?: number | undefined;
 }
 
 export interface HostTransport {

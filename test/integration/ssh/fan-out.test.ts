@@ -1,0 +1,130 @@
+// Fan-out staging over real sshd hosts on loopback: a target copies the
+// release from a seed's rsync daemon, and the worker's check decides what the
+// copy is worth. A corrupted seed is repaired around, a seed that dies
+// mid-copy sends its target back to the worker, and in every case the target
+// ends with the source's tree, marked complete.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../../src/poll.js';
+import { treeChecksum, type TreeSummary } from '../../../src/releases/checksum.js';
+import { inspectHost, stageRelease } from '../../../src/releases/ops.js';
+import { serveRelease } from '../../../src/releases/relay.js';
+import { SshTransport } from '../../../src/transport/ssh.js';
+import type { Host } from '../../../src/core/vocabulary.js';
+import { startSshdFleet, type SshdFleet } from '../../../src/app/demo/sshd-fleet.js';
+
+let fleet: SshdFleet;
+let t: SshTransport;
+let sourceDir: string;
+let source: string;
+let tree: TreeSummary;
+const RELEASE_BYTES = 4 * 2 ** 20;
+
+const hostOf = (i: number): Host => {
+  const h = fleet.hosts[i]!;
+  return { name: h.name, address: h.address, port: h.port, root: h.root };
+};
+
+beforeAll(async () => {
+  fleet = await startSshdFleet(6, 60);
+  t = new SshTransport(fleet.transportOptions(fleet.hosts[0]!));
+  sourceDir = mkdtempSync(path.join(os.tmpdir(), 'phased-fan-out-'));
+  source = path.join(sourceDir, 'release');
+  mkdirSync(path.join(source, 'assets'), { recursive: true });
+  // Four 1 MiB bundles and a page: well above the size at which a host copies from its seed.
+  for (let i = 0; i < 4; i++)
+    writeFileSync(path.join(source, 'assets', `bundle-${i}.js`), randomBytes(2 ** 20));
+  writeFileSync(path.join(source, 'index.html'), '<h1>v2</h1>');
+  tree = await treeChecksum(source);
+}, 60_000);
+
+afterAll(async () => {
+  await t?.close();
+  await fleet?.stopAll();
+  if (sourceDir) rmSync(sourceDir, { recursive: true, force: true });
+});
+
+const stage = (host: Host, relay?: Parameters<typeof stageRelease>[2]['relay']) =>
+  stageRelease(t, host, { revision: 'v2', source, tree, ...(relay ? { relay } : {}) });
+
+/** The target's release is the source's tree, and marked complete with its checksum. */
+async function expectStaged(host: Host) {
+  expect((await treeChecksum(path.join(host.root, 'releases', 'v2'))).checksum).toBe(tree.checksum);
+  const state = await inspectHost(t, host);
+  expect(state.releases.find((r) => r.revision === 'v2')?.checksum).toBe(tree.checksum);
+}
+
+describe('fan-out staging over SSH', () => {
+  it('a target copies from its seed: the worker sends almost none of the release and checks every file', async () => {
+    const [seed, target] = [hostOf(0), hostOf(1)];
+    await stage(seed);
+    const serving = await serveRelease(t, seed, 'v2', { maxConnections: 4 });
+    try {
+      const r = await stage(target, serving.source);
+      expect(r.relay).toEqual({ seed: seed.name, pulled: true, repaired: 0 });
+      // File lists and checksums only: under a tenth of the release crossed from the worker.
+      expect(r.bytesSent).toBeLessThan(RELEASE_BYTES / 10);
+      await expectStaged(target);
+    } finally {
+      await serving.stop();
+    }
+    // The daemon and its secret are gone from the seed once it stops.
+    expect(readdirSync('/tmp').some((n) => n.startsWith('phased-relay.'))).toBe(false);
+  });
+
+  it('a seed whose tree was altered (same size and mtime) is caught by the check, and the worker repairs the target', async () => {
+    const [seed, target] = [hostOf(2), hostOf(3)];
+    await stage(seed);
+    const bundle = path.join(seed.root, 'releases', 'v2', 'assets', 'bundle-2.js');
+    const { atime, mtime, size } = statSync(bundle);
+    writeFileSync(bundle, randomBytes(size));
+    utimesSync(bundle, atime, mtime);
+    const serving = await serveRelease(t, seed, 'v2', { maxConnections: 4 });
+    try {
+      const r = await stage(target, serving.source);
+      expect(r.relay).toEqual({ seed: seed.name, pulled: true, repaired: 1 });
+      await expectStaged(target);
+      expect(
+        readFileSync(path.join(target.root, 'releases', 'v2', 'assets', 'bundle-2.js')),
+      ).toEqual(readFileSync(path.join(source, 'assets', 'bundle-2.js')));
+    } finally {
+      await serving.stop();
+    }
+  });
+
+  it('a seed that dies mid-copy sends its target back to the worker, which finishes the copy', async () => {
+    const [seed, target] = [hostOf(4), hostOf(5)];
+    await stage(seed);
+    // 256 KiB/s: the 4 MiB copy takes about 16 s, time to stop the seed while it runs.
+    const serving = await serveRelease(t, seed, 'v2', { maxConnections: 4, bwLimitKiB: 256 });
+    const staging = stage(target, serving.source);
+    const dest = path.join(target.root, 'releases', 'v2');
+    await eventually(async () => Promise.resolve(bytesUnder(dest) > 256 * 1024), {
+      what: 'the target to have pulled part of the release',
+      timeoutMs: 60_000,
+      intervalMs: 50,
+    });
+    await fleet.hosts[4]!.stop();
+    try {
+      const r = await staging;
+      expect(r.relay?.seed).toBe(seed.name);
+      expect(r.relay?.pulled).toBe(false);
+      expect(r.relay?.error).toMatch(/pulling from seed ssh-5/);
+      await expectStaged(target);
+    } finally {
+      await serving.stop().catch(() => undefined);
+      await fleet.hosts[4]!.start();
+    }
+  });
+});
+
+function bytesUnder(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true }))
+    if (e.isFile()) n += statSync(path.join(e.parentPath, e.name)).size;
+  return n;
+}
