@@ -1,7 +1,8 @@
 // Whole deploys over SSH on five real sshd hosts: the worker reaches every
 // host through the SSH transport (ssh2 for commands and probes, rsync over
 // OpenSSH for staging).
-import { rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDeploy, outcomeOf } from '../../../src/app/client.js';
@@ -10,7 +11,7 @@ import { createLocalFleet, preinstall } from '../../helpers/local-fleet.js';
 import { eventually } from '../../../src/poll.js';
 import { startSshdFleet, type SshdFleet } from '../../../src/app/demo/sshd-fleet.js';
 import { deployToEnd, phasedClient, withDeployer } from '../../helpers/deploys.js';
-import { uniqueId, withWorker } from '../../helpers/temporal.js';
+import { historyText, uniqueId, withWorker } from '../../helpers/temporal.js';
 
 let sshd: SshdFleet;
 
@@ -142,6 +143,29 @@ describe('deploys over SSH on 5 sshd hosts', () => {
       expect(back.summary).toContain('no host was switched');
     });
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-1'));
+  });
+
+  it('fan-out staging: the worker stages one seed, the other four copy from it, and the release goes live', async () => {
+    const fleet = await sshFleet({}, 0, { staging: { fanOut: { seeds: 1, perSeed: 4 } } });
+    await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
+    // A 3 MiB bundle: more than a host copies from the worker when it has a seed.
+    writeFileSync(path.join(fleet.release('big-2', 0.01), 'bundle.js'), randomBytes(3 * 2 ** 20));
+    fleet.startTraffic();
+    const { outcome, history } = await withDeployer(async (d) => {
+      const h = await d.start(fleet, 'big-2', 0.01);
+      const outcome = await outcomeOf(h);
+      return { outcome, history: historyText(await h.fetchHistory()) };
+    });
+    expect(outcome.outcome, outcome.summary).toBe('done');
+    const relays = [
+      ...history.matchAll(/"relay":\{"seed":"(ssh-\d)","pulled":true,"repaired":0\}/g),
+    ];
+    expect(relays).toHaveLength(4);
+    expect(new Set(relays.map((m) => m[1])).size).toBe(1);
+    expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'big-2'));
+    const bundle = readFileSync(path.join(fleet.release('big-2', 0.01), 'bundle.js'));
+    for (const root of Object.values(fleet.roots))
+      expect(readFileSync(path.join(root, 'current', 'bundle.js')).equals(bundle), root).toBe(true);
   });
 
   it('worker restart mid-soak: a new worker finishes the deploy', async () => {
