@@ -53,11 +53,26 @@ const USER = 'phased';
 const SERVE = `
 set -eu
 root=$1 rev=$2 addr=$3 max=$4; shift 4
-dir=$(mktemp -d "\${TMPDIR:-/tmp}/phased-relay.XXXXXX")
+# What a relay left when its host went down mid-serve: a dead daemon's files
+# (its secret opens nothing any more), over a minute old.
+find "$root" -maxdepth 1 -name '.phased-relay.*' -mmin +1 -exec sh -c '
+  for d; do p=$(cat "$d/pid" 2>/dev/null) || p=; [ -n "$p" ] && kill -0 "$p" 2>/dev/null || rm -rf -- "$d"; done
+' phased-relay-sweep {} +
+dir=$(mktemp -d "$root/.phased-relay.XXXXXX")
 pid=
-stop() { [ -z "$pid" ] || kill "$pid" 2>/dev/null || :; [ -z "$pid" ] || wait "$pid" 2>/dev/null || :; rm -rf -- "$dir"; }
+# The cleanup ignores further signals and writes nowhere: a host going down
+# signals every process at once and its session's pipes are gone.
+stop() {
+  trap '' HUP INT TERM PIPE
+  exec >/dev/null 2>&1
+  [ -z "$pid" ] || kill "$pid" 2>/dev/null || :
+  [ -z "$pid" ] || wait "$pid" 2>/dev/null || :
+  rm -rf -- "$dir"
+}
+# A signal during the exit's cleanup would end it half done: each runs the
+# whole cleanup itself (twice is harmless).
 trap stop EXIT
-trap 'exit 1' HUP INT TERM
+trap 'stop; exit 1' HUP INT TERM
 umask 077
 IFS= read -r secret
 printf '%s:%s\\n' ${USER} "$secret" > "$dir/secrets"

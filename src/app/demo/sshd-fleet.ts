@@ -169,7 +169,7 @@ function keygen(file: string) {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
 }
 
-function portOpen(address: string, port: number): Promise<boolean> {
+export function portOpen(address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host: address, port }, () => {
       s.destroy();
@@ -188,6 +188,12 @@ export interface SshdFleetOptions {
    * At most 15 (sshd's MAX_LISTEN_SOCKS is 16).
    */
   aliases?: number;
+  /**
+   * Where host i's sshd runs, when not on 127.0.0.x: its address, port and
+   * the command that starts it (e.g. `ip netns exec <ns>`, which execs sshd
+   * in place, so the process is sshd itself).
+   */
+  placement?: (i: number) => { address: string; port: number; wrap: string[] };
 }
 
 export async function startSshdFleet(
@@ -210,8 +216,9 @@ export async function startSshdFleet(
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const name = `ssh-${i + 1}`;
-    const address = `127.0.0.${firstOctet + i}`;
-    const port = await freePort(address);
+    const placed = options.placement?.(i);
+    const address = placed?.address ?? `127.0.0.${firstOctet + i}`;
+    const port = placed?.port ?? (await freePort(address));
     const aliases = Array.from(
       { length: options.aliases ?? 0 },
       (_, k) => `127.1.${firstOctet + i}.${k + 1}`,
@@ -245,7 +252,9 @@ export async function startSshdFleet(
       .split(' ')
       .slice(0, 2)
       .join(' ');
-    for (const a of [address, ...aliases]) lines.push(`[${a}]:${port} ${hostKeyPub}`);
+    // known_hosts names a host on port 22 by its address alone.
+    for (const a of [address, ...aliases])
+      lines.push(`${port === 22 ? a : `[${a}]:${port}`} ${hostKeyPub}`);
     let child: ChildProcess | undefined;
     let stderr = '';
     const host: SshdHost = {
@@ -257,7 +266,8 @@ export async function startSshdFleet(
       aliases,
       log: () => stderr,
       async start() {
-        child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const [command, ...args] = [...(placed?.wrap ?? []), SSHD, '-D', '-e', '-f', config];
+        child = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
         stderr = '';
         child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
         const proc = child;

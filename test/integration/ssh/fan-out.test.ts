@@ -15,7 +15,8 @@ import { inspectHost, stageRelease } from '../../../src/releases/ops.js';
 import { serveRelease } from '../../../src/releases/relay.js';
 import { SshTransport } from '../../../src/transport/ssh.js';
 import type { Host } from '../../../src/core/vocabulary.js';
-import { startSshdFleet, type SshdFleet } from '../../../src/app/demo/sshd-fleet.js';
+import { portOpen, startSshdFleet, type SshdFleet } from '../../../src/app/demo/sshd-fleet.js';
+import { netnsAvailable, startNetnsFleet, type NetnsFleet } from '../../helpers/netns-fleet.js';
 
 let fleet: SshdFleet;
 let t: SshTransport;
@@ -72,8 +73,10 @@ describe('fan-out staging over SSH', () => {
     } finally {
       await serving.stop();
     }
-    // The daemon and its secret are gone from the seed once it stops.
-    expect(readdirSync('/tmp').some((n) => n.startsWith('phased-relay.'))).toBe(false);
+    // The daemon is gone once it stops: its port refuses connections.
+    const port = Number(/:(\d+)\/release\/$/.exec(serving.source.url)![1]);
+    expect(await portOpen(seed.address, port)).toBe(false);
+    expect(readdirSync(seed.root).filter((n) => n.startsWith('.phased-relay'))).toEqual([]);
   });
 
   it('a seed whose tree was altered (same size and mtime) is caught by the check, and the worker repairs the target', async () => {
@@ -128,3 +131,48 @@ function bytesUnder(dir: string): number {
     if (e.isFile()) n += statSync(path.join(e.parentPath, e.name)).size;
   return n;
 }
+
+// Namespaces need root: a run without it skips this part and says so.
+describe.skipIf(!netnsAvailable())('fan-out staging between hosts in network namespaces', () => {
+  let hosts: NetnsFleet;
+  let nt: SshTransport;
+
+  beforeAll(async () => {
+    hosts = await startNetnsFleet(2);
+    nt = new SshTransport(hosts.transportOptions(hosts.hosts[0]!));
+  }, 60_000);
+
+  afterAll(async () => {
+    await nt?.close();
+    await hosts?.stopAll();
+  });
+
+  it('a host that cannot reach its seed, though the worker reaches both, is staged by the worker', async () => {
+    const [seed, target] = hosts.hosts.map((h): Host => ({
+      name: h.name,
+      address: h.address,
+      port: h.port,
+      root: h.root,
+    }));
+    hosts.cut(1, 0);
+    await stageRelease(nt, seed!, { revision: 'v2', source, tree });
+    const serving = await serveRelease(nt, seed!, 'v2', { maxConnections: 4 });
+    try {
+      const r = await stageRelease(nt, target!, {
+        revision: 'v2',
+        source,
+        tree,
+        relay: serving.source,
+      });
+      expect(r.relay?.pulled).toBe(false);
+      expect(r.relay?.error).toMatch(/pulling from seed ssh-1 exited \d+/);
+      // The worker sent the release itself.
+      expect(r.bytesSent).toBeGreaterThan(RELEASE_BYTES);
+      expect((await treeChecksum(path.join(target!.root, 'releases', 'v2'))).checksum).toBe(
+        tree.checksum,
+      );
+    } finally {
+      await serving.stop();
+    }
+  });
+});
