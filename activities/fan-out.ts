@@ -13,7 +13,10 @@ export interface Seeding {
   /** Hosts in the order to stage them: every seed first. */
   order: Host[];
   /** Runs a host's staging: a seed's marks it ready to serve, a target's waits for its seed. */
-  stage<R>(host: Host, step: (relay?: RelaySource) => Promise<R>): Promise<R>;
+  stage<R>(
+    host: Host,
+    step: (relay?: () => Promise<RelaySource | undefined>) => Promise<R>,
+  ): Promise<R>;
   /** Stops every seed's daemon. */
   stop(): Promise<void>;
 }
@@ -71,8 +74,8 @@ export function seeding(
       }
       const seedName = plan.seedOf.get(host.name);
       const seed = seedName === undefined ? undefined : seeds.get(seedName);
-      const served = seed ? await servingOf(seed) : null;
-      return step(served?.source);
+      // Asked for only by a host whose copy is worth relaying.
+      return step(seed ? async () => (await servingOf(seed))?.source : undefined);
     },
     async stop() {
       for (const s of staged.values()) s.settle(false);

@@ -182,7 +182,7 @@ export function createHostActivities(deps: HostDeps) {
           revision,
           typeof fanOut === 'object' ? fanOut.bwLimitKiB : undefined,
         );
-      const stageOne = async (h: Host, relay?: RelaySource) => {
+      const stageOne = async (h: Host, relay?: () => Promise<RelaySource | undefined>) => {
         const r = await stageRelease(t, h, {
           revision,
           source: snap,

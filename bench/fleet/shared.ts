@@ -47,8 +47,10 @@ export function holdBenchCluster(
   cluster: string,
   spec: TransportSpec,
   hosts: readonly Host[],
+  more: Record<string, unknown> = {},
 ): ClusterRef {
   const doc = {
+    ...more,
     cluster,
     transport: spec.kind,
     ...(spec.kind === 'ssh'

@@ -17,19 +17,23 @@ export interface FanOutPlan {
   perSeed: number;
 }
 
+/**
+ * What `auto` uses from AUTO_MIN_HOSTS: as many seeds as each seed has
+ * targets, so the worker's copies and the seeds' take about as long as
+ * each other.
+ */
+export function autoShape(n: number): { seeds: number; perSeed: number } {
+  const seeds = Math.ceil(Math.sqrt(n));
+  return { seeds, perSeed: Math.ceil((n - seeds) / seeds) };
+}
+
 /** Counts for a batch of `n` hosts, or null when the worker should copy to each. */
 export function fanOutShape(
   n: number,
   setting: FanOutSetting | undefined,
 ): { seeds: number; perSeed: number } | null {
   if (setting === undefined || n < 3) return null;
-  if (setting === 'auto') {
-    if (n < AUTO_MIN_HOSTS) return null;
-    // As many seeds as each seed has targets: the worker's copies and the
-    // seeds' copies then take about as long as each other.
-    const seeds = Math.ceil(Math.sqrt(n));
-    return { seeds, perSeed: Math.ceil((n - seeds) / seeds) };
-  }
+  if (setting === 'auto') return n < AUTO_MIN_HOSTS ? null : autoShape(n);
   // More seeds than asked when the rest would not fit their shares.
   const seeds = Math.min(n - 1, Math.max(setting.seeds, Math.ceil(n / (setting.perSeed + 1))));
   return { seeds, perSeed: setting.perSeed };

@@ -163,11 +163,12 @@ export interface StageOptions {
   /** The cluster deploying: it claims an unclaimed root, and another's is refused (ROOT_CLAIMED). */
   cluster?: string;
   /**
-   * A seed serving this release (fan-out staging): the host pulls from it
-   * when its copy would send more than RELAY_MIN_BYTES, then the worker
-   * checks every file by content. A failed pull falls back to the worker.
+   * The seed serving this release (fan-out staging), asked for only when the
+   * host's copy would send more than RELAY_MIN_BYTES (undefined: none); the
+   * host then pulls from it and the worker checks every file by content. A
+   * failed pull falls back to the worker.
    */
-  relay?: RelaySource;
+  relay?: () => Promise<RelaySource | undefined>;
 }
 
 /** Below this, a host's copy from the worker costs less than a seed's copy and its check. */
@@ -286,7 +287,8 @@ export async function stageRelease(
   const dest = releaseDir(host.root, revision);
   // A slow link gets the time its bytes need; a stalled one is cut by rsync's --timeout.
   timeoutMs ??= copyDeadlineMs(bytes);
-  const relayed = relay && (await worthRelaying(basis, old, pending, bytes)) ? relay : undefined;
+  const relayed =
+    relay && (await worthRelaying(basis, old, pending, bytes)) ? await relay() : undefined;
   const pulled = relayed ? await pullOrFallBack(t, host, revision, basis, relayed) : undefined;
   // What came from a seed is trusted for nothing: every file is compared by content.
   const quick = !pulled && !copyUnsafeLinks && (basis === null || old !== null);

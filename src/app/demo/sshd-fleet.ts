@@ -267,7 +267,7 @@ export async function startSshdFleet(
       log: () => stderr,
       async start() {
         const [command, ...args] = [...(placed?.wrap ?? []), SSHD, '-D', '-e', '-f', config];
-        child = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+        child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
         stderr = '';
         child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
         const proc = child;

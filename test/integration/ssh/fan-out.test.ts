@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../../src/poll.js';
 import { treeChecksum, type TreeSummary } from '../../../src/releases/checksum.js';
 import { inspectHost, stageRelease } from '../../../src/releases/ops.js';
-import { serveRelease } from '../../../src/releases/relay.js';
+import { serveRelease, type RelaySource } from '../../../src/releases/relay.js';
 import { SshTransport } from '../../../src/transport/ssh.js';
 import type { Host } from '../../../src/core/vocabulary.js';
 import { portOpen, startSshdFleet, type SshdFleet } from '../../../src/app/demo/sshd-fleet.js';
@@ -49,8 +49,13 @@ afterAll(async () => {
   if (sourceDir) rmSync(sourceDir, { recursive: true, force: true });
 });
 
-const stage = (host: Host, relay?: Parameters<typeof stageRelease>[2]['relay']) =>
-  stageRelease(t, host, { revision: 'v2', source, tree, ...(relay ? { relay } : {}) });
+const stage = (host: Host, relay?: RelaySource) =>
+  stageRelease(t, host, {
+    revision: 'v2',
+    source,
+    tree,
+    ...(relay ? { relay: () => Promise.resolve(relay) } : {}),
+  });
 
 /** The target's release is the source's tree, and marked complete with its checksum. */
 async function expectStaged(host: Host) {
@@ -162,7 +167,7 @@ describe.skipIf(!netnsAvailable())('fan-out staging between hosts in network nam
         revision: 'v2',
         source,
         tree,
-        relay: serving.source,
+        relay: () => Promise.resolve(serving.source),
       });
       expect(r.relay?.pulled).toBe(false);
       expect(r.relay?.error).toMatch(/pulling from seed ssh-1 exited \d+/);
