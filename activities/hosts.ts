@@ -13,6 +13,7 @@ import {
   stageRelease,
   tidyHost,
   type FlipOptions,
+  type RelayLease,
 } from '../src/releases/ops.js';
 import { releasesToRemove } from '../src/releases/retention.js';
 import type { HostTransport } from '../src/transport/types.js';
@@ -32,7 +33,6 @@ import { runHook } from '../src/releases/hooks.js';
 import { finishedHosts, forEachHost, whileBeating } from './batch.js';
 import { seeding } from './fan-out.js';
 import { planFanOut } from '../src/releases/fan-out-plan.js';
-import type { RelaySource } from '../src/releases/relay.js';
 
 export interface HostDeps {
   transport: (spec: TransportSpec) => HostTransport;
@@ -180,9 +180,10 @@ export function createHostActivities(deps: HostDeps) {
           batch,
           plan,
           revision,
+          config.canary.spreadBy,
           typeof fanOut === 'object' ? fanOut.bwLimitKiB : undefined,
         );
-      const stageOne = async (h: Host, relay?: () => Promise<RelaySource | undefined>) => {
+      const stageOne = async (h: Host, relay?: () => Promise<RelayLease | undefined>) => {
         const r = await stageRelease(t, h, {
           revision,
           source: snap,

@@ -168,7 +168,13 @@ export interface StageOptions {
    * host then pulls from it and the worker checks every file by content. A
    * failed pull falls back to the worker.
    */
-  relay?: () => Promise<RelaySource | undefined>;
+  relay?: () => Promise<RelayLease | undefined>;
+}
+
+/** A serving host lent to one copy: `done` says whether the pull from it worked. */
+export interface RelayLease {
+  source: RelaySource;
+  done(pulled: boolean): void;
 }
 
 /** Below this, a host's copy from the worker costs less than a seed's copy and its check. */
@@ -287,9 +293,10 @@ export async function stageRelease(
   const dest = releaseDir(host.root, revision);
   // A slow link gets the time its bytes need; a stalled one is cut by rsync's --timeout.
   timeoutMs ??= copyDeadlineMs(bytes);
-  const relayed =
+  const lease =
     relay && (await worthRelaying(basis, old, pending, bytes)) ? await relay() : undefined;
-  const pulled = relayed ? await pullOrFallBack(t, host, revision, basis, relayed) : undefined;
+  const pulled = lease ? await pullOrFallBack(t, host, revision, basis, lease.source) : undefined;
+  if (lease && pulled) lease.done(pulled.pulled);
   // What came from a seed is trusted for nothing: every file is compared by content.
   const quick = !pulled && !copyUnsafeLinks && (basis === null || old !== null);
   let bytesSent: number | undefined;

@@ -145,8 +145,8 @@ describe('deploys over SSH on 5 sshd hosts', () => {
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-1'));
   });
 
-  it('fan-out staging: the worker stages one seed, the other four copy from it, and the release goes live', async () => {
-    const fleet = await sshFleet({}, 0, { staging: { fanOut: { seeds: 1, perSeed: 4 } } });
+  it('fan-out staging: the worker stages one seed, the other four copy from it or from a host that already has it, and the release goes live', async () => {
+    const fleet = await sshFleet({}, 0, { staging: { fanOut: { seeds: 1, perSeed: 2 } } });
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     // A 3 MiB bundle: more than a host copies from the worker when it has a seed.
     writeFileSync(path.join(fleet.release('big-2', 0.01), 'bundle.js'), randomBytes(3 * 2 ** 20));
@@ -158,10 +158,16 @@ describe('deploys over SSH on 5 sshd hosts', () => {
     });
     expect(outcome.outcome, outcome.summary).toBe('done');
     const relays = [
-      ...history.matchAll(/"relay":\{"seed":"(ssh-\d)","pulled":true,"repaired":0\}/g),
-    ];
+      ...history.matchAll(
+        /"host":"(ssh-\d)","result":\{[^{}]*"relay":\{"seed":"(ssh-\d)","pulled":true,"repaired":0\}/g,
+      ),
+    ].map((m) => ({ host: m[1]!, from: m[2]! }));
     expect(relays).toHaveLength(4);
-    expect(new Set(relays.map((m) => m[1])).size).toBe(1);
+    // The seed is the host the worker copied to; it was the only one serving
+    // when the others started, two copies at a time.
+    const seed = fleet.config.hosts.find((h) => !relays.some((r) => r.host === h.name))!.name;
+    expect(relays.filter((r) => r.from === seed).length).toBeGreaterThanOrEqual(2);
+    for (const r of relays) expect(r.from).not.toBe(r.host);
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'big-2'));
     const bundle = readFileSync(path.join(fleet.release('big-2', 0.01), 'bundle.js'));
     for (const root of Object.values(fleet.roots))

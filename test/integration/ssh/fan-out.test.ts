@@ -54,7 +54,7 @@ const stage = (host: Host, relay?: RelaySource) =>
     revision: 'v2',
     source,
     tree,
-    ...(relay ? { relay: () => Promise.resolve(relay) } : {}),
+    ...(relay ? { relay: () => Promise.resolve({ source: relay, done: () => undefined }) } : {}),
   });
 
 /** The target's release is the source's tree, and marked complete with its checksum. */
@@ -167,7 +167,7 @@ describe.skipIf(!netnsAvailable())('fan-out staging between hosts in network nam
         revision: 'v2',
         source,
         tree,
-        relay: () => Promise.resolve(serving.source),
+        relay: () => Promise.resolve({ source: serving.source, done: () => undefined }),
       });
       expect(r.relay?.pulled).toBe(false);
       expect(r.relay?.error).toMatch(/pulling from seed ssh-1 exited \d+/);

@@ -1,14 +1,14 @@
-// Which hosts seed a fan-out staging, and which seed each other host copies from.
+// Which hosts seed a fan-out staging, and how many copies a serving host makes at once.
 import { describe, expect, it } from 'vitest';
 import type { Host } from '../../../src/core/vocabulary.js';
 import { fanOutShape, planFanOut } from '../../../src/releases/fan-out-plan.js';
 
-const fleet = (n: number, zones = 4, racks = 2): Host[] =>
+const fleet = (n: number, zones = 4): Host[] =>
   Array.from({ length: n }, (_, i) => ({
     name: `web-${i + 1}`,
     address: `10.0.0.${i + 1}`,
     root: '/srv/app',
-    tags: { zone: `z${i % zones}`, rack: `z${i % zones}-r${Math.floor(i / zones) % racks}` },
+    tags: { zone: `z${i % zones}`, rack: `z${i % zones}-r${Math.floor(i / zones) % 2}` },
   }));
 
 describe('fan-out shape', () => {
@@ -18,52 +18,34 @@ describe('fan-out shape', () => {
     expect(fanOutShape(2, { seeds: 1, perSeed: 4 })).toBeNull();
   });
 
-  it('auto: about as many seeds as each seed has hosts', () => {
-    expect(fanOutShape(16, 'auto')).toEqual({ seeds: 4, perSeed: 3 });
-    expect(fanOutShape(64, 'auto')).toEqual({ seeds: 8, perSeed: 7 });
-    expect(fanOutShape(200, 'auto')).toEqual({ seeds: 15, perSeed: 13 });
+  it('auto: two seeds, one more per 32 hosts, each host serving one copy at a time', () => {
+    expect(fanOutShape(16, 'auto')).toEqual({ seeds: 2, perSeed: 1 });
+    expect(fanOutShape(64, 'auto')).toEqual({ seeds: 2, perSeed: 1 });
+    expect(fanOutShape(200, 'auto')).toEqual({ seeds: 7, perSeed: 1 });
   });
 
-  it('takes more seeds than asked when the rest do not fit their shares, never every host', () => {
-    expect(fanOutShape(64, { seeds: 8, perSeed: 16 })).toEqual({ seeds: 8, perSeed: 16 });
-    expect(fanOutShape(200, { seeds: 8, perSeed: 16 })).toEqual({ seeds: 12, perSeed: 16 });
-    expect(fanOutShape(4, { seeds: 8, perSeed: 16 })).toEqual({ seeds: 3, perSeed: 16 });
+  it('as configured, never every host a seed', () => {
+    expect(fanOutShape(64, { seeds: 8, perSeed: 2 })).toEqual({ seeds: 8, perSeed: 2 });
+    expect(fanOutShape(4, { seeds: 8, perSeed: 2 })).toEqual({ seeds: 3, perSeed: 2 });
   });
 });
 
 describe('fan-out plan', () => {
-  it('spreads seeds across zones and gives each host a seed in its own zone, within perSeed', () => {
+  it('spreads the seeds across zones, and the same input gives the same seeds', () => {
     const hosts = fleet(64);
-    const plan = planFanOut(hosts, { seeds: 8, perSeed: 7 }, ['zone', 'rack'], 'deploy-1')!;
-    expect(plan.seeds).toHaveLength(8);
+    const plan = planFanOut(hosts, { seeds: 4, perSeed: 1 }, ['zone', 'rack'], 'deploy-1')!;
+    expect(plan.seeds).toHaveLength(4);
     expect(new Set(plan.seeds.map((s) => s.tags!.zone)).size).toBe(4);
-    expect(plan.seedOf.size).toBe(56);
-    const byName = new Map(hosts.map((h) => [h.name, h]));
-    const load = new Map<string, number>();
-    for (const [target, seed] of plan.seedOf) {
-      expect(byName.get(target)!.tags!.zone).toBe(byName.get(seed)!.tags!.zone);
-      load.set(seed, (load.get(seed) ?? 0) + 1);
-    }
-    expect(Math.max(...load.values())).toBeLessThanOrEqual(7);
-    // Seeds are never targets, and every other host has one.
-    for (const s of plan.seeds) expect(plan.seedOf.has(s.name)).toBe(false);
+    expect(plan.perSeed).toBe(1);
+    const again = planFanOut(hosts, { seeds: 4, perSeed: 1 }, ['zone', 'rack'], 'deploy-1')!;
+    expect(again.seeds.map((s) => s.name)).toEqual(plan.seeds.map((s) => s.name));
   });
 
-  it('prefers a seed in the same rack when one has room', () => {
-    const hosts = fleet(32, 2, 2);
-    const plan = planFanOut(hosts, { seeds: 4, perSeed: 7 }, ['zone', 'rack'], 'd')!;
-    const byName = new Map(hosts.map((h) => [h.name, h]));
-    const sameRack = [...plan.seedOf].filter(
-      ([t, s]) => byName.get(t)!.tags!.rack === byName.get(s)!.tags!.rack,
-    ).length;
-    expect(sameRack).toBe(28);
-  });
-
-  it('a full zone spills to the least loaded seed; the same input gives the same plan', () => {
-    const hosts = fleet(20, 1);
-    const a = planFanOut(hosts, { seeds: 2, perSeed: 9 }, ['zone'], 'x')!;
-    expect([...a.seedOf.values()].filter((s) => s === a.seeds[0]!.name)).toHaveLength(9);
-    const b = planFanOut(hosts, { seeds: 2, perSeed: 9 }, ['zone'], 'x')!;
-    expect([...b.seedOf]).toEqual([...a.seedOf]);
+  it('another deploy picks other seeds (no host seeds every deploy)', () => {
+    const hosts = fleet(64);
+    const seedsOf = (key: string) =>
+      planFanOut(hosts, 'auto', ['zone', 'rack'], key)!.seeds.map((s) => s.name);
+    const picked = new Set(['a', 'b', 'c', 'd', 'e', 'f'].flatMap(seedsOf));
+    expect(picked.size).toBeGreaterThan(4);
   });
 });
