@@ -113,14 +113,16 @@ exit 75
 `;
 
 /**
- * Pulls rsync URL $1 into $2 (linking unchanged files from $3 when set),
+ * Pulls rsync URL $1 into $2 (linking files whose content is unchanged from $3 when set),
  * with the password on stdin; $4 stall seconds, $5 bandwidth limit (0: none).
  */
 const PULL = `
 set -eu
 url=$1 dest=$2 basis=$3 stall=$4 bw=$5
 set -- -a --delete --partial --stats --numeric-ids --no-inc-recursive --contimeout=10 --timeout="$stall" --password-file=-
-[ -z "$basis" ] || set -- "$@" --link-dest="$basis"
+# Unchanged files are linked from the basis only when their content matches
+# (a rebuilt file can keep its size and mtime): both ends hash, the worker not.
+[ -z "$basis" ] || set -- "$@" --checksum --link-dest="$basis"
 [ "$bw" = 0 ] || set -- "$@" --bwlimit="$bw"
 mkdir -p -- "$dest"
 exec rsync "$@" -- "$url" "$dest/"

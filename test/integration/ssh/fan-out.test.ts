@@ -4,9 +4,18 @@
 // mid-copy sends its target back to the worker, and in every case the target
 // ends with the source's tree, marked complete.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../../src/poll.js';
@@ -102,6 +111,41 @@ describe('fan-out staging over SSH', () => {
     } finally {
       await serving.stop();
     }
+  });
+
+  it("a delta through a seed links from the host's last release only files whose content is unchanged (a rebuilt file may keep its size and mtime)", async () => {
+    const [seed, target] = [hostOf(0), hostOf(1)];
+    const v3 = path.join(sourceDir, 'v3');
+    cpSync(source, v3, { recursive: true, preserveTimestamps: true });
+    // Same size, same mtime, other bytes: what the quick check would take for unchanged.
+    const bundle = path.join(v3, 'assets', 'bundle-1.js');
+    const { atime, mtime, size } = statSync(bundle);
+    writeFileSync(bundle, randomBytes(size));
+    utimesSync(bundle, atime, mtime);
+    writeFileSync(path.join(v3, 'assets', 'bundle-3.js'), randomBytes(2 ** 20));
+    const v3tree = await treeChecksum(v3);
+    // Both hold v2 (staged, or already there from the first test): the basis of the delta.
+    await Promise.all([stage(seed), stage(target)]);
+    await stageRelease(t, seed, { revision: 'v3', source: v3, tree: v3tree });
+    const serving = await serveRelease(t, seed, 'v3', { maxConnections: 4 });
+    try {
+      const r = await stageRelease(t, target, {
+        revision: 'v3',
+        source: v3,
+        tree: v3tree,
+        relay: () => Promise.resolve({ source: serving.source, done: () => undefined }),
+      });
+      // The seed's copy was right: the worker's check had nothing to send.
+      expect(r.relay).toEqual({ seed: seed.name, pulled: true, repaired: 0 });
+      expect(r.basis).toBe('v2');
+    } finally {
+      await serving.stop();
+    }
+    const staged = path.join(target.root, 'releases', 'v3');
+    expect((await treeChecksum(staged)).checksum).toBe(v3tree.checksum);
+    // Unchanged bundles are hard links to v2's files; the rebuilt one is not.
+    expect(statSync(path.join(staged, 'assets', 'bundle-0.js')).nlink).toBeGreaterThan(1);
+    expect(statSync(path.join(staged, 'assets', 'bundle-1.js')).nlink).toBe(1);
   });
 
   it('a seed that dies mid-copy sends its target back to the worker, which finishes the copy', async () => {
