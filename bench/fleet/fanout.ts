@@ -179,6 +179,7 @@ const command = `sudo npx tsx bench/fleet/fanout.ts --sizes ${values.sizes} --mi
 const out = path.join(projectRoot, 'bench', 'results');
 const result = {
   command,
+  date: new Date().toISOString().slice(0, 10),
   machine: `${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}, Linux ${os.release()}`,
   release: { files: FILES, bytes: BYTES, changedShare: CHANGED },
   links: {
@@ -197,7 +198,7 @@ const md = [
   '',
   `\`${command}\``,
   '',
-  `${result.machine}. Hosts in network namespaces on one bridge; each host's links ${values['host-rate']} each way (tc tbf), the worker's uplink to all hosts ${values['worker-rate']}; no added delay (this kernel has no netem). Release: ${FILES} files, ${mb(BYTES)} MiB; the delta rewrites ${(CHANGED * 100).toFixed(0)}% of its files. Each size runs direct and fan-out (seeds: the shape \`auto\` picks, forced at 8 hosts) on fresh roots, who goes first alternating. Worker bytes: what crossed the bridge from the worker, SSH and checks included.`,
+  `${result.date}, ${result.machine}. Hosts in network namespaces on one bridge; each host's links ${values['host-rate']} each way (tc tbf), the worker's uplink to all hosts ${values['worker-rate']}; no added delay (this kernel has no netem). Release: ${FILES} files, ${mb(BYTES)} MiB; the delta rewrites ${(CHANGED * 100).toFixed(0)}% of its files. Each size runs direct and fan-out (seeds: the shape \`auto\` picks, forced at 8 hosts) on fresh roots, who goes first alternating. Worker bytes: what crossed the bridge from the worker, SSH and checks included.`,
   '',
   `One host, first copy, direct: ${single!.seconds.toFixed(1)} s, ${mb(single!.workerBytes)} MiB from the worker.`,
   '',
