@@ -20,7 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createHostActivities } from '../../activities/hosts.js';
-import { holdBenchCluster, releaseFiles } from './shared.js';
+import { holdBenchCluster, releaseFiles, sshSpec } from './shared.js';
 import { ClusterStore } from '../../src/config/store.js';
 import { projectRoot } from '../../src/paths.js';
 import { closeTransports, installRuntime, realHostDeps } from '../../src/app/worker.js';
@@ -133,15 +133,7 @@ async function measure(fleet: NetnsFleet, n: number, fanOut: boolean): Promise<M
   return { first, delta, seeds: fanOut ? auto.seeds : 0 };
 }
 
-const spec = (fleet: NetnsFleet) =>
-  ({
-    kind: 'ssh',
-    user,
-    port: 22,
-    identityFile: fleet.clientKey,
-    knownHostsFile: fleet.knownHosts,
-    acceptUnknownHostKeys: false,
-  }) as const;
+const spec = (fleet: NetnsFleet) => sshSpec(fleet, user);
 
 const rows: { hosts: number; direct: Mode; fanOut: Mode }[] = [];
 let single: Copy | undefined;

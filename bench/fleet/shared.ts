@@ -24,17 +24,18 @@ export async function benchFleet(
   const user = deployUser();
   const fleet = await startSshdFleet(n, 100);
   for (const h of fleet.hosts) execFileSync('chown', ['-R', user, h.root]);
+  return { fleet, user, spec: sshSpec(fleet, user) };
+}
+
+/** How the bench's worker reaches a fleet's hosts: as `user`, with the fleet's key and known hosts. */
+export function sshSpec(fleet: SshdFleet, user: string): TransportSpec {
   return {
-    fleet,
+    kind: 'ssh',
     user,
-    spec: {
-      kind: 'ssh',
-      user,
-      port: 22,
-      identityFile: fleet.clientKey,
-      knownHostsFile: fleet.knownHosts,
-      acceptUnknownHostKeys: false,
-    },
+    port: 22,
+    identityFile: fleet.clientKey,
+    knownHostsFile: fleet.knownHosts,
+    acceptUnknownHostKeys: false,
   };
 }
 
