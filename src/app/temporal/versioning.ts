@@ -86,6 +86,17 @@ function stateOf(
 const isNotFound = (err: unknown) =>
   typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 5;
 
+/**
+ * The new version polls some of the current version's task queues (a
+ * worker registers its workflow and activity pollers one after the other)
+ * but not yet all: the server refuses the switch until it does.
+ */
+const stillRegistering = (err: unknown) =>
+  typeof err === 'object' &&
+  err !== null &&
+  (err as { code?: unknown }).code === 9 &&
+  /missing active task queues/.test(String((err as { details?: unknown }).details));
+
 /** The deployment's current build id and its versions; null when no worker of it ever polled. */
 export async function describeDeployment(
   client: Client,
@@ -113,8 +124,8 @@ export async function describeDeployment(
 /**
  * Makes `version` the deployment's current version: new deploys and
  * rollbacks start on it; running ones stay on the version they started on.
- * A version's first poll takes a moment to register, so "not found" is
- * retried until `timeoutMs`.
+ * A version's pollers take a moment to register, so "not found" and "missing
+ * active task queues" are retried until `timeoutMs`.
  */
 export async function makeCurrent(
   client: Client,
@@ -133,11 +144,11 @@ export async function makeCurrent(
       });
       return;
     } catch (err) {
-      if (!isNotFound(err) || Date.now() > deadline)
+      if (!(isNotFound(err) || stillRegistering(err)) || Date.now() > deadline)
         throw new PhasedError({
           code: 'WORKER_VERSION',
           problem: `cannot make build ${version.buildId} current in worker deployment ${version.deploymentName}: ${describeCause(err)}`,
-          fix: `start a phased worker of that build first (phased worker --build-id ${version.buildId}), then run phased upgrade again`,
+          fix: `start a phased worker of that build first, on every task queue the current build polls (phased worker --build-id ${version.buildId}), then run phased upgrade again`,
           cause: err,
         });
       await delay(250);
