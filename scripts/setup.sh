@@ -19,8 +19,9 @@ cd "$root"
 # curl: the demo's reload hook; prometheus: the demo's (and the promql tests') metrics store.
 DEBIAN_PACKAGES=(rsync openssh-server openssh-client curl prometheus)
 # The browser tests drive Debian's Chromium with puppeteer-core; phased itself needs no browser.
-# The file-limit test lowers a running worker's limit with util-linux's prlimit.
-if [ "${1:-}" = "--tests" ]; then DEBIAN_PACKAGES+=(chromium util-linux); fi
+# The file-limit test lowers a running worker's limit with util-linux's prlimit;
+# the fan-out tests put hosts in network namespaces with iproute2 (ip, tc).
+if [ "${1:-}" = "--tests" ]; then DEBIAN_PACKAGES+=(chromium util-linux iproute2); fi
 
 # The checkout's own stamps stay in .phased; the Temporal servers go to
 # PHASED_HOME when it is set (as phased itself looks for them there).
