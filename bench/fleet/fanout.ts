@@ -95,9 +95,7 @@ async function stage(
   const staged = await inActivity(() => activities.stageHosts({ ref, hosts, revision, source }));
   const seconds = (performance.now() - t0) / 1000;
   if (staged.failed.length > 0) throw new Error(JSON.stringify(staged.failed));
-  const relays = staged.ok.map(
-    (o) => (o.result as { relay?: { pulled: boolean; repaired?: number } }).relay,
-  );
+  const relays = staged.ok.map((o) => o.result.relay);
   return {
     seconds,
     workerBytes: fleet.workerBytesSent() - before,

@@ -6,7 +6,7 @@ import type { Host } from '../core/vocabulary.js';
 export type FanOutSetting = 'auto' | { seeds: number; perSeed: number; bwLimitKiB?: number };
 
 /** `auto` fans out from this many hosts in a batch; below it the worker copies to each. */
-export const AUTO_MIN_HOSTS = 16;
+const AUTO_MIN_HOSTS = 16;
 
 export interface FanOutPlan {
   /** Staged by the worker first; then every host holding the release serves it. */

@@ -178,7 +178,7 @@ export interface RelayLease {
 }
 
 /** Below this, a host's copy from the worker costs less than a seed's copy and its check. */
-export const RELAY_MIN_BYTES = 1024 * 1024;
+const RELAY_MIN_BYTES = 1024 * 1024;
 
 /** How a host's copy went through its seed. */
 export interface RelayReport {
@@ -295,10 +295,10 @@ export async function stageRelease(
   timeoutMs ??= copyDeadlineMs(bytes);
   const lease =
     relay && (await worthRelaying(basis, old, pending, bytes)) ? await relay() : undefined;
-  const pulled = lease ? await pullOrFallBack(t, host, revision, basis, lease.source) : undefined;
-  if (lease && pulled) lease.done(pulled.pulled);
+  const relayed = lease ? await pullOrFallBack(t, host, revision, basis, lease.source) : undefined;
+  if (lease && relayed) lease.done(relayed.pulled);
   // What came from a seed is trusted for nothing: every file is compared by content.
-  const quick = !pulled && !copyUnsafeLinks && (basis === null || old !== null);
+  const quick = !relayed && !copyUnsafeLinks && (basis === null || old !== null);
   let bytesSent: number | undefined;
   let filesSent: number | undefined;
   let lines: string[] | undefined;
@@ -308,7 +308,7 @@ export async function stageRelease(
       source,
       dest,
       linkDest: basis ? releaseDir(host.root, basis) : undefined,
-      wholeTree: basis === null && !pulled,
+      wholeTree: basis === null && !relayed,
       copyUnsafeLinks,
       checksum: !quick,
       timeoutMs,
@@ -389,11 +389,11 @@ export async function stageRelease(
     current: state.current,
     adoptedLink,
     rechecked,
-    ...(pulled
+    ...(relayed
       ? {
           relay: {
-            ...pulled,
-            ...(pulled.pulled && filesSent !== undefined ? { repaired: filesSent } : {}),
+            ...relayed,
+            ...(relayed.pulled && filesSent !== undefined ? { repaired: filesSent } : {}),
           },
         }
       : {}),

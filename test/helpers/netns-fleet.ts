@@ -18,8 +18,6 @@ export interface NetnsFleetOptions {
 }
 
 export interface NetnsFleet extends SshdFleet {
-  /** The worker's address on the hosts' bridge. */
-  workerAddress: string;
   /** Host `from` can no longer reach host `to` (a blackhole route in from's namespace). */
   cut(from: number, to: number): void;
   /** Bytes the worker has sent to the hosts since the fleet started (the bridge's tx counter). */
@@ -117,7 +115,6 @@ export async function startNetnsFleet(
   const start = txBytes();
   return {
     ...fleet,
-    workerAddress: `${net}.1`,
     cut(from, to) {
       inNs(namespaces[from]!, ['ip', 'route', 'add', 'blackhole', `${net}.${to + 2}/32`]);
     },

@@ -1,37 +1,17 @@
-// What every command of the CLI shares: who the operator is, where a cluster's
-// file is, a client for one command, argument parsers and how output is printed.
+// What the CLI's commands share: who the operator is, a client for one
+// command, signals, argument parsers and how output and errors are printed.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { createPhasedClient, type PhasedClient } from '../client.js';
 import { parseDuration } from '../../config/duration.js';
-import { loadClusterConfig } from '../../config/load.js';
-import { assertDecidable } from '../../config/look-schedule.js';
 import { existingServer, type TemporalServer } from '../devserver.js';
-import { PhasedError } from '../../errors.js';
+import type { PhasedError } from '../../errors.js';
 import { projectRoot } from '../../paths.js';
-import { connectClient, ensureSearchAttributes } from '../temporal/connect.js';
 import { operatorIdentity } from './identity.js';
 
 export function operatorName(flag: string | undefined): string {
   return operatorIdentity(flag).operator;
-}
-
-export function configPath(cluster: string, flag: string | undefined): string {
-  return flag ?? path.join(process.env.PHASED_CONFIG_DIR ?? 'clusters', `${cluster}.yaml`);
-}
-
-/** A cluster's file, loaded and planned: refused when its looks could never decide. */
-export function loadConfigFor(cluster: string, flag: string | undefined) {
-  const config = loadClusterConfig(configPath(cluster, flag));
-  assertDecidable(config, configPath(cluster, flag));
-  if (config.cluster !== cluster)
-    throw new PhasedError({
-      code: 'CONFIG_INVALID',
-      problem: `${configPath(cluster, flag)} describes cluster ${config.cluster}, not ${cluster}`,
-      fix: `pass --config with the file of cluster ${cluster}`,
-    });
-  return config;
 }
 
 /** Resolves when the process receives Ctrl-C or SIGTERM. */
@@ -48,20 +28,6 @@ export async function withClient<T>(fn: (pc: PhasedClient) => Promise<T>): Promi
     return await fn(pc);
   } finally {
     await pc.close();
-  }
-}
-
-/** A fresh cluster learns phased's search attributes from its first worker. */
-export async function registerSearchAttributes(server: TemporalServer) {
-  const connection = await connectClient({
-    address: server.address,
-    settings: server.settings,
-    fromEnv: !server.embedded,
-  });
-  try {
-    await ensureSearchAttributes(connection, server.namespace);
-  } finally {
-    await connection.close();
   }
 }
 

@@ -1,11 +1,26 @@
 // phased worker: a worker polling as a Worker Deployment Version until Ctrl-C.
 import type { Command } from 'commander';
-import { existingServer } from '../../devserver.js';
+import { existingServer, type TemporalServer } from '../../devserver.js';
 import { projectRoot } from '../../../paths.js';
 import { DEFAULT_DEPLOYMENT_NAME } from '../../temporal/versioning.js';
 import { workerVersionOf, type VersionFlags } from '../versions.js';
 import { clustersDir, startPhasedWorker, workerClusters } from '../../worker.js';
-import { untilInterrupted, registerSearchAttributes, describeServer, version } from '../common.js';
+import { untilInterrupted, describeServer, version } from '../common.js';
+import { connectClient, ensureSearchAttributes } from '../../temporal/connect.js';
+
+/** A fresh cluster learns phased's search attributes from its first worker. */
+async function registerSearchAttributes(server: TemporalServer) {
+  const connection = await connectClient({
+    address: server.address,
+    settings: server.settings,
+    fromEnv: !server.embedded,
+  });
+  try {
+    await ensureSearchAttributes(connection, server.namespace);
+  } finally {
+    await connection.close();
+  }
+}
 
 export function registerWorker(program: Command): void {
   program
