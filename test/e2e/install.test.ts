@@ -88,7 +88,7 @@ describe('the installed package', () => {
       `run phased setup to install the Temporal servers into ${home}`,
     );
     // ...which phased setup installs into PHASED_HOME, once.
-    const setup = await runPhased(['setup', '--json'], env, 170_000, command);
+    const setup = await runPhased(['setup', '--json'], env, 300_000, command);
     expect(setup.code).toBe(0);
     expect(JSON.parse(setup.stdout)).toMatchObject({
       home,
@@ -121,5 +121,5 @@ describe('the installed package', () => {
     expect(JSON.parse(preflight.stdout)).toMatchObject({
       workflowId: expect.stringMatching(/^preflight-/),
     });
-  }, 300_000);
+  }, 600_000);
 });
