@@ -13,7 +13,7 @@ import {
   stageRelease,
   tidyHost,
   type FlipOptions,
-  type RelayLease,
+  type SwarmMember,
 } from '../src/releases/ops.js';
 import { releasesToRemove } from '../src/releases/retention.js';
 import type { HostTransport } from '../src/transport/types.js';
@@ -183,7 +183,7 @@ export function createHostActivities(deps: HostDeps) {
           config.canary.spreadBy,
           typeof fanOut === 'object' ? fanOut.bwLimitKiB : undefined,
         );
-      const stageOne = async (h: Host, relay?: () => Promise<RelayLease | undefined>) => {
+      const stageOne = async (h: Host, swarm?: SwarmMember) => {
         const r = await stageRelease(t, h, {
           revision,
           source: snap,
@@ -193,7 +193,7 @@ export function createHostActivities(deps: HostDeps) {
           adopt: policy.adopt,
           copyUnsafeLinks,
           cluster: config.cluster,
-          ...(relay ? { relay } : {}),
+          ...(swarm ? { swarm } : {}),
         });
         const afterStage = config.hooks.afterStage;
         return {
@@ -221,7 +221,7 @@ export function createHostActivities(deps: HostDeps) {
       try {
         return await forEachHost(
           seeds.order,
-          (h) => seeds.stage(h, (relay) => stageOne(h, relay)),
+          (h) => seeds.stage(h, (member) => stageOne(h, member)),
           STAGING_AT_ONCE,
         );
       } finally {

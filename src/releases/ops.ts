@@ -162,18 +162,30 @@ export interface StageOptions {
   adopt?: boolean;
   /** The cluster deploying: it claims an unclaimed root, and another's is refused (ROOT_CLAIMED). */
   cluster?: string;
+  /** The host's part in fan-out staging (unset: the worker copies). */
+  swarm?: SwarmMember;
+}
+
+/** How a host takes part in fan-out staging. */
+export interface SwarmMember {
   /**
-   * The seed serving this release (fan-out staging), asked for only when the
-   * host's copy would send more than RELAY_MIN_BYTES (undefined: none); the
-   * host then pulls from it and the worker checks every file by content. A
-   * failed pull falls back to the worker.
+   * The host serving this release to copy from, asked for only when the
+   * host's copy would send more than RELAY_MIN_BYTES (undefined: none; unset
+   * for a seed); the host then pulls from it and the worker checks every file
+   * by content. A failed pull falls back to the worker.
    */
-  relay?: () => Promise<RelayLease | undefined>;
+  lease?: () => Promise<RelayLease | undefined>;
+  /** The host's release directory is being written: it may serve what it holds so far. */
+  copying?(): void;
+  /** Every file has landed (not yet checked): hosts following it take their last pass. */
+  filled?(): void;
 }
 
 /** A serving host lent to one copy: `done` says whether the pull from it worked. */
 export interface RelayLease {
   source: RelaySource;
+  /** Set while the server is still filling: true once it holds every file, false if it failed. */
+  filled?: Promise<boolean>;
   done(pulled: boolean): void;
 }
 
@@ -218,7 +230,7 @@ export async function stageRelease(
     adopt = false,
     copyUnsafeLinks = false,
     cluster,
-    relay,
+    swarm,
   }: StageOptions,
 ): Promise<StageResult> {
   assertRevision(revision);
@@ -294,9 +306,15 @@ export async function stageRelease(
   // A slow link gets the time its bytes need; a stalled one is cut by rsync's --timeout.
   timeoutMs ??= copyDeadlineMs(bytes);
   const lease =
-    relay && (await worthRelaying(basis, old, pending, bytes)) ? await relay() : undefined;
-  const relayed = lease ? await pullOrFallBack(t, host, revision, basis, lease.source) : undefined;
+    swarm?.lease && (await worthRelaying(basis, old, pending, bytes))
+      ? await swarm.lease()
+      : undefined;
+  swarm?.copying?.();
+  const relayed = lease
+    ? await pullOrFallBack(t, host, revision, basis, lease, timeoutMs)
+    : undefined;
   if (lease && relayed) lease.done(relayed.pulled);
+  if (relayed?.pulled) swarm?.filled?.();
   // What came from a seed is trusted for nothing: every file is compared by content.
   const quick = !relayed && !copyUnsafeLinks && (basis === null || old !== null);
   let bytesSent: number | undefined;
@@ -313,6 +331,7 @@ export async function stageRelease(
       checksum: !quick,
       timeoutMs,
     }));
+    swarm?.filled?.();
     const manifest = copyUnsafeLinks ? undefined : (await hashed).manifest;
     lines = manifest && manifestLines(manifest);
     if (quick) {
@@ -419,13 +438,17 @@ async function pullOrFallBack(
   host: Host,
   revision: string,
   basis: string | null,
-  relay: RelaySource,
+  { source, filled }: RelayLease,
+  timeoutMs: number,
 ): Promise<RelayReport> {
   try {
-    await pullFromSeed(t, host, revision, basis, relay);
-    return { seed: relay.seed, pulled: true };
+    await pullFromSeed(t, host, revision, basis, source, {
+      ...(filled ? { filled } : {}),
+      timeoutMs,
+    });
+    return { seed: source.seed, pulled: true };
   } catch (err) {
-    return { seed: relay.seed, pulled: false, error: describeCause(err) };
+    return { seed: source.seed, pulled: false, error: describeCause(err) };
   }
 }
 

@@ -73,6 +73,8 @@ stop() {
 # whole cleanup itself (twice is harmless).
 trap stop EXIT
 trap 'stop; exit 1' HUP INT TERM
+# A host serves from the moment its copy begins: the tree may not exist yet.
+mkdir -p -- "$root/releases/$rev"
 umask 077
 IFS= read -r secret
 printf '%s:%s\\n' ${USER} "$secret" > "$dir/secrets"
@@ -91,6 +93,10 @@ secrets file = $dir/secrets
 strict modes = yes
 max connections = $max
 lock file = $dir/lock
+# rsync's files in flight (.<name>.XXXXXX) while the host still fills: a
+# follower takes each file once it is whole. (A release file named so is
+# left to the worker's check, which sends it.)
+exclude = .*.??????
 EOF
 for port in "$@"; do
   : > "$dir/log"
@@ -113,19 +119,46 @@ exit 75
 `;
 
 /**
- * Pulls rsync URL $1 into $2 (linking files whose content is unchanged from $3 when set),
- * with the password on stdin; $4 stall seconds, $5 bandwidth limit (0: none).
+ * Pulls rsync URL $1 into $2 (linking files from $3 when set), the password
+ * the first line of stdin; $4 stall seconds, $5 bandwidth limit (0: none).
+ * Then one copy per line of stdin: "more" while the server still fills (what
+ * it holds so far; prints "copied <n>" after the n-th), "last" once it holds
+ * every file (deleting what it does not hold, and comparing by content
+ * against the basis), then exits 0. Exit 3: told to stop, or stdin closed.
  */
 const PULL = `
 set -eu
 url=$1 dest=$2 basis=$3 stall=$4 bw=$5
-set -- -a --delete --partial --stats --numeric-ids --no-inc-recursive --contimeout=10 --timeout="$stall" --password-file=-
-# Unchanged files are linked from the basis only when their content matches
-# (a rebuilt file can keep its size and mtime): both ends hash, the worker not.
-[ -z "$basis" ] || set -- "$@" --checksum --link-dest="$basis"
+# From the environment, which only this user can read (never a command line).
+IFS= read -r RSYNC_PASSWORD
+export RSYNC_PASSWORD
+set -- -a --partial --stats --numeric-ids --no-inc-recursive --contimeout=10 --timeout="$stall"
+[ -z "$basis" ] || set -- "$@" --link-dest="$basis"
 [ "$bw" = 0 ] || set -- "$@" --bwlimit="$bw"
 mkdir -p -- "$dest"
-exec rsync "$@" -- "$url" "$dest/"
+n=0
+while IFS= read -r step; do
+  n=$((n + 1))
+  case $step in
+  more)
+    # A file the server replaced or removed while listed (exit 24) comes on a later pass.
+    out=$(rsync "$@" -- "$url" "$dest/") || [ $? = 24 ]
+    files=$(printf '%s\n' "$out" | sed -n 's/^Number of regular files transferred: //p' | tr -d ,)
+    # Nothing new yet: give the server a moment before asking again.
+    [ "\${files:-0}" != 0 ] || sleep 0.2
+    echo "copied $n"
+    ;;
+  last)
+    # Unchanged files are linked from the basis only when their content
+    # matches (a rebuilt file can keep its size and mtime): both ends hash, the worker not.
+    [ -z "$basis" ] || set -- "$@" --checksum
+    rsync "$@" --delete -- "$url" "$dest/" > /dev/null
+    exit 0
+    ;;
+  *) exit 3 ;;
+  esac
+done
+exit 3
 `;
 
 const portsToTry = () =>
@@ -200,9 +233,12 @@ export async function serveRelease(
 }
 
 /**
- * Pulls the release from a seed into the target's releases/<revision>
- * (linking unchanged files from `basis`). Never marks it complete: the
- * worker's checksum pass decides what the copy is worth.
+ * Pulls the release from a serving host into the target's
+ * releases/<revision> (linking unchanged files from `basis`). While the
+ * server is still filling (`filled` unsettled) the target copies what it
+ * holds, again and again, and takes a last pass once it holds every file.
+ * Never marks the copy complete: the worker's checksum pass decides what it
+ * is worth.
  */
 export async function pullFromSeed(
   t: HostTransport,
@@ -210,7 +246,17 @@ export async function pullFromSeed(
   revision: string,
   basis: string | null,
   relay: RelaySource,
-  stallSeconds = 60,
+  {
+    filled,
+    timeoutMs,
+    stallSeconds = 60,
+  }: {
+    /** Set while the server fills: true once it holds every file, false if it failed. */
+    filled?: Promise<boolean>;
+    /** The longest one pass may take (rsync's stall limit cuts a stalled one sooner). */
+    timeoutMs: number;
+    stallSeconds?: number;
+  },
 ): Promise<void> {
   let proc: RemoteProcess;
   try {
@@ -230,6 +276,27 @@ export async function pullFromSeed(
     throw relayFailed(target, `could not start the pull: ${describeCause(cause)}`, cause);
   }
   proc.write(`${relay.password}\n`);
+  const server: { now: 'filling' | 'filled' | 'failed' } = {
+    now: filled ? 'filling' : 'filled',
+  };
+  const settled = (filled ?? Promise.resolve(true)).then((ok) => {
+    server.now = ok ? 'filled' : 'failed';
+  });
+  try {
+    for (let n = 1; server.now === 'filling'; n++) {
+      proc.write('more\n');
+      // A pass that ends as the server fills is not waited for: the last pass follows it.
+      await Promise.race([proc.waitForLine(`copied ${n}`, timeoutMs), settled]);
+    }
+  } catch {
+    // The pass failed: the process has ended, and its exit says why (below).
+  }
+  if (server.now === 'failed') {
+    proc.end();
+    await proc.done;
+    throw relayFailed(target, `seed ${relay.seed} failed before it held the whole release`);
+  }
+  proc.write('last\n');
   proc.end();
   const r = await proc.done;
   if (r.code !== 0)

@@ -145,7 +145,7 @@ describe('deploys over SSH on 5 sshd hosts', () => {
     expect(Object.values(fleet.currents())).toEqual(fleet.config.hosts.map(() => 'good-1'));
   });
 
-  it('fan-out staging: the worker stages one seed, the other four copy from it or from a host that already has it, and the release goes live', async () => {
+  it('fan-out staging: the worker stages one seed, the other four copy from it or from a host receiving it from another, and the release goes live', async () => {
     const fleet = await sshFleet({}, 0, { staging: { fanOut: { seeds: 1, perSeed: 2 } } });
     await preinstall(fleet, 'good-1', fleet.release('good-1', 0.01));
     // A 3 MiB bundle: more than a host copies from the worker when it has a seed.

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import {
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -40,7 +41,7 @@ const hostOf = (i: number): Host => {
 };
 
 beforeAll(async () => {
-  fleet = await startSshdFleet(6, 60);
+  fleet = await startSshdFleet(10, 60);
   t = new SshTransport(fleet.transportOptions(fleet.hosts[0]!));
   sourceDir = mkdtempSync(path.join(os.tmpdir(), 'phased-fan-out-'));
   source = path.join(sourceDir, 'release');
@@ -63,7 +64,9 @@ const stage = (host: Host, relay?: RelaySource) =>
     revision: 'v2',
     source,
     tree,
-    ...(relay ? { relay: () => Promise.resolve({ source: relay, done: () => undefined }) } : {}),
+    ...(relay
+      ? { swarm: { lease: () => Promise.resolve({ source: relay, done: () => undefined }) } }
+      : {}),
   });
 
 /** The target's release is the source's tree, and marked complete with its checksum. */
@@ -133,7 +136,7 @@ describe('fan-out staging over SSH', () => {
         revision: 'v3',
         source: v3,
         tree: v3tree,
-        relay: () => Promise.resolve({ source: serving.source, done: () => undefined }),
+        swarm: { lease: () => Promise.resolve({ source: serving.source, done: () => undefined }) },
       });
       // The seed's copy was right: the worker's check had nothing to send.
       expect(r.relay).toEqual({ seed: seed.name, pulled: true, repaired: 0 });
@@ -170,6 +173,84 @@ describe('fan-out staging over SSH', () => {
     } finally {
       await serving.stop().catch(() => undefined);
       await fleet.hosts[4]!.start();
+    }
+  });
+});
+
+describe('following a server that is still filling', () => {
+  /** Serves host i's releases/v2, which holds only bundle-0 and a file rsync is still writing. */
+  async function partlyFilled(i: number) {
+    const server = hostOf(i);
+    const tree = path.join(server.root, 'releases', 'v2');
+    mkdirSync(path.join(tree, 'assets'), { recursive: true });
+    cpSync(path.join(source, 'assets', 'bundle-0.js'), path.join(tree, 'assets', 'bundle-0.js'), {
+      preserveTimestamps: true,
+    });
+    // rsync's name for a file in flight: .<name>.XXXXXX
+    writeFileSync(path.join(tree, 'assets', '.bundle-1.js.Xy12Ab'), randomBytes(1000));
+    const serving = await serveRelease(t, server, 'v2', { maxConnections: 2 });
+    let settle!: (ok: boolean) => void;
+    const filled = new Promise<boolean>((resolve) => (settle = resolve));
+    return { server, tree, serving, filled, settle };
+  }
+
+  /** Starts staging the target from the server; resolves once the target holds bundle-0 alone. */
+  async function follow(target: Host, from: Awaited<ReturnType<typeof partlyFilled>>) {
+    const staging = stageRelease(t, target, {
+      revision: 'v2',
+      source,
+      tree,
+      swarm: {
+        lease: () =>
+          Promise.resolve({ source: from.serving.source, filled: from.filled, done: () => {} }),
+      },
+    });
+    staging.catch(() => undefined);
+    const assets = path.join(target.root, 'releases', 'v2', 'assets');
+    // rsync renames a file into place once whole: there means complete.
+    await eventually(() => Promise.resolve(existsSync(path.join(assets, 'bundle-0.js'))), {
+      what: 'the target to have taken the file the server holds',
+      timeoutMs: 60_000,
+      intervalMs: 50,
+    });
+    // What the server is still writing was not taken.
+    expect(readdirSync(assets)).toEqual(['bundle-0.js']);
+    // Wrapped: an async function returning the promise itself would wait for it.
+    return { staging };
+  }
+
+  it('a target takes each file once whole while the server fills, then a last pass once it holds them all', async () => {
+    const from = await partlyFilled(6);
+    const target = hostOf(7);
+    try {
+      const { staging } = await follow(target, from);
+      rmSync(path.join(from.tree, 'assets', '.bundle-1.js.Xy12Ab'));
+      cpSync(source, from.tree, { recursive: true, preserveTimestamps: true });
+      from.settle(true);
+      const r = await staging;
+      expect(r.relay).toEqual({ seed: from.server.name, pulled: true, repaired: 0 });
+      expect(r.bytesSent).toBeLessThan(RELEASE_BYTES / 10);
+      await expectStaged(target);
+    } finally {
+      await from.serving.stop();
+    }
+  });
+
+  it('a target whose server fails before it holds every file keeps what it took, and the worker sends the rest', async () => {
+    const from = await partlyFilled(8);
+    const target = hostOf(9);
+    try {
+      const { staging } = await follow(target, from);
+      from.settle(false);
+      const r = await staging;
+      expect(r.relay).toMatchObject({ seed: from.server.name, pulled: false });
+      expect(r.relay?.error).toMatch(/seed ssh-9 failed before it held the whole release/);
+      await expectStaged(target);
+      // Three of the four bundles, not the one taken from the server.
+      expect(r.bytesSent).toBeGreaterThan(3 * 2 ** 20);
+      expect(r.bytesSent).toBeLessThan(RELEASE_BYTES);
+    } finally {
+      await from.serving.stop();
     }
   });
 });
@@ -211,7 +292,7 @@ describe.skipIf(!netnsAvailable())('fan-out staging between hosts in network nam
         revision: 'v2',
         source,
         tree,
-        relay: () => Promise.resolve({ source: serving.source, done: () => undefined }),
+        swarm: { lease: () => Promise.resolve({ source: serving.source, done: () => undefined }) },
       });
       expect(r.relay?.pulled).toBe(false);
       expect(r.relay?.error).toMatch(/pulling from seed ssh-1 exited \d+/);
