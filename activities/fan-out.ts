@@ -103,7 +103,7 @@ export function seeding(
           continue;
         }
         return {
-          depth: s.depth + 1,
+          depth: s.filling ? s.depth + 1 : 0,
           lease: {
             source: serving.source,
             ...(s.filling ? { filled: s.filled } : {}),

@@ -145,7 +145,7 @@ while IFS= read -r step; do
     out=$(rsync "$@" -- "$url" "$dest/") || [ $? = 24 ]
     files=$(printf '%s\n' "$out" | sed -n 's/^Number of regular files transferred: //p' | tr -d ,)
     # Nothing new yet: give the server a moment before asking again.
-    [ "\${files:-0}" != 0 ] || sleep 0.2
+    [ "\${files:-0}" != 0 ] || sleep 0.05
     echo "copied $n"
     ;;
   last)
@@ -283,6 +283,8 @@ export async function pullFromSeed(
     server.now = ok ? 'filled' : 'failed';
   });
   try {
+    // One pass asked for ahead of the one running: the next begins without a round trip.
+    if (server.now === 'filling') proc.write('more\n');
     for (let n = 1; server.now === 'filling'; n++) {
       proc.write('more\n');
       // A pass that ends as the server fills is not waited for: the last pass follows it.

@@ -10,15 +10,25 @@ export interface SwarmServer {
   dead: boolean;
   /** Still receiving the release: a target follows it, copying files as they land. */
   filling: boolean;
-  /** Copies between the worker and it: 0 for a host the worker copies to. */
+  /**
+   * Following copies between it and a complete copy: 0 for a host the worker
+   * or a complete server copies to, one more for each server still filling.
+   */
   depth: number;
 }
 
 /**
+ * A chain of hosts each following one still filling lags a little more at
+ * each link (each pass of rsync copies what its server held when it began):
+ * past this many links a fresh copy from a complete server is sooner.
+ */
+export const MAX_FOLLOW_DEPTH = 8;
+
+/**
  * The server a target should copy from, or undefined when every live one is
- * at its limit. A complete server first (a full-speed copy now), then the
- * nearest (rack, then zone), then the fewest hops from the worker (each hop
- * a following copy lags behind its server), then the least busy.
+ * at its limit (or filling at the end of a chain MAX_FOLLOW_DEPTH long). A
+ * complete server first (a full-speed copy now), then the nearest (rack,
+ * then zone), then the shortest chain, then the least busy.
  */
 export function pickServer<S extends SwarmServer>(
   target: Host,
@@ -29,6 +39,7 @@ export function pickServer<S extends SwarmServer>(
   let best: S | undefined;
   for (const s of servers) {
     if (s.dead || s.busy >= perServer) continue;
+    if (s.filling && s.depth + 1 > MAX_FOLLOW_DEPTH) continue;
     if (!best || better(target, s, best, spreadBy)) best = s;
   }
   return best;

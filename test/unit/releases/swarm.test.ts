@@ -1,7 +1,12 @@
 // Which serving host a target copies from in fan-out staging, and how many may serve.
 import { describe, expect, it } from 'vitest';
 import type { Host } from '../../../src/core/vocabulary.js';
-import { maxServers, pickServer, type SwarmServer } from '../../../src/releases/swarm.js';
+import {
+  MAX_FOLLOW_DEPTH,
+  maxServers,
+  pickServer,
+  type SwarmServer,
+} from '../../../src/releases/swarm.js';
 
 const host = (name: string, rack: string, zone: string): Host => ({
   name,
@@ -41,6 +46,14 @@ describe('picking a server', () => {
     const idle = server('c-shallow', { filling: true, depth: 1 });
     expect(pickServer(target, [deep, shallow, idle], 2, SPREAD)?.host.name).toBe('c-shallow');
     expect(pickServer(target, [deep, shallow], 2, SPREAD)?.host.name).toBe('b-shallow');
+  });
+
+  it(`a chain of following copies stops at ${MAX_FOLLOW_DEPTH} links; a complete server is never too deep`, () => {
+    const end = server('end', { filling: true, depth: MAX_FOLLOW_DEPTH });
+    const last = server('last', { filling: true, depth: MAX_FOLLOW_DEPTH - 1 });
+    expect(pickServer(target, [end], 1, SPREAD)).toBeUndefined();
+    expect(pickServer(target, [end, last], 1, SPREAD)?.host.name).toBe('last');
+    expect(pickServer(target, [{ ...end, filling: false }], 1, SPREAD)?.host.name).toBe('end');
   });
 
   it('never a dead server or one at its limit; none left: undefined', () => {
