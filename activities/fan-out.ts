@@ -87,9 +87,12 @@ export function seeding(
       }
     }
 
-  async function lease(target: Host): Promise<{ lease: RelayLease; depth: number } | undefined> {
+  async function lease(
+    target: Host,
+    follow: boolean,
+  ): Promise<{ lease: RelayLease; depth: number } | undefined> {
     for (;;) {
-      const s = pickServer(target, servers.values(), plan.perSeed, spreadBy);
+      const s = pickServer(target, servers.values(), plan.perSeed, spreadBy, follow);
       if (s) {
         s.busy++;
         s.serving ??= serveRelease(t, s.host, revision, {
@@ -132,8 +135,8 @@ export function seeding(
           ...(seed
             ? {}
             : {
-                lease: async () => {
-                  const got = await lease(host);
+                lease: async ({ follow }) => {
+                  const got = await lease(host, follow);
                   depth = got?.depth ?? 0;
                   return got?.lease;
                 },

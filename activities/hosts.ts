@@ -125,6 +125,12 @@ async function afterSwitch(
  * of hosts is copied to together, as a script's parallel rsyncs would.
  */
 const STAGING_AT_ONCE = 32;
+/**
+ * With fan-out most of a batch's hosts wait for a server or pull from one
+ * (a channel of their pooled connection, no process on the worker): the
+ * worker's own copies are the seeds' and the checks after each pull.
+ */
+const FAN_OUT_AT_ONCE = 4 * STAGING_AT_ONCE;
 
 export function createHostActivities(deps: HostDeps) {
   return {
@@ -222,7 +228,7 @@ export function createHostActivities(deps: HostDeps) {
         return await forEachHost(
           seeds.order,
           (h) => seeds.stage(h, (member) => stageOne(h, member)),
-          STAGING_AT_ONCE,
+          FAN_OUT_AT_ONCE,
         );
       } finally {
         await seeds.stop();

@@ -7,6 +7,13 @@
 // first alternates with the fleet size. Worker bytes are what crossed the
 // bridge from the worker (its tx counter), all traffic included.
 //
+// The floor: what this machine lets hosts copy among themselves at all. Half
+// the hosts serve the release, the other half pull it from them at once
+// (phased's relay daemon and pull, no check, no worker); the hosts' copies a
+// fan-out needs, (hosts - seeds) releases at that aggregate rate, cannot
+// take less. Every host shares this machine's CPUs (and its kernel moves
+// every byte through veth, bridge and tbf); on a real fleet each has its own.
+//
 //   sudo npx tsx bench/fleet/fanout.ts [--sizes 8,16,32,64] [--mib 50] [--files 500]
 //     [--changed 0.05] [--host-rate 100mbit] [--worker-rate 200mbit]
 //
@@ -24,7 +31,9 @@ import { holdBenchCluster, releaseFiles, sshSpec } from './shared.js';
 import { ClusterStore } from '../../src/config/store.js';
 import { projectRoot } from '../../src/paths.js';
 import { closeTransports, installRuntime, realHostDeps } from '../../src/app/worker.js';
+import { transportSpec } from '../../src/core/plan.js';
 import { autoShape } from '../../src/releases/fan-out-plan.js';
+import { pullFromSeed, serveRelease } from '../../src/releases/relay.js';
 import type { Host } from '../../src/core/vocabulary.js';
 import { deployUser } from '../deploy-user.js';
 import { startNetnsFleet, type NetnsFleet } from '../../test/helpers/netns-fleet.js';
@@ -133,7 +142,44 @@ async function measure(fleet: NetnsFleet, n: number, fanOut: boolean): Promise<M
 
 const spec = (fleet: NetnsFleet) => sshSpec(fleet, user);
 
-const rows: { hosts: number; direct: Mode; fanOut: Mode }[] = [];
+interface Floor {
+  /** Host-to-host copies made at once, and how long they took together. */
+  pairs: number;
+  seconds: number;
+  /** Release bytes per second the hosts received, all pairs together. */
+  bytesPerSecond: number;
+}
+
+/** Half the hosts pull the release from the other half, all at once: the machine's host-to-host rate. */
+async function floor(fleet: NetnsFleet): Promise<Floor> {
+  const hosts = rootsFor(fleet, 'floor');
+  const pairs = Math.floor(hosts.length / 2);
+  for (const h of hosts.slice(0, pairs)) {
+    cpSync(r0, path.join(h.root, 'releases', 'r0'), { recursive: true, preserveTimestamps: true });
+    execFileSync('chown', ['-R', user, h.root]);
+  }
+  const ref = holdBenchCluster(clustersDir, `bench-floor-${hosts.length}`, spec(fleet), hosts);
+  const t = deps.transport(transportSpec(deps.clusters.current(ref.cluster).config));
+  const serving = await Promise.all(
+    hosts.slice(0, pairs).map((h) => serveRelease(t, h, 'r0', { maxConnections: 1 })),
+  );
+  execFileSync('sync');
+  const t0 = performance.now();
+  try {
+    await Promise.all(
+      serving.map((s, i) =>
+        pullFromSeed(t, hosts[pairs + i]!, 'r0', null, s.source, { timeoutMs: 600_000 }),
+      ),
+    );
+  } finally {
+    await Promise.all(serving.map((s) => s.stop()));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  for (const h of hosts) rmSync(h.root, { recursive: true, force: true });
+  return { pairs, seconds, bytesPerSecond: (pairs * BYTES) / seconds };
+}
+
+const rows: { hosts: number; direct: Mode; fanOut: Mode; floor: Floor }[] = [];
 let single: Copy | undefined;
 try {
   for (const [k, n] of SIZES.entries()) {
@@ -154,7 +200,7 @@ try {
         k % 2 === 0
           ? { direct: await measure(fleet, n, false), fanOut: await measure(fleet, n, true) }
           : { fanOut: await measure(fleet, n, true), direct: await measure(fleet, n, false) };
-      rows.push({ hosts: n, ...pair });
+      rows.push({ hosts: n, ...pair, floor: await floor(fleet) });
       console.log(`${n} hosts: ${JSON.stringify(pair)}`);
     } finally {
       await closeTransports();
@@ -198,6 +244,16 @@ const md = [
     (r) =>
       `| ${r.hosts} | ${r.fanOut.seeds} | ${r.direct.first.seconds.toFixed(1)} s | ${r.fanOut.first.seconds.toFixed(1)} s | ${x(r.fanOut.first.seconds, r.direct.first.seconds)} | ${x(r.fanOut.first.seconds, single!.seconds)} | ${mb(r.direct.first.workerBytes)} | ${mb(r.fanOut.first.workerBytes)} | ${mb((r.fanOut.seeds + 1) * BYTES)} | ${r.direct.delta.seconds.toFixed(1)} s | ${r.fanOut.delta.seconds.toFixed(1)} s | ${mb(r.direct.delta.workerBytes)} / ${mb(r.fanOut.delta.workerBytes)} | ${r.fanOut.first.relayed} + ${r.fanOut.delta.relayed} | ${r.fanOut.first.repaired + r.fanOut.delta.repaired} |`,
   ),
+  '',
+  "The floor: half the hosts pull the release from the other half at once (phased's relay, no check). The host-to-host copies a first fan-out copy needs, (hosts - seeds) releases, take at least their bytes over that aggregate rate, and no fan-out is sooner than one host's copy (the seeds'): the floor is the larger. Fan-out / floor says how far the swarm is from what this machine can move.",
+  '',
+  '| hosts | pairs at once | their time | aggregate MiB/s | (hosts - seeds) copies at that rate | floor | fan-out first copy | fan-out / floor |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...rows.map((r) => {
+    const copies = ((r.hosts - r.fanOut.seeds) * BYTES) / r.floor.bytesPerSecond;
+    const bound = Math.max(copies, single!.seconds);
+    return `| ${r.hosts} | ${r.floor.pairs} | ${r.floor.seconds.toFixed(1)} s | ${(r.floor.bytesPerSecond / 2 ** 20).toFixed(0)} | ${copies.toFixed(1)} s | ${bound.toFixed(1)} s | ${r.fanOut.first.seconds.toFixed(1)} s | ${x(r.fanOut.first.seconds, bound)} |`;
+  }),
   '',
 ];
 writeFileSync(path.join(out, `${values.out}.md`), md.join('\n'));

@@ -172,9 +172,11 @@ export interface SwarmMember {
    * The host serving this release to copy from, asked for only when the
    * host's copy would send more than RELAY_MIN_BYTES (undefined: none; unset
    * for a seed); the host then pulls from it and the worker checks every file
-   * by content. A failed pull falls back to the worker.
+   * by content. A failed pull falls back to the worker. `follow`: a server
+   * still filling will do (a first copy); a delta waits for a complete one,
+   * its copy being mostly links and hashing that each pass would repeat.
    */
-  lease?: () => Promise<RelayLease | undefined>;
+  lease?: (want: { follow: boolean }) => Promise<RelayLease | undefined>;
   /** The host's release directory is being written: it may serve what it holds so far. */
   copying?(): void;
   /** Every file has landed (not yet checked): hosts following it take their last pass. */
@@ -307,7 +309,7 @@ export async function stageRelease(
   timeoutMs ??= copyDeadlineMs(bytes);
   const lease =
     swarm?.lease && (await worthRelaying(basis, old, pending, bytes))
-      ? await swarm.lease()
+      ? await swarm.lease({ follow: basis === null })
       : undefined;
   swarm?.copying?.();
   const relayed = lease
@@ -331,7 +333,6 @@ export async function stageRelease(
       checksum: !quick,
       timeoutMs,
     }));
-    swarm?.filled?.();
     const manifest = copyUnsafeLinks ? undefined : (await hashed).manifest;
     lines = manifest && manifestLines(manifest);
     if (quick) {
@@ -353,6 +354,8 @@ export async function stageRelease(
       if (again) bytesSent = (bytesSent ?? 0) + (again.bytesSent ?? 0);
       rechecked = recheck?.length ?? null;
     }
+    // Hosts following this one take their last pass now (the quick check's misses are in).
+    swarm?.filled?.();
   } catch (cause) {
     const message = describeCause(cause);
     const code = isPhasedError(cause) ? cause.code : 'HOST_COMMAND_FAILED';

@@ -26,7 +26,8 @@ export const MAX_FOLLOW_DEPTH = 8;
 
 /**
  * The server a target should copy from, or undefined when every live one is
- * at its limit (or filling at the end of a chain MAX_FOLLOW_DEPTH long). A
+ * at its limit (or filling, and the target may not follow, or at the end of
+ * a chain MAX_FOLLOW_DEPTH long). A
  * complete server first (a full-speed copy now), then the nearest (rack,
  * then zone), then the shortest chain, then the least busy.
  */
@@ -35,11 +36,12 @@ export function pickServer<S extends SwarmServer>(
   servers: Iterable<S>,
   perServer: number,
   spreadBy: readonly string[],
+  follow = true,
 ): S | undefined {
   let best: S | undefined;
   for (const s of servers) {
     if (s.dead || s.busy >= perServer) continue;
-    if (s.filling && s.depth + 1 > MAX_FOLLOW_DEPTH) continue;
+    if (s.filling && (!follow || s.depth + 1 > MAX_FOLLOW_DEPTH)) continue;
     if (!best || better(target, s, best, spreadBy)) best = s;
   }
   return best;

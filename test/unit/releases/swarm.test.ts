@@ -56,6 +56,13 @@ describe('picking a server', () => {
     expect(pickServer(target, [{ ...end, filling: false }], 1, SPREAD)?.host.name).toBe('end');
   });
 
+  it('a delta never follows: only a complete server will do', () => {
+    const filling = server('filling', { filling: true, depth: 0 });
+    expect(pickServer(target, [filling], 1, SPREAD, false)).toBeUndefined();
+    const complete = server('complete', {});
+    expect(pickServer(target, [filling, complete], 1, SPREAD, false)?.host.name).toBe('complete');
+  });
+
   it('never a dead server or one at its limit; none left: undefined', () => {
     const dead = server('dead', { dead: true });
     const full = server('full', { busy: 2 });
