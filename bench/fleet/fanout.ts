@@ -50,6 +50,10 @@ const { values } = parseArgs({
   },
 });
 const SIZES = values.sizes.split(',').map(Number);
+/** tc's rate in bits per second ("100mbit"). */
+const hostRateBits =
+  Number(/^(\d+)/.exec(values['host-rate'])?.[1] ?? NaN) *
+  ({ kbit: 1e3, mbit: 1e6, gbit: 1e9 }[/[a-z]+$/.exec(values['host-rate'])?.[0] ?? ''] ?? NaN);
 const FILES = Number(values.files);
 const BYTES = Number(values.mib) * 2 ** 20;
 const CHANGED = Number(values.changed);
@@ -245,14 +249,14 @@ const md = [
       `| ${r.hosts} | ${r.fanOut.seeds} | ${r.direct.first.seconds.toFixed(1)} s | ${r.fanOut.first.seconds.toFixed(1)} s | ${x(r.fanOut.first.seconds, r.direct.first.seconds)} | ${x(r.fanOut.first.seconds, single!.seconds)} | ${mb(r.direct.first.workerBytes)} | ${mb(r.fanOut.first.workerBytes)} | ${mb((r.fanOut.seeds + 1) * BYTES)} | ${r.direct.delta.seconds.toFixed(1)} s | ${r.fanOut.delta.seconds.toFixed(1)} s | ${mb(r.direct.delta.workerBytes)} / ${mb(r.fanOut.delta.workerBytes)} | ${r.fanOut.first.relayed} + ${r.fanOut.delta.relayed} | ${r.fanOut.first.repaired + r.fanOut.delta.repaired} |`,
   ),
   '',
-  "The floor: half the hosts pull the release from the other half at once (phased's relay, no check). The host-to-host copies a first fan-out copy needs, (hosts - seeds) releases, take at least their bytes over that aggregate rate, and no fan-out is sooner than one host's copy (the seeds'): the floor is the larger. Fan-out / floor says how far the swarm is from what this machine can move.",
+  "The floor: half the hosts pull the release from the other half at once (phased's relay, no check). Where their aggregate rate is well under what their links allow, this machine (its CPUs and its kernel, which carry every host's bytes) is the limit, and the host-to-host copies a first fan-out copy needs, (hosts - seeds) releases, take at least their bytes over that rate; no fan-out is sooner than one host's copy (the seeds') either: the floor is the larger. Where the links are the limit (few pairs), more hosts copying at once could go faster and the floor is not one. Fan-out / floor says how far the swarm is from what this machine can move.",
   '',
-  '| hosts | pairs at once | their time | aggregate MiB/s | (hosts - seeds) copies at that rate | floor | fan-out first copy | fan-out / floor |',
-  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| hosts | pairs at once | their time | aggregate MiB/s | their links allow MiB/s | (hosts - seeds) copies at that rate | floor | fan-out first copy | fan-out / floor |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map((r) => {
     const copies = ((r.hosts - r.fanOut.seeds) * BYTES) / r.floor.bytesPerSecond;
     const bound = Math.max(copies, single!.seconds);
-    return `| ${r.hosts} | ${r.floor.pairs} | ${r.floor.seconds.toFixed(1)} s | ${(r.floor.bytesPerSecond / 2 ** 20).toFixed(0)} | ${copies.toFixed(1)} s | ${bound.toFixed(1)} s | ${r.fanOut.first.seconds.toFixed(1)} s | ${x(r.fanOut.first.seconds, bound)} |`;
+    return `| ${r.hosts} | ${r.floor.pairs} | ${r.floor.seconds.toFixed(1)} s | ${(r.floor.bytesPerSecond / 2 ** 20).toFixed(0)} | ${((r.floor.pairs * hostRateBits) / 8 / 2 ** 20).toFixed(0)} | ${copies.toFixed(1)} s | ${bound.toFixed(1)} s | ${r.fanOut.first.seconds.toFixed(1)} s | ${x(r.fanOut.first.seconds, bound)} |`;
   }),
   '',
 ];
