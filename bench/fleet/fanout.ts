@@ -215,7 +215,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const command = `sudo npx tsx bench/fleet/fanout.ts --sizes ${values.sizes} --mib ${values.mib} --files ${values.files} --changed ${values.changed} --host-rate ${values['host-rate']} --worker-rate ${values['worker-rate']}`;
+const command = `sudo npx tsx bench/fleet/fanout.ts --sizes ${values.sizes} --mib ${values.mib} --files ${values.files} --changed ${values.changed} --host-rate ${values['host-rate']} --worker-rate ${values['worker-rate']}${values.out === 'fleet-fanout' ? '' : ` --out ${values.out}`}`;
 const out = path.join(projectRoot, 'bench', 'results');
 const result = {
   command,
