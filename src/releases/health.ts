@@ -48,6 +48,7 @@ export async function waitHealthy(
   const started = Date.now();
   const deadline = started + spec.deadlineMs;
   let pause = spec.intervalMs;
+  let answered: string | undefined;
   for (let attempts = 1; ; attempts++) {
     const left = Math.max(1, deadline - Date.now());
     const timeoutMs = Math.min(spec.timeoutMs, left);
@@ -55,10 +56,14 @@ export async function waitHealthy(
       ? await httpHealthy(host, spec.http, ctx.revision, timeoutMs)
       : await commandHealthy(t, host, spec.command!, ctx, timeoutMs);
     if (r.ok) return { attempts, ms: Date.now() - started, last: r.said };
+    // An attempt the deadline cut short says less than the one before it
+    // (an app answering "exit 1" is not an app that does not answer).
+    const said = timeoutMs < spec.timeoutMs && answered !== undefined ? answered : r.said;
+    answered = said;
     if (Date.now() + pause >= deadline)
       throw new PhasedError({
         code: 'HEALTH_CHECK_FAILED',
-        problem: `${host.name}: not healthy within ${spec.deadlineMs / 1000}s on ${ctx.revision} (${attempts} checks; the last: ${r.said})`,
+        problem: `${host.name}: not healthy within ${spec.deadlineMs / 1000}s on ${ctx.revision} (${attempts} checks; the last: ${said})`,
         fix: `look at the app on ${host.name} (its logs, whether it started), or give it a longer health deadline in the cluster file`,
         retryable: false,
       });

@@ -11,11 +11,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createHostActivities } from '../../activities/hosts.js';
 import type { AfterSwitch, Host } from '../../src/core/vocabulary.js';
-import { treeChecksum } from '../../src/releases/checksum.js';
-import { sourceSnapshots } from '../../src/releases/snapshot.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { eventually } from '../../src/poll.js';
-import { inActivity } from '../helpers/activity.js';
+import { hostActivitiesOver, inActivity } from '../helpers/activity.js';
 import { hostsOnV1WithV2Staged } from '../helpers/staged-hosts.js';
 import { clusterOver } from '../helpers/clusters.js';
 import type { ClusterStore } from '../../src/config/store.js';
@@ -199,12 +197,7 @@ describe('the other hooks', () => {
         },
       },
     });
-    const a = createHostActivities({
-      transport: () => t,
-      clusters: store,
-      treeChecksum: (d) => treeChecksum(d),
-      snapshot: sourceSnapshots(path.join(dir, 'snapshots')).take,
-    });
+    const a = hostActivitiesOver(t, store, dir);
     const staged = await inActivity(new MockActivityEnvironment(), () =>
       a.stageHosts({ ref, hosts, revision: 'v3', source }),
     );

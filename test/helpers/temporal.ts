@@ -1,7 +1,6 @@
 // Shared Temporal plumbing for tests: the run's dev server and workflow
 // bundle (from the global setup), a worker scoped to one test, unique ids.
-import { inflatePayload, phasedDataConverter } from '../../src/app/temporal/codec.js';
-import type { Payload } from '@temporalio/common';
+import { phasedDataConverter } from '../../src/app/temporal/codec.js';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -96,28 +95,4 @@ export async function withWorker<T>(
   }
 }
 
-/**
- * Everything a workflow history holds as text, payloads decoded: what an
- * operator (or anyone with read access to the namespace) can read of it.
- */
-export function historyText(history: unknown): string {
-  const out: string[] = [];
-  const walk = (x: unknown): void => {
-    if (x === null || typeof x !== 'object') {
-      if (typeof x === 'string') out.push(x);
-      return;
-    }
-    if (x instanceof Uint8Array) {
-      out.push(Buffer.from(x).toString('utf8'));
-      return;
-    }
-    // A deflated payload is read as what it holds: a secret must not hide in it.
-    if ('data' in x && 'metadata' in x) {
-      const inflated = inflatePayload(x as Payload);
-      if (inflated !== x) return walk(inflated);
-    }
-    for (const v of Object.values(x)) walk(v);
-  };
-  walk(history);
-  return out.join('\n');
-}
+export { historyText } from './history-text.js';

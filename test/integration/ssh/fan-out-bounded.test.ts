@@ -9,12 +9,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHostActivities } from '../../../activities/hosts.js';
 import { startSshdFleet, type SshdFleet } from '../../../src/app/demo/sshd-fleet.js';
 import { treeChecksum } from '../../../src/releases/checksum.js';
-import { sourceSnapshots } from '../../../src/releases/snapshot.js';
 import { SshTransport } from '../../../src/transport/ssh.js';
-import { inActivity } from '../../helpers/activity.js';
+import { hostActivitiesOver, inActivity } from '../../helpers/activity.js';
 import { clusterOver } from '../../helpers/clusters.js';
 import { testDir } from '../../helpers/tmp.js';
 
@@ -50,12 +48,7 @@ describe('fan-out staging through two SSH connections', () => {
       ssh: { identityFile: fleet.clientKey, knownHostsFile: fleet.knownHosts },
       staging: { fanOut: { seeds: 1, perSeed: 1 } },
     });
-    const a = createHostActivities({
-      transport: () => t,
-      clusters: store,
-      treeChecksum: (d) => treeChecksum(d),
-      snapshot: sourceSnapshots(path.join(dir, 'snapshots')).take,
-    });
+    const a = hostActivitiesOver(t, store, dir);
     const staged = await inActivity(new MockActivityEnvironment(), () =>
       a.stageHosts({ ref, hosts, revision: 'v1', source }),
     );

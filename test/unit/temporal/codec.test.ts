@@ -6,6 +6,7 @@ import {
   deflatePayload,
   inflatePayload,
 } from '../../../src/app/temporal/codec.js';
+import { historyText } from '../../helpers/history-text.js';
 
 const toPayload = (x: unknown) => defaultPayloadConverter.toPayload(x);
 const fromPayload = (p: ReturnType<typeof toPayload>) => defaultPayloadConverter.fromPayload(p);
@@ -58,8 +59,7 @@ describe('the payload codec', () => {
 });
 
 describe("the tests' history scan", () => {
-  it('reads what a deflated payload holds, so a secret cannot hide in one', async () => {
-    const { historyText } = await import('../../helpers/temporal.js');
+  it('reads what a deflated payload holds, so a secret cannot hide in one', () => {
     const event = {
       result: { payloads: [deflatePayload(toPayload({ ...batch, leaked: 'tok-3f9a' }))] },
     };
