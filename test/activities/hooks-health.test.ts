@@ -147,6 +147,18 @@ describe('the health check', () => {
     );
   });
 
+  it("names the app's last answer, not an attempt the deadline cut short", async () => {
+    const { hosts } = await fleet();
+    // Answers exit 1 four times, then hangs: the fifth attempt begins at least
+    // 812 ms in (pauses of 100, 150, 225 and 337 ms), with under 1 s left.
+    const command =
+      'n=$(cat .count 2>/dev/null || echo 0); echo $((n + 1)) > .count; [ "$n" -lt 4 ] || sleep 5; exit 1';
+    const result = await flip(hosts, 'v2', 'afterSwitch', health({ command }));
+    expect(result.failed).toHaveLength(2);
+    for (const f of result.failed)
+      expect(f.error).toMatch(/not healthy within 1.5s on v2 \(\d+ checks; the last: exit 1\)/);
+  });
+
   it('retries an HTTP check until the status and body are right, within the deadline', async () => {
     const { hosts } = await fleet();
     let asked = 0;
