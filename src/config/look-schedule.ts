@@ -17,7 +17,8 @@ import { DEFAULTS, judgeLimits } from '../core/defaults.js';
 import { smallestAttainableP } from '../stats/mann-whitney.js';
 import { formatP } from '../judge/format.js';
 import { formatDuration } from './duration.js';
-import { configInvalid } from './load.js';
+import { configInvalid, loadClusterConfig } from './load.js';
+import { PhasedError } from '../errors.js';
 import { defaultHoldback, lookCounts, planRollout, readSet, resolveSize } from '../core/plan.js';
 import { eventsPerHostSecondFor, type LookShape } from './power.js';
 import type { ClusterConfig } from './schema.js';
@@ -452,4 +453,21 @@ export function formatPlan(c: ScheduleInput, plan = scheduleLooks(c)): string[] 
     );
   }
   return lines;
+}
+
+/**
+ * Cluster `cluster`'s file, loaded and planned as a deploy starting now
+ * would: refused when its looks could never decide, or when it describes
+ * another cluster (`fix` says what to do then).
+ */
+export function loadForPlanning(file: string, cluster: string, fix: (other: string) => string) {
+  const config = loadClusterConfig(file);
+  assertDecidable(config, file);
+  if (config.cluster !== cluster)
+    throw new PhasedError({
+      code: 'CONFIG_INVALID',
+      problem: `${file} describes cluster ${config.cluster}, not ${cluster}`,
+      fix: fix(config.cluster),
+    });
+  return config;
 }

@@ -9,8 +9,8 @@ import { parse } from 'yaml';
 import type { ClusterRef, Host } from '../core/vocabulary.js';
 import { PhasedError } from '../errors.js';
 import { rememberSecret } from '../secrets/redact.js';
-import { loadClusterConfig, parseClusterConfig } from './load.js';
-import { assertDecidable } from './look-schedule.js';
+import { parseClusterConfig } from './load.js';
+import { loadForPlanning } from './look-schedule.js';
 import type { ClusterConfig } from './schema.js';
 import { isSafeSegment } from './validate-names.js';
 
@@ -50,15 +50,12 @@ export class ClusterStore {
     const digest = digestOfText(text);
     const known = this.versions.get(key({ cluster, digest }));
     if (known) return this.withSecrets(known);
-    const config = loadClusterConfig(file);
     // A deploy starting now plans with this file: its looks must be able to decide.
-    assertDecidable(config, file);
-    if (config.cluster !== cluster)
-      throw new PhasedError({
-        code: 'CONFIG_INVALID',
-        problem: `${file} describes cluster ${config.cluster}, not ${cluster}`,
-        fix: `name the file after its cluster (${config.cluster}.yaml)`,
-      });
+    const config = loadForPlanning(
+      file,
+      cluster,
+      (other) => `name the file after its cluster (${other}.yaml)`,
+    );
     const loaded = { config, digest, file };
     this.versions.set(key({ cluster, digest }), loaded);
     this.keep(loaded, text);
