@@ -31,6 +31,15 @@ import { LocalTransport } from '../../../src/transport/local.js';
 import { testDir } from '../../helpers/tmp.js';
 
 const transport = new LocalTransport();
+// The app servers run in this test's process, so every stall of its event
+// loop (a busy machine, another suite beside it) lands in their measured
+// durations. Windows of 600 requests a host keep one stall out of the p95
+// (a 200 ms stall at 100 requests a second is 20 of them, 3.3%), and a 20 ms
+// base keeps a control's p95 moving by a few times under load, not by the
+// twenty times and more a 2 ms base moved (controls read 50 ms before and 24 ms after
+// with four CPU burners beside the test).
+const BASE_MS = 20;
+const WINDOW = 600;
 const columns = [
   ...DURATION_BUCKETS.map((b) => bucketSeries('duration', b)),
   bucketSeries('duration', '+Inf'),
@@ -47,7 +56,7 @@ const p95: MetricSpec = {
 };
 
 async function fleet(dir: string, n: number) {
-  const base: Omit<Behaviour, 'revision'> = { errorRate: 0, latencyMs: 2 };
+  const base: Omit<Behaviour, 'revision'> = { errorRate: 0, latencyMs: BASE_MS };
   const v1 = writeBuild(`${dir}/builds`, { revision: 'v1', ...base });
   const hosts: {
     name: string;
@@ -101,7 +110,7 @@ async function fleet(dir: string, n: number) {
     const from = traffic.record.length;
     await eventually(() => Promise.resolve(traffic.record.length - from >= count * hosts.length), {
       what: `${count} requests per host`,
-      timeoutMs: 30_000,
+      timeoutMs: 90_000,
       intervalMs: 50,
     });
   };
@@ -113,7 +122,7 @@ async function canaryVerdict(build: Omit<Behaviour, 'revision'>) {
   const f = await fleet(dir, 6);
   const next = writeBuild(`${dir}/builds`, { revision: 'v2', ...build });
   const before = [await f.read()];
-  await f.served(300);
+  await f.served(WINDOW);
   before.push(await f.read());
   const canaries = f.hosts.slice(0, 2);
   for (const h of canaries) {
@@ -128,7 +137,7 @@ async function canaryVerdict(build: Omit<Behaviour, 'revision'>) {
     expect(await reloaded.text()).toBe('reloaded v2\n');
   }
   const after = [await f.read()];
-  await f.served(300);
+  await f.served(WINDOW);
   after.push(await f.read());
   const series = (i: number): HostSeries => ({
     host: f.hosts[i]!.name,
@@ -145,23 +154,21 @@ async function canaryVerdict(build: Omit<Behaviour, 'revision'>) {
 }
 
 describe('tail latency on real web servers, scraped by the Prometheus probe', () => {
-  // 250 ms, not a subtler tail: the controls are real servers on a shared
-  // machine, and under load their own p95 reached tens of milliseconds (an
-  // 80 ms tail once passed in CI while another suite ran beside it), and
-  // with both CPUs busy beside the suite 124 ms: the controls' level is
-  // the machine's, only the canaries' is the build's.
-  it('catches a build whose every 10th request takes 250 ms more (p95 regression)', async () => {
-    const m = await canaryVerdict({ errorRate: 0, latencyMs: 2, tailMs: 250 });
-    expect(m.verdict).toBe('regression');
+  // A tail past the 0.5 s bucket: the controls' own p95 is the machine's
+  // (a CI run with the whole suite beside it once lifted it near a 250 ms
+  // tail's, and the canaries passed), only the canaries' is the build's.
+  it('catches a build whose every 10th request takes 700 ms more (p95 regression)', async () => {
+    const m = await canaryVerdict({ errorRate: 0, latencyMs: BASE_MS, tailMs: 700 });
+    expect(m.verdict, m.reason).toBe('regression');
     expect(m.reason).toMatch(
       /^p95_latency: canary p95 [\d.]+ vs control p95 [\d.]+ .* -> regression$/,
     );
-    expect(m.evidence.canaryAfter!).toBeGreaterThan(0.2);
+    expect(m.evidence.canaryAfter!).toBeGreaterThan(0.5);
     expect(m.evidence.canaryAfter!).toBeGreaterThan(m.evidence.controlAfter!);
-  }, 60_000);
+  }, 180_000);
 
   it('passes a build that behaves like the old one', async () => {
-    const m = await canaryVerdict({ errorRate: 0, latencyMs: 2 });
-    expect(m.verdict).toBe('pass');
-  }, 60_000);
+    const m = await canaryVerdict({ errorRate: 0, latencyMs: BASE_MS });
+    expect(m.verdict, m.reason).toBe('pass');
+  }, 180_000);
 });
