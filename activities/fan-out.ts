@@ -92,7 +92,12 @@ export function seeding(
     follow: boolean,
   ): Promise<{ lease: RelayLease; depth: number } | undefined> {
     for (;;) {
-      const s = pickServer(target, servers.values(), plan.perSeed, spreadBy, follow);
+      const s = pickServer(target, servers.values(), {
+        perServer: plan.perSeed,
+        spreadBy,
+        follow,
+        maxDepth: plan.followDepth,
+      });
       if (s) {
         s.busy++;
         s.serving ??= serveRelease(t, s.host, revision, {

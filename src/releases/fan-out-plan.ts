@@ -2,6 +2,7 @@
 // makes at once. Pure: the same hosts and setting always give the same plan.
 import { spreadOrder } from '../core/plan.js';
 import type { Host } from '../core/vocabulary.js';
+import { followDepth } from './swarm.js';
 
 export type FanOutSetting = 'auto' | { seeds: number; perSeed: number; bwLimitKiB?: number };
 
@@ -13,6 +14,8 @@ export interface FanOutPlan {
   seeds: Host[];
   /** Copies one serving host makes at once (its rsync daemon's connection limit). */
   perSeed: number;
+  /** The longest chain of hosts following one still filling (swarm.ts followDepth). */
+  followDepth: number;
 }
 
 /**
@@ -47,5 +50,6 @@ export function planFanOut(
   return {
     seeds: spreadOrder(hosts, spreadBy, key).slice(0, shape.seeds),
     perSeed: shape.perSeed,
+    followDepth: followDepth(hosts.length, shape.seeds, shape.perSeed),
   };
 }

@@ -19,31 +19,88 @@ export interface SwarmServer {
 
 /**
  * A chain of hosts each following one still filling lags a little more at
- * each link (each pass of rsync copies what its server held when it began):
- * past this many links a fresh copy from a complete server is sooner. On the
- * fan-out benchmark a link lagged about 1.5 s behind a 5 s copy; 32 hosts
- * took 33 s with chains of 8, 21 s with chains of 4 or 3.
+ * each link (each pass of rsync copies what its server held when it began),
+ * so a chain ends somewhere and the hosts past it wait for a complete server:
+ * each host serving then starts a chain of its own, a round of copies. How
+ * long a chain pays depends on the fleet: see followDepth. Never longer than
+ * this.
  */
-export const MAX_FOLLOW_DEPTH = 4;
+export const MAX_FOLLOW_DEPTH = 8;
+
+/**
+ * A link's lag, as a share of one host's copy, that followDepth assumes: the
+ * fan-out benchmark measured about 0.28 at 100 Mbit/s (1.5 s behind a 5.3 s
+ * copy) and 0.08 at 20 Mbit/s (1.75 s behind 22.8 s). Nearer the larger: a
+ * link's lag is paid by every host past it, but a round costs a whole copy.
+ */
+export const LAG_PER_COPY = 0.2;
+
+/**
+ * Hosts holding the release after each round with chains `depth` links long,
+ * until `hosts` do: the seeds and their chains, then every host holding it
+ * starts `perServer` chains (a copy from it, then `depth` links following).
+ */
+export function roundsFor(hosts: number, seeds: number, perServer: number, depth: number): number {
+  const chain = (links: number) => {
+    let n = 0;
+    for (let k = 1, width = perServer; k <= links; k++, width *= perServer) n += width;
+    return n;
+  };
+  let have = seeds * (1 + chain(depth));
+  let rounds = 1;
+  while (have < hosts) {
+    have += have * chain(depth + 1);
+    rounds++;
+  }
+  return rounds;
+}
+
+/**
+ * How many following links a chain may have when `seeds` stage `hosts`: the
+ * depth whose rounds take least, a round costing one copy (perServer copies
+ * when a server's uplink is shared) plus a lag per link; of two that cost
+ * the same, the one with fewer rounds (each round also waits for servers to
+ * come free, which this does not count). 64 hosts from 2 seeds: 5 (12 hosts in the first
+ * round, then every one starts a chain: 2 rounds, where 4 links need 3).
+ */
+export function followDepth(hosts: number, seeds: number, perServer: number): number {
+  let best = { depth: 1, rounds: Infinity, cost: Infinity };
+  for (let depth = 1; depth <= MAX_FOLLOW_DEPTH; depth++) {
+    const rounds = roundsFor(hosts, Math.max(1, seeds), perServer, depth);
+    const cost = rounds * (perServer + depth * LAG_PER_COPY);
+    const tie = Math.abs(cost - best.cost) < 1e-9;
+    if ((!tie && cost < best.cost) || (tie && rounds < best.rounds)) best = { depth, rounds, cost };
+  }
+  return best.depth;
+}
+
+export interface PickRules {
+  /** Copies one server makes at once. */
+  perServer: number;
+  /** Host tags, farthest first, that say which servers are near. */
+  spreadBy: readonly string[];
+  /** The target may follow a server still filling (a first copy; never a delta). */
+  follow: boolean;
+  /** The longest chain of following copies (followDepth). */
+  maxDepth: number;
+}
 
 /**
  * The server a target should copy from, or undefined when every live one is
  * at its limit (or filling, and the target may not follow, or at the end of
- * a chain MAX_FOLLOW_DEPTH long). A
- * complete server first (a full-speed copy now), then the nearest (rack,
- * then zone), then the shortest chain, then the least busy.
+ * a chain maxDepth long). A complete server first (a full-speed copy now),
+ * then the nearest (rack, then zone), then the shortest chain, then the
+ * least busy.
  */
 export function pickServer<S extends SwarmServer>(
   target: Host,
   servers: Iterable<S>,
-  perServer: number,
-  spreadBy: readonly string[],
-  follow = true,
+  { perServer, spreadBy, follow, maxDepth }: PickRules,
 ): S | undefined {
   let best: S | undefined;
   for (const s of servers) {
     if (s.dead || s.busy >= perServer) continue;
-    if (s.filling && (!follow || s.depth + 1 > MAX_FOLLOW_DEPTH)) continue;
+    if (s.filling && (!follow || s.depth + 1 > maxDepth)) continue;
     if (!best || better(target, s, best, spreadBy)) best = s;
   }
   return best;

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Host } from '../../../src/core/vocabulary.js';
 import { fanOutShape, planFanOut } from '../../../src/releases/fan-out-plan.js';
+import { followDepth } from '../../../src/releases/swarm.js';
 
 const fleet = (n: number, zones = 4): Host[] =>
   Array.from({ length: n }, (_, i) => ({
@@ -37,6 +38,7 @@ describe('fan-out plan', () => {
     expect(plan.seeds).toHaveLength(4);
     expect(new Set(plan.seeds.map((s) => s.tags!.zone)).size).toBe(4);
     expect(plan.perSeed).toBe(1);
+    expect(plan.followDepth).toBe(followDepth(64, 4, 1));
     const again = planFanOut(hosts, { seeds: 4, perSeed: 1 }, ['zone', 'rack'], 'deploy-1')!;
     expect(again.seeds.map((s) => s.name)).toEqual(plan.seeds.map((s) => s.name));
   });
