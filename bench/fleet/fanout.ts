@@ -16,6 +16,10 @@
 //
 //   sudo npx tsx bench/fleet/fanout.ts [--sizes 8,16,32,64] [--mib 50] [--files 500]
 //     [--changed 0.05] [--host-rate 100mbit] [--worker-rate 200mbit]
+//     [--out fleet-fanout] [--fan-out-only]
+//
+// --fan-out-only stages one host and then each size through seeds only, prints
+// the times and writes nothing: for trying a change to the swarm quickly.
 //
 // Needs root (namespaces, tc). This kernel has no netem, so links are rate
 // limits without added delay.
@@ -33,6 +37,7 @@ import { projectRoot } from '../../src/paths.js';
 import { closeTransports, installRuntime, realHostDeps } from '../../src/app/worker.js';
 import { transportSpec } from '../../src/core/plan.js';
 import { autoShape } from '../../src/releases/fan-out-plan.js';
+import { followDepth } from '../../src/releases/swarm.js';
 import { pullFromSeed, serveRelease } from '../../src/releases/relay.js';
 import type { Host } from '../../src/core/vocabulary.js';
 import { deployUser } from '../deploy-user.js';
@@ -47,6 +52,7 @@ const { values } = parseArgs({
     'host-rate': { type: 'string', default: '100mbit' },
     'worker-rate': { type: 'string', default: '200mbit' },
     out: { type: 'string', default: 'fleet-fanout' },
+    'fan-out-only': { type: 'boolean', default: false },
   },
 });
 const SIZES = values.sizes.split(',').map(Number);
@@ -87,12 +93,16 @@ interface Copy {
   relayed: number;
   /** Files the worker's check found wrong after a seed's copy (should be 0). */
   repaired: number;
+  /** Why host-to-host copies failed (the worker then finished them). */
+  relayErrors: string[];
 }
 
 interface Mode {
   first: Copy;
   delta: Copy;
   seeds: number;
+  /** The longest chain of following copies the plan allowed. */
+  followDepth: number;
 }
 
 async function stage(
@@ -114,6 +124,7 @@ async function stage(
     workerBytes: fleet.workerBytesSent() - before,
     relayed: relays.filter((r) => r?.pulled).length,
     repaired: relays.reduce((n, r) => n + (r?.repaired ?? 0), 0),
+    relayErrors: relays.flatMap((r) => (r && !r.pulled ? [r.error ?? '?'] : [])),
   };
 }
 
@@ -141,7 +152,12 @@ async function measure(fleet: NetnsFleet, n: number, fanOut: boolean): Promise<M
   const first = await stage(fleet, ref, hosts, 'r0', r0);
   const delta = await stage(fleet, ref, hosts, 'r1', r1);
   for (const h of hosts) rmSync(h.root, { recursive: true, force: true });
-  return { first, delta, seeds: fanOut ? auto.seeds : 0 };
+  return {
+    first,
+    delta,
+    seeds: fanOut ? auto.seeds : 0,
+    followDepth: fanOut ? followDepth(n, auto.seeds, auto.perSeed) : 0,
+  };
 }
 
 const spec = (fleet: NetnsFleet) => sshSpec(fleet, user);
@@ -200,6 +216,10 @@ try {
         for (const h of one) rmSync(h.root, { recursive: true, force: true });
         console.log(`one host, first copy: ${JSON.stringify(single)}`);
       }
+      if (values['fan-out-only']) {
+        console.log(`${n} hosts, fan-out: ${JSON.stringify(await measure(fleet, n, true))}`);
+        continue;
+      }
       const pair =
         k % 2 === 0
           ? { direct: await measure(fleet, n, false), fanOut: await measure(fleet, n, true) }
@@ -214,6 +234,7 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+if (values['fan-out-only']) process.exit(0);
 
 const command = `sudo npx tsx bench/fleet/fanout.ts --sizes ${values.sizes} --mib ${values.mib} --files ${values.files} --changed ${values.changed} --host-rate ${values['host-rate']} --worker-rate ${values['worker-rate']}${values.out === 'fleet-fanout' ? '' : ` --out ${values.out}`}`;
 const out = path.join(projectRoot, 'bench', 'results');
@@ -238,15 +259,21 @@ const md = [
   '',
   `\`${command}\``,
   '',
-  `${result.date}, ${result.machine}. Hosts in network namespaces on one bridge; each host's links ${values['host-rate']} each way (tc tbf), the worker's uplink to all hosts ${values['worker-rate']}; no added delay (this kernel has no netem). Release: ${FILES} files, ${mb(BYTES)} MiB; the delta rewrites ${(CHANGED * 100).toFixed(0)}% of its files. Each size runs direct and fan-out (seeds: the shape \`auto\` picks, forced at 8 hosts) on fresh roots, who goes first alternating. Worker bytes: what crossed the bridge from the worker, SSH and checks included.`,
+  `${result.date}, ${result.machine}. Hosts in network namespaces on one bridge; each host's links ${values['host-rate']} each way (tc tbf), the worker's uplink to all hosts ${values['worker-rate']}; no added delay (this kernel has no netem). Release: ${FILES} files, ${mb(BYTES)} MiB; the delta rewrites ${(CHANGED * 100).toFixed(0)}% of its files. Each size runs direct and fan-out (seeds: the shape \`auto\` picks, forced at 8 hosts; chain links: the longest chain of hosts following one still filling that the plan allows) on fresh roots, who goes first alternating. Worker bytes: what crossed the bridge from the worker, SSH and checks included.`,
   '',
   `One host, first copy, direct: ${single!.seconds.toFixed(1)} s, ${mb(single!.workerBytes)} MiB from the worker.`,
   '',
-  '| hosts | seeds | first copy direct | first copy fan-out | fan-out / direct | fan-out / one host | worker MiB direct | worker MiB fan-out | (seeds+1) x release | delta direct | delta fan-out | delta worker MiB direct / fan-out | relayed | repaired |',
-  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| hosts | seeds | chain links | first copy direct | first copy fan-out | fan-out / direct | fan-out / one host | worker MiB direct | worker MiB fan-out | (seeds+1) x release | delta direct | delta fan-out | delta worker MiB direct / fan-out | relayed | repaired |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map(
     (r) =>
-      `| ${r.hosts} | ${r.fanOut.seeds} | ${r.direct.first.seconds.toFixed(1)} s | ${r.fanOut.first.seconds.toFixed(1)} s | ${x(r.fanOut.first.seconds, r.direct.first.seconds)} | ${x(r.fanOut.first.seconds, single!.seconds)} | ${mb(r.direct.first.workerBytes)} | ${mb(r.fanOut.first.workerBytes)} | ${mb((r.fanOut.seeds + 1) * BYTES)} | ${r.direct.delta.seconds.toFixed(1)} s | ${r.fanOut.delta.seconds.toFixed(1)} s | ${mb(r.direct.delta.workerBytes)} / ${mb(r.fanOut.delta.workerBytes)} | ${r.fanOut.first.relayed} + ${r.fanOut.delta.relayed} | ${r.fanOut.first.repaired + r.fanOut.delta.repaired} |`,
+      `| ${r.hosts} | ${r.fanOut.seeds} | ${r.fanOut.followDepth} | ${r.direct.first.seconds.toFixed(1)} s | ${r.fanOut.first.seconds.toFixed(1)} s | ${x(r.fanOut.first.seconds, r.direct.first.seconds)} | ${x(r.fanOut.first.seconds, single!.seconds)} | ${mb(r.direct.first.workerBytes)} | ${mb(r.fanOut.first.workerBytes)} | ${mb((r.fanOut.seeds + 1) * BYTES)} | ${r.direct.delta.seconds.toFixed(1)} s | ${r.fanOut.delta.seconds.toFixed(1)} s | ${mb(r.direct.delta.workerBytes)} / ${mb(r.fanOut.delta.workerBytes)} | ${r.fanOut.first.relayed} + ${r.fanOut.delta.relayed} | ${r.fanOut.first.repaired + r.fanOut.delta.repaired} |`,
+  ),
+  '',
+  ...rows.flatMap((r) =>
+    [...r.fanOut.first.relayErrors, ...r.fanOut.delta.relayErrors].map(
+      (e) => `Host-to-host copy failed at ${r.hosts} hosts (the worker finished it): ${e}`,
+    ),
   ),
   '',
   "The floor: half the hosts pull the release from the other half at once (phased's relay, no check). Where their aggregate rate is well under what their links allow, this machine (its CPUs and its kernel, which carry every host's bytes) is the limit, and the host-to-host copies a first fan-out copy needs, (hosts - seeds) releases, take at least their bytes over that rate; no fan-out is sooner than one host's copy (the seeds') either: the floor is the larger. Where the links are the limit (few pairs), more hosts copying at once could go faster and the floor is not one. Fan-out / floor says how far the swarm is from what this machine can move.",

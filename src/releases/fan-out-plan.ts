@@ -2,7 +2,7 @@
 // makes at once. Pure: the same hosts and setting always give the same plan.
 import { spreadOrder } from '../core/plan.js';
 import type { Host } from '../core/vocabulary.js';
-import { followDepth } from './swarm.js';
+import { bestSwarmShape, followDepth } from './swarm.js';
 
 export type FanOutSetting = 'auto' | { seeds: number; perSeed: number; bwLimitKiB?: number };
 
@@ -20,12 +20,13 @@ export interface FanOutPlan {
 
 /**
  * What `auto` uses from AUTO_MIN_HOSTS: two seeds, one more per 32 hosts
- * (a seed lost costs little), each serving one copy at a time, which gets
- * a host's whole uplink; the hosts able to serve then double with each
- * round of copies.
+ * (a seed lost costs little), each serving host making the copies at once
+ * that the swarm's model says stage the batch soonest (one, which gets a
+ * host's whole uplink, or two or three sharing it; see bestSwarmShape).
  */
 export function autoShape(n: number): { seeds: number; perSeed: number } {
-  return { seeds: Math.min(n - 1, Math.max(2, Math.ceil(n / 32))), perSeed: 1 };
+  const seeds = Math.min(n - 1, Math.max(2, Math.ceil(n / 32)));
+  return { seeds, perSeed: bestSwarmShape(n, seeds).perServer };
 }
 
 /** Counts for a batch of `n` hosts, or null when the worker should copy to each. */

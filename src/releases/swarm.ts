@@ -55,23 +55,56 @@ export function roundsFor(hosts: number, seeds: number, perServer: number, depth
   return rounds;
 }
 
+export interface SwarmShape {
+  /** Copies one serving host makes at once. */
+  perServer: number;
+  /** The longest chain of following copies. */
+  depth: number;
+  /** Rounds of copies the fleet takes with these. */
+  rounds: number;
+  /** Their estimated time, in host copies. */
+  cost: number;
+}
+
 /**
- * How many following links a chain may have when `seeds` stage `hosts`: the
- * depth whose rounds take least, a round costing one copy (perServer copies
- * when a server's uplink is shared) plus a lag per link; of two that cost
- * the same, the one with fewer rounds (each round also waits for servers to
- * come free, which this does not count). 64 hosts from 2 seeds: 5 (12 hosts in the first
- * round, then every one starts a chain: 2 rounds, where 4 links need 3).
+ * The chain length that stages `hosts` from `seeds` soonest by this model: a
+ * round costs one copy (perServer copies when a server's uplink is shared)
+ * plus a lag per link; of two that cost the same, the one with fewer rounds
+ * (each round also waits for servers to come free, which this does not
+ * count). 64 hosts from 2 seeds, one copy each: 5 links (12 hosts in the
+ * first round, then every one starts a chain: 2 rounds, where 4 links need 3).
  */
-export function followDepth(hosts: number, seeds: number, perServer: number): number {
-  let best = { depth: 1, rounds: Infinity, cost: Infinity };
+export function swarmShape(hosts: number, seeds: number, perServer: number): SwarmShape {
+  let best: SwarmShape = { perServer, depth: 1, rounds: Infinity, cost: Infinity };
   for (let depth = 1; depth <= MAX_FOLLOW_DEPTH; depth++) {
     const rounds = roundsFor(hosts, Math.max(1, seeds), perServer, depth);
     const cost = rounds * (perServer + depth * LAG_PER_COPY);
     const tie = Math.abs(cost - best.cost) < 1e-9;
-    if ((!tie && cost < best.cost) || (tie && rounds < best.rounds)) best = { depth, rounds, cost };
+    if ((!tie && cost < best.cost) || (tie && rounds < best.rounds))
+      best = { perServer, depth, rounds, cost };
   }
-  return best.depth;
+  return best;
+}
+
+/** How many following links a chain may have when `seeds` stage `hosts` (swarmShape). */
+export const followDepth = (hosts: number, seeds: number, perServer: number): number =>
+  swarmShape(hosts, seeds, perServer).depth;
+
+/**
+ * The copies each serving host makes at once that stage `hosts` soonest: one
+ * gets a host's whole uplink, but only the hosts in the seeds' chains copy
+ * in the first round while the rest wait; two halve each copy's rate and
+ * let the first round reach four times as many hosts a link deeper (64 hosts
+ * from 2 seeds: one round of trees 5 links deep, against two rounds of
+ * chains). Of two that cost the same, one copy at a time.
+ */
+export function bestSwarmShape(hosts: number, seeds: number): SwarmShape {
+  let best = swarmShape(hosts, seeds, 1);
+  for (let perServer = 2; perServer <= 3; perServer++) {
+    const shape = swarmShape(hosts, seeds, perServer);
+    if (shape.cost < best.cost - 1e-9) best = shape;
+  }
+  return best;
 }
 
 export interface PickRules {

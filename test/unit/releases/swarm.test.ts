@@ -2,11 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Host } from '../../../src/core/vocabulary.js';
 import {
+  bestSwarmShape,
   followDepth,
   MAX_FOLLOW_DEPTH,
   maxServers,
   pickServer,
   roundsFor,
+  swarmShape,
   type PickRules,
   type SwarmServer,
 } from '../../../src/releases/swarm.js';
@@ -113,6 +115,20 @@ describe('how long a chain of following copies may be', () => {
           expect(d).toBeGreaterThanOrEqual(1);
           expect(d).toBeLessThanOrEqual(MAX_FOLLOW_DEPTH);
         }
+  });
+});
+
+describe('how many copies a serving host makes at once', () => {
+  it('one while chains reach the fleet in one round; two once they would need another', () => {
+    // 16 hosts: chains of 7 from 2 seeds reach them all (a round of one copy and 7 lags).
+    expect(bestSwarmShape(16, 2)).toMatchObject({ perServer: 1, depth: 7, rounds: 1 });
+    // 64 hosts: one copy each needs two rounds (the benchmark: 79-86 s on 20 Mbit/s links);
+    // two each reach 2 x (1 + 2 + ... + 32) hosts in one round of two copies (66.6 s).
+    expect(bestSwarmShape(64, 2)).toMatchObject({ perServer: 2, depth: 5, rounds: 1 });
+    expect(swarmShape(64, 2, 1)).toMatchObject({ depth: 5, rounds: 2 });
+    expect(bestSwarmShape(64, 2).cost).toBeLessThan(swarmShape(64, 2, 1).cost);
+    // Tiny batches: one copy each.
+    expect(bestSwarmShape(3, 2).perServer).toBe(1);
   });
 });
 
