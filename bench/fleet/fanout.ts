@@ -16,10 +16,12 @@
 //
 //   sudo npx tsx bench/fleet/fanout.ts [--sizes 8,16,32,64] [--mib 50] [--files 500]
 //     [--changed 0.05] [--host-rate 100mbit] [--worker-rate 200mbit]
-//     [--out fleet-fanout] [--fan-out-only]
+//     [--out fleet-fanout] [--fan-out-only] [--per-seed N]
 //
 // --fan-out-only stages one host and then each size through seeds only, prints
 // the times and writes nothing: for trying a change to the swarm quickly.
+// --per-seed N makes each serving host copy to N at once instead of what
+// auto picks.
 //
 // Needs root (namespaces, tc). This kernel has no netem, so links are rate
 // limits without added delay.
@@ -53,6 +55,7 @@ const { values } = parseArgs({
     'worker-rate': { type: 'string', default: '200mbit' },
     out: { type: 'string', default: 'fleet-fanout' },
     'fan-out-only': { type: 'boolean', default: false },
+    'per-seed': { type: 'string' },
   },
 });
 const SIZES = values.sizes.split(',').map(Number);
@@ -141,7 +144,8 @@ async function measure(fleet: NetnsFleet, n: number, fanOut: boolean): Promise<M
   const name = fanOut ? 'fanout' : 'direct';
   const hosts = rootsFor(fleet, name);
   // The shape `auto` picks (forced below 16 hosts, where auto copies directly).
-  const auto = autoShape(n);
+  const picked = autoShape(n);
+  const auto = values['per-seed'] ? { ...picked, perSeed: Number(values['per-seed']) } : picked;
   const ref = holdBenchCluster(
     clustersDir,
     `bench-${n}-${name}`,
@@ -236,7 +240,7 @@ try {
 }
 if (values['fan-out-only']) process.exit(0);
 
-const command = `sudo npx tsx bench/fleet/fanout.ts --sizes ${values.sizes} --mib ${values.mib} --files ${values.files} --changed ${values.changed} --host-rate ${values['host-rate']} --worker-rate ${values['worker-rate']}${values.out === 'fleet-fanout' ? '' : ` --out ${values.out}`}`;
+const command = `sudo npx tsx bench/fleet/fanout.ts --sizes ${values.sizes} --mib ${values.mib} --files ${values.files} --changed ${values.changed} --host-rate ${values['host-rate']} --worker-rate ${values['worker-rate']}${values.out === 'fleet-fanout' ? '' : ` --out ${values.out}`}${values['per-seed'] ? ` --per-seed ${values['per-seed']}` : ''}`;
 const out = path.join(projectRoot, 'bench', 'results');
 const result = {
   command,

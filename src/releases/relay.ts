@@ -196,7 +196,12 @@ export async function serveRelease(
         seed.root,
         revision,
         seed.address,
-        String(maxConnections),
+        // A pass's daemon process can outlive its client for a moment while
+        // the target starts its next pass: with a limit of exactly
+        // maxConnections, the benchmark saw "max connections (2) reached"
+        // fail a following pull (and the server retired, its other
+        // follower's pull refused).
+        String(maxConnections * 2),
         ...ports,
       ),
     );
