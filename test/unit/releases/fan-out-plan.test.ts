@@ -20,7 +20,7 @@ describe('fan-out shape', () => {
   });
 
   it('auto: two seeds, one more per 32 hosts, each host serving the copies at once the swarm model picks', () => {
-    // 16 hosts: one round of chains 7 long; from 20, every host serving two.
+    // 16 hosts: one round of chains 7 long; from 19 (chains of 8 reach 18), every host serving two.
     expect(fanOutShape(16, 'auto')).toEqual({ seeds: 2, perSeed: 1 });
     expect(fanOutShape(64, 'auto')).toEqual({ seeds: 2, perSeed: 2 });
     expect(fanOutShape(200, 'auto')).toEqual({ seeds: 7, perSeed: 2 });
