@@ -22,13 +22,13 @@ export interface SwarmServer {
  * each link (each pass of rsync copies what its server held when it began),
  * so a chain ends somewhere and the hosts past it wait for a complete server:
  * each host serving then starts a chain of its own, a round of copies. How
- * long a chain pays depends on the fleet: see followDepth. Never longer than
+ * long a chain pays depends on the fleet: see swarmShape. Never longer than
  * this.
  */
 export const MAX_FOLLOW_DEPTH = 8;
 
 /**
- * A link's lag, as a share of one host's copy, that followDepth assumes: the
+ * A link's lag, as a share of one host's copy, that swarmShape assumes: the
  * fan-out benchmark measured about 0.28 at 100 Mbit/s (1.5 s behind a 5.3 s
  * copy) and 0.08 at 20 Mbit/s (1.75 s behind 22.8 s). Nearer the larger: a
  * link's lag is paid by every host past it, but a round costs a whole copy.
@@ -36,9 +36,10 @@ export const MAX_FOLLOW_DEPTH = 8;
 export const LAG_PER_COPY = 0.2;
 
 /**
- * Hosts holding the release after each round with chains `depth` links long,
- * until `hosts` do: the seeds and their chains, then every host holding it
- * starts `perServer` chains (a copy from it, then `depth` links following).
+ * How many rounds of copies reach `hosts` with chains `depth` links long: the
+ * seeds and their chains first, then in each round every host holding the
+ * release starts `perServer` chains (a copy from it, then `depth` links
+ * following).
  */
 export function roundsFor(hosts: number, seeds: number, perServer: number, depth: number): number {
   const chain = (links: number) => {
