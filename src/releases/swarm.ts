@@ -47,7 +47,8 @@ export function roundsFor(hosts: number, seeds: number, perServer: number, depth
     for (let k = 1, width = perServer; k <= links; k++, width *= perServer) n += width;
     return n;
   };
-  let have = seeds * (1 + chain(depth));
+  // No seed is planned as one: the worker copies to at least one host.
+  let have = Math.max(1, seeds) * (1 + chain(depth));
   let rounds = 1;
   while (have < hosts) {
     have += have * chain(depth + 1);
@@ -78,7 +79,7 @@ export interface SwarmShape {
 export function swarmShape(hosts: number, seeds: number, perServer: number): SwarmShape {
   let best: SwarmShape = { perServer, depth: 1, rounds: Infinity, cost: Infinity };
   for (let depth = 1; depth <= MAX_FOLLOW_DEPTH; depth++) {
-    const rounds = roundsFor(hosts, Math.max(1, seeds), perServer, depth);
+    const rounds = roundsFor(hosts, seeds, perServer, depth);
     const cost = rounds * (perServer + depth * LAG_PER_COPY);
     const tie = Math.abs(cost - best.cost) < 1e-9;
     if ((!tie && cost < best.cost) || (tie && rounds < best.rounds))

@@ -96,6 +96,8 @@ describe('how long a chain of following copies may be', () => {
     // Two copies at once from each server: a seed's tree of 1 + 2 + 4 hosts.
     expect(roundsFor(14, 2, 2, 2)).toBe(1);
     expect(roundsFor(15, 2, 2, 2)).toBe(2);
+    // No seeds is counted as one (the worker copies to at least one host), never an endless count.
+    expect(roundsFor(4, 0, 1, 1)).toBe(roundsFor(4, 1, 1, 1));
   });
 
   it('the depth whose rounds take least: a round saved is worth several links of lag', () => {
